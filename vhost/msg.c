@@ -1,0 +1,160 @@
+// SPDX-License-Identifier: MIT
+#include "vhost/msg.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+int vhu_msg_send(int sock, const struct vhu_msg *msg)
+{
+	char control[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
+	struct iovec iov[2] = {
+		{ (void *)&msg->hdr, sizeof(msg->hdr) },
+		{ (void *)&msg->payload, msg->hdr.size },
+	};
+	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = 2 };
+	size_t total = sizeof(msg->hdr) + msg->hdr.size;
+	ssize_t n;
+
+	if (msg->hdr.size > VHOST_USER_MAX_PAYLOAD ||
+	    msg->nfds > VHOST_USER_MAX_FDS)
+		return -EINVAL;
+	if (msg->nfds) {
+		struct cmsghdr *cm;
+		size_t len = sizeof(int) * msg->nfds;
+
+		memset(control, 0, sizeof(control));
+		mh.msg_control = control;
+		mh.msg_controllen = CMSG_SPACE(len);
+		cm = CMSG_FIRSTHDR(&mh);
+		cm->cmsg_level = SOL_SOCKET;
+		cm->cmsg_type = SCM_RIGHTS;
+		cm->cmsg_len = CMSG_LEN(len);
+		memcpy(CMSG_DATA(cm), msg->fds, len);
+	}
+	do {
+		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
+	} while (n < 0 && errno == EINTR);
+	if (n < 0)
+		return -errno;
+	/* A unix stream socket takes a message this small whole, or not at
+	 * all; a partial send means the peer is going away. */
+	return (size_t)n == total ? 0 : -EPIPE;
+}
+
+void vhu_msg_close_fds(struct vhu_msg *msg)
+{
+	for (unsigned int i = 0; i < msg->nfds; i++)
+		close(msg->fds[i]);
+	msg->nfds = 0;
+}
+
+static int wait_readable(int sock, int timeout_ms)
+{
+	struct pollfd pfd = { .fd = sock, .events = POLLIN };
+	int r;
+
+	do {
+		r = poll(&pfd, 1, timeout_ms);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	return r == 0 ? -ETIMEDOUT : 0;
+}
+
+/* Takes the fds out of the control data; closes them all if there are too
+ * many or the kernel had to truncate them. */
+static int take_fds(struct msghdr *mh, struct vhu_msg *msg)
+{
+	int err = (mh->msg_flags & MSG_CTRUNC) ? -EPROTO : 0;
+
+	for (struct cmsghdr *cm = CMSG_FIRSTHDR(mh); cm;
+	     cm = CMSG_NXTHDR(mh, cm)) {
+		size_t n;
+
+		if (cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+			continue;
+		n = (cm->cmsg_len - CMSG_LEN(0)) / sizeof(int);
+		for (size_t i = 0; i < n; i++) {
+			int fd;
+
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			if (msg->nfds < VHOST_USER_MAX_FDS)
+				msg->fds[msg->nfds++] = fd;
+			else {
+				close(fd);
+				err = -EPROTO;
+			}
+		}
+	}
+	return err;
+}
+
+/* Reads exactly @len bytes into @buf; fds are only accepted when @msg is
+ * given (the header read). Returns bytes read before EOF, or -errno. */
+static ssize_t read_full(int sock, void *buf, size_t len, struct vhu_msg *msg,
+			 int timeout_ms)
+{
+	char control[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
+	size_t done = 0;
+
+	while (done < len) {
+		struct iovec iov = { (char *)buf + done, len - done };
+		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+				     .msg_control = control,
+				     .msg_controllen = sizeof(control) };
+		ssize_t n;
+		int err = wait_readable(sock, timeout_ms);
+
+		if (err)
+			return err;
+		n = recvmsg(sock, &mh, MSG_CMSG_CLOEXEC | MSG_DONTWAIT);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (n < 0)
+			return -errno;
+		if (mh.msg_controllen) {
+			struct vhu_msg stray = { .nfds = 0 };
+
+			err = take_fds(&mh, msg ? msg : &stray);
+			if (!msg) {
+				vhu_msg_close_fds(&stray);
+				err = -EPROTO;
+			}
+			if (err)
+				return err;
+		}
+		if (n == 0)
+			break;
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+int vhu_msg_recv(int sock, struct vhu_msg *msg, int timeout_ms)
+{
+	ssize_t n;
+
+	msg->nfds = 0;
+	n = read_full(sock, &msg->hdr, sizeof(msg->hdr), msg, timeout_ms);
+	if (n == 0)
+		return -ECONNRESET;
+	if (n >= 0 && (size_t)n < sizeof(msg->hdr))
+		n = -EPROTO;
+	if (n >= 0 && msg->hdr.size > VHOST_USER_MAX_PAYLOAD)
+		n = -EPROTO;
+	if (n >= 0 && msg->hdr.size) {
+		n = read_full(sock, &msg->payload, msg->hdr.size, NULL,
+			      timeout_ms);
+		if (n >= 0 && (size_t)n < msg->hdr.size)
+			n = -EPROTO;
+	}
+	if (n < 0) {
+		vhu_msg_close_fds(msg);
+		return (int)n;
+	}
+	return 0;
+}
