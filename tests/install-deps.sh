@@ -1,0 +1,17 @@
+#!/bin/sh
+# Installs the Debian 12 packages that building and testing vuvm needs.
+# Non-interactive; uses sudo when not run as root.
+set -eu
+
+packages="build-essential cmake clang libclang-rt-14-dev libfdt-dev"
+
+if [ "$(id -u)" -eq 0 ]; then
+	sudo=""
+else
+	sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+# shellcheck disable=SC2086 # word splitting of the package list is wanted
+$sudo apt-get install -y -qq --no-install-recommends $packages >/dev/null
+echo "install-deps: $packages"

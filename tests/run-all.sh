@@ -1,0 +1,17 @@
+#!/bin/sh
+# The whole test suite, as CI runs it: installs the packages, builds vuvm
+# twice (gcc; clang with ASan+UBSan and the fuzz targets) and runs every
+# CTest test in both builds.
+set -eu
+cd "$(dirname "$0")/.."
+
+tests/install-deps.sh
+
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+cmake --build build -j "$(nproc)"
+ctest --test-dir build --output-on-failure -j 2
+
+cmake -S . -B build-asan -DCMAKE_C_COMPILER=clang -DVUVM_SANITIZE=ON \
+	-DVUVM_FUZZ=ON
+cmake --build build-asan -j "$(nproc)"
+ctest --test-dir build-asan --output-on-failure -j 2
