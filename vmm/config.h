@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the command line asks for: one struct that cli.c fills and
+ * machine.c reads. New options (devices, tracing) add fields here and a
+ * row to cli.c's option table.
+ */
+#ifndef VUVM_VMM_CONFIG_H
+#define VUVM_VMM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vhost/log.h"
+
+#define VUVM_MAX_CPUS 64
+
+/* vuvm's own exit statuses; see docs/guest.md. */
+enum vuvm_exit {
+	VUVM_EXIT_USAGE = 120,
+	VUVM_EXIT_SETUP = 121,
+	VUVM_EXIT_CRASH = 122,
+	VUVM_EXIT_BAD_ACCESS = 123,
+	VUVM_EXIT_WATCHDOG = 124,
+};
+
+struct vuvm_config {
+	const char *kernel; /* NULL: the built-in tiny guest */
+	uint64_t mem_size;
+	unsigned int cpus;
+	const char *test; /* "NAME[,k=v...]", NULL: guest's default */
+	const char *cmdline;
+	double timeout; /* seconds; 0: none */
+	enum log_level log_level;
+	bool json;
+	bool hugepages;
+};
+
+#endif

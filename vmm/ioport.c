@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Port I/O bus: UART, exit port, and the all-ones default.
+ */
+#define pr_fmt(fmt) "ioport: " fmt
+#include "vmm/ioport.h"
+
+#include <string.h>
+
+#include "vhost/log.h"
+#include "vmm/fdt.h"
+
+static void ioport_exit(struct machine *m, unsigned int cpu,
+			const uint8_t *data, unsigned int size)
+{
+	uint32_t status = 0;
+
+	memcpy(&status, data, size < 4 ? size : 4);
+	pr_info("vcpu %u: guest exit status %u", cpu, status);
+	machine_stop(m, (int)(status & 0xff));
+}
+
+static void ioport_unhandled(struct machine *m, unsigned int cpu, uint16_t port,
+			     bool is_write, uint8_t *data, unsigned int size)
+{
+	uint64_t bit = 1ULL << (port % 64);
+
+	if (!is_write)
+		memset(data, 0xff, size);
+	if (__atomic_fetch_or(&m->pio_warned[port / 64], bit,
+			      __ATOMIC_RELAXED) &
+	    bit)
+		return;
+	pr_warn("vcpu %u: unhandled %u-byte %s of port %#x (%s)", cpu, size,
+		is_write ? "write" : "read", port,
+		is_write ? "ignored" : "reads all-ones");
+}
+
+void ioport_access(struct machine *m, unsigned int cpu, uint16_t port,
+		   bool is_write, uint8_t *data, unsigned int size)
+{
+	if (port >= SERIAL_PORT && port < SERIAL_PORT + SERIAL_NR_PORTS) {
+		/* Wider accesses reach the following registers. */
+		for (unsigned int i = 0; i < size; i++)
+			serial_access(&m->serial,
+				      (port - SERIAL_PORT + i) %
+					      SERIAL_NR_PORTS,
+				      is_write, &data[i]);
+		return;
+	}
+	if (port == DT_EXIT_PORT && is_write) {
+		ioport_exit(m, cpu, data, size);
+		return;
+	}
+	ioport_unhandled(m, cpu, port, is_write, data, size);
+}

@@ -1,0 +1,183 @@
+// SPDX-License-Identifier: MIT
+/*
+ * KVM: open the device, check what we need, create the VM, give it RAM.
+ */
+#define pr_fmt(fmt) "kvm: " fmt
+#include "vmm/kvm.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "vhost/log.h"
+
+#define KVM_CPUID_MAX_ENTRIES 128
+
+static const struct {
+	int cap;
+	const char *name;
+} kvm_needed_caps[] = {
+	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
+	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
+	{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD" },
+	{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD" },
+	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
+	{ KVM_CAP_EXT_CPUID, "KVM_CAP_EXT_CPUID" },
+	{ KVM_CAP_IMMEDIATE_EXIT, "KVM_CAP_IMMEDIATE_EXIT" },
+	{ KVM_CAP_GET_TSC_KHZ, "KVM_CAP_GET_TSC_KHZ" },
+};
+
+static int kvm_check_caps(struct kvm *kvm)
+{
+	int n;
+
+	for (size_t i = 0;
+	     i < sizeof(kvm_needed_caps) / sizeof(kvm_needed_caps[0]); i++) {
+		if (ioctl(kvm->dev_fd, KVM_CHECK_EXTENSION,
+			  kvm_needed_caps[i].cap) <= 0) {
+			pr_err("this KVM lacks %s, which vuvm needs",
+			       kvm_needed_caps[i].name);
+			return -ENOTSUP;
+		}
+	}
+	n = ioctl(kvm->dev_fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
+	if (n <= 0)
+		n = ioctl(kvm->dev_fd, KVM_CHECK_EXTENSION, KVM_CAP_NR_VCPUS);
+	kvm->max_vcpus = n > 0 ? (unsigned int)n : 1;
+	return 0;
+}
+
+static int kvm_read_cpuid(struct kvm *kvm)
+{
+	size_t size = sizeof(*kvm->cpuid) +
+		      KVM_CPUID_MAX_ENTRIES * sizeof(kvm->cpuid->entries[0]);
+	int err;
+
+	kvm->cpuid = calloc(1, size);
+	if (!kvm->cpuid)
+		return -ENOMEM;
+	kvm->cpuid->nent = KVM_CPUID_MAX_ENTRIES;
+	if (ioctl(kvm->dev_fd, KVM_GET_SUPPORTED_CPUID, kvm->cpuid) < 0) {
+		err = -errno;
+		pr_err("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+static int kvm_open_device(struct kvm *kvm, const char *path)
+{
+	int err;
+
+	kvm->dev_fd = open(path, O_RDWR | O_CLOEXEC);
+	if (kvm->dev_fd < 0) {
+		err = -errno;
+		if (err == -ENOENT)
+			pr_err("%s does not exist: this host has no KVM "
+			       "(load kvm_intel, kvm_amd or kvm_pvm)",
+			       path);
+		else
+			pr_err("cannot open %s: %s%s", path, strerror(errno),
+			       err == -EACCES ? " (are you in group kvm?)"
+					      : "");
+		return err;
+	}
+	err = ioctl(kvm->dev_fd, KVM_GET_API_VERSION, 0);
+	if (err != KVM_API_VERSION) {
+		pr_err("%s: KVM API version %d, vuvm needs %d", path, err,
+		       KVM_API_VERSION);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+int kvm_open(struct kvm *kvm, const char *path)
+{
+	int err;
+
+	memset(kvm, 0, sizeof(*kvm));
+	kvm->vm_fd = -1;
+	err = kvm_open_device(kvm, path);
+	if (!err)
+		err = kvm_check_caps(kvm);
+	if (!err)
+		err = kvm_read_cpuid(kvm);
+	if (err) {
+		kvm_close(kvm);
+		return err;
+	}
+	return 0;
+}
+
+static int kvm_vm_ioctl(struct kvm *kvm, unsigned long req, unsigned long arg,
+			const char *name)
+{
+	int err;
+
+	if (ioctl(kvm->vm_fd, req, arg) >= 0)
+		return 0;
+	err = -errno;
+	pr_err("%s: %s", name, strerror(errno));
+	return err;
+}
+
+static int kvm_add_slots(struct kvm *kvm, const struct mem_table *mem)
+{
+	for (unsigned int i = 0; i < mem->nr; i++) {
+		struct kvm_userspace_memory_region slot = {
+			.slot = i,
+			.guest_phys_addr = mem->regions[i].gpa,
+			.memory_size = mem->regions[i].size,
+			.userspace_addr = (uintptr_t)mem->regions[i].host,
+		};
+		int err = kvm_vm_ioctl(kvm, KVM_SET_USER_MEMORY_REGION,
+				       (unsigned long)&slot,
+				       "KVM_SET_USER_MEMORY_REGION");
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int kvm_create_vm(struct kvm *kvm, const struct mem_table *mem)
+{
+	uint64_t identity = KVM_IDENTITY_MAP_ADDR;
+	int err;
+
+	kvm->run_size = ioctl(kvm->dev_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	kvm->vm_fd = ioctl(kvm->dev_fd, KVM_CREATE_VM, 0);
+	if (kvm->vm_fd < 0 || kvm->run_size <= 0) {
+		err = -errno;
+		pr_err("KVM_CREATE_VM: %s", strerror(errno));
+		return err;
+	}
+	err = kvm_vm_ioctl(kvm, KVM_SET_TSS_ADDR, KVM_TSS_ADDR,
+			   "KVM_SET_TSS_ADDR");
+	/* Only VMX-style KVMs have (and need) the identity map. */
+	if (!err && ioctl(kvm->dev_fd, KVM_CHECK_EXTENSION,
+			  KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0)
+		err = kvm_vm_ioctl(kvm, KVM_SET_IDENTITY_MAP_ADDR,
+				   (unsigned long)&identity,
+				   "KVM_SET_IDENTITY_MAP_ADDR");
+	if (!err)
+		err = kvm_vm_ioctl(kvm, KVM_CREATE_IRQCHIP, 0,
+				   "KVM_CREATE_IRQCHIP");
+	if (!err)
+		err = kvm_add_slots(kvm, mem);
+	return err;
+}
+
+void kvm_close(struct kvm *kvm)
+{
+	if (kvm->vm_fd >= 0)
+		close(kvm->vm_fd);
+	if (kvm->dev_fd >= 0)
+		close(kvm->dev_fd);
+	free(kvm->cpuid);
+	kvm->vm_fd = -1;
+	kvm->dev_fd = -1;
+	kvm->cpuid = NULL;
+}

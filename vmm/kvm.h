@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The KVM VM: /dev/kvm with its API version and the capabilities vuvm
+ * needs checked up front, the VM with its in-kernel irqchip, the guest RAM
+ * slots and the CPUID that every vCPU starts from.
+ */
+#ifndef VUVM_VMM_KVM_H
+#define VUVM_VMM_KVM_H
+
+#include <linux/kvm.h>
+
+#include "vmm/memory.h"
+
+#define KVM_DEVICE "/dev/kvm"
+/* TSS (3 pages) and EPT identity map page, inside the 32-bit MMIO hole. */
+#define KVM_TSS_ADDR	      0xfffbd000ULL
+#define KVM_IDENTITY_MAP_ADDR 0xfffbc000ULL
+
+struct kvm {
+	int dev_fd;
+	int vm_fd;
+	int run_size; /* bytes to mmap of each vCPU fd */
+	unsigned int max_vcpus;
+	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID */
+};
+
+/*
+ * Opens @path (normally KVM_DEVICE), checks the API version and every
+ * capability vuvm relies on, and reads the supported CPUID. Logs which
+ * requirement failed. Returns 0 or -errno (-ENOENT when @path is missing).
+ */
+int kvm_open(struct kvm *kvm, const char *path);
+
+/*
+ * Creates the VM: TSS and identity-map addresses, in-kernel irqchip, one
+ * memory slot per RAM range of @mem. Returns 0 or -errno.
+ */
+int kvm_create_vm(struct kvm *kvm, const struct mem_table *mem);
+
+/* Closes what kvm_open() and kvm_create_vm() opened; safe to call twice. */
+void kvm_close(struct kvm *kvm);
+
+#endif

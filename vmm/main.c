@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vuvm: boot a guest in KVM and exit with its verdict.
+ */
+#include "vmm/cli.h"
+#include "vmm/machine.h"
+
+int main(int argc, char **argv)
+{
+	struct vuvm_config cfg;
+
+	switch (cli_parse(argc, argv, &cfg)) {
+	case CLI_DONE:
+		return 0;
+	case CLI_USAGE:
+		return VUVM_EXIT_USAGE;
+	case CLI_RUN:
+		break;
+	}
+	log_set_level(cfg.log_level);
+	return machine_run(&cfg);
+}
