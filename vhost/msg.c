@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <time.h>
 #include <unistd.h>
 
 int vhu_msg_send(int sock, const struct vhu_msg *msg)
@@ -52,13 +53,28 @@ void vhu_msg_close_fds(struct vhu_msg *msg)
 	msg->nfds = 0;
 }
 
-static int wait_readable(int sock, int timeout_ms)
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Waits until @sock is readable or the deadline (-1: none) has passed. The
+ * deadline covers the whole message, so a peer that drips one byte at a
+ * time cannot stretch a bounded wait. */
+static int wait_readable(int sock, int64_t deadline)
 {
 	struct pollfd pfd = { .fd = sock, .events = POLLIN };
 	int r;
 
 	do {
-		r = poll(&pfd, 1, timeout_ms);
+		int64_t left = deadline < 0 ? -1 : deadline - now_ms();
+
+		if (deadline >= 0 && left < 0)
+			left = 0;
+		r = poll(&pfd, 1, left > INT32_MAX ? INT32_MAX : (int)left);
 	} while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return -errno;
@@ -96,7 +112,7 @@ static int take_fds(struct msghdr *mh, struct vhu_msg *msg)
 /* Reads exactly @len bytes into @buf; fds are only accepted when @msg is
  * given (the header read). Returns bytes read before EOF, or -errno. */
 static ssize_t read_full(int sock, void *buf, size_t len, struct vhu_msg *msg,
-			 int timeout_ms)
+			 int64_t deadline)
 {
 	char control[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
 	size_t done = 0;
@@ -107,7 +123,7 @@ static ssize_t read_full(int sock, void *buf, size_t len, struct vhu_msg *msg,
 				     .msg_control = control,
 				     .msg_controllen = sizeof(control) };
 		ssize_t n;
-		int err = wait_readable(sock, timeout_ms);
+		int err = wait_readable(sock, deadline);
 
 		if (err)
 			return err;
@@ -136,10 +152,11 @@ static ssize_t read_full(int sock, void *buf, size_t len, struct vhu_msg *msg,
 
 int vhu_msg_recv(int sock, struct vhu_msg *msg, int timeout_ms)
 {
+	int64_t deadline = timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 	ssize_t n;
 
 	msg->nfds = 0;
-	n = read_full(sock, &msg->hdr, sizeof(msg->hdr), msg, timeout_ms);
+	n = read_full(sock, &msg->hdr, sizeof(msg->hdr), msg, deadline);
 	if (n == 0)
 		return -ECONNRESET;
 	if (n >= 0 && (size_t)n < sizeof(msg->hdr))
@@ -148,7 +165,7 @@ int vhu_msg_recv(int sock, struct vhu_msg *msg, int timeout_ms)
 		n = -EPROTO;
 	if (n >= 0 && msg->hdr.size) {
 		n = read_full(sock, &msg->payload, msg->hdr.size, NULL,
-			      timeout_ms);
+			      deadline);
 		if (n >= 0 && (size_t)n < msg->hdr.size)
 			n = -EPROTO;
 	}

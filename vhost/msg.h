@@ -45,8 +45,8 @@ struct vhu_msg {
 int vhu_msg_send(int sock, const struct vhu_msg *msg);
 
 /*
- * Receives one message into @msg, waiting at most @timeout_ms for each part
- * (-1 waits forever). Received fds are marked close-on-exec and owned by
+ * Receives one message into @msg, waiting at most @timeout_ms in total for
+ * the whole message (-1 waits forever). Received fds are marked close-on-exec and owned by
  * the caller (vhu_msg_close_fds()). Returns:
  *   0            a whole message;
  *   -ECONNRESET  the peer closed the connection before a header started;

@@ -1,0 +1,41 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Human-readable vhost-user messages, for `--trace vhost`, test failures and
+ * error sentences: request names and one-line renderings of whole messages
+ * in either direction, on the main socket or on the backend channel.
+ *
+ * A rendered line looks like
+ *
+ *	SET_VRING_ADDR flags=v1|need_reply size=40 {index=0 flags=0x0
+ *	desc=0x7f0000000000 used=0x7f0000002000 avail=0x7f0000001000
+ *	log=0x0} fds=0
+ *
+ * (on one line). Nothing here trusts the message: unknown requests, unknown
+ * flag bits and payload sizes that do not fit the request are rendered as
+ * such ("UNKNOWN(99)", "v1|0x30", "{bad size 3: 01 02 03}").
+ */
+#ifndef VUVM_VHOST_TRACE_H
+#define VUVM_VHOST_TRACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "vhost/msg.h"
+
+/* "GET_FEATURES", ...; NULL for a code with no name. */
+const char *vhu_request_name(uint32_t request);
+/* Backend-channel names: "CONFIG_CHANGE_MSG", ...; NULL if none. */
+const char *vhu_backend_request_name(uint32_t request);
+/* "MQ", "REPLY_ACK", ...; NULL for an unknown bit. */
+const char *vhu_protocol_feature_name(unsigned int bit);
+
+/*
+ * Renders @msg as one line into @buf, always NUL-terminated and cut at @len
+ * bytes. @backend_channel selects the backend → frontend request names and
+ * payloads. Returns the number of characters written (without the NUL).
+ */
+size_t vhu_trace_format(char *buf, size_t len, const struct vhu_msg *msg,
+			bool backend_channel);
+
+#endif
