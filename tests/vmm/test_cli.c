@@ -1,0 +1,75 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The command line: defaults, every option's good and bad values.
+ */
+#include <string.h>
+
+#include "tests/vmm/check.h"
+#include "vmm/cli.h"
+
+static struct vuvm_config cfg;
+
+static enum cli_result parse(const char *a, const char *b, const char *c)
+{
+	char *argv[] = { "vuvm", (char *)a, (char *)b, (char *)c, NULL };
+	int argc = 1 + (a != NULL) + (b != NULL) + (c != NULL);
+
+	return cli_parse(argc, argv, &cfg);
+}
+
+static void test_defaults(void)
+{
+	CHECK(parse(NULL, NULL, NULL) == CLI_RUN);
+	CHECK(cfg.kernel == NULL && cfg.test == NULL && cfg.cmdline == NULL);
+	CHECK(cfg.mem_size == 64ULL << 20 && cfg.cpus == 1);
+	CHECK(cfg.timeout == 0 && !cfg.json && !cfg.hugepages);
+	CHECK(cfg.log_level == LOG_WARN);
+}
+
+static void test_values(void)
+{
+	CHECK(parse("--mem", "128M", "--json") == CLI_RUN);
+	CHECK(cfg.mem_size == 128ULL << 20 && cfg.json);
+	CHECK(parse("--mem=1G", "--cpus=4", "--hugepages") == CLI_RUN);
+	CHECK(cfg.mem_size == 1ULL << 30 && cfg.cpus == 4 && cfg.hugepages);
+	CHECK(parse("--timeout", "0.25", "--test=exit,status=3") == CLI_RUN);
+	CHECK(cfg.timeout == 0.25 && !strcmp(cfg.test, "exit,status=3"));
+	CHECK(parse("--kernel", "k.elf", "--log-level=debug") == CLI_RUN);
+	CHECK(!strcmp(cfg.kernel, "k.elf") && cfg.log_level == LOG_DEBUG);
+	CHECK(parse("--cmdline", "", NULL) == CLI_RUN);
+	CHECK(cfg.cmdline && !cfg.cmdline[0]);
+}
+
+static void test_bad(void)
+{
+	CHECK(parse("--mem", "3M", NULL) == CLI_USAGE);
+	CHECK(parse("--mem", "0", NULL) == CLI_USAGE);
+	CHECK(parse("--mem", "lots", NULL) == CLI_USAGE);
+	CHECK(parse("--mem", NULL, NULL) == CLI_USAGE);
+	CHECK(parse("--cpus", "0", NULL) == CLI_USAGE);
+	CHECK(parse("--cpus", "65", NULL) == CLI_USAGE);
+	CHECK(parse("--cpus", "2x", NULL) == CLI_USAGE);
+	CHECK(parse("--cpus", "-1", NULL) == CLI_USAGE);
+	CHECK(parse("--timeout", "0", NULL) == CLI_USAGE);
+	CHECK(parse("--timeout", "-1", NULL) == CLI_USAGE);
+	CHECK(parse("--timeout", "nan", NULL) == CLI_USAGE);
+	CHECK(parse("--timeout", "1s", NULL) == CLI_USAGE);
+	CHECK(parse("--log-level", "loud", NULL) == CLI_USAGE);
+	CHECK(parse("--test", "", NULL) == CLI_USAGE);
+	CHECK(parse("--test", ",x=1", NULL) == CLI_USAGE);
+	CHECK(parse("--kernel", "", NULL) == CLI_USAGE);
+	CHECK(parse("--json=yes", NULL, NULL) == CLI_USAGE);
+	CHECK(parse("--bogus", NULL, NULL) == CLI_USAGE);
+	CHECK(parse("-m", "64M", NULL) == CLI_USAGE);
+	CHECK(parse("kernel.elf", NULL, NULL) == CLI_USAGE);
+	CHECK(parse("--", NULL, NULL) == CLI_USAGE);
+	CHECK(parse("--me", "64M", NULL) == CLI_USAGE);
+}
+
+int main(void)
+{
+	test_defaults();
+	test_values();
+	test_bad();
+	return check_exit();
+}
