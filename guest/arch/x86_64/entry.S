@@ -1,0 +1,222 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Ring 0 entry points: the BSP's _start, cpu_enter (the prologue every CPU
+ * runs before dropping to ring 3), the syscall entry and the interrupt
+ * stubs. Everything here is emulated on our software KVM: keep it short.
+ */
+#include "arch/x86_64/cpu.h"
+
+#define MSR_EFER 0xc0000080
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_SFMASK 0xc0000084
+#define MSR_FS_BASE 0xc0000100
+#define MSR_GS_BASE 0xc0000101
+#define MSR_KERNEL_GS_BASE 0xc0000102
+#define EFER_SCE 0x1
+
+#define CR0_MP 0x2
+#define CR0_EM 0x4
+#define CR0_NE 0x20
+#define CR4_OSFXSR 0x200
+#define CR4_OSXMMEXCPT 0x400
+
+/* IOPL=3 so ring 3 can do port I/O; IF=0 (see cpu.h); bit 1 is fixed. */
+#define USER_RFLAGS 0x3002
+/* What syscall clears in RFLAGS: TF, IF, DF, AC. */
+#define SYSCALL_MASK 0x40700
+
+	.section .text.entry, "ax"
+	.code64
+	.globl _start
+_start:
+	mov %rdi, boot_fdt(%rip)
+	lea cpu0_boot_stack_top(%rip), %rsp
+	/* The AP trampoline repeats what vuvm set up for us. */
+	mov %cr3, %rax
+	mov %eax, tramp_cr3
+	mov $MSR_EFER, %ecx
+	rdmsr
+	mov %eax, tramp_efer
+	lea cpus(%rip), %rdi
+	xor %esi, %esi
+	call cpu_prepare
+	lea cpus(%rip), %rdi
+	jmp cpu_enter
+
+/*
+ * cpu_enter(struct cpu *c): rdi = this CPU's prepared struct cpu. Loads its
+ * GDT, TSS, the IDT and MSRs, then iretq to ring3_entry with rdi intact.
+ */
+	.text
+	.globl cpu_enter
+cpu_enter:
+	mov CPU_KSTACK(%rdi), %rsp
+	mov %cr0, %rax
+	and $~CR0_EM, %rax
+	or $(CR0_MP | CR0_NE), %rax
+	mov %rax, %cr0
+	mov %cr4, %rax
+	or $(CR4_OSFXSR | CR4_OSXMMEXCPT), %rax
+	mov %rax, %cr4
+
+	lgdt CPU_GDTR(%rdi)
+	pushq $SEL_KERNEL_CS
+	lea 1f(%rip), %rax
+	pushq %rax
+	lretq
+1:	mov $SEL_KERNEL_DS, %eax
+	mov %eax, %ss
+	xor %eax, %eax
+	mov %eax, %ds
+	mov %eax, %es
+	mov %eax, %fs
+	mov %eax, %gs
+	mov $SEL_TSS, %eax
+	ltr %ax
+	lidt idt_desc(%rip)
+
+	mov %rdi, %r8
+	mov $MSR_EFER, %ecx
+	rdmsr
+	or $EFER_SCE, %eax
+	wrmsr
+	mov $MSR_STAR, %ecx
+	xor %eax, %eax
+	mov $((SEL_USER_CS32 << 16) | SEL_KERNEL_CS), %edx
+	wrmsr
+	mov $MSR_LSTAR, %ecx
+	lea syscall_entry(%rip), %rax
+	mov %rax, %rdx
+	shr $32, %rdx
+	wrmsr
+	mov $MSR_SFMASK, %ecx
+	mov $SYSCALL_MASK, %eax
+	xor %edx, %edx
+	wrmsr
+	/* FS for the stack canary of hosted code, GS for this_cpu(). */
+	mov %r8, %rax
+	mov %r8, %rdx
+	shr $32, %rdx
+	mov $MSR_FS_BASE, %ecx
+	wrmsr
+	mov $MSR_GS_BASE, %ecx
+	wrmsr
+	mov $MSR_KERNEL_GS_BASE, %ecx
+	wrmsr
+	mov %r8, %rdi
+
+	pushq $(SEL_USER_DS | 3)
+	pushq CPU_USTACK(%rdi)
+	pushq $USER_RFLAGS
+	pushq $(SEL_USER_CS | 3)
+	lea ring3_entry(%rip), %rax
+	pushq %rax
+	iretq
+
+ring3_entry:
+	xor %ebp, %ebp
+	cmpl $0, 0x20(%rdi)	/* struct cpu.index */
+	jne 2f
+	call bsp_main
+2:	call ap_main
+3:	jmp 3b
+
+/*
+ * long sys_call(long nr, long a0, long a1): the only way from ring 3 to
+ * ring 0. syscall clobbers rcx and r11, both caller-saved anyway.
+ */
+	.globl sys_call
+sys_call:
+	syscall
+	ret
+
+syscall_entry:
+	mov %rsp, %gs:CPU_USER_RSP
+	mov %gs:CPU_KSTACK, %rsp
+	push %rcx
+	push %r11
+	call syscall_dispatch
+	pop %r11
+	pop %rcx
+	mov %gs:CPU_USER_RSP, %rsp
+	sysretq
+
+/*
+ * Interrupt stubs, 16 bytes apart so that idt.c finds stub v at
+ * isr_stubs + 16 * v. Each pushes a dummy error code when the CPU does
+ * not, then the vector.
+ */
+	.align 16
+	.globl isr_stubs
+isr_stubs:
+	.set vec, 0
+	.rept IDT_VECTORS
+	.align 16
+	.if (vec == 8) || (vec == 10) || (vec == 11) || (vec == 12) || (vec == 13) || (vec == 14) || (vec == 17) || (vec == 21) || (vec == 29) || (vec == 30)
+	.else
+	pushq $0
+	.endif
+	pushq $vec
+	jmp isr_common
+	.set vec, vec + 1
+	.endr
+
+isr_common:
+	push %rax
+	push %rbx
+	push %rcx
+	push %rdx
+	push %rsi
+	push %rdi
+	push %rbp
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	push %r12
+	push %r13
+	push %r14
+	push %r15
+	mov %rsp, %rdi
+	cld
+	call trap_handler
+	pop %r15
+	pop %r14
+	pop %r13
+	pop %r12
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rbp
+	pop %rdi
+	pop %rsi
+	pop %rdx
+	pop %rcx
+	pop %rbx
+	pop %rax
+	add $16, %rsp
+	iretq
+
+	.data
+	.align 16
+	.globl idt_desc
+idt_desc:
+	.word IDT_VECTORS * 16 - 1
+	.quad idt
+
+	.bss
+	.align 16
+	.globl boot_fdt
+boot_fdt:
+	.quad 0
+	.align 4096
+	.globl idt
+idt:
+	.skip IDT_VECTORS * 16
+	/* Only until cpu_prepare has chosen CPU 0's stacks. */
+	.skip 1024
+cpu0_boot_stack_top:
+
+	.section .note.GNU-stack, "", @progbits

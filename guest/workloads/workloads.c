@@ -1,0 +1,34 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The table of workloads (see workloads.h). Adding one: a file with its
+ * entry function, a line here, a section in docs/guest.md.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "workloads/workloads.h"
+
+static const char *const no_params[] = { NULL };
+static const char *const exit_params[] = { "status", NULL };
+static const char *const selftest_params[] = { "verbose", NULL };
+
+const struct workload workloads[] = {
+	{ "probe", "print what the guest sees (memory, CPUs, devices, TSC)",
+	  no_params, probe_main },
+	{ "exit", "exit at once with status=N (default 0)", exit_params,
+	  exit_main },
+	{ "selftest", "check the guest's own libc, FDT, syscall, SMP, time",
+	  selftest_params, selftest_main },
+	{ NULL, NULL, NULL, NULL },
+};
+
+const struct workload *workload_find(const char *name)
+{
+	const struct workload *w;
+
+	for (w = workloads; w->name; w++) {
+		if (!strcmp(w->name, name))
+			return w;
+	}
+	return NULL;
+}
