@@ -220,8 +220,12 @@ int vhu_connect(struct vhu_frontend *fe, const char *path, int timeout_ms)
 	int sock;
 
 	fe_reset(fe);
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return fe_fail(fe, 0, -ENAMETOOLONG, "socket path too long");
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		snprintf(fe->error, sizeof(fe->error),
+			 "connect: socket path longer than %zu bytes",
+			 sizeof(sa.sun_path) - 1);
+		return -ENAMETOOLONG;
+	}
 	strcpy(sa.sun_path, path);
 	while ((sock = try_connect(&sa)) < 0 && connect_retryable(sock)) {
 		int64_t left = deadline - now_ms();
