@@ -42,3 +42,14 @@ target_include_directories(virtio_headers_nostdinc PRIVATE
 add_test(NAME virtio_headers_freestanding
 	COMMAND ${CMAKE_COMMAND} --build ${CMAKE_BINARY_DIR}
 		--target virtio_headers_c11 virtio_headers_nostdinc)
+
+# --- the ring walker and the backend side ----------------------------------
+# Each program runs all its cases; `<program> <case>` runs one.
+foreach(t vring_test)
+	add_executable(${t} ${CMAKE_CURRENT_LIST_DIR}/${t}.c)
+	vuvm_host_target(${t})
+	target_link_libraries(${t} PRIVATE vuvm_vhost pthread)
+	add_test(NAME vhost_${t} COMMAND ${t})
+	set_tests_properties(vhost_${t} PROPERTIES TIMEOUT 30
+		LABELS "vhost;backend")
+endforeach()

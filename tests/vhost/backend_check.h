@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The small test harness of the backend-side tests (vring_, backend_, e2e_):
+ * CHECK macros that name the failing expression and stop the program, a
+ * runner for a table of cases (all, or the one named on the command line),
+ * and an open-fd counter for leak checks.
+ */
+#ifndef VUVM_TESTS_BACKEND_CHECK_H
+#define VUVM_TESTS_BACKEND_CHECK_H
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *check_case = "";
+
+#define CHECK(expr)                                                       \
+	do {                                                              \
+		if (!(expr)) {                                            \
+			fprintf(stderr, "%s:%d: [%s] CHECK failed: %s\n", \
+				__FILE__, __LINE__, check_case, #expr);   \
+			exit(1);                                          \
+		}                                                         \
+	} while (0)
+
+#define CHECK_EQ(a, b)                                                      \
+	do {                                                                \
+		long long a_ = (long long)(a), b_ = (long long)(b);         \
+		if (a_ != b_) {                                             \
+			fprintf(stderr,                                     \
+				"%s:%d: [%s] CHECK failed: %s == %s "       \
+				"(%lld != %lld)\n",                         \
+				__FILE__, __LINE__, check_case, #a, #b, a_, \
+				b_);                                        \
+			exit(1);                                            \
+		}                                                           \
+	} while (0)
+
+/* @s occurs in the string @hay. */
+#define CHECK_HAS(hay, s) CHECK(strstr((hay), (s)) != NULL)
+
+struct check_case {
+	const char *name;
+	void (*fn)(void);
+};
+
+/* Runs every case, or only the one named by argv[1]. */
+static inline int check_run(const struct check_case *cases, size_t n, int argc,
+			    char **argv)
+{
+	int ran = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (argc > 1 && strcmp(argv[1], cases[i].name))
+			continue;
+		check_case = cases[i].name;
+		cases[i].fn();
+		printf("ok %s\n", cases[i].name);
+		ran++;
+	}
+	if (!ran) {
+		fprintf(stderr, "no test case named %s\n", argv[1]);
+		return 1;
+	}
+	return 0;
+}
+#define CHECK_RUN(cases, argc, argv) \
+	check_run(cases, sizeof(cases) / sizeof(cases[0]), argc, argv)
+
+/* Number of open fds of this process (leak checks before/after). */
+static inline int check_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
+#endif

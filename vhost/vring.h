@@ -1,0 +1,156 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The device side of a split virtqueue, as a vhost-user backend runs it:
+ * pop the next available descriptor chain as a list of host segments (the
+ * readable "out" part first, then the writable "in" part), push used
+ * elements and publish the used index, and decide when to notify in either
+ * direction, with or without VIRTIO_F_EVENT_IDX.
+ *
+ * The ring lives in guest memory that the driver writes concurrently, so
+ * every index, flag, length and address read from it is untrusted: each
+ * descriptor is read once into a local copy and checked (head and next
+ * bounds, loops, indirect tables, readable-before-writable order, length
+ * overflow, address range through the caller's translation callback). A bad
+ * ring makes the call fail with a negative errno and a sentence saying what
+ * was wrong (vhu_vring_error()); the ring then stays failed until it is
+ * initialised again, so the device can report DEVICE_NEEDS_RESET. Nothing
+ * here asserts, exits or touches memory outside what translation allows.
+ *
+ * Error codes: -EINVAL bad descriptor contents (flags, next, indirect
+ * table), -EFAULT an address outside guest memory, -ELOOP a chain longer
+ * than its table, -EOVERFLOW a chain whose total length does not fit 32
+ * bits, -ENOBUFS more segments than the caller's iovec array holds, -EPROTO
+ * the driver's avail index ran more than a queue size ahead.
+ *
+ * One struct vhu_vring is used by one thread at a time.
+ */
+#ifndef VUVM_VHOST_VRING_H
+#define VUVM_VHOST_VRING_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "virtio/virtio_ring.h"
+
+#define VHU_VRING_ERROR_LEN 160
+
+/*
+ * Translates guest-physical [@gpa, @gpa + @len) to a host pointer. Returns
+ * NULL unless the whole range is mapped contiguously (in practice: lies
+ * inside one memory region). @len is never 0.
+ */
+typedef void *(*vhu_vring_translate_fn)(void *opaque, uint64_t gpa,
+					uint64_t len);
+
+/* What vhu_vring_init() needs: host pointers to the three parts (already
+ * translated and range-checked by the caller for @num entries). */
+struct vhu_vring_config {
+	unsigned int num;	   /* queue size: a power of 2, 1..32768 */
+	struct virtq_desc *desc;   /* 16-byte aligned */
+	struct virtq_avail *avail; /* 2-byte aligned */
+	struct virtq_used *used;   /* 4-byte aligned */
+	uint16_t base;	   /* first avail index to pop (SET_VRING_BASE) */
+	uint64_t features; /* acked: EVENT_IDX and INDIRECT_DESC matter */
+	vhu_vring_translate_fn translate;
+	void *opaque;
+};
+
+struct vhu_vring {
+	unsigned int num;
+	struct virtq_desc *desc;
+	struct virtq_avail *avail;
+	struct virtq_used *used;
+	vhu_vring_translate_fn translate;
+	void *opaque;
+	bool event_idx;
+	bool indirect;
+	uint16_t last_avail_idx; /* next avail entry to pop */
+	uint16_t used_idx; /* our copy of used->idx, including unpublished */
+	uint16_t signalled_used; /* used idx at the last notify decision */
+	bool signalled_used_valid;
+	int err; /* first error; the ring is dead until re-initialised */
+	char error[VHU_VRING_ERROR_LEN];
+};
+
+/*
+ * One popped chain. The caller points @iov at an array of @iov_max entries
+ * before vhu_vring_pop(); pop fills iov[0, out_num) with the readable
+ * segments and iov[out_num, out_num + in_num) with the writable ones.
+ * Zero-length descriptors produce no segment.
+ */
+struct vhu_vring_elem {
+	struct iovec *iov;
+	unsigned int iov_max;
+	uint16_t head; /* the id to give vhu_vring_push() */
+	unsigned int out_num;
+	unsigned int in_num;
+	uint32_t out_len; /* total readable bytes */
+	uint32_t in_len;  /* total writable bytes */
+};
+
+/*
+ * Starts using the ring described by @cfg. The device's used index is taken
+ * from used->idx, the avail position from cfg->base. With EVENT_IDX,
+ * avail_event is set to base so the driver's next kick arrives. Returns 0,
+ * or -EINVAL (with a sentence) for a bad size, misaligned pointer or
+ * missing callback.
+ */
+int vhu_vring_init(struct vhu_vring *vr, const struct vhu_vring_config *cfg);
+
+/* The sentence describing the ring's failure ("" when none). */
+const char *vhu_vring_error(const struct vhu_vring *vr);
+
+/* The avail index the device will pop next: what GET_VRING_BASE reports. */
+static inline uint16_t vhu_vring_get_base(const struct vhu_vring *vr)
+{
+	return vr->last_avail_idx;
+}
+
+/*
+ * How many chains the driver has made available and the device has not
+ * popped: 0..num, or -EPROTO when the avail index is more than num ahead.
+ */
+int vhu_vring_pending(struct vhu_vring *vr);
+
+/*
+ * Pops the next available chain into @elem. Returns 1 with @elem filled,
+ * 0 when the ring is empty, or a negative errno (see above) when the ring
+ * is broken. With EVENT_IDX, avail_event follows the popped position.
+ */
+int vhu_vring_pop(struct vhu_vring *vr, struct vhu_vring_elem *elem);
+
+/*
+ * Adds a used element (@head from a popped chain, @len bytes written into
+ * its writable part) without publishing it; vhu_vring_flush() publishes all
+ * filled elements at once. Returns 0, or -EINVAL when @head is out of range
+ * or more elements would be used than were popped.
+ */
+int vhu_vring_fill(struct vhu_vring *vr, uint16_t head, uint32_t len);
+
+/* Publishes filled elements: used->idx is stored with release semantics,
+ * after the element writes. */
+void vhu_vring_flush(struct vhu_vring *vr);
+
+/* vhu_vring_fill() then vhu_vring_flush(). */
+int vhu_vring_push(struct vhu_vring *vr, uint16_t head, uint32_t len);
+
+/*
+ * Whether the driver wants a used-buffer notification now, for what was
+ * published since the last call: with EVENT_IDX through vring_need_event()
+ * on used_event, else unless the driver set VIRTQ_AVAIL_F_NO_INTERRUPT.
+ * Call after vhu_vring_flush(); signal the call fd when it returns true.
+ */
+bool vhu_vring_should_notify(struct vhu_vring *vr);
+
+/*
+ * Kick suppression while the device is busy polling the ring: disable sets
+ * VIRTQ_USED_F_NO_NOTIFY (a no-op with EVENT_IDX, where avail_event only
+ * moves on pop). Enable clears it or, with EVENT_IDX, sets avail_event to
+ * the current position; it returns true if chains arrived meanwhile, which
+ * the caller must then process (otherwise their kick may have been lost).
+ */
+void vhu_vring_disable_notify(struct vhu_vring *vr);
+bool vhu_vring_enable_notify(struct vhu_vring *vr);
+
+#endif
