@@ -20,7 +20,7 @@ static void setup_console(void)
 	uint16_t serial = 0, exit_io = 0;
 
 	if (dt_init((const void *)boot_fdt) < 0)
-		sys_call(SYS_SHUTDOWN, 0, 0);
+		sys_call(SYS_SHUTDOWN, 0, 0, 0);
 	dt_io_port("ns16550a", &serial);
 	dt_io_port("vuvm,exit-port", &exit_io);
 	console_init(serial, exit_io);

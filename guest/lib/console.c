@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * printf to the 16550 UART and exit through the exit port. vuvm's UART is
- * always ready to transmit, so we write THR without polling LSR; a lock
- * keeps lines from different CPUs whole.
+ * always ready to transmit, so we write THR without polling LSR. Ring 3
+ * cannot do port I/O here (see io.h), so output is collected in a buffer
+ * and written with one syscall per buffer; a lock keeps lines from
+ * different CPUs whole.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,10 @@
 static uint16_t serial_port;
 static uint16_t exit_port;
 static volatile int console_lock;
+
+/* Bytes waiting for flush(); used under the lock only. */
+static char out_buf[256];
+static size_t out_len;
 
 void console_init(uint16_t serial, uint16_t exit_io)
 {
@@ -35,10 +41,18 @@ static void unlock(void)
 	__atomic_store_n(&console_lock, 0, __ATOMIC_RELEASE);
 }
 
+static void flush(void)
+{
+	if (serial_port && out_len)
+		pio_write(serial_port, out_buf, out_len);
+	out_len = 0;
+}
+
 static void serial_put(void *ctx, char c)
 {
-	if (serial_port)
-		outb(serial_port, c);
+	out_buf[out_len++] = c;
+	if (out_len == sizeof(out_buf))
+		flush();
 }
 
 void console_write(const char *s, size_t len)
@@ -46,6 +60,7 @@ void console_write(const char *s, size_t len)
 	lock();
 	while (len--)
 		serial_put(NULL, *s++);
+	flush();
 	unlock();
 }
 
@@ -55,6 +70,7 @@ int vprintf(const char *fmt, va_list ap)
 
 	lock();
 	n = vformat(serial_put, NULL, fmt, ap);
+	flush();
 	unlock();
 	return n;
 }
@@ -76,6 +92,7 @@ int puts(const char *s)
 	while (*s)
 		serial_put(NULL, *s++);
 	serial_put(NULL, '\n');
+	flush();
 	unlock();
 	return 0;
 }
@@ -85,7 +102,7 @@ void exit(int status)
 	if (exit_port)
 		outl(exit_port, status);
 	/* vuvm stops at the exit port write; reaching here means no port. */
-	sys_call(SYS_SHUTDOWN, 0, 0);
+	sys_call(SYS_SHUTDOWN, 0, 0, 0);
 	for (;;)
 		cpu_relax();
 }

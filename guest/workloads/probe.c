@@ -56,7 +56,7 @@ static void print_text(const struct probe *p)
 	int i;
 
 	for (i = 0; i < min_int(p->nr_mem, MAX_RANGES); i++)
-		printf("memory: %#014llx-%#014llx (%llu MiB)\n",
+		printf("memory: 0x%012llx-0x%012llx (%llu MiB)\n",
 		       (unsigned long long)p->mem[i].base,
 		       (unsigned long long)(p->mem[i].base + p->mem[i].size),
 		       (unsigned long long)(p->mem[i].size >> 20));

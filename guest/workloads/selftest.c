@@ -160,7 +160,7 @@ static void test_cpu(void)
 	report(x * 2 == 3.0, "SSE in ring 3");
 	t0 = rdtsc();
 	for (i = 0; i < 100; i++)
-		r += sys_call(SYS_PING, i, 0) == i + 1;
+		r += sys_call(SYS_PING, i, 0, 0) == i + 1;
 	t1 = rdtsc();
 	report(r == 100, "syscall round trip");
 	report_info("syscall round trip: %llu ns",
@@ -181,7 +181,7 @@ static void test_hlt(void)
 	mmio_write32(LAPIC_BASE + LAPIC_LVT_TIMER, VEC_TIMER);
 	t0 = rdtsc();
 	mmio_write32(LAPIC_BASE + LAPIC_TIMER_INIT, 100000);
-	woke = sys_call(SYS_WAIT_IRQ, 0, 0);
+	woke = sys_call(SYS_WAIT_IRQ, 0, 0, 0);
 	t1 = rdtsc();
 	mmio_write32(LAPIC_BASE + LAPIC_LVT_TIMER, LVT_MASKED);
 	report(woke >= 1 && c->irq_count > before &&

@@ -62,7 +62,7 @@ static void r0_puts(const char *s)
 	if (!crash_serial_port)
 		return;
 	while (*s)
-		outb(crash_serial_port, *s++);
+		raw_outb(crash_serial_port, *s++);
 }
 
 static void r0_puthex(const char *name, uint64_t v)
@@ -110,19 +110,36 @@ static void exception(struct trap_frame *f)
 	r0_puthex(" error ", f->error_code);
 	r0_puthex(" rip ", f->rip);
 	r0_puthex(" cs ", f->cs);
+	r0_puthex(" rflags ", f->rflags);
+	r0_puthex(" rflags ", f->rflags);
 	r0_puthex(" rsp ", f->rsp);
 	r0_puthex(" cr2 ", cr2);
 	r0_puthex(" cpu ", this_cpu()->index);
 	r0_puts("\n");
 	if (crash_exit_port)
-		outl(crash_exit_port, 1);
+		raw_outl(crash_exit_port, 1);
 	triple_fault();
+}
+
+/* The marker sys_call puts after its ud2 (see entry.S). */
+static bool is_sys_call(const struct trap_frame *f)
+{
+	const uint8_t *p = (const uint8_t *)f->rip;
+
+	return f->vector == 6 && (f->cs & 3) == 3 && p[0] == 0x0f &&
+	       p[1] == 0x0b && p[2] == 0x0f && p[3] == 0x1f && p[4] == 0x40 &&
+	       p[5] == 0x56;
 }
 
 void trap_handler(struct trap_frame *f)
 {
 	struct cpu *c = this_cpu();
 
+	if (is_sys_call(f)) {
+		f->rax = syscall_dispatch(f->rdi, f->rsi, f->rdx, f->rcx);
+		f->rip += 6;
+		return;
+	}
 	if (f->vector < VEC_FIRST_IRQ)
 		exception(f);
 	c->irq_count++;
@@ -131,7 +148,39 @@ void trap_handler(struct trap_frame *f)
 		mmio_write32(LAPIC_BASE + LAPIC_EOI, 0);
 }
 
-long syscall_dispatch(long nr, long a0, long a1)
+static long pio_out(long port, long val)
+{
+	switch (port >> 16) {
+	case 1:
+		raw_outb(port, val);
+		return 0;
+	case 2:
+		asm volatile("outw %w0, %w1" : : "a"(val), "Nd"(port));
+		return 0;
+	case 4:
+		raw_outl(port, val);
+		return 0;
+	}
+	return -1;
+}
+
+static long pio_in(long port)
+{
+	uint16_t w;
+
+	switch (port >> 16) {
+	case 1:
+		return raw_inb(port);
+	case 2:
+		asm volatile("inw %w1, %w0" : "=a"(w) : "Nd"(port));
+		return w;
+	case 4:
+		return raw_inl(port);
+	}
+	return -1;
+}
+
+long syscall_dispatch(long nr, long a0, long a1, long a2)
 {
 	struct cpu *c = this_cpu();
 	uint64_t before;
@@ -145,6 +194,16 @@ long syscall_dispatch(long nr, long a0, long a1)
 		return c->irq_count - before;
 	case SYS_SHUTDOWN:
 		triple_fault();
+	case SYS_PIO_OUT:
+		return pio_out(a0, a1);
+	case SYS_PIO_IN:
+		return pio_in(a0);
+	case SYS_PIO_WRITE:
+		asm volatile("rep outsb"
+			     : "+S"(a1), "+c"(a2)
+			     : "d"((uint16_t)a0)
+			     : "memory");
+		return 0;
 	}
 	return -1;
 }

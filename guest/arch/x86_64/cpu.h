@@ -9,9 +9,10 @@
  * everything that can be done in ring 3 is: the BSP fills the IDT and each
  * AP's struct cpu from ring 3, since the identity map is user-accessible.
  *
- * Ring 3 comes back to ring 0 only through syscall (sys_call below); an
- * interrupt or `int n` taken in ring 3 triple-faults this KVM, so ring 3
- * always runs with IF=0.
+ * Ring 3 comes back to ring 0 only through sys_call below, a marked ud2
+ * whose #UD the trap handler turns into a call (the syscall instruction
+ * does not reach our ring 0 on kvm_pvm; see entry.S). An interrupt taken in
+ * ring 3 triple-faults this KVM, so ring 3 always runs with IF=0.
  */
 #ifndef VUVM_GUEST_CPU_H
 #define VUVM_GUEST_CPU_H
@@ -30,15 +31,20 @@
 /* Offsets into struct cpu used by assembly. */
 #define CPU_SELF 0x00
 #define CPU_KSTACK 0x08
-#define CPU_USER_RSP 0x10
 #define CPU_USTACK 0x18
 #define CPU_CANARY 0x28 /* %fs:0x28, where hosted code expects it */
 #define CPU_GDTR 0x36 /* lgdt operand: 16-bit limit, then 64-bit base */
 
-/* Syscall numbers (rdi); arguments in rsi, rdx; result in rax. */
-#define SYS_PING 0 /* returns arg + 1: proves the round trip */
+/*
+ * sys_call numbers (rdi); arguments in rsi, rdx, rcx; result in rax. Ports
+ * are "port | size << 16", size 1, 2 or 4.
+ */
+#define SYS_PING 0 /* returns a0 + 1: proves the round trip */
 #define SYS_WAIT_IRQ 1 /* sti; hlt; cli: sleeps until an interrupt */
 #define SYS_SHUTDOWN 2 /* triple fault on purpose: the last resort exit */
+#define SYS_PIO_OUT 3 /* out a1 to port a0 */
+#define SYS_PIO_IN 4 /* returns in from port a0 */
+#define SYS_PIO_WRITE 5 /* rep outsb: a2 bytes at a1 to port a0 */
 
 /* Interrupt vectors the guest owns (all stubs cover 0..IDT_VECTORS-1). */
 #define IDT_VECTORS 64
@@ -66,8 +72,8 @@ _Static_assert(sizeof(struct tss) == 104, "TSS layout");
 
 struct cpu {
 	struct cpu *self; /* %gs:0 reads this CPU's struct cpu */
-	uint64_t kstack_top; /* syscall stack; also TSS rsp0 */
-	uint64_t user_rsp; /* ring 3 rsp while in a syscall */
+	uint64_t kstack_top; /* TSS rsp0: traps from ring 3 land here */
+	uint64_t reserved;
 	uint64_t ustack_top; /* first ring 3 stack */
 	uint32_t index; /* 0 for the BSP, then in FDT order */
 	uint32_t apic_id;
@@ -90,7 +96,6 @@ struct cpu {
 	volatile uint32_t online;
 };
 _Static_assert(__builtin_offsetof(struct cpu, kstack_top) == CPU_KSTACK, "");
-_Static_assert(__builtin_offsetof(struct cpu, user_rsp) == CPU_USER_RSP, "");
 _Static_assert(__builtin_offsetof(struct cpu, ustack_top) == CPU_USTACK, "");
 _Static_assert(__builtin_offsetof(struct cpu, canary) == CPU_CANARY, "");
 _Static_assert(__builtin_offsetof(struct cpu, gdtr_limit) == CPU_GDTR, "");
@@ -117,7 +122,7 @@ static inline struct cpu *this_cpu(void)
 }
 
 /* Ring 3 → ring 0 call (entry.S). Returns the syscall's result. */
-long sys_call(long nr, long a0, long a1);
+long sys_call(long nr, long a0, long a1, long a2);
 
 /* Fills the shared IDT from ring 3 (idt.c); the BSP does it once. */
 void idt_init(void);
@@ -134,9 +139,10 @@ struct trap_frame {
 	uint64_t rip, cs, rflags, rsp, ss;
 };
 
-/* Ring 0 handlers called from entry.S. */
+/* Ring 0 handlers: trap_handler from entry.S, syscall_dispatch from
+ * trap_handler when it sees a sys_call. */
 void trap_handler(struct trap_frame *f);
-long syscall_dispatch(long nr, long a0, long a1);
+long syscall_dispatch(long nr, long a0, long a1, long a2);
 
 /* Ports the ring-0 crash path may use; 0 until the FDT has been read. */
 extern uint16_t crash_serial_port;

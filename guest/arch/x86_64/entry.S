@@ -1,19 +1,15 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Ring 0 entry points: the BSP's _start, cpu_enter (the prologue every CPU
- * runs before dropping to ring 3), the syscall entry and the interrupt
- * stubs. Everything here is emulated on our software KVM: keep it short.
+ * runs before dropping to ring 3), the ring 3 → ring 0 call and the
+ * interrupt stubs. Everything here is emulated on our software KVM: keep it short.
  */
 #include "arch/x86_64/cpu.h"
 
 #define MSR_EFER 0xc0000080
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_SFMASK 0xc0000084
 #define MSR_FS_BASE 0xc0000100
 #define MSR_GS_BASE 0xc0000101
 #define MSR_KERNEL_GS_BASE 0xc0000102
-#define EFER_SCE 0x1
 
 #define CR0_MP 0x2
 #define CR0_EM 0x4
@@ -23,8 +19,6 @@
 
 /* IOPL=3 so ring 3 can do port I/O; IF=0 (see cpu.h); bit 1 is fixed. */
 #define USER_RFLAGS 0x3002
-/* What syscall clears in RFLAGS: TF, IF, DF, AC. */
-#define SYSCALL_MASK 0x40700
 
 	.section .text.entry, "ax"
 	.code64
@@ -46,7 +40,8 @@ _start:
 
 /*
  * cpu_enter(struct cpu *c): rdi = this CPU's prepared struct cpu. Loads its
- * GDT, TSS, the IDT and MSRs, then iretq to ring3_entry with rdi intact.
+ * GDT, TSS, the IDT, FS and GS bases, then iretq to ring3_entry with rdi
+ * intact.
  */
 	.text
 	.globl cpu_enter
@@ -77,23 +72,6 @@ cpu_enter:
 	lidt idt_desc(%rip)
 
 	mov %rdi, %r8
-	mov $MSR_EFER, %ecx
-	rdmsr
-	or $EFER_SCE, %eax
-	wrmsr
-	mov $MSR_STAR, %ecx
-	xor %eax, %eax
-	mov $((SEL_USER_CS32 << 16) | SEL_KERNEL_CS), %edx
-	wrmsr
-	mov $MSR_LSTAR, %ecx
-	lea syscall_entry(%rip), %rax
-	mov %rax, %rdx
-	shr $32, %rdx
-	wrmsr
-	mov $MSR_SFMASK, %ecx
-	mov $SYSCALL_MASK, %eax
-	xor %edx, %edx
-	wrmsr
 	/* FS for the stack canary of hosted code, GS for this_cpu(). */
 	mov %r8, %rax
 	mov %r8, %rdx
@@ -123,24 +101,20 @@ ring3_entry:
 3:	jmp 3b
 
 /*
- * long sys_call(long nr, long a0, long a1): the only way from ring 3 to
- * ring 0. syscall clobbers rcx and r11, both caller-saved anyway.
+ * long sys_call(long nr, long a0, long a1, long a2): the way from ring 3 to
+ * ring 0. Not the syscall instruction: on kvm_pvm, syscall from ring 3
+ * enters PVM's native supervisor mode (underlying CPL 3, no port I/O, no
+ * sysret) instead of our ring 0. An exception, though, is delivered through
+ * our IDT into the emulated ring 0, so a marked ud2 is the call: trap.c
+ * recognises "ud2; nopl 0x56(%rax)", runs the call with the registers of
+ * the trap frame (rdi, rsi, rdx, rcx), puts the result in rax and resumes
+ * after the marker.
  */
 	.globl sys_call
 sys_call:
-	syscall
+	ud2
+	.byte 0x0f, 0x1f, 0x40, 0x56
 	ret
-
-syscall_entry:
-	mov %rsp, %gs:CPU_USER_RSP
-	mov %gs:CPU_KSTACK, %rsp
-	push %rcx
-	push %r11
-	call syscall_dispatch
-	pop %r11
-	pop %rcx
-	mov %gs:CPU_USER_RSP, %rsp
-	sysretq
 
 /*
  * Interrupt stubs, 16 bytes apart so that idt.c finds stub v at

@@ -1,24 +1,33 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Port I/O, TSC and MSR access. Port I/O works in ring 3 because every CPU
- * runs there with IOPL=3; rdmsr/wrmsr are ring 0 only.
+ * Port I/O, TSC, MSR and MMIO access.
+ *
+ * Port I/O: the raw_* instructions work in ring 0 only. We do iretq to ring
+ * 3 with IOPL=3, but this software KVM (kvm_pvm) clears IOPL for ring 3
+ * (the ring 3 RFLAGS reads IOPL=0) and delivers #GP for every in/out there,
+ * so ring 3 uses outb()/inb()/... below, which go through one syscall each,
+ * and console output batches bytes with pio_write().
+ * rdmsr/wrmsr are ring 0 only; rdtsc and MMIO work in ring 3.
  */
 #ifndef VUVM_GUEST_IO_H
 #define VUVM_GUEST_IO_H
 
+#include <stddef.h>
 #include <stdint.h>
 
-static inline void outb(uint16_t port, uint8_t val)
+#include "arch/x86_64/cpu.h"
+
+static inline void raw_outb(uint16_t port, uint8_t val)
 {
 	asm volatile("outb %0, %1" : : "a"(val), "Nd"(port));
 }
 
-static inline void outl(uint16_t port, uint32_t val)
+static inline void raw_outl(uint16_t port, uint32_t val)
 {
 	asm volatile("outl %0, %1" : : "a"(val), "Nd"(port));
 }
 
-static inline uint8_t inb(uint16_t port)
+static inline uint8_t raw_inb(uint16_t port)
 {
 	uint8_t val;
 
@@ -26,12 +35,39 @@ static inline uint8_t inb(uint16_t port)
 	return val;
 }
 
-static inline uint32_t inl(uint16_t port)
+static inline uint32_t raw_inl(uint16_t port)
 {
 	uint32_t val;
 
 	asm volatile("inl %1, %0" : "=a"(val) : "Nd"(port));
 	return val;
+}
+
+/* Ring 3 port I/O: one syscall each (see above). */
+static inline void outb(uint16_t port, uint8_t val)
+{
+	sys_call(SYS_PIO_OUT, port | 1 << 16, val, 0);
+}
+
+static inline void outl(uint16_t port, uint32_t val)
+{
+	sys_call(SYS_PIO_OUT, port | 4 << 16, val, 0);
+}
+
+static inline uint8_t inb(uint16_t port)
+{
+	return sys_call(SYS_PIO_IN, port | 1 << 16, 0, 0);
+}
+
+static inline uint32_t inl(uint16_t port)
+{
+	return sys_call(SYS_PIO_IN, port | 4 << 16, 0, 0);
+}
+
+/* @len bytes to @port with one syscall and `rep outsb` (one VM exit). */
+static inline void pio_write(uint16_t port, const void *buf, size_t len)
+{
+	sys_call(SYS_PIO_WRITE, port, (long)buf, len);
 }
 
 static inline uint64_t rdtsc(void)

@@ -170,7 +170,7 @@ void ap_main(struct cpu *c)
 		if (!fn) {
 			/* A wake IPI sent before this sleep stays pending in
 			 * the LAPIC (IF=0 here) and ends the hlt at once. */
-			sys_call(SYS_WAIT_IRQ, 0, 0);
+			sys_call(SYS_WAIT_IRQ, 0, 0, 0);
 			continue;
 		}
 		c->work_result = fn(c->work_arg);
