@@ -212,12 +212,25 @@ static int try_connect(const struct sockaddr_un *sa)
 	return err;
 }
 
+/* Sleeps the current back-off step (at most @left ms), then doubles it up
+ * to 200 ms: quick for a backend that is just starting, cheap if it is not. */
+static void backoff(int64_t left, int64_t *delay)
+{
+	struct timespec ts;
+
+	left = left < *delay ? left : *delay;
+	ts.tv_sec = left / 1000;
+	ts.tv_nsec = (left % 1000) * 1000000;
+	nanosleep(&ts, NULL);
+	*delay = *delay * 2 > 200 ? 200 : *delay * 2;
+}
+
 int vhu_connect(struct vhu_frontend *fe, const char *path, int timeout_ms)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	int64_t deadline = now_ms() + (timeout_ms > 0 ? timeout_ms : 0);
 	int64_t delay = 10;
-	int sock;
+	int sock, err;
 
 	fe_reset(fe);
 	if (strlen(path) >= sizeof(sa.sun_path)) {
@@ -229,7 +242,6 @@ int vhu_connect(struct vhu_frontend *fe, const char *path, int timeout_ms)
 	strcpy(sa.sun_path, path);
 	while ((sock = try_connect(&sa)) < 0 && connect_retryable(sock)) {
 		int64_t left = deadline - now_ms();
-		struct timespec ts;
 
 		if (left <= 0) {
 			snprintf(fe->error, sizeof(fe->error),
@@ -238,18 +250,17 @@ int vhu_connect(struct vhu_frontend *fe, const char *path, int timeout_ms)
 				 path, timeout_ms, strerror(-sock));
 			return -ETIMEDOUT;
 		}
-		left = left < delay ? left : delay;
-		ts.tv_sec = left / 1000;
-		ts.tv_nsec = (left % 1000) * 1000000;
-		nanosleep(&ts, NULL);
-		delay = delay * 2 > 200 ? 200 : delay * 2;
+		backoff(left, &delay);
 	}
 	if (sock < 0) {
 		snprintf(fe->error, sizeof(fe->error), "connect %s: %s", path,
 			 strerror(-sock));
 		return sock;
 	}
-	return vhu_frontend_from_fd(fe, sock);
+	err = vhu_frontend_from_fd(fe, sock);
+	if (err)
+		close(sock);
+	return err;
 }
 
 void vhu_frontend_close(struct vhu_frontend *fe)

@@ -324,6 +324,27 @@ static void put_addr(struct out *o, const struct vhu_vring_addr *a)
 	    (unsigned long long)a->log_guest_addr);
 }
 
+/* The layouts that describe shared memory handed over with an fd. */
+static void put_shm(struct out *o, const struct vhu_msg *m, enum layout l)
+{
+	const typeof(m->payload) *p = &m->payload;
+
+	if (l == L_LOG)
+		put(o, "mmap_size=0x%llx mmap_offset=0x%llx",
+		    (unsigned long long)p->log.mmap_size,
+		    (unsigned long long)p->log.mmap_offset);
+	else if (l == L_INFLIGHT)
+		put(o,
+		    "mmap_size=0x%llx mmap_offset=0x%llx num_queues=%u "
+		    "queue_size=%u",
+		    (unsigned long long)p->inflight.mmap_size,
+		    (unsigned long long)p->inflight.mmap_offset,
+		    p->inflight.num_queues, p->inflight.queue_size);
+	else if (l == L_DEVICE_STATE)
+		put(o, "direction=%u phase=%u", p->device_state.direction,
+		    p->device_state.phase);
+}
+
 static void put_fixed(struct out *o, const struct vhu_msg *m, enum layout l)
 {
 	const typeof(m->payload) *p = &m->payload;
@@ -351,22 +372,8 @@ static void put_fixed(struct out *o, const struct vhu_msg *m, enum layout l)
 	case L_MEM_REG:
 		put_region(o, &p->mem_reg.region);
 		break;
-	case L_LOG:
-		put(o, "mmap_size=0x%llx mmap_offset=0x%llx",
-		    (unsigned long long)p->log.mmap_size,
-		    (unsigned long long)p->log.mmap_offset);
-		break;
-	case L_INFLIGHT:
-		put(o,
-		    "mmap_size=0x%llx mmap_offset=0x%llx num_queues=%u "
-		    "queue_size=%u",
-		    (unsigned long long)p->inflight.mmap_size,
-		    (unsigned long long)p->inflight.mmap_offset,
-		    p->inflight.num_queues, p->inflight.queue_size);
-		break;
-	case L_DEVICE_STATE:
-		put(o, "direction=%u phase=%u", p->device_state.direction,
-		    p->device_state.phase);
+	default:
+		put_shm(o, m, l);
 		break;
 	case L_AREA:
 		put(o, "index=%u%s size=0x%llx offset=0x%llx",
@@ -374,8 +381,6 @@ static void put_fixed(struct out *o, const struct vhu_msg *m, enum layout l)
 		    p->area.u64 & VHOST_USER_VRING_NOFD_MASK ? " nofd" : "",
 		    (unsigned long long)p->area.size,
 		    (unsigned long long)p->area.offset);
-		break;
-	default:
 		break;
 	}
 }
