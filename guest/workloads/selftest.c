@@ -92,8 +92,9 @@ static void test_printf(void)
 	fmt_check("hi|     right|l   |cu|Z", fmt_buf[3]);
 	FMT(4, "%p %zu %#x %%", (void *)0x1000, (size_t)12345, 255);
 	fmt_check("0x1000 12345 0xff %", fmt_buf[4]);
-	FMT(5, "%lld %hhu %*d", -9223372036854775807LL - 1, 257, 4, 7);
-	fmt_check("-9223372036854775808 1    7", fmt_buf[5]);
+	FMT(5, "%lld %hhu %hd %*d", -9223372036854775807LL - 1,
+	    (unsigned char)200, (short)-5, 4, 7);
+	fmt_check("-9223372036854775808 200 -5    7", fmt_buf[5]);
 	n = snprintf(small, sizeof(small), "%s", "truncated");
 	fmt_check("trunc", small);
 	report(fmt_fail == 0 && n == 9, "snprintf formats (%d mismatches)",

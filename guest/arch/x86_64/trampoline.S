@@ -62,7 +62,9 @@ tramp32:
 
 	.code64
 tramp64:
-	mov LAPIC_ID_REG, %eax
+	/* Above 2 GiB: an absolute disp32 would be sign-extended. */
+	movabs $LAPIC_ID_REG, %rax
+	mov (%rax), %eax
 	shr $24, %eax
 	mov cpu_by_apic(, %rax, 8), %rdi
 	test %rdi, %rdi
