@@ -14,7 +14,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 
-#define __printf(a, b) __attribute__((format(printf, a, b)))
+#define __printf(a, b) __attribute__((format(__printf__, a, b)))
 
 /* Sink of vformat: called once per output byte. */
 typedef void (*format_sink)(void *ctx, char c);
