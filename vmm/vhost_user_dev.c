@@ -1,0 +1,487 @@
+// SPDX-License-Identifier: MIT
+#define pr_fmt(fmt) "vhost-user: " fmt
+
+#include "vmm/vhost_user_dev.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "vhost/log.h"
+#include "vhost/msg.h"
+#include "virtio/virtio_config.h"
+#include "virtio/virtio_ids.h"
+#include "virtio/virtio_ring.h"
+
+/* --- Device types ------------------------------------------------------------ */
+
+struct vudev_type {
+	const char *name;
+	uint32_t device_id;
+	unsigned int queues;
+	uint32_t config_size; /* what the backend is asked for */
+};
+
+/* Config sizes stop before fields that backends in the wild (QEMU 7.2)
+ * do not have yet, since GET_CONFIG beyond a backend's size fails. */
+static const struct vudev_type vudev_types[] = {
+	{ "net", VIRTIO_ID_NET, 2, 12 },
+	{ "blk", VIRTIO_ID_BLOCK, 1, 60 },
+	{ "console", VIRTIO_ID_CONSOLE, 2, 12 },
+	{ "rng", VIRTIO_ID_RNG, 1, 0 },
+	{ "vsock", VIRTIO_ID_VSOCK, 3, 8 },
+	{ "fs", VIRTIO_ID_FS, 2, 40 },
+};
+
+static int type_lookup(const char *name, struct vudev_config *cfg)
+{
+	char *end;
+	unsigned long id;
+
+	for (size_t i = 0; i < sizeof(vudev_types) / sizeof(vudev_types[0]);
+	     i++) {
+		const struct vudev_type *t = &vudev_types[i];
+
+		if (strcmp(name, t->name) == 0) {
+			cfg->device_id = t->device_id;
+			cfg->queues = t->queues;
+			cfg->config_size = t->config_size;
+			return 0;
+		}
+	}
+	errno = 0;
+	id = strtoul(name, &end, 0);
+	if (errno || end == name || *end || id == 0 || id > 0xffff)
+		return -EINVAL;
+	cfg->device_id = (uint32_t)id;
+	cfg->queues = 1;
+	cfg->config_size = 0;
+	return 0;
+}
+
+static int parse_uint(const char *val, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	errno = 0;
+	*out = strtoul(val, &end, 0);
+	return (errno || end == val || *end || *out > max || val[0] == '-') ?
+		       -EINVAL :
+		       0;
+}
+
+static int parse_option(char *opt, struct vudev_config *cfg, const char **why)
+{
+	char *val = strchr(opt, '=');
+	unsigned long n;
+
+	if (!val) {
+		*why = "options are key=value";
+		return -EINVAL;
+	}
+	*val++ = '\0';
+	if (strcmp(opt, "socket") == 0 && *val) {
+		cfg->socket = val;
+		return 0;
+	}
+	if (strcmp(opt, "queues") == 0) {
+		*why = "queues must be 1..64";
+		if (parse_uint(val, VDEV_MAX_QUEUES, &n) || !n)
+			return -EINVAL;
+		cfg->queues = (unsigned int)n;
+		return 0;
+	}
+	if (strcmp(opt, "queue-size") == 0) {
+		*why = "queue-size must be a power of two, 1..32768";
+		if (parse_uint(val, 32768, &n) || !virtq_size_valid(n))
+			return -EINVAL;
+		cfg->queue_size = (unsigned int)n;
+		return 0;
+	}
+	if (strcmp(opt, "config-size") == 0) {
+		*why = "config-size must be 0..256";
+		if (parse_uint(val, 256, &n))
+			return -EINVAL;
+		cfg->config_size = (uint32_t)n;
+		return 0;
+	}
+	*why = "unknown option (known: socket, queues, queue-size, "
+	       "config-size)";
+	return -EINVAL;
+}
+
+int vudev_parse(char *arg, struct vudev_config *cfg, const char **why)
+{
+	char *save = NULL, *tok = strtok_r(arg, ",", &save);
+
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->queue_size = VUDEV_DEFAULT_QUEUE_SIZE;
+	if (!tok || strlen(tok) >= sizeof(cfg->type) ||
+	    type_lookup(tok, cfg)) {
+		*why = "TYPE must be net, blk, console, rng, vsock, fs or a "
+		       "virtio device ID";
+		return -EINVAL;
+	}
+	snprintf(cfg->type, sizeof(cfg->type), "%s", tok);
+	while ((tok = strtok_r(NULL, ",", &save)))
+		if (parse_option(tok, cfg, why))
+			return -EINVAL;
+	if (!cfg->socket) {
+		*why = "socket=PATH is required";
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* --- The device as the transport sees it ------------------------------------- */
+
+/* vhost-user's own bits never reach the guest. */
+static uint64_t vudev_features(void *opaque)
+{
+	struct vudev *d = opaque;
+
+	return d->fe.features & ~(VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
+				  VIRTIO_BIT(VHOST_F_LOG_ALL));
+}
+
+static int vudev_config_read(void *opaque, uint32_t offset, void *buf,
+			     uint32_t len)
+{
+	struct vudev *d = opaque;
+
+	memcpy(buf, d->config + offset, len);
+	return 0;
+}
+
+static int vudev_config_write(void *opaque, uint32_t offset, const void *buf,
+			      uint32_t len)
+{
+	struct vudev *d = opaque;
+	int err;
+
+	if (!d->have_config)
+		return -ENOTSUP;
+	pthread_mutex_lock(&d->lock);
+	err = vhu_set_config(&d->fe, offset, VHOST_USER_CONFIG_FLAG_WRITABLE,
+			     buf, len);
+	if (err)
+		pr_err("%s: %s", d->name, vhu_frontend_error(&d->fe));
+	else
+		memcpy(d->config + offset, buf, len);
+	pthread_mutex_unlock(&d->lock);
+	return err;
+}
+
+static int set_mem_table(struct vudev *d)
+{
+	struct vhu_region regions[MEM_MAX_REGIONS];
+
+	for (unsigned int i = 0; i < d->mem->nr; i++) {
+		const struct mem_region *r = &d->mem->regions[i];
+
+		regions[i] = (struct vhu_region){
+			.guest_phys_addr = r->gpa,
+			.memory_size = r->size,
+			.userspace_addr = (uint64_t)(uintptr_t)r->host,
+			.mmap_offset = r->fd_offset,
+			.fd = r->fd,
+		};
+	}
+	return vhu_set_mem_table(&d->fe, regions, d->mem->nr);
+}
+
+/* Translates one ring part to vuvm's address; 0 if it is not all RAM. */
+static uint64_t ring_addr(struct vudev *d, uint64_t gpa, uint64_t size)
+{
+	return (uint64_t)(uintptr_t)mem_gpa_to_host(d->mem, gpa, size);
+}
+
+static int start_queue(struct vudev *d, const struct vdev_queue *q)
+{
+	struct vhu_vring_addr addr = {
+		.index = q->index,
+		.desc_user_addr = ring_addr(d, q->desc_gpa,
+					    virtq_desc_size(q->size)),
+		.avail_user_addr = ring_addr(d, q->driver_gpa,
+					     virtq_avail_size(q->size)),
+		.used_user_addr = ring_addr(d, q->device_gpa,
+					    virtq_used_size(q->size)),
+	};
+	int err;
+
+	if (!addr.desc_user_addr || !addr.avail_user_addr ||
+	    !addr.used_user_addr) {
+		pr_err("%s: queue %u: rings (desc %#llx avail %#llx used "
+		       "%#llx, size %u) are not all in guest RAM", d->name,
+		       q->index, (unsigned long long)q->desc_gpa,
+		       (unsigned long long)q->driver_gpa,
+		       (unsigned long long)q->device_gpa, q->size);
+		return -EFAULT;
+	}
+	err = vhu_set_vring_base(&d->fe, q->index, 0);
+	if (!err)
+		err = vhu_set_vring_addr(&d->fe, &addr);
+	if (!err)
+		err = vhu_set_vring_kick(&d->fe, q->index, q->kick_fd);
+	if (!err)
+		err = vhu_set_vring_call(&d->fe, q->index, q->call_fd);
+	return err;
+}
+
+static bool protocol_acked(const struct vudev *d)
+{
+	return d->fe.acked_features &
+	       VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+}
+
+static int start_rings(struct vudev *d, const struct vdev_queue *q,
+		       unsigned int nr)
+{
+	int err = 0;
+
+	/* Every ring's size first: some backends (SPDK) want the count
+	 * before any ring is set up. */
+	for (unsigned int i = 0; i < nr && !err; i++)
+		err = vhu_set_vring_num(&d->fe, q[i].index, q[i].size);
+	for (unsigned int i = 0; i < nr && !err; i++) {
+		err = start_queue(d, &q[i]);
+		if (!err)
+			d->started[d->nr_started++] = q[i];
+	}
+	/* Enable only once every ring is set up (Cloud Hypervisor's order). */
+	for (unsigned int i = 0; i < nr && !err && protocol_acked(d); i++)
+		err = vhu_set_vring_enable(&d->fe, q[i].index, true);
+	return err;
+}
+
+static int vudev_start(struct vudev *d, uint64_t features,
+		       const struct vdev_queue *q, unsigned int nr)
+{
+	uint64_t proto = d->fe.features &
+			 VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+	int err;
+
+	if (!nr) {
+		pr_err("%s: the driver made no queue ready", d->name);
+		return -EINVAL;
+	}
+	d->nr_started = 0;
+	err = vhu_set_features(&d->fe, features | proto);
+	if (!err)
+		err = set_mem_table(d);
+	if (!err)
+		err = start_rings(d, q, nr);
+	if (err)
+		pr_err("%s: start failed: %s", d->name,
+		       err == -EFAULT ? "rings outside RAM" :
+					vhu_frontend_error(&d->fe));
+	return err;
+}
+
+static int vudev_activate(void *opaque, uint64_t features,
+			  const struct vdev_queue *q, unsigned int nr)
+{
+	struct vudev *d = opaque;
+	int err;
+
+	pthread_mutex_lock(&d->lock);
+	err = vudev_start(d, features, q, nr);
+	pthread_mutex_unlock(&d->lock);
+	return err;
+}
+
+/* Stops every started ring and remembers where the backend got to. */
+static void vudev_stop(struct vudev *d)
+{
+	for (unsigned int i = 0; i < d->nr_started; i++) {
+		unsigned int index = d->started[i].index;
+		int err = 0;
+
+		if (protocol_acked(d))
+			err = vhu_set_vring_enable(&d->fe, index, false);
+		if (!err)
+			err = vhu_get_vring_base(&d->fe, index,
+						 &d->last_avail[index]);
+		if (err)
+			pr_warn("%s: stopping queue %u: %s", d->name, index,
+				vhu_frontend_error(&d->fe));
+	}
+	d->nr_started = 0;
+	if (vhu_has_protocol_feature(&d->fe,
+				     VHOST_USER_PROTOCOL_F_RESET_DEVICE) &&
+	    vhu_reset_device(&d->fe))
+		pr_warn("%s: %s", d->name, vhu_frontend_error(&d->fe));
+}
+
+static void vudev_reset(void *opaque)
+{
+	struct vudev *d = opaque;
+
+	pthread_mutex_lock(&d->lock);
+	vudev_stop(d);
+	pthread_mutex_unlock(&d->lock);
+}
+
+static const struct vdev_ops vudev_ops = {
+	.features = vudev_features,
+	.config_read = vudev_config_read,
+	.config_write = vudev_config_write,
+	.activate = vudev_activate,
+	.reset = vudev_reset,
+};
+
+/* --- Opening: connect, negotiate, backend channel, config ------------------- */
+
+#define VUDEV_PROTOCOL_WANTED                                                  \
+	(VIRTIO_BIT(VHOST_USER_PROTOCOL_F_MQ) |                                \
+	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |                         \
+	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG) |                            \
+	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) |                       \
+	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE))
+
+static int open_backend_channel(struct vudev *d)
+{
+	int sv[2], err;
+
+	if (!vhu_has_protocol_feature(&d->fe,
+				      VHOST_USER_PROTOCOL_F_BACKEND_REQ))
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	err = vhu_set_backend_req_fd(&d->fe, sv[1]);
+	close(sv[1]);
+	if (err) {
+		close(sv[0]);
+		return err;
+	}
+	d->chan_fd = sv[0];
+	return 0;
+}
+
+static int read_config(struct vudev *d)
+{
+	uint32_t size = d->vdev.config_size;
+
+	d->have_config = size && vhu_has_protocol_feature(
+					 &d->fe, VHOST_USER_PROTOCOL_F_CONFIG);
+	if (!d->have_config)
+		return 0; /* the guest reads zeroes */
+	return vhu_get_config(&d->fe, 0, size,
+			      VHOST_USER_CONFIG_FLAG_WRITABLE, d->config);
+}
+
+static int check_queues(struct vudev *d)
+{
+	if (!vhu_has_protocol_feature(&d->fe, VHOST_USER_PROTOCOL_F_MQ) ||
+	    d->vdev.nr_queues <= d->fe.queue_num)
+		return 0;
+	pr_err("%s: %u queues asked for, the backend has %u", d->name,
+	       d->vdev.nr_queues, d->fe.queue_num);
+	return -EINVAL;
+}
+
+static int negotiate(struct vudev *d)
+{
+	int err = vhu_negotiate(&d->fe, VUDEV_PROTOCOL_WANTED);
+
+	if (!err && !(d->fe.features & VIRTIO_BIT(VIRTIO_F_VERSION_1))) {
+		pr_err("%s: the backend does not offer VIRTIO_F_VERSION_1 "
+		       "(legacy virtio is not supported)", d->name);
+		return -ENOTSUP;
+	}
+	if (!err)
+		err = check_queues(d);
+	if (!err)
+		err = open_backend_channel(d);
+	if (!err)
+		err = read_config(d);
+	if (err && err != -EINVAL && err != -ENOTSUP)
+		pr_err("%s: %s", d->name, vhu_frontend_error(&d->fe));
+	return err;
+}
+
+int vudev_open(struct vudev *d, const struct vudev_config *cfg,
+	       const struct mem_table *mem, unsigned int index,
+	       int timeout_ms)
+{
+	int err;
+
+	memset(d, 0, sizeof(*d));
+	d->chan_fd = -1;
+	d->mem = mem;
+	snprintf(d->name, sizeof(d->name), "%s%u", cfg->type, index);
+	d->vdev = (struct vdev){
+		.name = d->name, .device_id = cfg->device_id,
+		.nr_queues = cfg->queues, .queue_size_max = cfg->queue_size,
+		.config_size = cfg->config_size, .ops = &vudev_ops,
+		.opaque = d,
+	};
+	pthread_mutex_init(&d->lock, NULL);
+	err = vhu_connect(&d->fe, cfg->socket, timeout_ms);
+	if (err) {
+		pr_err("%s: %s", d->name, vhu_frontend_error(&d->fe));
+		pthread_mutex_destroy(&d->lock);
+		return err;
+	}
+	err = negotiate(d);
+	if (err)
+		vudev_close(d);
+	return err;
+}
+
+void vudev_close(struct vudev *d)
+{
+	if (d->chan_fd >= 0)
+		close(d->chan_fd);
+	d->chan_fd = -1;
+	vhu_frontend_close(&d->fe);
+	pthread_mutex_destroy(&d->lock);
+}
+
+void vudev_trace(struct vudev *d, bool on)
+{
+	vhu_frontend_set_trace(&d->fe, on ? vhu_trace_log : NULL, d->name);
+}
+
+/* --- The backend channel ------------------------------------------------------ */
+
+static int channel_ack(struct vudev *d, const struct vhu_msg *req, int result)
+{
+	struct vhu_msg reply = {
+		.hdr = { .request = req->hdr.request,
+			 .flags = VHOST_USER_VERSION | VHOST_USER_REPLY_MASK,
+			 .size = sizeof(uint64_t) },
+		.payload.u64 = result ? 1 : 0,
+	};
+
+	if (!vhu_msg_needs_reply(&req->hdr) ||
+	    !vhu_has_protocol_feature(&d->fe, VHOST_USER_PROTOCOL_F_REPLY_ACK))
+		return 0;
+	return vhu_msg_send(d->chan_fd, &reply);
+}
+
+int vudev_handle_channel(struct vudev *d)
+{
+	struct vhu_msg msg;
+	int err = vhu_msg_recv(d->chan_fd, &msg, VHU_DEFAULT_TIMEOUT_MS);
+
+	if (err)
+		return err;
+	vhu_msg_close_fds(&msg); /* no request vuvm handles carries fds */
+	if (msg.hdr.request != VHOST_USER_BACKEND_CONFIG_CHANGE_MSG ||
+	    msg.hdr.size != 0) {
+		pr_warn("%s: backend channel request %u (size %u) is not "
+			"supported", d->name, msg.hdr.request, msg.hdr.size);
+		return channel_ack(d, &msg, -ENOTSUP) ?: 0;
+	}
+	pthread_mutex_lock(&d->lock);
+	err = read_config(d);
+	if (err)
+		pr_err("%s: config change: %s", d->name,
+		       vhu_frontend_error(&d->fe));
+	pthread_mutex_unlock(&d->lock);
+	return channel_ack(d, &msg, err) ?: (err ? err : 1);
+}

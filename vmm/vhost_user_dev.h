@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The vhost-user device: a virtio device whose queues an external backend
+ * serves. Generic over the device type (virtio device ID, queue count and
+ * size from the command line, config space from GET_CONFIG), like Cloud
+ * Hypervisor's generic vhost-user device.
+ *
+ * At open it connects and negotiates (features, protocol features, queue
+ * count, backend channel, config). On the driver's DRIVER_OK it sends the
+ * start sequence of docs/vhost-user.md (SET_FEATURES, SET_MEM_TABLE from
+ * the region table, per queue SET_VRING_NUM/BASE/ADDR/KICK/CALL, then
+ * SET_VRING_ENABLE), with ring addresses translated from guest-physical to
+ * vuvm's own addresses. On reset it stops every started ring
+ * (SET_VRING_ENABLE 0, GET_VRING_BASE) and sends RESET_DEVICE when
+ * negotiated. The kick and call fds come from the transport, so the data
+ * path never enters vuvm.
+ */
+#ifndef VUVM_VMM_VHOST_USER_DEV_H
+#define VUVM_VMM_VHOST_USER_DEV_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vhost/frontend.h"
+#include "vmm/memory.h"
+#include "vmm/vdev.h"
+
+#define VUDEV_DEFAULT_QUEUE_SIZE 256
+#define VUDEV_CONNECT_TIMEOUT_MS 5000
+
+/* What one --device TYPE,socket=PATH[,queues=N][,queue-size=N]
+ * [,config-size=N] asks for. */
+struct vudev_config {
+	char type[16]; /* as given: "blk", "net", ..., or a number */
+	uint32_t device_id;
+	const char *socket; /* points into the argument string */
+	unsigned int queues; /* 0: the backend's GET_QUEUE_NUM, else default */
+	unsigned int queue_size;
+	uint32_t config_size;
+};
+
+struct vudev {
+	struct vdev vdev; /* what the transport sees */
+	struct vhu_frontend fe;
+	/* The vCPU threads (through the transport) and the event loop (the
+	 * backend channel) both talk on fe: one at a time. */
+	pthread_mutex_t lock;
+	const struct mem_table *mem;
+	char name[24];
+	uint8_t config[256]; /* cached config space (GET_CONFIG) */
+	bool have_config; /* the backend serves config (CONFIG feature) */
+	int chan_fd; /* vuvm's end of the backend channel, or -1 */
+	unsigned int nr_started;
+	struct vdev_queue started[VDEV_MAX_QUEUES];
+	uint32_t last_avail[VDEV_MAX_QUEUES]; /* from GET_VRING_BASE */
+};
+
+/*
+ * Parses the text after "--device ": TYPE then comma-separated k=v options.
+ * @arg must outlive @cfg (socket points into it). Returns 0, or -EINVAL
+ * with @why naming the problem.
+ */
+int vudev_parse(char *arg, struct vudev_config *cfg, const char **why);
+
+/*
+ * Connects to @cfg->socket (retrying until @timeout_ms), negotiates and
+ * reads the config space; @mem is the guest RAM the device will hand to the
+ * backend and must outlive the device. @index names the device in logs.
+ * Returns 0 or -errno with the reason logged, nothing left open.
+ */
+int vudev_open(struct vudev *d, const struct vudev_config *cfg,
+	       const struct mem_table *mem, unsigned int index,
+	       int timeout_ms);
+
+/* Closes the connection and the backend channel. */
+void vudev_close(struct vudev *d);
+
+/* Turns --trace vhost on for this device's connection. */
+void vudev_trace(struct vudev *d, bool on);
+
+/*
+ * Handles one message on the backend channel (call when d->chan_fd is
+ * readable); safe against the transport's concurrent calls. Returns 1 when the backend says the config changed (the cache
+ * is then refreshed and the caller raises the interrupt), 0 for any other
+ * message, or -errno when the channel failed or sent garbage.
+ */
+int vudev_handle_channel(struct vudev *d);
+
+#endif
