@@ -77,7 +77,8 @@ static bool has_device_type(int node, const char *type)
 	int len;
 
 	t = fdt_getprop(fdt, node, "device_type", &len);
-	return t && len > 0 && strnlen(t, len) < (size_t)len && !strcmp(t, type);
+	return t && len > 0 && strnlen(t, len) < (size_t)len &&
+	       !strcmp(t, type);
 }
 
 int dt_memory(struct dt_range *ranges, int max)
@@ -104,7 +105,7 @@ int dt_cpus(uint32_t *ids, int max)
 
 	if (cpus < 0)
 		return cpus;
-	fdt_for_each_subnode(node, fdt, cpus) {
+	fdt_for_each_subnode (node, fdt, cpus) {
 		if (!has_device_type(node, "cpu"))
 			continue;
 		reg = fdt_getprop(fdt, node, "reg", &len);

@@ -19,7 +19,7 @@ struct dt_virtio_mmio {
 	uint64_t base;
 	uint64_t size;
 	uint32_t irq; /* first cell of "interrupts" (a GSI), or ~0 if none */
-	int node; /* offset in the FDT, for later lookups */
+	int node;     /* offset in the FDT, for later lookups */
 };
 
 /* Checks the header at @fdt and keeps it for the other calls. */

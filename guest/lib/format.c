@@ -10,14 +10,14 @@
 #include <string.h>
 
 struct spec {
-	bool left; /* '-' */
-	bool zero; /* '0' */
-	bool plus; /* '+' */
+	bool left;  /* '-' */
+	bool zero;  /* '0' */
+	bool plus;  /* '+' */
 	bool space; /* ' ' */
-	bool alt; /* '#' */
+	bool alt;   /* '#' */
 	int width;
 	int precision; /* -1: none */
-	int size; /* bytes of the integer argument */
+	int size;      /* bytes of the integer argument */
 	char conv;
 };
 
@@ -59,8 +59,8 @@ static void put_str(struct out *o, const char *s, int len,
 static void put_number(struct out *o, uint64_t v, bool neg, unsigned int base,
 		       const struct spec *sp)
 {
-	const char *digits = sp->conv == 'X' ? "0123456789ABCDEF" :
-					       "0123456789abcdef";
+	const char *digits =
+		sp->conv == 'X' ? "0123456789ABCDEF" : "0123456789abcdef";
 	char buf[24], prefix[3] = "";
 	int len = 0, plen = 0, zeros, pad;
 	bool nonzero = v != 0;
@@ -174,8 +174,8 @@ static const char *parse_spec(const char *f, struct spec *sp, va_list *ap)
 
 static uint64_t arg_unsigned(const struct spec *sp, va_list *ap)
 {
-	uint64_t v = sp->size == 8 ? va_arg(*ap, unsigned long long) :
-				     va_arg(*ap, unsigned int);
+	uint64_t v = sp->size == 8 ? va_arg(*ap, unsigned long long)
+				   : va_arg(*ap, unsigned int);
 
 	if (sp->size == 1)
 		return (uint8_t)v;
@@ -205,8 +205,8 @@ static void convert(struct out *o, struct spec *sp, va_list *ap)
 	case 'd':
 	case 'i':
 		sv = arg_signed(sp, ap);
-		put_number(o, sv < 0 ? -(uint64_t)sv : (uint64_t)sv, sv < 0,
-			   10, sp);
+		put_number(o, sv < 0 ? -(uint64_t)sv : (uint64_t)sv, sv < 0, 10,
+			   sp);
 		break;
 	case 'u':
 		put_number(o, arg_unsigned(sp, ap), false, 10, sp);
@@ -232,8 +232,8 @@ static void convert(struct out *o, struct spec *sp, va_list *ap)
 		if (!s)
 			s = "(null)";
 		put_str(o, s,
-			sp->precision >= 0 ? (int)strnlen(s, sp->precision) :
-					     (int)strlen(s),
+			sp->precision >= 0 ? (int)strnlen(s, sp->precision)
+					   : (int)strlen(s),
 			sp);
 		break;
 	default:

@@ -22,7 +22,7 @@
 #include <stdint.h>
 
 #define JSON_PREFIX "VUVM-JSON: "
-#define JSON_MAX 2048
+#define JSON_MAX    2048
 
 struct json {
 	char buf[JSON_MAX];

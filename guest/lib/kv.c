@@ -75,8 +75,7 @@ static int suffix_shift(char c)
 	return -1;
 }
 
-int kv_get_u64(const char *args, const char *key, uint64_t def,
-	       uint64_t *out)
+int kv_get_u64(const char *args, const char *key, uint64_t def, uint64_t *out)
 {
 	char buf[32], *end;
 	uint64_t v;
@@ -136,8 +135,7 @@ static bool is_known(const char *key, size_t len, const char *const *known)
 	return false;
 }
 
-const char *kv_unknown(const char *args, const char *const *known,
-		       size_t *len)
+const char *kv_unknown(const char *args, const char *const *known, size_t *len)
 {
 	const char *p = args;
 

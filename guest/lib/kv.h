@@ -24,8 +24,7 @@ int kv_get(const char *args, const char *key, char *val, size_t size);
  * powers of 1024). Returns 0 and sets @out, -1 when the key is absent
  * (@out = @def), or -2 when the value is not such a number (@out = @def).
  */
-int kv_get_u64(const char *args, const char *key, uint64_t def,
-	       uint64_t *out);
+int kv_get_u64(const char *args, const char *key, uint64_t def, uint64_t *out);
 
 /*
  * Reads @key as a boolean: absent → @def; "", "1", "y", "yes", "on",
@@ -39,7 +38,6 @@ int kv_get_bool(const char *args, const char *key, bool def, bool *out);
  * Returns NULL when all are known, else the first unknown key: a pointer
  * into @args, up to the next ',' or '='; its length goes to @len.
  */
-const char *kv_unknown(const char *args, const char *const *known,
-		       size_t *len);
+const char *kv_unknown(const char *args, const char *const *known, size_t *len);
 
 #endif

@@ -8,8 +8,8 @@
 #include "lib/console.h"
 #include "lib/report.h"
 
-#define PREFIX_MAX 128
-#define LINE_MAX 256
+#define PREFIX_MAX   128
+#define LINE_MAX     256
 #define PREFIX_DEPTH 8
 
 static char prefix[PREFIX_MAX];

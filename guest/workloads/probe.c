@@ -14,8 +14,8 @@
 #include "lib/time.h"
 #include "workloads/workloads.h"
 
-#define MAX_RANGES 16
-#define MAX_DEVS 32
+#define MAX_RANGES    16
+#define MAX_DEVS      32
 #define AP_TIMEOUT_US 200000
 
 extern const char _image_start[], _end[];
@@ -141,8 +141,7 @@ static void check(const struct probe *p)
 	report(ids_ok, "LAPIC IDs fit xAPIC (<= 255)");
 	report(bsp_listed, "the BSP's LAPIC ID %u is listed", lapic_id());
 	report(p->online == min_int(p->nr_cpus, GUEST_MAX_CPUS),
-	       "every listed CPU checked in (%d of %d)", p->online,
-	       p->nr_cpus);
+	       "every listed CPU checked in (%d of %d)", p->online, p->nr_cpus);
 	report(p->serial != 0, "serial port found");
 	report(p->exit_port != 0, "exit port found");
 	report(p->tsc_khz != 0, "TSC frequency given (%u kHz)", p->tsc_khz);

@@ -213,8 +213,7 @@ static void test_smp(void)
 			       res == i * 1000 + 7,
 		       "CPU %d runs work from its slot", i);
 		report_info("CPU %d woken and done in %llu us", i,
-			    (unsigned long long)tsc_to_ns(rdtsc() - t0) /
-				    1000);
+			    (unsigned long long)tsc_to_ns(rdtsc() - t0) / 1000);
 	}
 	report_prefix_pop();
 }

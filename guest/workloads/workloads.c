@@ -11,6 +11,7 @@
 static const char *const no_params[] = { NULL };
 static const char *const exit_params[] = { "status", NULL };
 static const char *const selftest_params[] = { "verbose", NULL };
+static const char *const fault_params[] = { "kind", NULL };
 
 const struct workload workloads[] = {
 	{ "probe", "print what the guest sees (memory, CPUs, devices, TSC)",
@@ -19,6 +20,8 @@ const struct workload workloads[] = {
 	  exit_main },
 	{ "selftest", "check the guest's own libc, FDT, syscall, SMP, time",
 	  selftest_params, selftest_main },
+	{ "fault", "raise a CPU exception: kind=ud|gp|pf|de (exits 1)",
+	  fault_params, fault_main },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -11,7 +11,7 @@
 #ifndef VUVM_GUEST_WORKLOADS_H
 #define VUVM_GUEST_WORKLOADS_H
 
-#define WORKLOAD_DEFAULT "probe"
+#define WORKLOAD_DEFAULT     "probe"
 #define WORKLOAD_BAD_REQUEST 1
 
 struct workload {
@@ -30,5 +30,6 @@ const struct workload *workload_find(const char *name);
 int probe_main(const char *args);
 int exit_main(const char *args);
 int selftest_main(const char *args);
+int fault_main(const char *args);
 
 #endif

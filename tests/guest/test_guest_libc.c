@@ -109,8 +109,7 @@ static void test_strings(void)
 	FMT("(null)", "%s", (char *)NULL);
 	FMT("[  x]", "[%3c]", 'x');
 	FMT("ab", "%.*s", 2, "abc");
-	FMT("0x1000 0xdeadbeef", "%p %p", (void *)0x1000,
-	    (void *)0xdeadbeefUL);
+	FMT("0x1000 0xdeadbeef", "%p %p", (void *)0x1000, (void *)0xdeadbeefUL);
 	FMT("%y", "%y");
 }
 
@@ -178,8 +177,7 @@ static void test_kv(void)
 	CHECK(kv_get_bool(args, "on", true, &b) == 0 && !b);
 	CHECK(kv_get_bool(args, "bad", true, &b) == -2 && b);
 	CHECK(kv_get_bool(args, "missing", true, &b) == -1 && b);
-	CHECK(kv_unknown(args, known, &len) == args + 24 &&
-	      len == 3);
+	CHECK(kv_unknown(args, known, &len) == args + 24 && len == 3);
 	CHECK(kv_unknown("a=1,flag", known, &len) == NULL);
 }
 

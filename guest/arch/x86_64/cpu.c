@@ -10,15 +10,17 @@
 
 #define KSTACK_SIZE 8192
 #define USTACK_SIZE 32768
-#define IST_SIZE 4096
+#define IST_SIZE    4096
 
 struct cpu cpus[GUEST_MAX_CPUS] __attribute__((aligned(64)));
 struct cpu *cpu_by_apic[256];
 uint16_t crash_serial_port;
 uint16_t crash_exit_port;
 
-static uint8_t kstacks[GUEST_MAX_CPUS][KSTACK_SIZE] __attribute__((aligned(16)));
-static uint8_t ustacks[GUEST_MAX_CPUS][USTACK_SIZE] __attribute__((aligned(16)));
+static uint8_t kstacks[GUEST_MAX_CPUS][KSTACK_SIZE]
+	__attribute__((aligned(16)));
+static uint8_t ustacks[GUEST_MAX_CPUS][USTACK_SIZE]
+	__attribute__((aligned(16)));
 static uint8_t iststacks[GUEST_MAX_CPUS][IST_SIZE] __attribute__((aligned(16)));
 
 static uint64_t tss_desc_low(uint64_t base, uint32_t limit)
@@ -98,19 +100,17 @@ static const char *const exception_names[32] = {
 	"#24", "#25", "#26", "#27", "#HV", "#VC", "#SX", "#31",
 };
 
-static void exception(struct trap_frame *f) __attribute__((noreturn));
-static void exception(struct trap_frame *f)
+void exception_handler(struct trap_frame *f)
 {
 	uint64_t cr2;
 
 	asm volatile("mov %%cr2, %0" : "=r"(cr2));
 	r0_puts("\nEXCEPTION: ");
-	r0_puts(exception_names[f->vector]);
+	r0_puts(exception_names[f->vector & 31]);
 	r0_puthex(" vector ", f->vector);
 	r0_puthex(" error ", f->error_code);
 	r0_puthex(" rip ", f->rip);
 	r0_puthex(" cs ", f->cs);
-	r0_puthex(" rflags ", f->rflags);
 	r0_puthex(" rflags ", f->rflags);
 	r0_puthex(" rsp ", f->rsp);
 	r0_puthex(" cr2 ", cr2);
@@ -121,30 +121,13 @@ static void exception(struct trap_frame *f)
 	triple_fault();
 }
 
-/* The marker sys_call puts after its ud2 (see entry.S). */
-static bool is_sys_call(const struct trap_frame *f)
-{
-	const uint8_t *p = (const uint8_t *)f->rip;
-
-	return f->vector == 6 && (f->cs & 3) == 3 && p[0] == 0x0f &&
-	       p[1] == 0x0b && p[2] == 0x0f && p[3] == 0x1f && p[4] == 0x40 &&
-	       p[5] == 0x56;
-}
-
-void trap_handler(struct trap_frame *f)
+void irq_handler(uint64_t vector)
 {
 	struct cpu *c = this_cpu();
 
-	if (is_sys_call(f)) {
-		f->rax = syscall_dispatch(f->rdi, f->rsi, f->rdx, f->rcx);
-		f->rip += 6;
-		return;
-	}
-	if (f->vector < VEC_FIRST_IRQ)
-		exception(f);
 	c->irq_count++;
-	c->last_vector = f->vector;
-	if (f->vector != VEC_SPURIOUS)
+	c->last_vector = vector;
+	if (vector != VEC_SPURIOUS)
 		mmio_write32(LAPIC_BASE + LAPIC_EOI, 0);
 }
 

@@ -23,35 +23,39 @@
 #define SEL_KERNEL_CS 0x08
 #define SEL_KERNEL_DS 0x10
 #define SEL_USER_CS32 0x18
-#define SEL_USER_DS 0x20
-#define SEL_USER_CS 0x28
-#define SEL_TSS 0x30
-#define GDT_ENTRIES 8
+#define SEL_USER_DS   0x20
+#define SEL_USER_CS   0x28
+#define SEL_TSS	      0x30
+#define GDT_ENTRIES   8
 
 /* Offsets into struct cpu used by assembly. */
-#define CPU_SELF 0x00
+#define CPU_SELF   0x00
 #define CPU_KSTACK 0x08
 #define CPU_USTACK 0x18
 #define CPU_CANARY 0x28 /* %fs:0x28, where hosted code expects it */
-#define CPU_GDTR 0x36 /* lgdt operand: 16-bit limit, then 64-bit base */
+#define CPU_GDTR   0x36 /* lgdt operand: 16-bit limit, then 64-bit base */
 
 /*
  * sys_call numbers (rdi); arguments in rsi, rdx, rcx; result in rax. Ports
  * are "port | size << 16", size 1, 2 or 4.
  */
-#define SYS_PING 0 /* returns a0 + 1: proves the round trip */
-#define SYS_WAIT_IRQ 1 /* sti; hlt; cli: sleeps until an interrupt */
-#define SYS_SHUTDOWN 2 /* triple fault on purpose: the last resort exit */
-#define SYS_PIO_OUT 3 /* out a1 to port a0 */
-#define SYS_PIO_IN 4 /* returns in from port a0 */
+#define SYS_PING      0 /* returns a0 + 1: proves the round trip */
+#define SYS_WAIT_IRQ  1 /* sti; hlt; cli: sleeps until an interrupt */
+#define SYS_SHUTDOWN  2 /* triple fault on purpose: the last resort exit */
+#define SYS_PIO_OUT   3 /* out a1 to port a0 */
+#define SYS_PIO_IN    4 /* returns in from port a0 */
 #define SYS_PIO_WRITE 5 /* rep outsb: a2 bytes at a1 to port a0 */
 
+/* sys_call is "ud2; nopl 0x56(%rax)": the nopl's bytes are the marker. */
+#define SYS_CALL_MARKER 0x56401f0f
+#define SYS_CALL_LEN	6
+
 /* Interrupt vectors the guest owns (all stubs cover 0..IDT_VECTORS-1). */
-#define IDT_VECTORS 64
+#define IDT_VECTORS   64
 #define VEC_FIRST_IRQ 32
-#define VEC_TIMER 0x3d
-#define VEC_WAKE 0x3e
-#define VEC_SPURIOUS 0x3f
+#define VEC_TIMER     0x3d
+#define VEC_WAKE      0x3e
+#define VEC_SPURIOUS  0x3f
 
 #ifndef __ASSEMBLER__
 
@@ -71,11 +75,11 @@ struct tss {
 _Static_assert(sizeof(struct tss) == 104, "TSS layout");
 
 struct cpu {
-	struct cpu *self; /* %gs:0 reads this CPU's struct cpu */
+	struct cpu *self;    /* %gs:0 reads this CPU's struct cpu */
 	uint64_t kstack_top; /* TSS rsp0: traps from ring 3 land here */
 	uint64_t reserved;
 	uint64_t ustack_top; /* first ring 3 stack */
-	uint32_t index; /* 0 for the BSP, then in FDT order */
+	uint32_t index;	     /* 0 for the BSP, then in FDT order */
 	uint32_t apic_id;
 	uint64_t canary;
 	uint16_t gdtr_pad[3];
@@ -139,9 +143,9 @@ struct trap_frame {
 	uint64_t rip, cs, rflags, rsp, ss;
 };
 
-/* Ring 0 handlers: trap_handler from entry.S, syscall_dispatch from
- * trap_handler when it sees a sys_call. */
-void trap_handler(struct trap_frame *f);
+/* Ring 0 handlers called from entry.S. */
+void exception_handler(struct trap_frame *f) __attribute__((noreturn));
+void irq_handler(uint64_t vector);
 long syscall_dispatch(long nr, long a0, long a1, long a2);
 
 /* Ports the ring-0 crash path may use; 0 until the FDT has been read. */

@@ -105,21 +105,23 @@ ring3_entry:
  * ring 0. Not the syscall instruction: on kvm_pvm, syscall from ring 3
  * enters PVM's native supervisor mode (underlying CPL 3, no port I/O, no
  * sysret) instead of our ring 0. An exception, though, is delivered through
- * our IDT into the emulated ring 0, so a marked ud2 is the call: trap.c
- * recognises "ud2; nopl 0x56(%rax)", runs the call with the registers of
- * the trap frame (rdi, rsi, rdx, rcx), puts the result in rax and resumes
- * after the marker.
+ * our IDT into the emulated ring 0, so a marked ud2 is the call: the #UD
+ * path (ud_entry below) recognises "ud2; nopl 0x56(%rax)", calls
+ * syscall_dispatch with the caller's rdi, rsi, rdx, rcx, and resumes after
+ * the marker with the result in rax.
  */
 	.globl sys_call
 sys_call:
 	ud2
-	.byte 0x0f, 0x1f, 0x40, 0x56
+	.long SYS_CALL_MARKER
 	ret
 
 /*
  * Interrupt stubs, 16 bytes apart so that idt.c finds stub v at
- * isr_stubs + 16 * v. Each pushes a dummy error code when the CPU does
- * not, then the vector.
+ * isr_stubs + 16 * v. Every instruction here costs about a microsecond in
+ * the emulator, so there are three lean paths rather than one general one:
+ * sys_call (#UD at the marker), exceptions (full frame, then the crash
+ * report), interrupts (caller-saved registers only).
  */
 	.align 16
 	.globl isr_stubs
@@ -127,16 +129,68 @@ isr_stubs:
 	.set vec, 0
 	.rept IDT_VECTORS
 	.align 16
+	.if vec == 6
+	jmp ud_entry
+	.elseif vec >= VEC_FIRST_IRQ
+	pushq $vec
+	jmp irq_common
+	.else
 	.if (vec == 8) || (vec == 10) || (vec == 11) || (vec == 12) || (vec == 13) || (vec == 14) || (vec == 17) || (vec == 21) || (vec == 29) || (vec == 30)
 	.else
 	pushq $0
 	.endif
 	pushq $vec
-	jmp isr_common
+	jmp exception_common
+	.endif
 	.set vec, vec + 1
 	.endr
 
-isr_common:
+/*
+ * sys_call lands here: it is a function call, so only callee-saved
+ * registers must survive, and syscall_dispatch (C) keeps those. Its
+ * arguments are already where the C ABI wants them (rdi, rsi, rdx, rcx).
+ */
+ud_entry:
+	mov (%rsp), %rax
+	cmpl $SYS_CALL_MARKER, 2(%rax)
+	jne 1f
+	addq $SYS_CALL_LEN, (%rsp)
+	sub $8, %rsp
+	call syscall_dispatch
+	add $8, %rsp
+	iretq
+1:	pushq $0
+	pushq $6
+	jmp exception_common
+
+irq_common:
+	push %rax
+	push %rcx
+	push %rdx
+	push %rsi
+	push %rdi
+	push %r8
+	push %r9
+	push %r10
+	push %r11
+	mov 72(%rsp), %rdi
+	sub $8, %rsp
+	call irq_handler
+	add $8, %rsp
+	pop %r11
+	pop %r10
+	pop %r9
+	pop %r8
+	pop %rdi
+	pop %rsi
+	pop %rdx
+	pop %rcx
+	pop %rax
+	add $8, %rsp
+	iretq
+
+/* Exceptions end the guest: a full frame for the report, no way back. */
+exception_common:
 	push %rax
 	push %rbx
 	push %rcx
@@ -154,24 +208,9 @@ isr_common:
 	push %r15
 	mov %rsp, %rdi
 	cld
-	call trap_handler
-	pop %r15
-	pop %r14
-	pop %r13
-	pop %r12
-	pop %r11
-	pop %r10
-	pop %r9
-	pop %r8
-	pop %rbp
-	pop %rdi
-	pop %rsi
-	pop %rdx
-	pop %rcx
-	pop %rbx
-	pop %rax
-	add $16, %rsp
-	iretq
+	call exception_handler
+2:	hlt
+	jmp 2b
 
 	.data
 	.align 16

@@ -93,8 +93,10 @@ static inline uint64_t rdmsr(uint32_t msr)
 
 static inline void wrmsr(uint32_t msr, uint64_t val)
 {
-	asm volatile("wrmsr" : : "c"(msr), "a"((uint32_t)val),
-		     "d"((uint32_t)(val >> 32)));
+	asm volatile("wrmsr"
+		     :
+		     : "c"(msr), "a"((uint32_t)val),
+		       "d"((uint32_t)(val >> 32)));
 }
 
 static inline uint32_t mmio_read32(uint64_t addr)
