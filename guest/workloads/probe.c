@@ -26,6 +26,7 @@ struct probe {
 	uint32_t cpu_ids[GUEST_MAX_CPUS];
 	int nr_cpus;
 	int online;
+	uint64_t smp_ns; /* INIT/SIPI until every AP checked in */
 	struct dt_virtio_mmio devs[MAX_DEVS];
 	int nr_devs;
 	uint16_t serial, exit_port;
@@ -38,7 +39,9 @@ static void gather(struct probe *p)
 	memset(p, 0, sizeof(*p));
 	p->nr_mem = dt_memory(p->mem, MAX_RANGES);
 	p->nr_cpus = dt_cpus(p->cpu_ids, GUEST_MAX_CPUS);
+	p->smp_ns = time_ns();
 	p->online = smp_boot(AP_TIMEOUT_US);
+	p->smp_ns = time_ns() - p->smp_ns;
 	p->nr_devs = dt_virtio_mmio(p->devs, MAX_DEVS);
 	dt_io_port("ns16550a", &p->serial);
 	dt_io_port("vuvm,exit-port", &p->exit_port);
@@ -60,8 +63,9 @@ static void print_text(const struct probe *p)
 		       (unsigned long long)p->mem[i].base,
 		       (unsigned long long)(p->mem[i].base + p->mem[i].size),
 		       (unsigned long long)(p->mem[i].size >> 20));
-	printf("cpus: %d in the device tree, %d online, LAPIC IDs", p->nr_cpus,
-	       p->online);
+	printf("cpus: %d in the device tree, %d online after %llu us, LAPIC "
+	       "IDs",
+	       p->nr_cpus, p->online, (unsigned long long)p->smp_ns / 1000);
 	for (i = 0; i < min_int(p->nr_cpus, GUEST_MAX_CPUS); i++)
 		printf(" %u", p->cpu_ids[i]);
 	printf("\n");
@@ -96,6 +100,7 @@ static void print_json(const struct probe *p)
 	for (i = 0; i < min_int(p->nr_cpus, GUEST_MAX_CPUS); i++)
 		json_u64(&j, NULL, p->cpu_ids[i]);
 	json_array_end(&j);
+	json_u64(&j, "boot_us", p->smp_ns / 1000);
 	json_object_end(&j);
 	json_array_begin(&j, "virtio_mmio");
 	for (i = 0; i < min_int(p->nr_devs, MAX_DEVS); i++) {
