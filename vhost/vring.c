@@ -38,26 +38,23 @@ static int check_config(struct vhu_vring *vr,
 			const struct vhu_vring_config *cfg)
 {
 	if (!virtq_size_valid(cfg->num))
-		return ring_fail(vr, -EINVAL,
-				 "queue size %u is not a power "
-				 "of 2 in 1..32768",
-				 cfg->num);
+		return ring_fail(
+			vr, -EINVAL,
+			"queue size %u is not a power of 2 in 1..32768",
+			cfg->num);
 	if (!cfg->translate)
 		return ring_fail(vr, -EINVAL, "no translation callback");
 	if (!cfg->desc || !aligned(cfg->desc, VIRTQ_DESC_ALIGN))
 		return ring_fail(vr, -EINVAL,
-				 "descriptor table %p is not "
-				 "16-byte aligned",
+				 "descriptor table %p is not 16-byte aligned",
 				 (void *)cfg->desc);
 	if (!cfg->avail || !aligned(cfg->avail, VIRTQ_AVAIL_ALIGN))
 		return ring_fail(vr, -EINVAL,
-				 "avail ring %p is not 2-byte "
-				 "aligned",
+				 "avail ring %p is not 2-byte aligned",
 				 (void *)cfg->avail);
 	if (!cfg->used || !aligned(cfg->used, VIRTQ_USED_ALIGN))
 		return ring_fail(vr, -EINVAL,
-				 "used ring %p is not 4-byte "
-				 "aligned",
+				 "used ring %p is not 4-byte aligned",
 				 (void *)cfg->used);
 	return 0;
 }
@@ -108,10 +105,10 @@ int vhu_vring_pending(struct vhu_vring *vr)
 	idx = avail_idx(vr);
 	n = (uint16_t)(idx - vr->last_avail_idx);
 	if (n > vr->num)
-		return ring_fail(vr, -EPROTO,
-				 "avail idx %u is %u entries "
-				 "ahead of %u, queue size %u",
-				 idx, n, vr->last_avail_idx, vr->num);
+		return ring_fail(
+			vr, -EPROTO,
+			"avail idx %u is %u entries ahead of %u, queue size %u",
+			idx, n, vr->last_avail_idx, vr->num);
 	return n;
 }
 
@@ -144,9 +141,9 @@ static int enter_indirect(struct vhu_vring *vr, struct chain_walk *w,
 	const void *table;
 
 	if (!vr->indirect)
-		return ring_fail(vr, -EINVAL,
-				 "indirect descriptor without "
-				 "VIRTIO_F_INDIRECT_DESC");
+		return ring_fail(
+			vr, -EINVAL,
+			"indirect descriptor without VIRTIO_F_INDIRECT_DESC");
 	if (w->in_indirect)
 		return ring_fail(vr, -EINVAL, "nested indirect descriptor");
 	if (d->flags & VIRTQ_DESC_F_NEXT)
@@ -154,15 +151,15 @@ static int enter_indirect(struct vhu_vring *vr, struct chain_walk *w,
 	if (!d->len || d->len % sizeof(struct virtq_desc) ||
 	    d->len / sizeof(struct virtq_desc) > VIRTQ_MAX_SIZE)
 		return ring_fail(vr, -EINVAL,
-				 "indirect table length %u is "
-				 "not a nonzero multiple of 16 up to 512 KiB",
+				 "indirect table length %u is not a nonzero "
+				 "multiple of 16 up to 512 KiB",
 				 d->len);
 	table = vr->translate(vr->opaque, d->addr, d->len);
 	if (!table)
-		return ring_fail(vr, -EFAULT,
-				 "indirect table at 0x%llx+%u "
-				 "is outside guest memory",
-				 (unsigned long long)d->addr, d->len);
+		return ring_fail(
+			vr, -EFAULT,
+			"indirect table at 0x%llx+%u is outside guest memory",
+			(unsigned long long)d->addr, d->len);
 	w->table = table;
 	w->table_num = d->len / sizeof(struct virtq_desc);
 	w->seen = 0;
@@ -179,28 +176,25 @@ static int add_segment(struct vhu_vring *vr, struct chain_walk *w,
 	void *p;
 
 	if (!writable && elem->in_num)
-		return ring_fail(vr, -EINVAL,
-				 "readable descriptor after a "
-				 "writable one in chain %u",
-				 elem->head);
+		return ring_fail(
+			vr, -EINVAL,
+			"readable descriptor after a writable one in chain %u",
+			elem->head);
 	if (!d->len)
 		return 0;
 	*total += d->len;
 	if (*total > UINT32_MAX)
 		return ring_fail(vr, -EOVERFLOW,
-				 "chain %u is longer than "
-				 "4 GiB",
-				 elem->head);
+				 "chain %u is longer than 4 GiB", elem->head);
 	if (elem->out_num + elem->in_num >= elem->iov_max)
 		return ring_fail(vr, -ENOBUFS,
-				 "chain %u has more than %u "
-				 "segments",
+				 "chain %u has more than %u segments",
 				 elem->head, elem->iov_max);
 	p = vr->translate(vr->opaque, d->addr, d->len);
 	if (!p)
 		return ring_fail(vr, -EFAULT,
-				 "buffer at 0x%llx+%u in chain "
-				 "%u is outside guest memory",
+				 "buffer at 0x%llx+%u in chain %u is outside "
+				 "guest memory",
 				 (unsigned long long)d->addr, d->len,
 				 elem->head);
 	elem->iov[elem->out_num + elem->in_num].iov_base = p;
@@ -223,8 +217,8 @@ static int walk_chain(struct vhu_vring *vr, struct vhu_vring_elem *elem)
 	for (;;) {
 		if (++w.seen > w.table_num)
 			return ring_fail(vr, -ELOOP,
-					 "chain %u loops or is "
-					 "longer than its table of %u",
+					 "chain %u loops or is longer than its "
+					 "table of %u",
 					 elem->head, w.table_num);
 		read_desc(w.table, i, &d);
 		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
@@ -242,8 +236,7 @@ static int walk_chain(struct vhu_vring *vr, struct vhu_vring_elem *elem)
 		i = d.next;
 		if (i >= w.table_num)
 			return ring_fail(vr, -EINVAL,
-					 "next %u out of range "
-					 "%u in chain %u",
+					 "next %u out of range %u in chain %u",
 					 i, w.table_num, elem->head);
 	}
 	elem->out_len = (uint32_t)w.out_len;
@@ -265,10 +258,10 @@ int vhu_vring_pop(struct vhu_vring *vr, struct vhu_vring_elem *elem)
 	elem->out_num = elem->in_num = 0;
 	elem->out_len = elem->in_len = 0;
 	if (head >= vr->num)
-		return ring_fail(vr, -EINVAL,
-				 "avail ring entry %u names head "
-				 "%u, queue size %u",
-				 vr->last_avail_idx, head, vr->num);
+		return ring_fail(
+			vr, -EINVAL,
+			"avail ring entry %u names head %u, queue size %u",
+			vr->last_avail_idx, head, vr->num);
 	err = walk_chain(vr, elem);
 	if (err)
 		return err;
@@ -289,10 +282,10 @@ int vhu_vring_fill(struct vhu_vring *vr, uint16_t head, uint32_t len)
 		return ring_fail(vr, -EINVAL, "used id %u out of range %u",
 				 head, vr->num);
 	if (vr->used_idx == vr->last_avail_idx)
-		return ring_fail(vr, -EINVAL,
-				 "more used elements than "
-				 "popped chains (used idx %u)",
-				 vr->used_idx);
+		return ring_fail(
+			vr, -EINVAL,
+			"more used elements than popped chains (used idx %u)",
+			vr->used_idx);
 	e = &vr->used->ring[vr->used_idx % vr->num];
 	__atomic_store_n(&e->id, head, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->len, len, __ATOMIC_RELAXED);
