@@ -11,7 +11,7 @@
 #include "lib/kv.h"
 #include "workloads/workloads.h"
 
-static void raise(const char *kind)
+static void raise_exception(const char *kind)
 {
 	if (!strcmp(kind, "ud"))
 		asm volatile("ud2");
@@ -30,7 +30,7 @@ int fault_main(const char *args)
 
 	kv_get(args, "kind", kind, sizeof(kind));
 	printf("fault: raising %s\n", kind);
-	raise(kind);
+	raise_exception(kind);
 	printf("ERROR: fault: kind=%s raised nothing (kinds: ud gp pf de)\n",
 	       kind);
 	return WORKLOAD_BAD_REQUEST;
