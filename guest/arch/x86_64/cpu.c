@@ -8,8 +8,10 @@
 #include "arch/x86_64/apic.h"
 #include "arch/x86_64/io.h"
 
-#define KSTACK_SIZE 8192
-#define USTACK_SIZE 32768
+/* Small enough that the image fits vuvm's smallest RAM (2 MiB) with
+ * GUEST_MAX_CPUS CPUs; ring 0 paths are shallow. */
+#define KSTACK_SIZE 4096
+#define USTACK_SIZE 16384
 #define IST_SIZE    4096
 
 struct cpu cpus[GUEST_MAX_CPUS] __attribute__((aligned(64)));
