@@ -202,7 +202,9 @@ static void test_smp(void)
 	long res;
 
 	report_prefix_push("smp");
-	report(online == listed, "%d of %d CPUs checked in", online, listed);
+	/* CPUs beyond GUEST_MAX_CPUS are left in reset on purpose. */
+	report(online == (listed < GUEST_MAX_CPUS ? listed : GUEST_MAX_CPUS),
+	       "%d of %d CPUs checked in", online, listed);
 	for (i = 1; i < online; i++) {
 		t0 = rdtsc();
 		res = -1;
