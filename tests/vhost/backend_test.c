@@ -158,8 +158,10 @@ static int xfer(struct rig *r, uint32_t req, uint32_t flags, const void *p,
 	struct vhu_msg m = { .hdr = { req, VHOST_USER_VERSION | flags, size },
 			     .nfds = nfds };
 
-	memcpy(&m.payload, p, size);
-	memcpy(m.fds, fds, nfds * sizeof(int));
+	if (size)
+		memcpy(&m.payload, p, size);
+	if (nfds)
+		memcpy(m.fds, fds, nfds * sizeof(int));
 	CHECK_EQ(vhu_msg_send(r->peer, &m), 0);
 	return vhu_backend_dispatch(&r->dev);
 }
