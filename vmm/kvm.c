@@ -124,7 +124,7 @@ static int kvm_vm_ioctl(struct kvm *kvm, unsigned long req, unsigned long arg,
 	return err;
 }
 
-static int kvm_add_slots(struct kvm *kvm, const struct mem_table *mem)
+int kvm_add_slots(struct kvm *kvm, const struct mem_table *mem)
 {
 	for (unsigned int i = 0; i < mem->nr; i++) {
 		struct kvm_userspace_memory_region slot = {
@@ -142,7 +142,7 @@ static int kvm_add_slots(struct kvm *kvm, const struct mem_table *mem)
 	return 0;
 }
 
-int kvm_create_vm(struct kvm *kvm, const struct mem_table *mem)
+int kvm_create_vm(struct kvm *kvm)
 {
 	uint64_t identity = KVM_IDENTITY_MAP_ADDR;
 	int err;
@@ -165,8 +165,6 @@ int kvm_create_vm(struct kvm *kvm, const struct mem_table *mem)
 	if (!err)
 		err = kvm_vm_ioctl(kvm, KVM_CREATE_IRQCHIP, 0,
 				   "KVM_CREATE_IRQCHIP");
-	if (!err)
-		err = kvm_add_slots(kvm, mem);
 	return err;
 }
 

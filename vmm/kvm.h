@@ -32,10 +32,19 @@ struct kvm {
 int kvm_open(struct kvm *kvm, const char *path);
 
 /*
- * Creates the VM: TSS and identity-map addresses, in-kernel irqchip, one
- * memory slot per RAM range of @mem. Returns 0 or -errno.
+ * Creates the VM: TSS and identity-map addresses, in-kernel irqchip.
+ * Returns 0 or -errno.
  */
-int kvm_create_vm(struct kvm *kvm, const struct mem_table *mem);
+int kvm_create_vm(struct kvm *kvm);
+
+/*
+ * Gives the VM one memory slot per RAM range of @mem. Call it as late as
+ * possible before the first KVM_RUN: the first slot change after
+ * KVM_CREATE_IRQCHIP waits out a grace period (measured: about 7 ms on the
+ * software KVM here), and everything done in between overlaps that wait.
+ * Returns 0 or -errno.
+ */
+int kvm_add_slots(struct kvm *kvm, const struct mem_table *mem);
 
 /* Closes what kvm_open() and kvm_create_vm() opened; safe to call twice. */
 void kvm_close(struct kvm *kvm);

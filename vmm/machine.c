@@ -108,17 +108,20 @@ static int machine_setup(struct machine *m)
 	uint64_t entry;
 	int err;
 
+	/* VM first and slots last: see kvm_add_slots(). */
 	err = kvm_open(&m->kvm, KVM_DEVICE);
 	if (!err)
-		err = mem_alloc(&m->mem, m->cfg->mem_size, m->cfg->hugepages);
+		err = kvm_create_vm(&m->kvm);
 	if (!err)
-		err = kvm_create_vm(&m->kvm, &m->mem);
+		err = mem_alloc(&m->mem, m->cfg->mem_size, m->cfg->hugepages);
 	if (!err)
 		err = machine_load_guest(m, &entry);
 	if (!err)
 		err = machine_create_vcpus(m);
 	if (!err)
 		err = machine_write_boot(m, entry);
+	if (!err)
+		err = kvm_add_slots(&m->kvm, &m->mem);
 	return err;
 }
 

@@ -24,8 +24,8 @@ struct vdev_queue {
 	uint64_t desc_gpa;
 	uint64_t driver_gpa; /* the available ring */
 	uint64_t device_gpa; /* the used ring */
-	int kick_fd; /* eventfd the guest's notify write signals */
-	int call_fd; /* eventfd that raises the device's interrupt */
+	int kick_fd;	     /* eventfd the guest's notify write signals */
+	int call_fd;	     /* eventfd that raises the device's interrupt */
 };
 
 struct vdev_ops {
@@ -54,11 +54,11 @@ struct vdev_ops {
 };
 
 struct vdev {
-	const char *name; /* for log lines, e.g. "blk0" */
-	uint32_t device_id; /* virtio device ID */
-	unsigned int nr_queues; /* 1..VDEV_MAX_QUEUES */
+	const char *name;	 /* for log lines, e.g. "blk0" */
+	uint32_t device_id;	 /* virtio device ID */
+	unsigned int nr_queues;	 /* 1..VDEV_MAX_QUEUES */
 	uint16_t queue_size_max; /* QueueNumMax, a power of two */
-	uint32_t config_size; /* bytes of config space, <= 256 */
+	uint32_t config_size;	 /* bytes of config space, <= 256 */
 	const struct vdev_ops *ops;
 	void *opaque;
 };

@@ -16,7 +16,8 @@
 #include "virtio/virtio_ids.h"
 #include "virtio/virtio_ring.h"
 
-/* --- Device types ------------------------------------------------------------ */
+/* --- Device types ------------------------------------------------------------
+ */
 
 struct vudev_type {
 	const char *name;
@@ -68,9 +69,9 @@ static int parse_uint(const char *val, unsigned long max, unsigned long *out)
 
 	errno = 0;
 	*out = strtoul(val, &end, 0);
-	return (errno || end == val || *end || *out > max || val[0] == '-') ?
-		       -EINVAL :
-		       0;
+	return (errno || end == val || *end || *out > max || val[0] == '-')
+		       ? -EINVAL
+		       : 0;
 }
 
 static int parse_option(char *opt, struct vudev_config *cfg, const char **why)
@@ -119,8 +120,7 @@ int vudev_parse(char *arg, struct vudev_config *cfg, const char **why)
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->queue_size = VUDEV_DEFAULT_QUEUE_SIZE;
-	if (!tok || strlen(tok) >= sizeof(cfg->type) ||
-	    type_lookup(tok, cfg)) {
+	if (!tok || strlen(tok) >= sizeof(cfg->type) || type_lookup(tok, cfg)) {
 		*why = "TYPE must be net, blk, console, rng, vsock, fs or a "
 		       "virtio device ID";
 		return -EINVAL;
@@ -136,7 +136,8 @@ int vudev_parse(char *arg, struct vudev_config *cfg, const char **why)
 	return 0;
 }
 
-/* --- The device as the transport sees it ------------------------------------- */
+/* --- The device as the transport sees it -------------------------------------
+ */
 
 /* vhost-user's own bits never reach the guest. */
 static uint64_t vudev_features(void *opaque)
@@ -203,20 +204,20 @@ static int start_queue(struct vudev *d, const struct vdev_queue *q)
 {
 	struct vhu_vring_addr addr = {
 		.index = q->index,
-		.desc_user_addr = ring_addr(d, q->desc_gpa,
-					    virtq_desc_size(q->size)),
-		.avail_user_addr = ring_addr(d, q->driver_gpa,
-					     virtq_avail_size(q->size)),
-		.used_user_addr = ring_addr(d, q->device_gpa,
-					    virtq_used_size(q->size)),
+		.desc_user_addr =
+			ring_addr(d, q->desc_gpa, virtq_desc_size(q->size)),
+		.avail_user_addr =
+			ring_addr(d, q->driver_gpa, virtq_avail_size(q->size)),
+		.used_user_addr =
+			ring_addr(d, q->device_gpa, virtq_used_size(q->size)),
 	};
 	int err;
 
 	if (!addr.desc_user_addr || !addr.avail_user_addr ||
 	    !addr.used_user_addr) {
 		pr_err("%s: queue %u: rings (desc %#llx avail %#llx used "
-		       "%#llx, size %u) are not all in guest RAM", d->name,
-		       q->index, (unsigned long long)q->desc_gpa,
+		       "%#llx, size %u) are not all in guest RAM",
+		       d->name, q->index, (unsigned long long)q->desc_gpa,
 		       (unsigned long long)q->driver_gpa,
 		       (unsigned long long)q->device_gpa, q->size);
 		return -EFAULT;
@@ -260,8 +261,8 @@ static int start_rings(struct vudev *d, const struct vdev_queue *q,
 static int vudev_start(struct vudev *d, uint64_t features,
 		       const struct vdev_queue *q, unsigned int nr)
 {
-	uint64_t proto = d->fe.features &
-			 VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
+	uint64_t proto =
+		d->fe.features & VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
 	int err;
 
 	if (!nr) {
@@ -276,8 +277,8 @@ static int vudev_start(struct vudev *d, uint64_t features,
 		err = start_rings(d, q, nr);
 	if (err)
 		pr_err("%s: start failed: %s", d->name,
-		       err == -EFAULT ? "rings outside RAM" :
-					vhu_frontend_error(&d->fe));
+		       err == -EFAULT ? "rings outside RAM"
+				      : vhu_frontend_error(&d->fe));
 	return err;
 }
 
@@ -333,13 +334,14 @@ static const struct vdev_ops vudev_ops = {
 	.reset = vudev_reset,
 };
 
-/* --- Opening: connect, negotiate, backend channel, config ------------------- */
+/* --- Opening: connect, negotiate, backend channel, config -------------------
+ */
 
-#define VUDEV_PROTOCOL_WANTED                                                  \
-	(VIRTIO_BIT(VHOST_USER_PROTOCOL_F_MQ) |                                \
-	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |                         \
-	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG) |                            \
-	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) |                       \
+#define VUDEV_PROTOCOL_WANTED                            \
+	(VIRTIO_BIT(VHOST_USER_PROTOCOL_F_MQ) |          \
+	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |   \
+	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG) |      \
+	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) | \
 	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE))
 
 static int open_backend_channel(struct vudev *d)
@@ -369,8 +371,8 @@ static int read_config(struct vudev *d)
 					 &d->fe, VHOST_USER_PROTOCOL_F_CONFIG);
 	if (!d->have_config)
 		return 0; /* the guest reads zeroes */
-	return vhu_get_config(&d->fe, 0, size,
-			      VHOST_USER_CONFIG_FLAG_WRITABLE, d->config);
+	return vhu_get_config(&d->fe, 0, size, VHOST_USER_CONFIG_FLAG_WRITABLE,
+			      d->config);
 }
 
 static int check_queues(struct vudev *d)
@@ -389,7 +391,8 @@ static int negotiate(struct vudev *d)
 
 	if (!err && !(d->fe.features & VIRTIO_BIT(VIRTIO_F_VERSION_1))) {
 		pr_err("%s: the backend does not offer VIRTIO_F_VERSION_1 "
-		       "(legacy virtio is not supported)", d->name);
+		       "(legacy virtio is not supported)",
+		       d->name);
 		return -ENOTSUP;
 	}
 	if (!err)
@@ -404,8 +407,7 @@ static int negotiate(struct vudev *d)
 }
 
 int vudev_open(struct vudev *d, const struct vudev_config *cfg,
-	       const struct mem_table *mem, unsigned int index,
-	       int timeout_ms)
+	       const struct mem_table *mem, unsigned int index, int timeout_ms)
 {
 	int err;
 
@@ -414,9 +416,12 @@ int vudev_open(struct vudev *d, const struct vudev_config *cfg,
 	d->mem = mem;
 	snprintf(d->name, sizeof(d->name), "%s%u", cfg->type, index);
 	d->vdev = (struct vdev){
-		.name = d->name, .device_id = cfg->device_id,
-		.nr_queues = cfg->queues, .queue_size_max = cfg->queue_size,
-		.config_size = cfg->config_size, .ops = &vudev_ops,
+		.name = d->name,
+		.device_id = cfg->device_id,
+		.nr_queues = cfg->queues,
+		.queue_size_max = cfg->queue_size,
+		.config_size = cfg->config_size,
+		.ops = &vudev_ops,
 		.opaque = d,
 	};
 	pthread_mutex_init(&d->lock, NULL);
@@ -446,7 +451,8 @@ void vudev_trace(struct vudev *d, bool on)
 	vhu_frontend_set_trace(&d->fe, on ? vhu_trace_log : NULL, d->name);
 }
 
-/* --- The backend channel ------------------------------------------------------ */
+/* --- The backend channel
+ * ------------------------------------------------------ */
 
 static int channel_ack(struct vudev *d, const struct vhu_msg *req, int result)
 {
@@ -474,7 +480,8 @@ int vudev_handle_channel(struct vudev *d)
 	if (msg.hdr.request != VHOST_USER_BACKEND_CONFIG_CHANGE_MSG ||
 	    msg.hdr.size != 0) {
 		pr_warn("%s: backend channel request %u (size %u) is not "
-			"supported", d->name, msg.hdr.request, msg.hdr.size);
+			"supported",
+			d->name, msg.hdr.request, msg.hdr.size);
 		return channel_ack(d, &msg, -ENOTSUP) ?: 0;
 	}
 	pthread_mutex_lock(&d->lock);

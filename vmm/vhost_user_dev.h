@@ -34,7 +34,7 @@
 struct vudev_config {
 	char type[16]; /* as given: "blk", "net", ..., or a number */
 	uint32_t device_id;
-	const char *socket; /* points into the argument string */
+	const char *socket;  /* points into the argument string */
 	unsigned int queues; /* 0: the backend's GET_QUEUE_NUM, else default */
 	unsigned int queue_size;
 	uint32_t config_size;
@@ -49,8 +49,8 @@ struct vudev {
 	const struct mem_table *mem;
 	char name[24];
 	uint8_t config[256]; /* cached config space (GET_CONFIG) */
-	bool have_config; /* the backend serves config (CONFIG feature) */
-	int chan_fd; /* vuvm's end of the backend channel, or -1 */
+	bool have_config;    /* the backend serves config (CONFIG feature) */
+	int chan_fd;	     /* vuvm's end of the backend channel, or -1 */
 	unsigned int nr_started;
 	struct vdev_queue started[VDEV_MAX_QUEUES];
 	uint32_t last_avail[VDEV_MAX_QUEUES]; /* from GET_VRING_BASE */
@@ -70,8 +70,7 @@ int vudev_parse(char *arg, struct vudev_config *cfg, const char **why);
  * Returns 0 or -errno with the reason logged, nothing left open.
  */
 int vudev_open(struct vudev *d, const struct vudev_config *cfg,
-	       const struct mem_table *mem, unsigned int index,
-	       int timeout_ms);
+	       const struct mem_table *mem, unsigned int index, int timeout_ms);
 
 /* Closes the connection and the backend channel. */
 void vudev_close(struct vudev *d);
@@ -81,9 +80,10 @@ void vudev_trace(struct vudev *d, bool on);
 
 /*
  * Handles one message on the backend channel (call when d->chan_fd is
- * readable); safe against the transport's concurrent calls. Returns 1 when the backend says the config changed (the cache
- * is then refreshed and the caller raises the interrupt), 0 for any other
- * message, or -errno when the channel failed or sent garbage.
+ * readable); safe against the transport's concurrent calls. Returns 1 when the
+ * backend says the config changed (the cache is then refreshed and the caller
+ * raises the interrupt), 0 for any other message, or -errno when the channel
+ * failed or sent garbage.
  */
 int vudev_handle_channel(struct vudev *d);
 

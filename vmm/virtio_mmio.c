@@ -85,8 +85,8 @@ int mmio_dev_init(struct mmio_dev *d, struct vdev *vdev, uint64_t base,
 	d->base = base;
 	d->gsi = gsi;
 	d->sig = sig;
-	d->offered = vdev->ops->features(vdev->opaque) &
-		     mmio_transport_features();
+	d->offered =
+		vdev->ops->features(vdev->opaque) & mmio_transport_features();
 	d->config_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (d->config_fd < 0)
 		return -errno;
@@ -233,8 +233,10 @@ static int queue_check(struct mmio_dev *d, unsigned int i)
 		return -EINVAL;
 	}
 	if ((q->desc & 15) || (q->driver & 1) || (q->device & 3)) {
-		guest_error(d, "queue %u: misaligned ring (desc %#llx avail "
-			    "%#llx used %#llx)", i, (unsigned long long)q->desc,
+		guest_error(d,
+			    "queue %u: misaligned ring (desc %#llx avail "
+			    "%#llx used %#llx)",
+			    i, (unsigned long long)q->desc,
 			    (unsigned long long)q->driver,
 			    (unsigned long long)q->device);
 		return -EINVAL;
@@ -256,9 +258,13 @@ static void driver_ok(struct mmio_dev *d)
 		if (queue_check(d, i))
 			return;
 		queues[nr++] = (struct vdev_queue){
-			.index = i, .size = q->num, .desc_gpa = q->desc,
-			.driver_gpa = q->driver, .device_gpa = q->device,
-			.kick_fd = q->kick_fd, .call_fd = q->call_fd,
+			.index = i,
+			.size = q->num,
+			.desc_gpa = q->desc,
+			.driver_gpa = q->driver,
+			.device_gpa = q->device,
+			.kick_fd = q->kick_fd,
+			.call_fd = q->call_fd,
 		};
 	}
 	err = d->vdev->ops->activate(d->vdev->opaque, d->acked, queues, nr);
@@ -380,14 +386,16 @@ static void queue_ready_write(struct mmio_dev *d, struct mmio_queue *q,
 	if (val > 1)
 		guest_error(d, "QueueReady: %#x is not 0 or 1", val);
 	else if (!val && q->ready && (d->status & VIRTIO_CONFIG_S_DRIVER_OK))
-		guest_error(d, "QueueReady: queue %u disabled while running "
-			    "(RING_RESET is not offered)", d->queue_sel);
+		guest_error(d,
+			    "QueueReady: queue %u disabled while running "
+			    "(RING_RESET is not offered)",
+			    d->queue_sel);
 	else
 		q->ready = val;
 }
 
-static void queue_reg_write(struct mmio_dev *d, uint64_t offset,
-			    uint32_t val, const char *name)
+static void queue_reg_write(struct mmio_dev *d, uint64_t offset, uint32_t val,
+			    const char *name)
 {
 	struct mmio_queue *q = selected_queue(d, name);
 
@@ -495,8 +503,10 @@ static void reg_write(struct mmio_dev *d, uint64_t offset, uint32_t val)
 	    reg_names[offset / 4])
 		queue_reg_write(d, offset, val, reg_names[offset / 4]);
 	else
-		guest_error(d, "write %#x to read-only or reserved register "
-			    "%#llx", val, (unsigned long long)offset);
+		guest_error(d,
+			    "write %#x to read-only or reserved register "
+			    "%#llx",
+			    val, (unsigned long long)offset);
 }
 
 /* --- Config space and the access entry points ----------------------------- */
@@ -508,9 +518,10 @@ static bool config_range_ok(struct mmio_dev *d, uint64_t offset,
 
 	if (start + len <= d->vdev->config_size)
 		return true;
-	guest_error(d, "config %s of %u bytes at %#llx: the device has %u "
-		    "bytes of config space", dir, len,
-		    (unsigned long long)start, d->vdev->config_size);
+	guest_error(d,
+		    "config %s of %u bytes at %#llx: the device has %u "
+		    "bytes of config space",
+		    dir, len, (unsigned long long)start, d->vdev->config_size);
 	return false;
 }
 
@@ -522,8 +533,10 @@ static bool access_ok(struct mmio_dev *d, uint64_t offset, unsigned int len,
 		       config_range_ok(d, offset, len, dir);
 	if (len == 4 && !(offset & 3))
 		return true;
-	guest_error(d, "register %s of %u bytes at %#llx: registers are "
-		    "32-bit and aligned", dir, len, (unsigned long long)offset);
+	guest_error(d,
+		    "register %s of %u bytes at %#llx: registers are "
+		    "32-bit and aligned",
+		    dir, len, (unsigned long long)offset);
 	return false;
 }
 

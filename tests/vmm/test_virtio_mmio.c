@@ -18,7 +18,8 @@
 #define BASE 0xd0000000ull
 #define GSI  5
 
-/* --- A recording KVM and a recording device -------------------------------- */
+/* --- A recording KVM and a recording device --------------------------------
+ */
 
 struct rec {
 	int ioeventfds; /* currently assigned */
@@ -108,12 +109,18 @@ static const struct vdev_ops rec_ops = {
 
 static struct rec rec;
 static struct vdev vdev = {
-	.name = "test0", .device_id = 4, .nr_queues = 2,
-	.queue_size_max = 256, .config_size = 16, .ops = &rec_ops,
+	.name = "test0",
+	.device_id = 4,
+	.nr_queues = 2,
+	.queue_size_max = 256,
+	.config_size = 16,
+	.ops = &rec_ops,
 	.opaque = &rec,
 };
 static const struct mmio_signals sig = {
-	.ctx = &rec, .ioeventfd = rec_ioeventfd, .irqfd = rec_irqfd,
+	.ctx = &rec,
+	.ioeventfd = rec_ioeventfd,
+	.irqfd = rec_irqfd,
 };
 
 static uint32_t rd(struct mmio_dev *d, uint64_t off)
@@ -139,7 +146,8 @@ static uint64_t config_irqs(struct mmio_dev *d)
 	return n;
 }
 
-/* --- The tests --------------------------------------------------------------- */
+/* --- The tests ---------------------------------------------------------------
+ */
 
 static void setup(struct mmio_dev *d)
 {
@@ -176,15 +184,14 @@ static void negotiate(struct mmio_dev *d, uint64_t features)
 	wr(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)features);
 	wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, 1);
 	wr(d, VIRTIO_MMIO_DRIVER_FEATURES, (uint32_t)(features >> 32));
-	wr(d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
-				  VIRTIO_CONFIG_S_DRIVER |
-				  VIRTIO_CONFIG_S_FEATURES_OK);
+	wr(d, VIRTIO_MMIO_STATUS,
+	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+		   VIRTIO_CONFIG_S_FEATURES_OK);
 }
 
-static const uint32_t running = VIRTIO_CONFIG_S_ACKNOWLEDGE |
-				VIRTIO_CONFIG_S_DRIVER |
-				VIRTIO_CONFIG_S_FEATURES_OK |
-				VIRTIO_CONFIG_S_DRIVER_OK;
+static const uint32_t running =
+	VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+	VIRTIO_CONFIG_S_FEATURES_OK | VIRTIO_CONFIG_S_DRIVER_OK;
 
 static void test_identity_and_features(void)
 {
@@ -226,9 +233,9 @@ static void test_features_ok_refused(void)
 	CHECK(rd(&d, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK);
 	/* DRIVER_OK without FEATURES_OK is a guest error */
 	wr(&d, VIRTIO_MMIO_STATUS, 0);
-	wr(&d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
-				   VIRTIO_CONFIG_S_DRIVER |
-				   VIRTIO_CONFIG_S_DRIVER_OK);
+	wr(&d, VIRTIO_MMIO_STATUS,
+	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+		   VIRTIO_CONFIG_S_DRIVER_OK);
 	CHECK(rd(&d, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
 	CHECK(rec.activations == 0);
 	CHECK(strstr(d.reason, "FEATURES_OK") != NULL);
@@ -237,8 +244,8 @@ static void test_features_ok_refused(void)
 
 static void test_start_and_reset(void)
 {
-	uint64_t f = VIRTIO_BIT(VIRTIO_F_VERSION_1) |
-		     VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
+	uint64_t f =
+		VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
 	struct mmio_dev d;
 
 	setup(&d);
@@ -282,8 +289,7 @@ static void test_activate_failure(void)
 	CHECK(rd(&d, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET);
 	CHECK(rd(&d, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG);
 	wr(&d, VIRTIO_MMIO_INTERRUPT_ACK, VIRTIO_MMIO_INT_CONFIG);
-	CHECK(!(rd(&d, VIRTIO_MMIO_INTERRUPT_STATUS) &
-		VIRTIO_MMIO_INT_CONFIG));
+	CHECK(!(rd(&d, VIRTIO_MMIO_INTERRUPT_STATUS) & VIRTIO_MMIO_INT_CONFIG));
 	mmio_dev_exit(&d);
 	CHECK(rec.resets == 0); /* activation failed: nothing to reset */
 }
@@ -335,8 +341,8 @@ static void test_hostile_registers(void)
 	CHECK(config_irqs(&d) >= 1);
 	/* status bits may not be taken away */
 	wr(&d, VIRTIO_MMIO_STATUS, 0);
-	wr(&d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE |
-				   VIRTIO_CONFIG_S_DRIVER);
+	wr(&d, VIRTIO_MMIO_STATUS,
+	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
 	wr(&d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_DRIVER);
 	CHECK(strstr(d.reason, "only be added") != NULL);
 	/* random values everywhere never crash and never start the device */

@@ -1,0 +1,81 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The floor for vuvm's boot time: the least a KVM process can do to run a
+ * guest. Opens /dev/kvm, creates a VM (no in-kernel irqchip, so HLT exits
+ * to us), gives it one page of RAM holding a single HLT, creates one vCPU
+ * in real mode and runs it until KVM_EXIT_HLT. Exits 0 on that exit.
+ */
+#include <fcntl.h>
+#include <linux/kvm.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define FLOOR_GPA  0x1000
+#define FLOOR_SIZE 0x1000
+
+static int floor_fail(const char *what)
+{
+	perror(what);
+	return 1;
+}
+
+static int floor_setup_vcpu(int vcpu)
+{
+	struct kvm_sregs sregs;
+	struct kvm_regs regs = { .rip = FLOOR_GPA, .rflags = 2 };
+
+	if (ioctl(vcpu, KVM_GET_SREGS, &sregs) < 0)
+		return -1;
+	sregs.cs.base = 0;
+	sregs.cs.selector = 0;
+	if (ioctl(vcpu, KVM_SET_SREGS, &sregs) < 0)
+		return -1;
+	return ioctl(vcpu, KVM_SET_REGS, &regs);
+}
+
+int main(void)
+{
+	int kvm, vm, vcpu, run_size;
+	struct kvm_userspace_memory_region slot;
+	struct kvm_run *run;
+	uint8_t *ram;
+
+	kvm = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (kvm < 0)
+		return floor_fail("/dev/kvm");
+	vm = ioctl(kvm, KVM_CREATE_VM, 0);
+	if (vm < 0 || ioctl(vm, KVM_SET_TSS_ADDR, 0xfffbd000) < 0)
+		return floor_fail("KVM_CREATE_VM");
+	ram = mmap(NULL, FLOOR_SIZE, PROT_READ | PROT_WRITE,
+		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (ram == MAP_FAILED)
+		return floor_fail("mmap");
+	ram[0] = 0xf4; /* hlt */
+	slot = (struct kvm_userspace_memory_region){
+		.guest_phys_addr = FLOOR_GPA,
+		.memory_size = FLOOR_SIZE,
+		.userspace_addr = (uintptr_t)ram,
+	};
+	if (ioctl(vm, KVM_SET_USER_MEMORY_REGION, &slot) < 0)
+		return floor_fail("KVM_SET_USER_MEMORY_REGION");
+	vcpu = ioctl(vm, KVM_CREATE_VCPU, 0);
+	run_size = ioctl(kvm, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vcpu < 0 || run_size <= 0)
+		return floor_fail("KVM_CREATE_VCPU");
+	run = mmap(NULL, (size_t)run_size, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   vcpu, 0);
+	if (run == MAP_FAILED || floor_setup_vcpu(vcpu) < 0)
+		return floor_fail("vcpu setup");
+	if (ioctl(vcpu, KVM_RUN, 0) < 0)
+		return floor_fail("KVM_RUN");
+	if (run->exit_reason != KVM_EXIT_HLT) {
+		fprintf(stderr, "kvm_floor: exit reason %u, wanted HLT\n",
+			run->exit_reason);
+		return 1;
+	}
+	return 0;
+}
