@@ -6,6 +6,7 @@
 #include "vmm/ioport.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include "vhost/log.h"
 #include "vmm/fdt.h"
@@ -53,4 +54,42 @@ void ioport_access(struct machine *m, unsigned int cpu, uint16_t port,
 		return;
 	}
 	ioport_unhandled(m, cpu, port, is_write, data, size);
+}
+
+int ioport_coalesce_serial(struct machine *m,
+			   struct kvm_coalesced_mmio_ring *ring)
+{
+	int err = kvm_coalesce_pio(&m->kvm, SERIAL_PORT, 1);
+
+	if (err)
+		return err;
+	m->coalesced = ring;
+	m->coalesced_max =
+		(uint32_t)(((size_t)sysconf(_SC_PAGESIZE) - sizeof(*ring)) /
+			   sizeof(ring->coalesced_mmio[0]));
+	return 0;
+}
+
+void ioport_drain(struct machine *m)
+{
+	struct kvm_coalesced_mmio_ring *ring = m->coalesced;
+	uint32_t first;
+
+	if (!ring)
+		return;
+	pthread_mutex_lock(&m->coalesced_lock);
+	first = ring->first;
+	while (first != __atomic_load_n(&ring->last, __ATOMIC_ACQUIRE)) {
+		struct kvm_coalesced_mmio *e = &ring->coalesced_mmio[first];
+		uint8_t data[8];
+
+		/* KVM's ring is only as trustworthy as KVM: bound it anyway. */
+		if (first >= m->coalesced_max || e->len > sizeof(data))
+			break;
+		memcpy(data, e->data, e->len);
+		ioport_access(m, 0, (uint16_t)e->phys_addr, true, data, e->len);
+		first = (first + 1) % m->coalesced_max;
+		__atomic_store_n(&ring->first, first, __ATOMIC_RELEASE);
+	}
+	pthread_mutex_unlock(&m->coalesced_lock);
 }

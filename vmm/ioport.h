@@ -19,4 +19,19 @@
 void ioport_access(struct machine *m, unsigned int cpu, uint16_t port,
 		   bool is_write, uint8_t *data, unsigned int size);
 
+/*
+ * Uses @ring (the VM's coalesced ring, in a vCPU's kvm_run mapping) for
+ * UART THR writes, which then cost no exit. Returns 0 or -errno; without
+ * it every byte exits.
+ */
+int ioport_coalesce_serial(struct machine *m,
+			   struct kvm_coalesced_mmio_ring *ring);
+
+/*
+ * Replays the writes queued in the coalesced ring, in order. Call before
+ * handling any exit (so output keeps its order) and once after the vCPUs
+ * stopped. Safe from any thread.
+ */
+void ioport_drain(struct machine *m);
+
 #endif

@@ -168,6 +168,21 @@ int kvm_create_vm(struct kvm *kvm)
 	return err;
 }
 
+int kvm_coalesce_pio(struct kvm *kvm, uint16_t port, uint32_t size)
+{
+	struct kvm_coalesced_mmio_zone zone = {
+		.addr = port,
+		.size = size,
+		.pio = 1,
+	};
+
+	if (ioctl(kvm->dev_fd, KVM_CHECK_EXTENSION, KVM_CAP_COALESCED_PIO) <= 0)
+		return -ENOTSUP;
+	return kvm_vm_ioctl(kvm, KVM_REGISTER_COALESCED_MMIO,
+			    (unsigned long)&zone,
+			    "KVM_REGISTER_COALESCED_MMIO");
+}
+
 void kvm_close(struct kvm *kvm)
 {
 	if (kvm->vm_fd >= 0)

@@ -46,6 +46,13 @@ int kvm_create_vm(struct kvm *kvm);
  */
 int kvm_add_slots(struct kvm *kvm, const struct mem_table *mem);
 
+/*
+ * Asks KVM to queue guest writes to ports [@port, @port + @size) in the
+ * coalesced ring instead of exiting for each one. Returns 0, or -ENOTSUP
+ * when this KVM cannot (then every write still exits, just slower).
+ */
+int kvm_coalesce_pio(struct kvm *kvm, uint16_t port, uint32_t size);
+
 /* Closes what kvm_open() and kvm_create_vm() opened; safe to call twice. */
 void kvm_close(struct kvm *kvm);
 

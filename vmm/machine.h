@@ -27,6 +27,10 @@ struct machine {
 	int stopping;  /* atomic: set by the first machine_stop() */
 	int status;    /* the process exit status */
 	uint64_t pio_warned[65536 / 64]; /* unhandled ports already logged */
+	/* KVM's coalesced ring for UART writes (NULL: every write exits). */
+	struct kvm_coalesced_mmio_ring *coalesced;
+	uint32_t coalesced_max;
+	pthread_mutex_t coalesced_lock;
 };
 
 /*

@@ -226,10 +226,14 @@ static void *vcpu_thread(void *arg)
 	struct vcpu *v = arg;
 
 	while (!machine_stopping(v->machine)) {
-		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
-			if (errno == EINTR || errno == EAGAIN)
+		int err = ioctl(v->fd, KVM_RUN, 0) < 0 ? errno : 0;
+
+		/* Queued console writes come before whatever made us exit. */
+		ioport_drain(v->machine);
+		if (err) {
+			if (err == EINTR || err == EAGAIN)
 				continue;
-			pr_err("vcpu %u: KVM_RUN: %s", v->id, strerror(errno));
+			pr_err("vcpu %u: KVM_RUN: %s", v->id, strerror(err));
 			machine_stop(v->machine, VUVM_EXIT_CRASH);
 			break;
 		}
@@ -278,11 +282,16 @@ void vcpu_kick(struct vcpu *v)
 		pthread_kill(v->thread, VCPU_KICK_SIGNAL);
 }
 
-void vcpu_destroy(struct vcpu *v)
+void vcpu_join(struct vcpu *v)
 {
 	if (v->started)
 		pthread_join(v->thread, NULL);
 	v->started = false;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	vcpu_join(v);
 	if (v->run)
 		munmap(v->run, v->run_size);
 	if (v->fd > 0)

@@ -52,6 +52,9 @@ int vcpu_start(struct vcpu *v);
  */
 void vcpu_kick(struct vcpu *v);
 
+/* Waits for @v's thread to end, if it was started. */
+void vcpu_join(struct vcpu *v);
+
 /* Waits for @v's thread (if started), then releases @v. */
 void vcpu_destroy(struct vcpu *v);
 

@@ -4,9 +4,15 @@
  * guest. Opens /dev/kvm, creates a VM (no in-kernel irqchip, so HLT exits
  * to us), gives it one page of RAM holding a single HLT, creates one vCPU
  * in real mode and runs it until KVM_EXIT_HLT. Exits 0 on that exit.
+ *
+ * With --irqchip it also creates the in-kernel irqchip as vuvm does (HLT
+ * then stays in the kernel, so the guest is "out %al, $0xf4" and the
+ * expected exit KVM_EXIT_IO): the floor for a VMM with an in-kernel
+ * irqchip.
  */
 #include <fcntl.h>
 #include <linux/kvm.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -37,8 +43,9 @@ static int floor_setup_vcpu(int vcpu)
 	return ioctl(vcpu, KVM_SET_REGS, &regs);
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	bool irqchip = argc > 1 && !strcmp(argv[1], "--irqchip");
 	int kvm, vm, vcpu, run_size;
 	struct kvm_userspace_memory_region slot;
 	struct kvm_run *run;
@@ -50,11 +57,17 @@ int main(void)
 	vm = ioctl(kvm, KVM_CREATE_VM, 0);
 	if (vm < 0 || ioctl(vm, KVM_SET_TSS_ADDR, 0xfffbd000) < 0)
 		return floor_fail("KVM_CREATE_VM");
+	if (irqchip && ioctl(vm, KVM_CREATE_IRQCHIP, 0) < 0)
+		return floor_fail("KVM_CREATE_IRQCHIP");
 	ram = mmap(NULL, FLOOR_SIZE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (ram == MAP_FAILED)
 		return floor_fail("mmap");
 	ram[0] = 0xf4; /* hlt */
+	if (irqchip) {
+		ram[0] = 0xe6; /* out %al, $0xf4 */
+		ram[1] = 0xf4;
+	}
 	slot = (struct kvm_userspace_memory_region){
 		.guest_phys_addr = FLOOR_GPA,
 		.memory_size = FLOOR_SIZE,
@@ -72,8 +85,8 @@ int main(void)
 		return floor_fail("vcpu setup");
 	if (ioctl(vcpu, KVM_RUN, 0) < 0)
 		return floor_fail("KVM_RUN");
-	if (run->exit_reason != KVM_EXIT_HLT) {
-		fprintf(stderr, "kvm_floor: exit reason %u, wanted HLT\n",
+	if (run->exit_reason != (irqchip ? KVM_EXIT_IO : KVM_EXIT_HLT)) {
+		fprintf(stderr, "kvm_floor: unexpected exit reason %u\n",
 			run->exit_reason);
 		return 1;
 	}
