@@ -52,7 +52,7 @@ static void check_reg(const char *path, const uint64_t *pairs, int nr)
 
 	CHECK(val && len == nr * 16);
 	for (int i = 0; val && len == nr * 16 && i < 2 * nr; i++)
-		CHECK(fdt64_to_cpu(val[i]) == pairs[i]);
+		CHECK(fdt64_ld(&val[i]) == pairs[i]);
 }
 
 static void build(const char *test, int expect)
