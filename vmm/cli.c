@@ -106,6 +106,25 @@ static int cli_hugepages(struct vuvm_config *cfg, const char *arg,
 	return 0;
 }
 
+static int cli_device(struct vuvm_config *cfg, const char *arg,
+		      const char **why)
+{
+	if (cfg->nr_devices == VUVM_MAX_DEVICES) {
+		*why = "at most 8 devices";
+		return -EINVAL;
+	}
+	return vudev_parse(arg, &cfg->devices[cfg->nr_devices++], why);
+}
+
+static int cli_trace(struct vuvm_config *cfg, const char *arg, const char **why)
+{
+	*why = "expected vhost";
+	if (strcmp(arg, "vhost"))
+		return -EINVAL;
+	cfg->trace_vhost = true;
+	return 0;
+}
+
 static int cli_help(struct vuvm_config *cfg, const char *arg, const char **why);
 
 static int cli_version(struct vuvm_config *cfg, const char *arg,
@@ -136,6 +155,13 @@ static const struct cli_option cli_options[] = {
 	  cli_json },
 	{ "hugepages", NULL, "back guest RAM with 2 MiB huge pages",
 	  cli_hugepages },
+	{ "device", "SPEC",
+	  "vhost-user device (repeatable); SPEC is TYPE,socket=PATH"
+	  "[,queues=N][,queue-size=N][,config-size=N], TYPE one of net, blk, "
+	  "console, rng, vsock, fs or a virtio device ID",
+	  cli_device },
+	{ "trace", "vhost", "log every vhost-user message, decoded",
+	  cli_trace },
 	{ "help", NULL, "print this help and exit", cli_help },
 	{ "version", NULL, "print the version and exit", cli_version },
 };
@@ -156,8 +182,8 @@ static int cli_help(struct vuvm_config *cfg, const char *arg, const char **why)
 		printf("  %-26s %s\n", left, o->help);
 	}
 	printf("\nExit status: the guest's, or 120 usage, 121 setup, 122 "
-	       "guest crash,\n123 bad guest access, 124 timeout "
-	       "(see docs/cli.md).\n");
+	       "guest crash,\n123 bad guest access, 124 timeout, 125 "
+	       "vhost-user backend lost (see docs/cli.md).\n");
 	return CLI_DONE;
 }
 

@@ -11,8 +11,10 @@
 #include <stdint.h>
 
 #include "vhost/log.h"
+#include "vmm/vhost_user_dev.h"
 
-#define VUVM_MAX_CPUS 64
+#define VUVM_MAX_CPUS	 64
+#define VUVM_MAX_DEVICES 8
 
 /* vuvm's own exit statuses; see docs/guest.md. */
 enum vuvm_exit {
@@ -21,6 +23,7 @@ enum vuvm_exit {
 	VUVM_EXIT_CRASH = 122,
 	VUVM_EXIT_BAD_ACCESS = 123,
 	VUVM_EXIT_WATCHDOG = 124,
+	VUVM_EXIT_BACKEND = 125,
 };
 
 struct vuvm_config {
@@ -33,6 +36,9 @@ struct vuvm_config {
 	enum log_level log_level;
 	bool json;
 	bool hugepages;
+	bool trace_vhost; /* --trace vhost */
+	unsigned int nr_devices;
+	struct vudev_config devices[VUVM_MAX_DEVICES];
 };
 
 #endif

@@ -183,6 +183,33 @@ int kvm_coalesce_pio(struct kvm *kvm, uint16_t port, uint32_t size)
 			    "KVM_REGISTER_COALESCED_MMIO");
 }
 
+int kvm_ioeventfd(struct kvm *kvm, uint64_t addr, uint32_t len,
+		  uint32_t datamatch, int fd, bool assign)
+{
+	struct kvm_ioeventfd io = {
+		.datamatch = datamatch,
+		.addr = addr,
+		.len = len,
+		.fd = fd,
+		.flags = KVM_IOEVENTFD_FLAG_DATAMATCH |
+			 (assign ? 0 : KVM_IOEVENTFD_FLAG_DEASSIGN),
+	};
+
+	return kvm_vm_ioctl(kvm, KVM_IOEVENTFD, (unsigned long)&io,
+			    "KVM_IOEVENTFD");
+}
+
+int kvm_irqfd(struct kvm *kvm, uint32_t gsi, int fd, bool assign)
+{
+	struct kvm_irqfd irq = {
+		.fd = (uint32_t)fd,
+		.gsi = gsi,
+		.flags = assign ? 0 : KVM_IRQFD_FLAG_DEASSIGN,
+	};
+
+	return kvm_vm_ioctl(kvm, KVM_IRQFD, (unsigned long)&irq, "KVM_IRQFD");
+}
+
 void kvm_close(struct kvm *kvm)
 {
 	if (kvm->vm_fd >= 0)

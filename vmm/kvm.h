@@ -8,6 +8,8 @@
 #define VUVM_VMM_KVM_H
 
 #include <linux/kvm.h>
+#include <stdbool.h>
+#include <stdint.h>
 
 #include "vmm/memory.h"
 
@@ -52,6 +54,17 @@ int kvm_add_slots(struct kvm *kvm, const struct mem_table *mem);
  * when this KVM cannot (then every write still exits, just slower).
  */
 int kvm_coalesce_pio(struct kvm *kvm, uint16_t port, uint32_t size);
+
+/*
+ * Registers (@assign) or removes an ioeventfd: a @len-byte guest MMIO write
+ * of @datamatch to @addr signals @fd without leaving KVM. Returns 0 or
+ * -errno.
+ */
+int kvm_ioeventfd(struct kvm *kvm, uint64_t addr, uint32_t len,
+		  uint32_t datamatch, int fd, bool assign);
+
+/* Registers (@assign) or removes an irqfd: a write to @fd raises @gsi. */
+int kvm_irqfd(struct kvm *kvm, uint32_t gsi, int fd, bool assign);
 
 /* Closes what kvm_open() and kvm_create_vm() opened; safe to call twice. */
 void kvm_close(struct kvm *kvm);

@@ -59,6 +59,8 @@ static int machine_write_fdt(struct machine *m, uint8_t *low)
 		.cpus = m->nr_vcpus,
 		.cmdline = cfg->cmdline,
 		.test = cfg->test,
+		.virtio = m->devices.dt,
+		.nr_virtio = m->devices.nr,
 	};
 	int err = vcpu_tsc_khz(&m->vcpus[0], &dt.tsc_khz);
 
@@ -125,6 +127,8 @@ static int machine_setup(struct machine *m)
 	if (!err)
 		err = machine_create_vcpus(m);
 	if (!err)
+		err = devices_open(m);
+	if (!err)
 		err = machine_write_boot(m, entry);
 	if (!err)
 		err = kvm_add_slots(&m->kvm, &m->mem);
@@ -163,6 +167,8 @@ static void machine_boot(struct machine *m)
 {
 	int err = vcpu_init_signals();
 
+	if (!err)
+		err = devices_watch(m);
 	for (unsigned int i = 0; i < m->nr_vcpus && !err; i++)
 		err = vcpu_start(&m->vcpus[i]);
 	if (err)
@@ -177,6 +183,7 @@ static void machine_teardown(struct machine *m)
 	for (unsigned int i = 0; i < m->nr_vcpus; i++)
 		vcpu_join(&m->vcpus[i]);
 	ioport_drain(m);
+	devices_close(m);
 	for (unsigned int i = 0; i < m->nr_vcpus; i++)
 		vcpu_destroy(&m->vcpus[i]);
 	serial_flush(&m->serial);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "vmm/config.h"
+#include "vmm/devices.h"
 #include "vmm/kvm.h"
 #include "vmm/memory.h"
 #include "vmm/serial.h"
@@ -21,6 +22,7 @@ struct machine {
 	struct kvm kvm;
 	struct mem_table mem;
 	struct serial serial;
+	struct devices devices;
 	unsigned int nr_vcpus;
 	struct vcpu vcpus[VUVM_MAX_CPUS];
 	sem_t stopped; /* posted once by the first machine_stop() */

@@ -174,6 +174,9 @@ static int vcpu_exit_mmio(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 
+	if (devices_mmio(v->machine, run->mmio.phys_addr, run->mmio.data,
+			 run->mmio.len, run->mmio.is_write))
+		return 0;
 	pr_err("vcpu %u: guest %u-byte MMIO %s at %#llx outside any device "
 	       "(rip %#llx)",
 	       v->id, run->mmio.len, run->mmio.is_write ? "write" : "read",

@@ -114,12 +114,18 @@ static int parse_option(char *opt, struct vudev_config *cfg, const char **why)
 	return -EINVAL;
 }
 
-int vudev_parse(char *arg, struct vudev_config *cfg, const char **why)
+int vudev_parse(const char *arg, struct vudev_config *cfg, const char **why)
 {
-	char *save = NULL, *tok = strtok_r(arg, ",", &save);
+	char *save = NULL, *tok;
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->queue_size = VUDEV_DEFAULT_QUEUE_SIZE;
+	if (strlen(arg) >= sizeof(cfg->spec)) {
+		*why = "too long";
+		return -EINVAL;
+	}
+	strcpy(cfg->spec, arg);
+	tok = strtok_r(cfg->spec, ",", &save);
 	if (!tok || strlen(tok) >= sizeof(cfg->type) || type_lookup(tok, cfg)) {
 		*why = "TYPE must be net, blk, console, rng, vsock, fs or a "
 		       "virtio device ID";

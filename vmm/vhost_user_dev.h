@@ -34,7 +34,8 @@
 struct vudev_config {
 	char type[16]; /* as given: "blk", "net", ..., or a number */
 	uint32_t device_id;
-	const char *socket;  /* points into the argument string */
+	const char *socket;  /* points into spec */
+	char spec[256];	     /* a copy of the argument, cut into tokens */
 	unsigned int queues; /* 0: the backend's GET_QUEUE_NUM, else default */
 	unsigned int queue_size;
 	uint32_t config_size;
@@ -58,10 +59,9 @@ struct vudev {
 
 /*
  * Parses the text after "--device ": TYPE then comma-separated k=v options.
- * @arg must outlive @cfg (socket points into it). Returns 0, or -EINVAL
- * with @why naming the problem.
+ * Returns 0, or -EINVAL with @why naming the problem.
  */
-int vudev_parse(char *arg, struct vudev_config *cfg, const char **why);
+int vudev_parse(const char *arg, struct vudev_config *cfg, const char **why);
 
 /*
  * Connects to @cfg->socket (retrying until @timeout_ms), negotiates and

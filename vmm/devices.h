@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The machine's virtio devices: one vhost-user device behind one
+ * virtio-mmio window and GSI each, in the order of --device.
+ *
+ * Device i has its window at DEVICES_MMIO_BASE + i * DEVICES_MMIO_STRIDE
+ * and interrupt DEVICES_GSI_BASE + i (IOAPIC pins 16..23, which no legacy
+ * PC device uses). A watcher thread follows every backend: a message on
+ * the backend channel (CONFIG_CHANGE_MSG) becomes a config interrupt, and
+ * a backend that closes its socket stops the machine with
+ * VUVM_EXIT_BACKEND, because a guest waiting on it would otherwise hang.
+ */
+#ifndef VUVM_VMM_DEVICES_H
+#define VUVM_VMM_DEVICES_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmm/config.h"
+#include "vmm/fdt.h"
+#include "vmm/vhost_user_dev.h"
+#include "vmm/virtio_mmio.h"
+
+#define DEVICES_MMIO_BASE   0xd0000000ULL
+#define DEVICES_MMIO_STRIDE 0x1000ULL
+#define DEVICES_GSI_BASE    16
+
+struct machine;
+
+struct device {
+	struct vudev vu;
+	struct mmio_dev mmio;
+	bool vu_open;
+	bool mmio_open;
+};
+
+struct devices {
+	unsigned int nr;
+	struct device dev[VUVM_MAX_DEVICES];
+	struct mmio_signals signals;
+	struct dt_virtio_mmio dt[VUVM_MAX_DEVICES];
+	int stop_fd; /* eventfd that ends the watcher thread */
+	pthread_t watcher;
+	bool watching;
+};
+
+/*
+ * Connects every --device of @m's config, negotiates, and creates its
+ * transport and eventfds. Returns 0 or -errno (logged), with whatever was
+ * set up left for devices_close().
+ */
+int devices_open(struct machine *m);
+
+/* Starts the thread that watches every backend; 0 or -errno. */
+int devices_watch(struct machine *m);
+
+/*
+ * Emulates a guest MMIO access at @addr if it falls in a device window.
+ * Returns false when no device owns @addr.
+ */
+bool devices_mmio(struct machine *m, uint64_t addr, uint8_t *data,
+		  unsigned int len, bool is_write);
+
+/* Stops the watcher, resets every device and closes its connection. */
+void devices_close(struct machine *m);
+
+#endif
