@@ -1,0 +1,331 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vuvm-backend blk as a separate process, driven through vuvm's frontend
+ * and a driver-side split ring in shared memory: data written and read
+ * back, flush, GET_ID, DISCARD and WRITE_ZEROES, every kind of bad request
+ * (answered with a status, the backend carrying on), a file-backed disk
+ * checked from the host, config space and --no-feature, several queues,
+ * and a broken ring that stops only its queue.
+ */
+#define _GNU_SOURCE
+#include "tests/backends/driver.h"
+#include "vhost/log.h"
+#include "virtio/virtio_blk.h"
+
+#define BLK_FEATURES                                                           \
+	(VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_EVENT_IDX) |     \
+	 VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) | VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) | \
+	 VIRTIO_BIT(VIRTIO_BLK_F_DISCARD) |                                    \
+	 VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES))
+
+/* One request: header, data split into @nseg pieces, status. Returns the
+ * status byte and the used length in *@used_len. */
+static uint8_t blk_req(struct td *t, unsigned int qi, uint32_t type,
+		       uint64_t sector, void *data, uint32_t len,
+		       unsigned int nseg, uint32_t *used_len)
+{
+	struct td_buf b[8];
+	bool in = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_GET_ID;
+	struct virtio_blk_outhdr *h;
+	uint64_t hdr, status, dgpa = 0;
+	unsigned int n = 0;
+	uint32_t l;
+
+	CHECK(nseg >= 1 && nseg <= 6);
+	td_reset_heap(t);
+	hdr = td_alloc(t, sizeof(*h));
+	h = td_host(t, hdr);
+	*h = (struct virtio_blk_outhdr){ .type = type, .sector = sector };
+	b[n++] = (struct td_buf){ hdr, sizeof(*h), false };
+	if (len) {
+		dgpa = td_alloc(t, len);
+		if (!in)
+			memcpy(td_host(t, dgpa), data, len);
+		else
+			memset(td_host(t, dgpa), 0xee, len);
+		for (unsigned int i = 0; i < nseg; i++) {
+			uint32_t off = len / nseg * i;
+			uint32_t end =
+				i + 1 == nseg ? len : len / nseg * (i + 1);
+
+			b[n++] = (struct td_buf){ dgpa + off, end - off, in };
+		}
+	}
+	status = td_alloc(t, 1);
+	*(uint8_t *)td_host(t, status) = 0xff;
+	b[n++] = (struct td_buf){ status, 1, true };
+	td_submit(t, qi, b, n);
+	l = td_wait_used(t, qi, NULL);
+	if (used_len)
+		*used_len = l;
+	if (in && len)
+		memcpy(data, td_host(t, dgpa), len);
+	return *(uint8_t *)td_host(t, status);
+}
+
+static void fill_pattern(uint8_t *p, size_t len, unsigned int seed)
+{
+	for (size_t i = 0; i < len; i++)
+		p[i] = (uint8_t)(i * 7 + seed + (i >> 9));
+}
+
+static void start_blk(struct td *t, const char *const *argv, unsigned int nq)
+{
+	td_start(t, argv);
+	td_start_device(t, BLK_FEATURES & t->fe.features, nq);
+}
+
+static void test_rw(void)
+{
+	const char *argv[] = { "blk", "--size", "1M", NULL };
+	static uint8_t out[8192], in[8192];
+	uint32_t used;
+	struct td t;
+
+	start_blk(&t, argv, 1);
+	fill_pattern(out, sizeof(out), 1);
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_OUT, 10, out, sizeof(out), 3,
+			 &used),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(used, 1);
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_IN, 10, in, sizeof(in), 5, &used),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(used, sizeof(in) + 1);
+	CHECK(!memcmp(in, out, sizeof(in)));
+	/* A sector in the middle, read on its own. */
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_IN, 13, in, 512, 1, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK(!memcmp(in, out + 3 * 512, 512));
+	/* The last sector of the disk. */
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_OUT, 2047, out, 512, 1, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_IN, 2047, in, 512, 1, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK(!memcmp(in, out, 512));
+	td_stop(&t);
+}
+
+static void test_flush_get_id(void)
+{
+	const char *argv[] = { "blk", NULL };
+	char id[VIRTIO_BLK_ID_BYTES];
+	uint32_t used;
+	struct td t;
+
+	start_blk(&t, argv, 1);
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_FLUSH, 0, NULL, 0, 1, &used),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(used, 1);
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_GET_ID, 0, id, sizeof(id), 1,
+			 &used),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(used, sizeof(id) + 1);
+	CHECK(!strcmp(id, "vuvm-blk"));
+	td_stop(&t);
+}
+
+static uint8_t dz_req(struct td *t, uint32_t type, uint64_t sector,
+		      uint32_t num, uint32_t flags)
+{
+	struct virtio_blk_discard_write_zeroes s = { sector, num, flags };
+
+	return blk_req(t, 0, type, 0, &s, sizeof(s), 1, NULL);
+}
+
+static bool all_zero(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+static void test_discard_write_zeroes(void)
+{
+	const char *argv[] = { "blk", "--size", "1M", NULL };
+	static uint8_t out[4096], in[4096];
+	struct td t;
+
+	start_blk(&t, argv, 1);
+	fill_pattern(out, sizeof(out), 3);
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_OUT, 100, out, sizeof(out), 1,
+			 NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(dz_req(&t, VIRTIO_BLK_T_DISCARD, 101, 2, 0), VIRTIO_BLK_S_OK);
+	CHECK_EQ(dz_req(&t, VIRTIO_BLK_T_WRITE_ZEROES, 104, 2,
+			VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_IN, 100, in, sizeof(in), 2, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK(!memcmp(in, out, 512));
+	CHECK(all_zero(in + 512, 1024));
+	CHECK(!memcmp(in + 1536, out + 1536, 512));
+	CHECK(all_zero(in + 2048, 1024));
+	CHECK(!memcmp(in + 3072, out + 3072, 1024));
+	/* Unmap is not a discard flag; unknown flags; out of range; empty. */
+	CHECK_EQ(dz_req(&t, VIRTIO_BLK_T_DISCARD, 0, 1,
+			VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP),
+		 VIRTIO_BLK_S_UNSUPP);
+	CHECK_EQ(dz_req(&t, VIRTIO_BLK_T_WRITE_ZEROES, 0, 1, 0x80),
+		 VIRTIO_BLK_S_UNSUPP);
+	CHECK_EQ(dz_req(&t, VIRTIO_BLK_T_DISCARD, 2047, 2, 0),
+		 VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(dz_req(&t, VIRTIO_BLK_T_WRITE_ZEROES, ~0ull, 1, 0),
+		 VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_DISCARD, 0, NULL, 0, 1, NULL),
+		 VIRTIO_BLK_S_IOERR);
+	td_stop(&t);
+}
+
+/* A chain of arbitrary buffers; returns the status byte (last buffer). */
+static uint8_t raw_req(struct td *t, const struct td_buf *b, unsigned int n)
+{
+	td_submit(t, 0, b, n);
+	td_wait_used(t, 0, NULL);
+	return *(uint8_t *)td_host(t, b[n - 1].gpa);
+}
+
+static void test_bad_requests(void)
+{
+	const char *argv[] = { "blk", "--size", "1M", NULL };
+	static uint8_t buf[4096];
+	struct td t;
+	uint64_t h, s;
+
+	start_blk(&t, argv, 1);
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_IN, 2047, buf, 1024, 1, NULL),
+		 VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_OUT, 2048, buf, 512, 1, NULL),
+		 VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_IN, ~0ull >> 1, buf, 512, 1, NULL),
+		 VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_OUT, 0, buf, 100, 1, NULL),
+		 VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_GET_ID, 0, buf, 10, 1, NULL),
+		 VIRTIO_BLK_S_IOERR);
+	CHECK_EQ(blk_req(&t, 0, 99, 0, NULL, 0, 1, NULL), VIRTIO_BLK_S_UNSUPP);
+	/* A header of 8 bytes. */
+	td_reset_heap(&t);
+	h = td_alloc(&t, 16);
+	s = td_alloc(&t, 1);
+	CHECK_EQ(raw_req(&t,
+			 (struct td_buf[]){ { h, 8, false }, { s, 1, true } },
+			 2),
+		 VIRTIO_BLK_S_IOERR);
+	/* A header split over two descriptors is fine. */
+	memset(td_host(&t, h), 0, 16);
+	((struct virtio_blk_outhdr *)td_host(&t, h))->type = VIRTIO_BLK_T_FLUSH;
+	CHECK_EQ(raw_req(&t,
+			 (struct td_buf[]){ { h, 5, false },
+					    { h + 5, 11, false },
+					    { s, 1, true } },
+			 3),
+		 VIRTIO_BLK_S_OK);
+	/* No status byte at all: completed with length 0, nothing else. */
+	td_submit(&t, 0, (struct td_buf[]){ { h, 16, false } }, 1);
+	CHECK_EQ(td_wait_used(&t, 0, NULL), 0);
+	/* The device still works. */
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_IN, 0, buf, 512, 1, NULL),
+		 VIRTIO_BLK_S_OK);
+	td_stop(&t);
+}
+
+static void test_file(void)
+{
+	char file[] = "/tmp/vub-blk-XXXXXX";
+	int fd = mkstemp(file);
+	const char *argv[] = { "blk", "--file", file, NULL };
+	static uint8_t out[8192], back[8192];
+	struct virtio_blk_config cfg;
+	struct td t;
+
+	CHECK(fd >= 0 && !ftruncate(fd, (1 << 20) + 100));
+	start_blk(&t, argv, 1);
+	CHECK_EQ(vhu_get_config(&t.fe, 0, sizeof(cfg), 0, &cfg), 0);
+	CHECK_EQ(cfg.capacity, 2048); /* the 100-byte tail is not used */
+	fill_pattern(out, sizeof(out), 9);
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_OUT, 5, out, sizeof(out), 4, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_FLUSH, 0, NULL, 0, 1, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK(pread(fd, back, sizeof(back), 5 * 512) == sizeof(back));
+	CHECK(!memcmp(back, out, sizeof(out)));
+	CHECK_EQ(dz_req(&t, VIRTIO_BLK_T_DISCARD, 6, 1, 0), VIRTIO_BLK_S_OK);
+	CHECK(pread(fd, back, 512, 6 * 512) == 512);
+	CHECK(all_zero(back, 512));
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_IN, 2048, back, 512, 1, NULL),
+		 VIRTIO_BLK_S_IOERR);
+	td_stop(&t);
+	close(fd);
+	unlink(file);
+}
+
+static void test_config_features(void)
+{
+	const char *argv[] = { "blk", "--size",	      "2M",	 "--queues",
+			       "2",   "--no-feature", "discard", NULL };
+	struct virtio_blk_config cfg;
+	uint8_t junk[512];
+	struct td t;
+
+	td_start(&t, argv);
+	CHECK_EQ(t.fe.queue_num, 2);
+	CHECK(t.fe.features & VIRTIO_BIT(VIRTIO_BLK_F_MQ));
+	CHECK(!(t.fe.features & VIRTIO_BIT(VIRTIO_BLK_F_DISCARD)));
+	CHECK(t.fe.features & VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES));
+	CHECK_EQ(vhu_get_config(&t.fe, 0, sizeof(cfg), 0, &cfg), 0);
+	CHECK_EQ(cfg.capacity, 4096);
+	CHECK_EQ(cfg.blk_size, 512);
+	CHECK_EQ(cfg.num_queues, 2);
+	CHECK(cfg.seg_max >= 1);
+	CHECK(cfg.max_discard_sectors >= 1 && cfg.max_write_zeroes_seg >= 1);
+	td_start_device(&t, BLK_FEATURES & t.fe.features, 2);
+	/* Both queues serve; DISCARD is unsupported now. */
+	memset(junk, 0x5a, sizeof(junk));
+	CHECK_EQ(blk_req(&t, 1, VIRTIO_BLK_T_OUT, 4095, junk, 512, 1, NULL),
+		 VIRTIO_BLK_S_OK);
+	memset(junk, 0, sizeof(junk));
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_IN, 4095, junk, 512, 1, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(junk[511], 0x5a);
+	CHECK_EQ(dz_req(&t, VIRTIO_BLK_T_DISCARD, 0, 1, 0),
+		 VIRTIO_BLK_S_UNSUPP);
+	td_stop(&t);
+}
+
+/* A descriptor outside guest memory breaks queue 0 only: the backend
+ * keeps answering on the socket and on queue 1. */
+static void test_broken_ring(void)
+{
+	const char *argv[] = { "blk", "--queues", "2", NULL };
+	uint8_t buf[512];
+	uint32_t base;
+	struct td t;
+
+	start_blk(&t, argv, 2);
+	td_submit(&t, 0,
+		  (struct td_buf[]){ { 0x10, 16, false }, { TD_GPA, 1, true } },
+		  2);
+	CHECK(!td_poll_used(&t, 0, 200));
+	CHECK_EQ(blk_req(&t, 1, VIRTIO_BLK_T_IN, 0, buf, 512, 1, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(vhu_get_vring_base(&t.fe, 1, &base), 0);
+	CHECK_EQ(base, 1);
+	td_stop(&t);
+}
+
+static const struct check_case cases[] = {
+	{ "rw", test_rw },
+	{ "flush_get_id", test_flush_get_id },
+	{ "discard_write_zeroes", test_discard_write_zeroes },
+	{ "bad_requests", test_bad_requests },
+	{ "file", test_file },
+	{ "config_features", test_config_features },
+	{ "broken_ring", test_broken_ring },
+};
+
+int main(int argc, char **argv)
+{
+	log_set_program("blk_test");
+	return CHECK_RUN(cases, argc, argv);
+}

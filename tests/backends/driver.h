@@ -1,0 +1,294 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The test side of tests/backends: runs vuvm-backend as a real separate
+ * process, drives it with vuvm's frontend (vhost/frontend.h) over its
+ * socket, and plays the guest driver on split rings in a memfd that both
+ * processes map ("guest memory" at TD_GPA, mapped here at some other
+ * address, so the backend's translation is really used).
+ *
+ * Requests are synchronous: submit a chain, wait for its used element.
+ * Buffers come from a bump allocator in guest memory (td_alloc), reset by
+ * td_reset_heap().
+ */
+#ifndef VUVM_TESTS_BACKENDS_DRIVER_H
+#define VUVM_TESTS_BACKENDS_DRIVER_H
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/eventfd.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/vhost/backend_check.h"
+#include "vhost/frontend.h"
+#include "virtio/virtio_config.h"
+#include "virtio/virtio_ring.h"
+
+#define TD_MEM_SIZE   (16ull << 20)
+#define TD_GPA	      0x40000000ull
+#define TD_QSIZE      256
+#define TD_MAX_QUEUES 8
+#define TD_RING_AREA  0x10000 /* per queue: desc, avail, used */
+#define TD_HEAP	      (1ull << 20)
+#define TD_WANT_PROTOCOL                                \
+	((1ull << VHOST_USER_PROTOCOL_F_MQ) |           \
+	 (1ull << VHOST_USER_PROTOCOL_F_REPLY_ACK) |    \
+	 (1ull << VHOST_USER_PROTOCOL_F_CONFIG) |       \
+	 (1ull << VHOST_USER_PROTOCOL_F_RESET_DEVICE) | \
+	 (1ull << VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS))
+
+struct td_queue {
+	struct virtq_desc *desc;
+	struct virtq_avail *avail;
+	struct virtq_used *used;
+	uint16_t avail_idx;
+	uint16_t used_seen;
+	uint16_t next_desc;
+	int kick, call;
+};
+
+struct td {
+	pid_t pid;
+	char path[108];
+	struct vhu_frontend fe;
+	int mem_fd;
+	uint8_t *mem;
+	uint64_t heap;
+	unsigned int nq;
+	struct td_queue q[TD_MAX_QUEUES];
+};
+
+/* One buffer of a chain: guest address, length, device-writable. */
+struct td_buf {
+	uint64_t gpa;
+	uint32_t len;
+	bool write;
+};
+
+static inline void *td_host(struct td *t, uint64_t gpa)
+{
+	return t->mem + (gpa - TD_GPA);
+}
+
+static inline uint64_t td_alloc(struct td *t, uint32_t len)
+{
+	uint64_t gpa = TD_GPA + t->heap;
+
+	t->heap = virtq_align(t->heap + len, 64);
+	CHECK(t->heap <= TD_MEM_SIZE);
+	return gpa;
+}
+
+static inline void td_reset_heap(struct td *t)
+{
+	t->heap = TD_HEAP;
+}
+
+/* Runs vuvm-backend with @argv (NULL-terminated, after the program name)
+ * plus --socket-path; returns its pid. */
+static inline pid_t td_spawn(const char *const *argv, const char *path)
+{
+	const char *args[32] = { VUB_BINARY };
+	unsigned int n = 1;
+	pid_t pid;
+
+	for (; argv && *argv && n < 28; argv++)
+		args[n++] = *argv;
+	if (path) {
+		args[n++] = "--socket-path";
+		args[n++] = path;
+	}
+	args[n] = NULL;
+	pid = fork();
+	CHECK(pid >= 0);
+	if (!pid) {
+		execv(VUB_BINARY, (char *const *)args);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Waits up to @ms for @pid; returns its exit status, or -1 on a timeout
+ * (the process is then killed) or a death by signal. */
+static inline int td_wait_exit(pid_t pid, int ms)
+{
+	int st;
+
+	for (int i = 0; i < ms; i += 10) {
+		pid_t r = waitpid(pid, &st, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+		usleep(10000);
+	}
+	kill(pid, SIGKILL);
+	waitpid(pid, &st, 0);
+	return -1;
+}
+
+static inline void td_path(struct td *t, const char *tag)
+{
+	static unsigned int seq;
+
+	snprintf(t->path, sizeof(t->path), "/tmp/vub-%s-%d-%u.sock", tag,
+		 (int)getpid(), seq++);
+}
+
+/* Starts the backend and negotiates (SET_OWNER ... SET_PROTOCOL_FEATURES,
+ * GET_QUEUE_NUM). Guest memory is created but not yet sent. */
+static inline void td_start(struct td *t, const char *const *argv)
+{
+	memset(t, 0, sizeof(*t));
+	td_path(t, "t");
+	t->pid = td_spawn(argv, t->path);
+	CHECK_EQ(vhu_connect(&t->fe, t->path, 5000), 0);
+	CHECK_EQ(vhu_negotiate(&t->fe, TD_WANT_PROTOCOL), 0);
+	t->mem_fd = memfd_create("guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+	CHECK(t->mem_fd >= 0 && !ftruncate(t->mem_fd, TD_MEM_SIZE));
+	t->mem = mmap(NULL, TD_MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      t->mem_fd, 0);
+	CHECK(t->mem != MAP_FAILED);
+	td_reset_heap(t);
+}
+
+static inline uint64_t td_uva(struct td *t, uint64_t off)
+{
+	return (uint64_t)(uintptr_t)t->mem + off;
+}
+
+static inline void td_start_queue(struct td *t, unsigned int i)
+{
+	struct td_queue *q = &t->q[i];
+	uint64_t off = (uint64_t)i * TD_RING_AREA;
+	struct vhu_vring_addr a = { .index = i,
+				    .desc_user_addr = td_uva(t, off),
+				    .avail_user_addr = td_uva(t, off + 0x4000),
+				    .used_user_addr = td_uva(t, off + 0x8000) };
+
+	memset(t->mem + off, 0, TD_RING_AREA);
+	q->desc = (void *)(t->mem + off);
+	q->avail = (void *)(t->mem + off + 0x4000);
+	q->used = (void *)(t->mem + off + 0x8000);
+	q->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	q->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	CHECK(q->kick >= 0 && q->call >= 0);
+	CHECK_EQ(vhu_set_vring_num(&t->fe, i, TD_QSIZE), 0);
+	CHECK_EQ(vhu_set_vring_base(&t->fe, i, 0), 0);
+	CHECK_EQ(vhu_set_vring_addr(&t->fe, &a), 0);
+	CHECK_EQ(vhu_set_vring_kick(&t->fe, i, q->kick), 0);
+	CHECK_EQ(vhu_set_vring_call(&t->fe, i, q->call), 0);
+}
+
+/* SET_FEATURES (@features plus bit 30), the memory table, and @nq queues
+ * set up and enabled. */
+static inline void td_start_device(struct td *t, uint64_t features,
+				   unsigned int nq)
+{
+	struct vhu_region reg = { TD_GPA, TD_MEM_SIZE, td_uva(t, 0), 0,
+				  t->mem_fd };
+
+	CHECK(nq <= TD_MAX_QUEUES);
+	CHECK_EQ(vhu_set_features(
+			 &t->fe,
+			 features | VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES)),
+		 0);
+	CHECK_EQ(vhu_set_mem_table(&t->fe, &reg, 1), 0);
+	t->nq = nq;
+	for (unsigned int i = 0; i < nq; i++)
+		td_start_queue(t, i);
+	for (unsigned int i = 0; i < nq; i++)
+		CHECK_EQ(vhu_set_vring_enable(&t->fe, i, true), 0);
+}
+
+/* Publishes the chain @bufs[0, @n) on queue @qi and kicks; returns the
+ * head. */
+static inline uint16_t td_submit(struct td *t, unsigned int qi,
+				 const struct td_buf *bufs, unsigned int n)
+{
+	struct td_queue *q = &t->q[qi];
+	uint64_t kick = 1;
+	uint16_t head;
+
+	if (q->next_desc + n > TD_QSIZE)
+		q->next_desc = 0;
+	head = q->next_desc;
+	for (unsigned int i = 0; i < n; i++) {
+		uint16_t d = (uint16_t)(head + i);
+
+		q->desc[d] = (struct virtq_desc){
+			.addr = bufs[i].gpa,
+			.len = bufs[i].len,
+			.flags =
+				(uint16_t)((bufs[i].write ? VIRTQ_DESC_F_WRITE
+							  : 0) |
+					   (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0)),
+			.next = (uint16_t)(d + 1),
+		};
+	}
+	q->next_desc = (uint16_t)(head + n);
+	q->avail->ring[q->avail_idx % TD_QSIZE] = head;
+	/* Interrupt on the next used element (EVENT_IDX). */
+	*virtq_used_event(q->avail, TD_QSIZE) = q->used_seen;
+	__atomic_store_n(&q->avail->idx, (uint16_t)(q->avail_idx + 1),
+			 __ATOMIC_RELEASE);
+	q->avail_idx++;
+	CHECK(write(q->kick, &kick, sizeof(kick)) == sizeof(kick));
+	return head;
+}
+
+/* Whether queue @qi has a used element we have not seen, within @ms. */
+static inline bool td_poll_used(struct td *t, unsigned int qi, int ms)
+{
+	struct td_queue *q = &t->q[qi];
+	struct pollfd p = { q->call, POLLIN, 0 };
+	uint64_t v;
+
+	for (int waited = 0;; waited += 20) {
+		if (__atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE) !=
+		    q->used_seen)
+			return true;
+		if (waited >= ms)
+			return false;
+		if (poll(&p, 1, 20) == 1)
+			CHECK(read(q->call, &v, sizeof(v)) == sizeof(v));
+	}
+}
+
+/* Waits (up to 3 s) for the next used element of queue @qi; returns its
+ * length, and its id in *@id. */
+static inline uint32_t td_wait_used(struct td *t, unsigned int qi, uint32_t *id)
+{
+	struct td_queue *q = &t->q[qi];
+	struct virtq_used_elem e;
+
+	CHECK(td_poll_used(t, qi, 3000));
+	e = q->used->ring[q->used_seen % TD_QSIZE];
+	q->used_seen++;
+	if (id)
+		*id = e.id;
+	return e.len;
+}
+
+/* Closes the connection: the backend must exit 0 and remove its socket. */
+static inline void td_stop(struct td *t)
+{
+	struct stat st;
+
+	vhu_frontend_close(&t->fe);
+	CHECK_EQ(td_wait_exit(t->pid, 3000), 0);
+	CHECK(stat(t->path, &st) && errno == ENOENT);
+	for (unsigned int i = 0; i < t->nq; i++) {
+		close(t->q[i].kick);
+		close(t->q[i].call);
+	}
+	munmap(t->mem, TD_MEM_SIZE);
+	close(t->mem_fd);
+}
+
+#endif

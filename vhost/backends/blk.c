@@ -1,0 +1,439 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The reference virtio-blk backend: a disk in RAM (--size) or in a file
+ * (--file). Every request is a chain of a readable 16-byte header, data,
+ * and a writable status byte at the very end; all of it comes from the
+ * driver and is checked before use. A request the device cannot carry out
+ * gets VIRTIO_BLK_S_IOERR (bad sizes, out of range) or VIRTIO_BLK_S_UNSUPP
+ * (unknown type, feature not negotiated, unknown flags); only a chain with
+ * no writable byte at all cannot be answered, and is completed with
+ * length 0.
+ *
+ * DISCARD always leaves zeroes behind (RAM: memset; file: a punched hole,
+ * or zeroes written where the file system cannot punch), so a read after a
+ * discard is predictable.
+ */
+#define _GNU_SOURCE
+#define pr_fmt(fmt) "blk: " fmt
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "vhost/backends/vub.h"
+#include "vhost/log.h"
+#include "virtio/virtio_blk.h"
+#include "virtio/virtio_config.h"
+
+#define BLK_DEFAULT_SIZE   (64ull << 20)
+#define BLK_MAX_QUEUES	   16
+#define BLK_SEG_MAX	   (VUB_MAX_QUEUE_SIZE - 2)
+#define BLK_MAX_DZ_SECTORS (1u << 16) /* 32 MiB per DISCARD/WRITE_ZEROES seg \
+				       */
+#define BLK_MAX_DZ_SEG 32
+#define BLK_ID	       "vuvm-blk"
+
+struct blk {
+	int fd;		/* backing file, or -1 */
+	uint8_t *ram;	/* RAM disk, or NULL */
+	uint64_t bytes; /* capacity in bytes, a multiple of 512 */
+	struct virtio_blk_config config;
+};
+
+/* One request as parsed from its chain. */
+struct blk_req {
+	struct vhu_vring_elem *e;
+	struct virtio_blk_outhdr hdr;
+	const struct iovec *out; /* readable data after the header */
+	unsigned int out_num;
+	size_t out_skip; /* header bytes in out[] to skip */
+	size_t out_len;
+	const struct iovec *in; /* writable data before the status byte */
+	unsigned int in_num;
+	size_t in_len;
+	uint32_t written; /* data bytes written into the in part */
+};
+
+/* ------------------------------------------------------------------------ */
+/* Backing store                                                             */
+
+static int backing_rw(struct blk *d, bool write, uint64_t off, void *p,
+		      size_t len)
+{
+	ssize_t r;
+
+	if (d->ram) {
+		if (write)
+			memcpy(d->ram + off, p, len);
+		else
+			memcpy(p, d->ram + off, len);
+		return 0;
+	}
+	while (len) {
+		r = write ? pwrite(d->fd, p, len, (off_t)off)
+			  : pread(d->fd, p, len, (off_t)off);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			pr_err("%s at %llu: %s", write ? "write" : "read",
+			       (unsigned long long)off,
+			       r < 0 ? strerror(errno) : "end of file");
+			return r < 0 ? -errno : -EIO;
+		}
+		off += (uint64_t)r;
+		p = (uint8_t *)p + r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
+static int write_zeroes(struct blk *d, uint64_t off, uint64_t len)
+{
+	static const uint8_t zero[65536];
+	int err;
+
+	if (d->ram) {
+		memset(d->ram + off, 0, len);
+		return 0;
+	}
+	while (len) {
+		size_t l = len < sizeof(zero) ? len : sizeof(zero);
+
+		err = backing_rw(d, true, off, (void *)zero, l);
+		if (err)
+			return err;
+		off += l;
+		len -= l;
+	}
+	return 0;
+}
+
+/* A punched hole reads back as zeroes; where punching is not supported,
+ * write them. */
+static int discard(struct blk *d, uint64_t off, uint64_t len)
+{
+	if (d->fd >= 0 &&
+	    !fallocate(d->fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+		       (off_t)off, (off_t)len))
+		return 0;
+	return write_zeroes(d, off, len);
+}
+
+static int flush(struct blk *d)
+{
+	if (d->fd >= 0 && fdatasync(d->fd)) {
+		pr_err("fdatasync: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Requests                                                                  */
+
+/* Whether [@sector, + @len bytes) lies inside the disk. */
+static bool in_range(struct blk *d, uint64_t sector, uint64_t len)
+{
+	uint64_t nsect = d->bytes >> VIRTIO_BLK_SECTOR_SHIFT;
+
+	return sector <= nsect && len <= (nsect - sector)
+						  << VIRTIO_BLK_SECTOR_SHIFT;
+}
+
+/* Reads or writes the request's data, segment by segment. */
+static int blk_rw(struct blk *d, struct blk_req *rq, bool write)
+{
+	const struct iovec *iov = write ? rq->out : rq->in;
+	unsigned int n = write ? rq->out_num : rq->in_num;
+	size_t skip = write ? rq->out_skip : 0;
+	size_t left = write ? rq->out_len : rq->in_len;
+	uint64_t off = rq->hdr.sector << VIRTIO_BLK_SECTOR_SHIFT;
+	int err;
+
+	if (left % VIRTIO_BLK_SECTOR_SIZE || !in_range(d, rq->hdr.sector, left))
+		return VIRTIO_BLK_S_IOERR;
+	for (unsigned int i = 0; i < n && left; i++) {
+		size_t l;
+
+		if (skip >= iov[i].iov_len) {
+			skip -= iov[i].iov_len;
+			continue;
+		}
+		l = iov[i].iov_len - skip < left ? iov[i].iov_len - skip : left;
+		err = backing_rw(d, write, off,
+				 (uint8_t *)iov[i].iov_base + skip, l);
+		if (err)
+			return VIRTIO_BLK_S_IOERR;
+		off += l;
+		left -= l;
+		skip = 0;
+	}
+	if (!write)
+		rq->written = (uint32_t)rq->in_len;
+	return VIRTIO_BLK_S_OK;
+}
+
+static int blk_get_id(struct blk_req *rq)
+{
+	char id[VIRTIO_BLK_ID_BYTES] = BLK_ID;
+
+	if (rq->in_len < sizeof(id))
+		return VIRTIO_BLK_S_IOERR;
+	rq->written =
+		(uint32_t)vub_buf_to_iov(rq->in, rq->in_num, 0, id, sizeof(id));
+	return VIRTIO_BLK_S_OK;
+}
+
+/* DISCARD and WRITE_ZEROES: every segment is checked before any is
+ * carried out, so a bad request changes nothing. */
+static int blk_discard_zeroes(struct blk *d, struct blk_req *rq, bool zeroes)
+{
+	struct virtio_blk_discard_write_zeroes seg[BLK_MAX_DZ_SEG];
+	uint32_t allowed = zeroes ? VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0;
+	size_t n = rq->out_len / sizeof(seg[0]);
+
+	if (!n || rq->out_len % sizeof(seg[0]) || n > BLK_MAX_DZ_SEG)
+		return VIRTIO_BLK_S_IOERR;
+	vub_iov_to_buf(rq->out, rq->out_num, rq->out_skip, seg, rq->out_len);
+	for (size_t i = 0; i < n; i++) {
+		if (seg[i].flags & ~allowed)
+			return VIRTIO_BLK_S_UNSUPP;
+		if (seg[i].num_sectors > BLK_MAX_DZ_SECTORS ||
+		    !in_range(d, seg[i].sector,
+			      (uint64_t)seg[i].num_sectors
+				      << VIRTIO_BLK_SECTOR_SHIFT))
+			return VIRTIO_BLK_S_IOERR;
+	}
+	for (size_t i = 0; i < n; i++) {
+		uint64_t off = seg[i].sector << VIRTIO_BLK_SECTOR_SHIFT;
+		uint64_t len = (uint64_t)seg[i].num_sectors
+			       << VIRTIO_BLK_SECTOR_SHIFT;
+
+		if (zeroes ? write_zeroes(d, off, len) : discard(d, off, len))
+			return VIRTIO_BLK_S_IOERR;
+	}
+	return VIRTIO_BLK_S_OK;
+}
+
+/* Whether the driver acked feature @bit (and we still offer it). */
+static bool acked(struct vub *b, unsigned int bit)
+{
+	return vhu_backend_has_feature(&b->dev, bit) &&
+	       virtio_has_feature(b->features, bit);
+}
+
+static int blk_execute(struct vub *b, struct blk_req *rq)
+{
+	struct blk *d = b->priv;
+
+	switch (rq->hdr.type) {
+	case VIRTIO_BLK_T_IN:
+		return blk_rw(d, rq, false);
+	case VIRTIO_BLK_T_OUT:
+		return blk_rw(d, rq, true);
+	case VIRTIO_BLK_T_FLUSH:
+		if (!virtio_has_feature(b->features, VIRTIO_BLK_F_FLUSH))
+			return VIRTIO_BLK_S_UNSUPP;
+		return flush(d) ? VIRTIO_BLK_S_IOERR : VIRTIO_BLK_S_OK;
+	case VIRTIO_BLK_T_GET_ID:
+		return blk_get_id(rq);
+	case VIRTIO_BLK_T_DISCARD:
+		if (!acked(b, VIRTIO_BLK_F_DISCARD))
+			return VIRTIO_BLK_S_UNSUPP;
+		return blk_discard_zeroes(d, rq, false);
+	case VIRTIO_BLK_T_WRITE_ZEROES:
+		if (!acked(b, VIRTIO_BLK_F_WRITE_ZEROES))
+			return VIRTIO_BLK_S_UNSUPP;
+		return blk_discard_zeroes(d, rq, true);
+	default:
+		return VIRTIO_BLK_S_UNSUPP;
+	}
+}
+
+/*
+ * Splits chain @e: the header from the readable part (all of it, whatever
+ * the segment boundaries), the status byte from the end of the writable
+ * part. Returns the status to report, or -1 when the chain has no
+ * writable byte to report it in.
+ */
+static int blk_parse(struct blk_req *rq, struct vhu_vring_elem *e)
+{
+	*rq = (struct blk_req){ .e = e };
+	if (!e->in_len)
+		return -1;
+	rq->out = e->iov;
+	rq->out_num = e->out_num;
+	rq->in = e->iov + e->out_num;
+	rq->in_num = e->in_num;
+	rq->in_len = e->in_len - 1;
+	if (e->out_len < sizeof(rq->hdr))
+		return VIRTIO_BLK_S_IOERR;
+	vub_iov_to_buf(rq->out, rq->out_num, 0, &rq->hdr, sizeof(rq->hdr));
+	rq->out_skip = sizeof(rq->hdr);
+	rq->out_len = e->out_len - sizeof(rq->hdr);
+	return VIRTIO_BLK_S_OK;
+}
+
+static void blk_request(struct vub *b, unsigned int index,
+			struct vhu_vring_elem *e)
+{
+	struct blk_req rq;
+	uint8_t status;
+	int s = blk_parse(&rq, e);
+
+	if (s < 0) {
+		pr_warn("queue %u: request %u has no status byte", index,
+			e->head);
+		vub_push(b, index, e->head, 0);
+		return;
+	}
+	if (s == VIRTIO_BLK_S_OK)
+		s = blk_execute(b, &rq);
+	if (s != VIRTIO_BLK_S_OK)
+		pr_debug("queue %u: type %u sector %llu: status %d", index,
+			 rq.hdr.type, (unsigned long long)rq.hdr.sector, s);
+	status = (uint8_t)s;
+	vub_buf_to_iov(e->iov + e->out_num, e->in_num, e->in_len - 1, &status,
+		       1);
+	vub_push(b, index, e->head,
+		 (s == VIRTIO_BLK_S_OK ? rq.written : 0) + 1);
+}
+
+static void blk_serve(struct vub *b, unsigned int index)
+{
+	struct vhu_vring_elem e;
+	bool any = false;
+
+	while (vub_pop(b, index, 0, &e) == 1) {
+		blk_request(b, index, &e);
+		any = true;
+	}
+	if (any)
+		vub_notify(b, index);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Setup                                                                     */
+
+static int open_backing(struct blk *d, const struct vub_options *o)
+{
+	struct stat st;
+
+	if (!o->file) {
+		d->bytes = (o->size ? o->size : BLK_DEFAULT_SIZE) &
+			   ~(uint64_t)(VIRTIO_BLK_SECTOR_SIZE - 1);
+		d->ram = d->bytes ? mmap(NULL, d->bytes, PROT_READ | PROT_WRITE,
+					 MAP_PRIVATE | MAP_ANONYMOUS |
+						 MAP_NORESERVE,
+					 -1, 0)
+				  : MAP_FAILED;
+		if (d->ram == MAP_FAILED) {
+			d->ram = NULL;
+			pr_err("cannot allocate a RAM disk of %llu bytes",
+			       (unsigned long long)d->bytes);
+			return -ENOMEM;
+		}
+		return 0;
+	}
+	d->fd = open(o->file, O_RDWR | O_CLOEXEC);
+	if (d->fd < 0 || fstat(d->fd, &st)) {
+		pr_err("%s: %s", o->file, strerror(errno));
+		return -errno;
+	}
+	d->bytes =
+		(uint64_t)st.st_size & ~(uint64_t)(VIRTIO_BLK_SECTOR_SIZE - 1);
+	if (!S_ISREG(st.st_mode) || !d->bytes) {
+		pr_err("%s: not a regular file of at least 512 bytes", o->file);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+static void blk_fill_config(struct blk *d, unsigned int queues)
+{
+	d->config = (struct virtio_blk_config){
+		.capacity = d->bytes >> VIRTIO_BLK_SECTOR_SHIFT,
+		.seg_max = BLK_SEG_MAX,
+		.blk_size = VIRTIO_BLK_SECTOR_SIZE,
+		.num_queues = (uint16_t)queues,
+		.max_discard_sectors = BLK_MAX_DZ_SECTORS,
+		.max_discard_seg = BLK_MAX_DZ_SEG,
+		.discard_sector_alignment = 1,
+		.max_write_zeroes_sectors = BLK_MAX_DZ_SECTORS,
+		.max_write_zeroes_seg = BLK_MAX_DZ_SEG,
+	};
+}
+
+static void blk_teardown(struct vub *b)
+{
+	struct blk *d = b->priv;
+
+	if (!d)
+		return;
+	if (d->ram)
+		munmap(d->ram, d->bytes);
+	if (d->fd >= 0)
+		close(d->fd);
+	free(d);
+	b->priv = NULL;
+}
+
+static int blk_setup(struct vub *b)
+{
+	struct blk *d = calloc(1, sizeof(*d));
+	int err;
+
+	if (!d)
+		return -ENOMEM;
+	d->fd = -1;
+	b->priv = d;
+	err = open_backing(d, &b->opt);
+	if (err) {
+		blk_teardown(b);
+		return err;
+	}
+	b->num_queues = b->opt.queues ? b->opt.queues : 1;
+	blk_fill_config(d, b->num_queues);
+	b->features = VIRTIO_BIT(VIRTIO_F_VERSION_1) |
+		      VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) |
+		      VIRTIO_BIT(VIRTIO_F_EVENT_IDX) |
+		      VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) |
+		      VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) |
+		      VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) |
+		      VIRTIO_BIT(VIRTIO_BLK_F_DISCARD) |
+		      VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES);
+	if (b->num_queues > 1)
+		b->features |= VIRTIO_BIT(VIRTIO_BLK_F_MQ);
+	pr_info("%s: %llu sectors, %u queue(s)",
+		b->opt.file ? b->opt.file : "RAM",
+		(unsigned long long)d->config.capacity, b->num_queues);
+	return 0;
+}
+
+static int blk_get_config(struct vub *b, uint32_t offset, void *buf,
+			  uint32_t size)
+{
+	struct blk *d = b->priv;
+
+	/* Past the struct the config space reads as zeroes. */
+	memset(buf, 0, size);
+	if (offset < sizeof(d->config))
+		memcpy(buf, (uint8_t *)&d->config + offset,
+		       size < sizeof(d->config) - offset
+			       ? size
+			       : sizeof(d->config) - offset);
+	return 0;
+}
+
+const struct vub_type vub_blk = {
+	.name = "blk",
+	.capability = "block",
+	.max_queues = BLK_MAX_QUEUES,
+	.setup = blk_setup,
+	.teardown = blk_teardown,
+	.get_config = blk_get_config,
+	.serve = blk_serve,
+};

@@ -1,0 +1,517 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vuvm-backend: parse the command line, set the device up, listen on the
+ * socket (or take an inherited one), accept one frontend and serve it until
+ * it hangs up (exit 0), a SIGTERM/SIGINT arrives (exit 0, socket file
+ * removed) or something fails (exit 1). Usage errors exit 2. Never
+ * daemonizes; logs go to stderr.
+ *
+ * The loop polls the signalfd, the vhost-user socket and the kick fd of
+ * every running queue. A queue whose kick fd is absent (the "no fd" bit)
+ * is polled busily: it is served on every iteration and poll() does not
+ * sleep while such a queue runs.
+ */
+#define _GNU_SOURCE
+#define pr_fmt(fmt) "main: " fmt
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "vhost/backends/vub.h"
+#include "vhost/log.h"
+#include "virtio/virtio_blk.h"
+#include "virtio/virtio_config.h"
+#include "virtio/virtio_net.h"
+
+#define EXIT_USAGE 2
+
+static const struct vub_type *const types[] = { &vub_blk, &vub_net, &vub_rng };
+
+/* --no-feature names. @type NULL: every device. */
+struct feature_name {
+	const char *name;
+	const struct vub_type *type;
+	bool protocol;
+	unsigned int bit;
+};
+
+static const struct feature_name feature_names[] = {
+	{ "indirect_desc", NULL, false, VIRTIO_F_INDIRECT_DESC },
+	{ "event_idx", NULL, false, VIRTIO_F_EVENT_IDX },
+	{ "mq", &vub_blk, false, VIRTIO_BLK_F_MQ },
+	{ "seg_max", &vub_blk, false, VIRTIO_BLK_F_SEG_MAX },
+	{ "blk_size", &vub_blk, false, VIRTIO_BLK_F_BLK_SIZE },
+	{ "flush", &vub_blk, false, VIRTIO_BLK_F_FLUSH },
+	{ "discard", &vub_blk, false, VIRTIO_BLK_F_DISCARD },
+	{ "write_zeroes", &vub_blk, false, VIRTIO_BLK_F_WRITE_ZEROES },
+	{ "mq", &vub_net, false, VIRTIO_NET_F_MQ },
+	{ "mac", &vub_net, false, VIRTIO_NET_F_MAC },
+	{ "status", &vub_net, false, VIRTIO_NET_F_STATUS },
+	{ "proto_mq", NULL, true, VHOST_USER_PROTOCOL_F_MQ },
+	{ "reply_ack", NULL, true, VHOST_USER_PROTOCOL_F_REPLY_ACK },
+	{ "backend_req", NULL, true, VHOST_USER_PROTOCOL_F_BACKEND_REQ },
+	{ "config", NULL, true, VHOST_USER_PROTOCOL_F_CONFIG },
+	{ "reset_device", NULL, true, VHOST_USER_PROTOCOL_F_RESET_DEVICE },
+	{ "configure_mem_slots", NULL, true,
+	  VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS },
+	{ "proto_status", NULL, true, VHOST_USER_PROTOCOL_F_STATUS },
+};
+
+struct cli {
+	const struct vub_type *type;
+	struct vub_options opt;
+	int fd; /* --fd: an already connected socket, or -1 */
+	bool print_capabilities;
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vuvm-backend blk|net|rng (--socket-path PATH | --fd "
+		"N)\n"
+		"         [--file F | --size SIZE] [--queues N]\n"
+		"         [--no-feature NAME]... [--log-level LEVEL]\n"
+		"       vuvm-backend blk|net|rng --print-capabilities\n"
+		"       vuvm-backend --help\n"
+		"\n"
+		"  blk: --file F (O_RDWR, size rounded down to 512) or --size\n"
+		"       SIZE of RAM (default 64M; K/M/G suffixes); --queues N\n"
+		"       request queues (default 1)\n"
+		"  net: loopback, TX queue 2k+1 comes back on RX queue 2k;\n"
+		"       --queues N queue pairs (default 1)\n"
+		"  rng: random bytes into every writable buffer\n"
+		"\n"
+		"  --no-feature: indirect_desc event_idx proto_mq reply_ack\n"
+		"       backend_req config reset_device configure_mem_slots\n"
+		"       proto_status; blk: mq seg_max blk_size flush discard\n"
+		"       write_zeroes; net: mq mac status\n"
+		"  --log-level: error warn info debug (default warn)\n");
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "vuvm-backend: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\nrun 'vuvm-backend --help' for the usage\n");
+	return -EINVAL;
+}
+
+static int no_feature(struct cli *c, const char *name)
+{
+	bool known = false;
+
+	for (size_t i = 0; i < sizeof(feature_names) / sizeof(*feature_names);
+	     i++) {
+		const struct feature_name *f = &feature_names[i];
+
+		if (strcmp(f->name, name))
+			continue;
+		known = true;
+		if (f->type && f->type != c->type)
+			continue;
+		if (f->protocol)
+			c->opt.no_protocol_features |= 1ull << f->bit;
+		else
+			c->opt.no_features |= 1ull << f->bit;
+		return 0;
+	}
+	return usage_error(known ? "feature '%s' does not apply to this device"
+				 : "unknown feature '%s'",
+			   name);
+}
+
+static int parse_uint(const char *s, unsigned int max, unsigned int *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || end == s || *end || *s == '-' || v > max)
+		return -EINVAL;
+	*out = (unsigned int)v;
+	return 0;
+}
+
+enum { OPT_LOG_LEVEL = 256, OPT_PRINT_CAPS };
+
+static const struct option long_opts[] = {
+	{ "socket-path", required_argument, NULL, 's' },
+	{ "fd", required_argument, NULL, 'F' },
+	{ "file", required_argument, NULL, 'f' },
+	{ "size", required_argument, NULL, 'S' },
+	{ "queues", required_argument, NULL, 'q' },
+	{ "no-feature", required_argument, NULL, 'n' },
+	{ "print-capabilities", no_argument, NULL, OPT_PRINT_CAPS },
+	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+/* One option; 1 for --help, 0 or -EINVAL. */
+static int parse_opt(struct cli *c, int o, const char *arg, const char *opt)
+{
+	unsigned int fd;
+	enum log_level level;
+
+	switch (o) {
+	case 's':
+		c->opt.socket_path = arg;
+		return 0;
+	case 'F':
+		if (parse_uint(arg, INT32_MAX, &fd))
+			return usage_error("bad --fd '%s'", arg);
+		c->fd = (int)fd;
+		return 0;
+	case 'f':
+		c->opt.file = arg;
+		return 0;
+	case 'S':
+		if (vub_parse_size(arg, &c->opt.size) || !c->opt.size)
+			return usage_error("bad --size '%s'", arg);
+		return 0;
+	case 'q':
+		if (parse_uint(arg, VHU_BACKEND_MAX_QUEUES, &c->opt.queues) ||
+		    !c->opt.queues)
+			return usage_error("bad --queues '%s'", arg);
+		return 0;
+	case 'n':
+		return no_feature(c, arg);
+	case OPT_PRINT_CAPS:
+		c->print_capabilities = true;
+		return 0;
+	case OPT_LOG_LEVEL:
+		if (log_parse_level(arg, &level))
+			return usage_error("bad --log-level '%s'", arg);
+		log_set_level(level);
+		return 0;
+	case 'h':
+		return 1;
+	default:
+		return usage_error("bad option '%s'", opt);
+	}
+}
+
+static int parse_type(struct cli *c, const char *name)
+{
+	for (size_t i = 0; i < sizeof(types) / sizeof(*types); i++)
+		if (!strcmp(types[i]->name, name))
+			c->type = types[i];
+	return c->type ? 0 : usage_error("unknown device type '%s'", name);
+}
+
+/* Checks what only makes sense together. */
+static int check_cli(struct cli *c)
+{
+	if (c->print_capabilities)
+		return 0;
+	if (!c->opt.socket_path == (c->fd < 0))
+		return usage_error("%s", "give exactly one of --socket-path "
+					 "and --fd");
+	if (c->opt.file && c->opt.size)
+		return usage_error("%s",
+				   "--file and --size exclude each other");
+	if ((c->opt.file || c->opt.size) && c->type != &vub_blk)
+		return usage_error("%s", "--file and --size are for blk");
+	if (c->opt.queues > c->type->max_queues)
+		return usage_error("%s",
+				   "--queues is too large for the device");
+	return 0;
+}
+
+/* Returns 0, 1 for --help, or -EINVAL (usage printed). */
+static int parse_cli(struct cli *c, int argc, char **argv)
+{
+	int o, r;
+
+	*c = (struct cli){ .fd = -1 };
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
+		return 1;
+	if (argc < 2 || argv[1][0] == '-')
+		return usage_error("%s", "the device type comes first");
+	if (parse_type(c, argv[1]))
+		return -EINVAL;
+	optind = 2;
+	opterr = 0; /* we say what was wrong ourselves */
+	while ((o = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
+		r = parse_opt(c, o, optarg, argv[optind - 1]);
+		if (r)
+			return r;
+	}
+	if (optind < argc)
+		return usage_error("unexpected argument '%s'", argv[optind]);
+	return check_cli(c);
+}
+
+/* ------------------------------------------------------------------------ */
+/* vhost/backend.h callbacks                                                 */
+
+static struct vub *vub_of(struct vhu_backend *dev)
+{
+	return dev->opaque;
+}
+
+static uint64_t ops_get_features(struct vhu_backend *dev)
+{
+	return vub_of(dev)->features;
+}
+
+/* INFLIGHT_SHMFD is not offered: the devices keep no inflight log (they
+ * complete every request before looking at the socket again). */
+static uint64_t ops_get_protocol_features(struct vhu_backend *dev)
+{
+	return VHU_BACKEND_PROTOCOL_FEATURES &
+	       ~(1ull << VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) &
+	       ~vub_of(dev)->opt.no_protocol_features;
+}
+
+static int ops_get_config(struct vhu_backend *dev, uint32_t offset, void *buf,
+			  uint32_t size)
+{
+	struct vub *b = vub_of(dev);
+
+	return b->type->get_config(b, offset, buf, size);
+}
+
+/* A (re)started ring was just initialised: serve it again. */
+static void ops_queue_start(struct vhu_backend *dev, unsigned int index)
+{
+	vub_of(dev)->dead[index] = false;
+	pr_debug("queue %u running", index);
+}
+
+static void ops_queue_stop(struct vhu_backend *dev, unsigned int index)
+{
+	pr_debug("queue %u stopped", index);
+}
+
+static const struct vhu_backend_ops vub_ops = {
+	.get_features = ops_get_features,
+	.get_protocol_features = ops_get_protocol_features,
+	.get_config = ops_get_config,
+	.queue_start = ops_queue_start,
+	.queue_stop = ops_queue_stop,
+};
+
+/* ------------------------------------------------------------------------ */
+/* The event loop                                                            */
+
+enum { PFD_SIGNAL, PFD_SOCK, PFD_KICKS };
+
+struct loop_fds {
+	struct pollfd pfd[PFD_KICKS + VHU_BACKEND_MAX_QUEUES];
+	unsigned int queue[VHU_BACKEND_MAX_QUEUES]; /* of pfd[PFD_KICKS + i] */
+	unsigned int n;
+	bool busy; /* a running queue has no kick fd */
+};
+
+static void collect_fds(struct vub *b, int sigfd, struct loop_fds *l)
+{
+	l->pfd[PFD_SIGNAL] = (struct pollfd){ sigfd, POLLIN, 0 };
+	l->pfd[PFD_SOCK] = (struct pollfd){ b->dev.sock, POLLIN, 0 };
+	l->n = PFD_KICKS;
+	l->busy = false;
+	for (unsigned int i = 0; i < b->num_queues; i++) {
+		struct vhu_backend_vq *vq = vhu_backend_vq(&b->dev, i);
+
+		if (!vub_queue_ok(b, i))
+			continue;
+		if (vq->kick_fd < 0) {
+			l->busy = true;
+			continue;
+		}
+		l->queue[l->n - PFD_KICKS] = i;
+		l->pfd[l->n++] = (struct pollfd){ vq->kick_fd, POLLIN, 0 };
+	}
+}
+
+/* Serves the queues whose kick fd fired, then the polled ones. */
+static void serve_queues(struct vub *b, const struct loop_fds *l)
+{
+	for (unsigned int i = PFD_KICKS; i < l->n; i++) {
+		unsigned int q = l->queue[i - PFD_KICKS];
+		int r;
+
+		if (!l->pfd[i].revents)
+			continue;
+		r = vhu_backend_vq_drain_kick(vhu_backend_vq(&b->dev, q));
+		if (r < 0 || (l->pfd[i].revents & (POLLERR | POLLNVAL))) {
+			pr_err("queue %u: kick fd unusable (%s); no longer "
+			       "served",
+			       q, r < 0 ? strerror(-r) : "poll error");
+			b->dead[q] = true;
+			continue;
+		}
+		b->type->serve(b, q);
+	}
+	for (unsigned int q = 0; l->busy && q < b->num_queues; q++)
+		if (vub_queue_ok(b, q) && vhu_backend_vq(&b->dev, q)->kick_nofd)
+			b->type->serve(b, q);
+}
+
+static int read_signal(int sigfd)
+{
+	struct signalfd_siginfo si;
+
+	if (read(sigfd, &si, sizeof(si)) != sizeof(si))
+		return 0;
+	pr_info("%s: exiting", strsignal((int)si.ssi_signo));
+	return 0;
+}
+
+/* Serves the connected frontend. 0 when it hung up or on a signal. */
+static int serve(struct vub *b, int sigfd)
+{
+	struct loop_fds l;
+	int r;
+
+	for (;;) {
+		collect_fds(b, sigfd, &l);
+		r = poll(l.pfd, l.n, l.busy ? 0 : -1);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (l.pfd[PFD_SIGNAL].revents)
+			return read_signal(sigfd);
+		serve_queues(b, &l);
+		if (!l.pfd[PFD_SOCK].revents)
+			continue;
+		r = vhu_backend_dispatch(&b->dev);
+		if (r == -ECONNRESET) {
+			pr_info("the frontend hung up");
+			return 0;
+		}
+		if (r) {
+			pr_err("connection failed: %s", strerror(-r));
+			return r;
+		}
+	}
+}
+
+/* Waits for the frontend; returns its socket, 0 on a signal, or -errno. */
+static int wait_frontend(int listen_fd, int sigfd)
+{
+	struct pollfd pfd[2] = { { sigfd, POLLIN, 0 },
+				 { listen_fd, POLLIN, 0 } };
+	int r;
+
+	do {
+		r = poll(pfd, 2, -1);
+	} while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	if (pfd[0].revents)
+		return read_signal(sigfd);
+	return vhu_backend_accept(listen_fd, 0);
+}
+
+/* SIGTERM/SIGINT arrive through a signalfd so that the loop ends cleanly;
+ * SIGPIPE is ignored so a vanished frontend is an error return, not death. */
+static int setup_signals(void)
+{
+	sigset_t set;
+	int fd;
+
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &set, NULL))
+		return -errno;
+	fd = signalfd(-1, &set, SFD_CLOEXEC);
+	return fd < 0 ? -errno : fd;
+}
+
+/* Gets the frontend's socket: inherited, or listened for and accepted.
+ * Returns the socket, 0 when a signal came first, or -errno. */
+static int get_frontend(struct vub *b, int fd, int sigfd)
+{
+	int listen_fd, sock;
+
+	if (fd >= 0)
+		return fd;
+	listen_fd = vhu_backend_listen(b->opt.socket_path);
+	if (listen_fd < 0)
+		return listen_fd;
+	pr_info("listening on %s", b->opt.socket_path);
+	sock = wait_frontend(listen_fd, sigfd);
+	close(listen_fd);
+	if (sock < 0)
+		pr_err("accept on %s: %s", b->opt.socket_path, strerror(-sock));
+	return sock;
+}
+
+static int run(struct vub *b, int fd)
+{
+	int sigfd = setup_signals(), sock, r;
+
+	if (sigfd < 0) {
+		pr_err("signals: %s", strerror(-sigfd));
+		return sigfd;
+	}
+	sock = get_frontend(b, fd, sigfd);
+	if (sock <= 0) {
+		r = sock;
+		goto out;
+	}
+	r = vhu_backend_init(&b->dev, sock, b->num_queues, VUB_MAX_QUEUE_SIZE,
+			     &vub_ops, b);
+	if (r) {
+		close(sock);
+		goto out;
+	}
+	r = serve(b, sigfd);
+	vhu_backend_cleanup(&b->dev);
+out:
+	if (b->opt.socket_path)
+		unlink(b->opt.socket_path);
+	close(sigfd);
+	return r;
+}
+
+static int print_capabilities(const struct vub_type *t)
+{
+	printf("{\"type\":\"%s\"}\n", t->capability);
+	return fflush(stdout) ? 1 : 0;
+}
+
+static int alloc_iov(struct vub *b)
+{
+	for (int i = 0; i < 2; i++) {
+		b->iov[i] = calloc(VUB_IOV_MAX, sizeof(struct iovec));
+		if (!b->iov[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct vub b = { 0 };
+	struct cli c;
+	int r;
+
+	log_set_program("vuvm-backend");
+	r = parse_cli(&c, argc, argv);
+	if (r)
+		return r > 0 ? (usage(stdout), 0) : EXIT_USAGE;
+	if (c.print_capabilities)
+		return print_capabilities(c.type);
+	b.type = c.type;
+	b.opt = c.opt;
+	if (alloc_iov(&b) || b.type->setup(&b))
+		return 1;
+	b.features &= ~b.opt.no_features;
+	r = run(&b, c.fd);
+	b.type->teardown(&b);
+	free(b.iov[0]);
+	free(b.iov[1]);
+	return r ? 1 : 0;
+}

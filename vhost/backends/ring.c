@@ -1,0 +1,164 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What every reference device shares: popping and pushing on a queue with
+ * the "a broken ring stops only that queue" rule, notifications, copies
+ * between a chain's segments and flat buffers, and size parsing.
+ */
+#define _GNU_SOURCE
+#define pr_fmt(fmt) "ring: " fmt
+#include "vhost/backends/vub.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "vhost/log.h"
+
+bool vub_queue_ok(struct vub *b, unsigned int index)
+{
+	struct vhu_backend_vq *vq = vhu_backend_vq(&b->dev, index);
+
+	return vq && vq->running && !b->dead[index] && !vq->vring.err;
+}
+
+/* The driver broke queue @index: say so once, tell the frontend through
+ * the error fd, and stop serving the queue until it is restarted. */
+static int queue_failed(struct vub *b, unsigned int index, int err)
+{
+	struct vhu_backend_vq *vq = vhu_backend_vq(&b->dev, index);
+	uint64_t one = 1;
+
+	if (b->dead[index])
+		return err;
+	b->dead[index] = true;
+	pr_err("queue %u: %s (%s); no longer served", index,
+	       vhu_vring_error(&vq->vring), strerror(-err));
+	if (vq->err_fd >= 0 && write(vq->err_fd, &one, sizeof(one)) < 0)
+		pr_warn("queue %u: signalling the error fd: %s", index,
+			strerror(errno));
+	return err;
+}
+
+int vub_pop(struct vub *b, unsigned int index, unsigned int slot,
+	    struct vhu_vring_elem *e)
+{
+	struct vhu_backend_vq *vq = vhu_backend_vq(&b->dev, index);
+	int r;
+
+	if (!vub_queue_ok(b, index))
+		return vq && vq->vring.err
+			       ? queue_failed(b, index, vq->vring.err)
+			       : 0;
+	e->iov = b->iov[slot];
+	e->iov_max = VUB_IOV_MAX;
+	r = vhu_vring_pop(&vq->vring, e);
+	return r < 0 ? queue_failed(b, index, r) : r;
+}
+
+int vub_push(struct vub *b, unsigned int index, uint16_t head, uint32_t len)
+{
+	struct vhu_backend_vq *vq = vhu_backend_vq(&b->dev, index);
+	int r = vhu_vring_push(&vq->vring, head, len);
+
+	return r ? queue_failed(b, index, r) : 0;
+}
+
+void vub_notify(struct vub *b, unsigned int index)
+{
+	struct vhu_backend_vq *vq = vhu_backend_vq(&b->dev, index);
+	int r;
+
+	if (!vq || !vq->started || vq->vring.err)
+		return;
+	r = vhu_backend_vq_notify(vq);
+	if (r < 0)
+		pr_warn("queue %u: signalling the call fd: %s", index,
+			strerror(-r));
+}
+
+/* Walks [@off, @off + @len) of the segments, handing each piece to @fn
+ * with the matching offset in the flat buffer. */
+static size_t iov_walk(const struct iovec *iov, unsigned int n, size_t off,
+		       size_t len,
+		       void (*fn)(void *seg, size_t flat, size_t l, void *ctx),
+		       void *ctx)
+{
+	size_t done = 0;
+
+	for (unsigned int i = 0; i < n && done < len; i++) {
+		size_t seg = iov[i].iov_len, l;
+
+		if (off >= seg) {
+			off -= seg;
+			continue;
+		}
+		l = seg - off < len - done ? seg - off : len - done;
+		fn((char *)iov[i].iov_base + off, done, l, ctx);
+		done += l;
+		off = 0;
+	}
+	return done;
+}
+
+static void copy_out(void *seg, size_t flat, size_t l, void *ctx)
+{
+	memcpy((char *)ctx + flat, seg, l);
+}
+
+static void copy_in(void *seg, size_t flat, size_t l, void *ctx)
+{
+	memcpy(seg, (const char *)ctx + flat, l);
+}
+
+size_t vub_iov_to_buf(const struct iovec *iov, unsigned int n, size_t off,
+		      void *buf, size_t len)
+{
+	return iov_walk(iov, n, off, len, copy_out, buf);
+}
+
+size_t vub_buf_to_iov(const struct iovec *iov, unsigned int n, size_t off,
+		      const void *buf, size_t len)
+{
+	return iov_walk(iov, n, off, len, copy_in, (void *)buf);
+}
+
+int vub_parse_size(const char *s, uint64_t *out)
+{
+	unsigned int shift = 0;
+	unsigned long long v;
+	char *end;
+
+	if (!*s || *s == '-')
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s)
+		return -EINVAL;
+	switch (*end) {
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		end++;
+		break;
+	}
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}

@@ -1,0 +1,105 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * vuvm-backend: the reference vhost-user backends (blk, net, rng), one
+ * program built on vhost/backend.h. main.c owns the command line, the
+ * socket and the event loop; each device file (blk.c, net.c, rng.c)
+ * describes its device with a struct vub_type and serves its queues with
+ * the ring helpers below.
+ *
+ * The loop is single-threaded: a device's serve callback runs to
+ * completion (every request is handled synchronously), so nothing is ever
+ * in flight between two loop iterations.
+ *
+ * A ring the driver broke (vhu_vring_pop() or a push failing) is logged
+ * once, its error fd is signalled, and the queue is no longer served until
+ * the frontend restarts it; the backend itself carries on.
+ */
+#ifndef VUVM_VHOST_BACKENDS_VUB_H
+#define VUVM_VHOST_BACKENDS_VUB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "vhost/backend.h"
+
+/* Largest queue size a frontend may set. */
+#define VUB_MAX_QUEUE_SIZE 1024
+/*
+ * Segments one popped chain may have: a direct chain is at most a queue
+ * size long and an indirect table at most 32768 entries, so a valid chain
+ * never makes vhu_vring_pop() fail with -ENOBUFS.
+ */
+#define VUB_IOV_MAX (VUB_MAX_QUEUE_SIZE + VIRTQ_MAX_SIZE)
+
+struct vub;
+
+/* What the command line asked for. */
+struct vub_options {
+	const char *socket_path;
+	const char *file;     /* blk: backing file, or NULL for RAM */
+	uint64_t size;	      /* blk: RAM size in bytes (0: default) */
+	unsigned int queues;  /* blk: request queues; net: queue pairs */
+	uint64_t no_features; /* virtio bits turned off */
+	uint64_t no_protocol_features; /* protocol bits turned off */
+};
+
+/* One device type. */
+struct vub_type {
+	const char *name;	 /* on the command line: "blk" */
+	const char *capability;	 /* --print-capabilities "type" */
+	unsigned int max_queues; /* largest --queues */
+	/* Validates the options, sets b->num_queues and b->features (before
+	 * --no-feature), allocates b->priv. 0 or -errno (logged). */
+	int (*setup)(struct vub *b);
+	void (*teardown)(struct vub *b);
+	int (*get_config)(struct vub *b, uint32_t offset, void *buf,
+			  uint32_t size);
+	/* Serves queue @index: kicked, or polled when it has no kick fd. */
+	void (*serve)(struct vub *b, unsigned int index);
+};
+
+struct vub {
+	const struct vub_type *type;
+	struct vub_options opt;
+	struct vhu_backend dev;
+	unsigned int num_queues;
+	uint64_t features;		   /* offered, --no-feature applied */
+	bool dead[VHU_BACKEND_MAX_QUEUES]; /* ring failed: not served */
+	struct iovec *iov[2]; /* VUB_IOV_MAX each: two chains at a time */
+	void *priv;	      /* the device's */
+};
+
+extern const struct vub_type vub_blk, vub_net, vub_rng;
+
+/*
+ * Pops the next chain of running queue @index into @e, using the iovec
+ * array b->iov[@slot]. Returns 1 with a chain, 0 when empty or the queue is
+ * not servable, or a negative errno once the ring failed (logged, queue
+ * marked dead).
+ */
+int vub_pop(struct vub *b, unsigned int index, unsigned int slot,
+	    struct vhu_vring_elem *e);
+
+/* Completes @head with @len bytes written. 0, or -errno (ring failed,
+ * logged, queue marked dead). */
+int vub_push(struct vub *b, unsigned int index, uint16_t head, uint32_t len);
+
+/* Signals queue @index's call fd if the driver wants it. */
+void vub_notify(struct vub *b, unsigned int index);
+
+/* Whether queue @index is running and not dead. */
+bool vub_queue_ok(struct vub *b, unsigned int index);
+
+/* Copies between a chain's segments and a flat buffer: @iov[0, @n), bytes
+ * from offset @off. Return the bytes copied (short at the chain's end). */
+size_t vub_iov_to_buf(const struct iovec *iov, unsigned int n, size_t off,
+		      void *buf, size_t len);
+size_t vub_buf_to_iov(const struct iovec *iov, unsigned int n, size_t off,
+		      const void *buf, size_t len);
+
+/* Parses "64M", "512", "1G" (K/M/G/T, powers of 1024). 0 or -EINVAL. */
+int vub_parse_size(const char *s, uint64_t *out);
+
+#endif
