@@ -28,11 +28,12 @@
 #include "virtio/virtio_blk.h"
 #include "virtio/virtio_config.h"
 
-#define BLK_DEFAULT_SIZE   (64ull << 20)
-#define BLK_MAX_QUEUES	   16
-#define BLK_SEG_MAX	   (VUB_MAX_QUEUE_SIZE - 2)
-#define BLK_MAX_DZ_SECTORS (1u << 16) /* 32 MiB per DISCARD/WRITE_ZEROES seg \
-				       */
+#define BLK_DEFAULT_SIZE (64ull << 20)
+#define BLK_MAX_QUEUES	 16
+#define BLK_SEG_MAX	 (VUB_MAX_QUEUE_SIZE - 2)
+#define BLK_MAX_DZ_SECTORS                                \
+	(1u << 16) /* 32 MiB per DISCARD/WRITE_ZEROES seg \
+		    */
 #define BLK_MAX_DZ_SEG 32
 #define BLK_ID	       "vuvm-blk"
 
