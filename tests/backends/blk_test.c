@@ -314,6 +314,69 @@ static void test_broken_ring(void)
 	td_stop(&t);
 }
 
+/* A request through an indirect table: header, data in two pieces,
+ * status. */
+static void test_indirect(void)
+{
+	const char *argv[] = { "blk", "--size", "1M", NULL };
+	static uint8_t out[1024];
+	struct virtio_blk_outhdr *h;
+	uint64_t hdr, data, st;
+	struct td t;
+
+	start_blk(&t, argv, 1);
+	CHECK(t.fe.acked_features & VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC));
+	fill_pattern(out, sizeof(out), 5);
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_OUT, 7, out, sizeof(out), 1, NULL),
+		 VIRTIO_BLK_S_OK);
+	td_reset_heap(&t);
+	hdr = td_alloc(&t, sizeof(*h));
+	data = td_alloc(&t, sizeof(out));
+	st = td_alloc(&t, 1);
+	h = td_host(&t, hdr);
+	*h = (struct virtio_blk_outhdr){ .type = VIRTIO_BLK_T_IN, .sector = 7 };
+	td_submit_indirect(&t, 0,
+			   (struct td_buf[]){ { hdr, 16, false },
+					      { data, 300, true },
+					      { data + 300, 724, true },
+					      { st, 1, true } },
+			   4);
+	CHECK_EQ(td_wait_used(&t, 0, NULL), sizeof(out) + 1);
+	CHECK_EQ(*(uint8_t *)td_host(&t, st), VIRTIO_BLK_S_OK);
+	CHECK(!memcmp(td_host(&t, data), out, sizeof(out)));
+	td_stop(&t);
+}
+
+/* No kick fd (the backend polls the ring) and no EVENT_IDX (interrupts
+ * follow VIRTQ_AVAIL_F_NO_INTERRUPT). */
+static void test_polled(void)
+{
+	const char *argv[] = { "blk",	       "--size",    "1M",
+			       "--no-feature", "event_idx", NULL };
+	static uint8_t out[2048], in[2048];
+	struct td t;
+	uint64_t v;
+
+	td_start(&t, argv);
+	CHECK(!(t.fe.features & VIRTIO_BIT(VIRTIO_F_EVENT_IDX)));
+	t.polled = true;
+	td_start_device(&t, BLK_FEATURES & t.fe.features, 1);
+	fill_pattern(out, sizeof(out), 11);
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_OUT, 1, out, sizeof(out), 2, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_IN, 1, in, sizeof(in), 2, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK(!memcmp(in, out, sizeof(in)));
+	/* The driver asks for no interrupts: none comes. */
+	while (read(t.q[0].call, &v, sizeof(v)) == sizeof(v))
+		;
+	t.q[0].avail->flags = VIRTQ_AVAIL_F_NO_INTERRUPT;
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_FLUSH, 0, NULL, 0, 1, NULL),
+		 VIRTIO_BLK_S_OK);
+	CHECK(read(t.q[0].call, &v, sizeof(v)) < 0 && errno == EAGAIN);
+	td_stop(&t);
+}
+
 static const struct check_case cases[] = {
 	{ "rw", test_rw },
 	{ "flush_get_id", test_flush_get_id },
@@ -322,6 +385,8 @@ static const struct check_case cases[] = {
 	{ "file", test_file },
 	{ "config_features", test_config_features },
 	{ "broken_ring", test_broken_ring },
+	{ "indirect", test_indirect },
+	{ "polled", test_polled },
 };
 
 int main(int argc, char **argv)

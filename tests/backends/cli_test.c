@@ -7,6 +7,8 @@
  */
 #define _GNU_SOURCE
 #include "tests/backends/driver.h"
+#include <sys/socket.h>
+
 #include "vhost/log.h"
 
 /* Runs vuvm-backend with @argv; returns its exit status and what it
@@ -143,11 +145,35 @@ static void test_sigterm(void)
 	signal_case(SIGINT, true);
 }
 
+/* --fd: the backend serves an inherited, already connected socket. */
+static void test_fd(void)
+{
+	const char *argv[] = { "rng", "--fd", NULL, NULL };
+	struct vhu_frontend fe;
+	char num[16];
+	int sv[2];
+	pid_t pid;
+
+	/* Only the backend's end may be inherited, or it keeps ours open. */
+	CHECK(!socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv));
+	CHECK(!fcntl(sv[1], F_SETFD, 0));
+	snprintf(num, sizeof(num), "%d", sv[1]);
+	argv[2] = num;
+	pid = td_spawn(argv, NULL);
+	close(sv[1]);
+	CHECK_EQ(vhu_frontend_from_fd(&fe, sv[0]), 0);
+	CHECK_EQ(vhu_negotiate(&fe, TD_WANT_PROTOCOL), 0);
+	CHECK_EQ(fe.queue_num, 1);
+	vhu_frontend_close(&fe);
+	CHECK_EQ(td_wait_exit(pid, 3000), 0);
+}
+
 static const struct check_case cases[] = {
 	{ "usage_errors", test_usage_errors },
 	{ "help_capabilities", test_help_capabilities },
 	{ "missing_file", test_missing_file },
 	{ "sigterm", test_sigterm },
+	{ "fd", test_fd },
 };
 
 int main(int argc, char **argv)

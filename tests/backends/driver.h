@@ -61,6 +61,7 @@ struct td {
 	uint8_t *mem;
 	uint64_t heap;
 	unsigned int nq;
+	bool polled; /* queues get no kick fd (the "no fd" bit) */
 	struct td_queue q[TD_MAX_QUEUES];
 };
 
@@ -175,9 +176,9 @@ static inline void td_start_queue(struct td *t, unsigned int i)
 	q->desc = (void *)(t->mem + off);
 	q->avail = (void *)(t->mem + off + 0x4000);
 	q->used = (void *)(t->mem + off + 0x8000);
-	q->kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	q->kick = t->polled ? -1 : eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	q->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	CHECK(q->kick >= 0 && q->call >= 0);
+	CHECK((t->polled || q->kick >= 0) && q->call >= 0);
 	CHECK_EQ(vhu_set_vring_num(&t->fe, i, TD_QSIZE), 0);
 	CHECK_EQ(vhu_set_vring_base(&t->fe, i, 0), 0);
 	CHECK_EQ(vhu_set_vring_addr(&t->fe, &a), 0);
@@ -206,39 +207,70 @@ static inline void td_start_device(struct td *t, uint64_t features,
 		CHECK_EQ(vhu_set_vring_enable(&t->fe, i, true), 0);
 }
 
-/* Publishes the chain @bufs[0, @n) on queue @qi and kicks; returns the
- * head. */
-static inline uint16_t td_submit(struct td *t, unsigned int qi,
+/* Writes the chain @bufs[0, @n) into @table from entry @first. */
+static inline void td_fill_table(struct virtq_desc *table, uint16_t first,
 				 const struct td_buf *bufs, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		uint16_t d = (uint16_t)(first + i);
+		uint16_t f = bufs[i].write ? VIRTQ_DESC_F_WRITE : 0;
+
+		if (i + 1 < n)
+			f |= VIRTQ_DESC_F_NEXT;
+		table[d] = (struct virtq_desc){ bufs[i].gpa, bufs[i].len, f,
+						(uint16_t)(d + 1) };
+	}
+}
+
+/* Makes @head available on queue @qi and kicks (unless it is polled). */
+static inline void td_publish(struct td *t, unsigned int qi, uint16_t head)
 {
 	struct td_queue *q = &t->q[qi];
 	uint64_t kick = 1;
-	uint16_t head;
 
-	if (q->next_desc + n > TD_QSIZE)
-		q->next_desc = 0;
-	head = q->next_desc;
-	for (unsigned int i = 0; i < n; i++) {
-		uint16_t d = (uint16_t)(head + i);
-
-		q->desc[d] = (struct virtq_desc){
-			.addr = bufs[i].gpa,
-			.len = bufs[i].len,
-			.flags =
-				(uint16_t)((bufs[i].write ? VIRTQ_DESC_F_WRITE
-							  : 0) |
-					   (i + 1 < n ? VIRTQ_DESC_F_NEXT : 0)),
-			.next = (uint16_t)(d + 1),
-		};
-	}
-	q->next_desc = (uint16_t)(head + n);
 	q->avail->ring[q->avail_idx % TD_QSIZE] = head;
 	/* Interrupt on the next used element (EVENT_IDX). */
 	*virtq_used_event(q->avail, TD_QSIZE) = q->used_seen;
 	__atomic_store_n(&q->avail->idx, (uint16_t)(q->avail_idx + 1),
 			 __ATOMIC_RELEASE);
 	q->avail_idx++;
-	CHECK(write(q->kick, &kick, sizeof(kick)) == sizeof(kick));
+	if (q->kick >= 0)
+		CHECK(write(q->kick, &kick, sizeof(kick)) == sizeof(kick));
+}
+
+/* Publishes the chain @bufs[0, @n) on queue @qi; returns the head. */
+static inline uint16_t td_submit(struct td *t, unsigned int qi,
+				 const struct td_buf *bufs, unsigned int n)
+{
+	struct td_queue *q = &t->q[qi];
+	uint16_t head;
+
+	if (q->next_desc + n > TD_QSIZE)
+		q->next_desc = 0;
+	head = q->next_desc;
+	td_fill_table(q->desc, head, bufs, n);
+	q->next_desc = (uint16_t)(head + n);
+	td_publish(t, qi, head);
+	return head;
+}
+
+/* The same chain through one indirect descriptor (table on the heap). */
+static inline uint16_t td_submit_indirect(struct td *t, unsigned int qi,
+					  const struct td_buf *bufs,
+					  unsigned int n)
+{
+	struct td_queue *q = &t->q[qi];
+	uint32_t len = n * (uint32_t)sizeof(struct virtq_desc);
+	uint64_t table = td_alloc(t, len);
+	uint16_t head;
+
+	td_fill_table(td_host(t, table), 0, bufs, n);
+	if (q->next_desc + 1 > TD_QSIZE)
+		q->next_desc = 0;
+	head = q->next_desc++;
+	q->desc[head] =
+		(struct virtq_desc){ table, len, VIRTQ_DESC_F_INDIRECT, 0 };
+	td_publish(t, qi, head);
 	return head;
 }
 
@@ -284,7 +316,8 @@ static inline void td_stop(struct td *t)
 	CHECK_EQ(td_wait_exit(t->pid, 3000), 0);
 	CHECK(stat(t->path, &st) && errno == ENOENT);
 	for (unsigned int i = 0; i < t->nq; i++) {
-		close(t->q[i].kick);
+		if (t->q[i].kick >= 0)
+			close(t->q[i].kick);
 		close(t->q[i].call);
 	}
 	munmap(t->mem, TD_MEM_SIZE);
