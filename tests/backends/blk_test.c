@@ -294,23 +294,40 @@ static void test_config_features(void)
 }
 
 /* A descriptor outside guest memory breaks queue 0 only: the backend
- * keeps answering on the socket and on queue 1. */
+ * keeps answering on the socket and on queue 1, and serves queue 0 again
+ * once the frontend has stopped and restarted it. */
 static void test_broken_ring(void)
 {
 	const char *argv[] = { "blk", "--queues", "2", NULL };
 	uint8_t buf[512];
 	uint32_t base;
 	struct td t;
+	uint64_t v;
+	int err;
 
 	start_blk(&t, argv, 2);
+	err = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	CHECK_EQ(vhu_set_vring_err(&t.fe, 0, err), 0);
 	td_submit(&t, 0,
 		  (struct td_buf[]){ { 0x10, 16, false }, { TD_GPA, 1, true } },
 		  2);
 	CHECK(!td_poll_used(&t, 0, 200));
+	CHECK(read(err, &v, sizeof(v)) == sizeof(v) && v == 1);
+	close(err);
 	CHECK_EQ(blk_req(&t, 1, VIRTIO_BLK_T_IN, 0, buf, 512, 1, NULL),
 		 VIRTIO_BLK_S_OK);
 	CHECK_EQ(vhu_get_vring_base(&t.fe, 1, &base), 0);
 	CHECK_EQ(base, 1);
+	/* Stopped and set up again, queue 0 is served again. */
+	CHECK_EQ(vhu_get_vring_base(&t.fe, 0, &base), 0);
+	CHECK_EQ(base, 0);
+	close(t.q[0].kick);
+	close(t.q[0].call);
+	memset(&t.q[0], 0, sizeof(t.q[0]));
+	td_start_queue(&t, 0);
+	CHECK_EQ(vhu_set_vring_enable(&t.fe, 0, true), 0);
+	CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_IN, 0, buf, 512, 1, NULL),
+		 VIRTIO_BLK_S_OK);
 	td_stop(&t);
 }
 

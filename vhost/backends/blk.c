@@ -333,7 +333,8 @@ static int open_backing(struct blk *d, const struct vub_options *o)
 				  : MAP_FAILED;
 		if (d->ram == MAP_FAILED) {
 			d->ram = NULL;
-			pr_err("cannot allocate a RAM disk of %llu bytes",
+			pr_err("cannot allocate a RAM disk of %llu bytes "
+			       "(at least 512)",
 			       (unsigned long long)d->bytes);
 			return -ENOMEM;
 		}

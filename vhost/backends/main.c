@@ -320,6 +320,10 @@ static void collect_fds(struct vub *b, int sigfd, struct loop_fds *l)
 	for (unsigned int i = 0; i < b->num_queues; i++) {
 		struct vhu_backend_vq *vq = vhu_backend_vq(&b->dev, i);
 
+		/* The library fails a ring itself when a new memory table
+		 * no longer holds it. */
+		if (vq->running && !b->dead[i] && vq->vring.err)
+			vub_queue_failed(b, i, vq->vring.err);
 		if (!vub_queue_ok(b, i))
 			continue;
 		if (vq->kick_fd < 0) {

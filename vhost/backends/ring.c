@@ -22,9 +22,7 @@ bool vub_queue_ok(struct vub *b, unsigned int index)
 	return vq && vq->running && !b->dead[index] && !vq->vring.err;
 }
 
-/* The driver broke queue @index: say so once, tell the frontend through
- * the error fd, and stop serving the queue until it is restarted. */
-static int queue_failed(struct vub *b, unsigned int index, int err)
+int vub_queue_failed(struct vub *b, unsigned int index, int err)
 {
 	struct vhu_backend_vq *vq = vhu_backend_vq(&b->dev, index);
 	uint64_t one = 1;
@@ -48,12 +46,12 @@ int vub_pop(struct vub *b, unsigned int index, unsigned int slot,
 
 	if (!vub_queue_ok(b, index))
 		return vq && vq->vring.err
-			       ? queue_failed(b, index, vq->vring.err)
+			       ? vub_queue_failed(b, index, vq->vring.err)
 			       : 0;
 	e->iov = b->iov[slot];
 	e->iov_max = VUB_IOV_MAX;
 	r = vhu_vring_pop(&vq->vring, e);
-	return r < 0 ? queue_failed(b, index, r) : r;
+	return r < 0 ? vub_queue_failed(b, index, r) : r;
 }
 
 int vub_push(struct vub *b, unsigned int index, uint16_t head, uint32_t len)
@@ -61,7 +59,7 @@ int vub_push(struct vub *b, unsigned int index, uint16_t head, uint32_t len)
 	struct vhu_backend_vq *vq = vhu_backend_vq(&b->dev, index);
 	int r = vhu_vring_push(&vq->vring, head, len);
 
-	return r ? queue_failed(b, index, r) : 0;
+	return r ? vub_queue_failed(b, index, r) : 0;
 }
 
 void vub_notify(struct vub *b, unsigned int index)

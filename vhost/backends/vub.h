@@ -86,6 +86,13 @@ int vub_pop(struct vub *b, unsigned int index, unsigned int slot,
  * logged, queue marked dead). */
 int vub_push(struct vub *b, unsigned int index, uint16_t head, uint32_t len);
 
+/*
+ * Queue @index is broken (@err, with the ring's sentence): logs it once,
+ * signals the queue's error fd, and stops serving the queue until it is
+ * restarted. Returns @err.
+ */
+int vub_queue_failed(struct vub *b, unsigned int index, int err);
+
 /* Signals queue @index's call fd if the driver wants it. */
 void vub_notify(struct vub *b, unsigned int index);
 
