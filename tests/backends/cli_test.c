@@ -2,13 +2,14 @@
 /*
  * vuvm-backend's process contract: usage errors exit 2, --help and
  * --print-capabilities exit 0 with what they print, a missing backing
- * file exits 1, and SIGTERM/SIGINT end it with 0 and no socket file left,
+ * file or a socket path taken by a regular file exits 1 (and that file
+ * stays), and SIGTERM/SIGINT end it with 0 and no socket file left,
  * whether or not a frontend is connected.
  */
 #define _GNU_SOURCE
-#include "tests/backends/driver.h"
 #include <sys/socket.h>
 
+#include "tests/backends/driver.h"
 #include "vhost/log.h"
 
 /* Runs vuvm-backend with @argv; returns its exit status and what it
@@ -100,7 +101,18 @@ static void test_missing_file(void)
 		"--file", "/nonexistent/disk.img", NULL
 	};
 
+	char path[] = "/tmp/vub-regular-XXXXXX";
+	const char *taken[] = { "rng", "--socket-path", path, NULL };
+	struct stat st;
+	int fd = mkstemp(path);
+
 	CHECK_EQ(run(argv, NULL, 0), 1);
+	/* A regular file at the socket path: refused, and left alone. */
+	CHECK(fd >= 0);
+	CHECK_EQ(run(taken, NULL, 0), 1);
+	CHECK(!stat(path, &st) && S_ISREG(st.st_mode));
+	close(fd);
+	unlink(path);
 }
 
 static bool wait_socket(const char *path)

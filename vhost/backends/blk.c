@@ -79,10 +79,12 @@ static int backing_rw(struct blk *d, bool write, uint64_t off, void *p,
 		if (r < 0 && errno == EINTR)
 			continue;
 		if (r <= 0) {
+			int err = r < 0 ? -errno : -EIO;
+
 			pr_err("%s at %llu: %s", write ? "write" : "read",
 			       (unsigned long long)off,
-			       r < 0 ? strerror(errno) : "end of file");
-			return r < 0 ? -errno : -EIO;
+			       r < 0 ? strerror(-err) : "end of file");
+			return err;
 		}
 		off += (uint64_t)r;
 		p = (uint8_t *)p + r;
@@ -125,11 +127,13 @@ static int discard(struct blk *d, uint64_t off, uint64_t len)
 
 static int flush(struct blk *d)
 {
-	if (d->fd >= 0 && fdatasync(d->fd)) {
-		pr_err("fdatasync: %s", strerror(errno));
-		return -errno;
-	}
-	return 0;
+	int err;
+
+	if (d->fd < 0 || !fdatasync(d->fd))
+		return 0;
+	err = -errno;
+	pr_err("fdatasync: %s", strerror(-err));
+	return err;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -319,36 +323,41 @@ static void blk_serve(struct vub *b, unsigned int index)
 /* ------------------------------------------------------------------------ */
 /* Setup                                                                     */
 
-static int open_backing(struct blk *d, const struct vub_options *o)
+/* The RAM disk is allocated lazily: untouched sectors cost nothing. */
+static int open_ram(struct blk *d, uint64_t size)
+{
+	void *p;
+
+	d->bytes = size & ~(uint64_t)(VIRTIO_BLK_SECTOR_SIZE - 1);
+	p = mmap(NULL, d->bytes, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (!d->bytes || p == MAP_FAILED) {
+		pr_err("cannot allocate a RAM disk of %llu bytes",
+		       (unsigned long long)d->bytes);
+		return -ENOMEM;
+	}
+	d->ram = p;
+	return 0;
+}
+
+/* The file is read and written with pread/pwrite, not mapped, so that an
+ * I/O error (or a file truncated behind our back) is an IOERR status and
+ * not a SIGBUS. */
+static int open_file(struct blk *d, const char *path)
 {
 	struct stat st;
+	int err;
 
-	if (!o->file) {
-		d->bytes = (o->size ? o->size : BLK_DEFAULT_SIZE) &
-			   ~(uint64_t)(VIRTIO_BLK_SECTOR_SIZE - 1);
-		d->ram = d->bytes ? mmap(NULL, d->bytes, PROT_READ | PROT_WRITE,
-					 MAP_PRIVATE | MAP_ANONYMOUS |
-						 MAP_NORESERVE,
-					 -1, 0)
-				  : MAP_FAILED;
-		if (d->ram == MAP_FAILED) {
-			d->ram = NULL;
-			pr_err("cannot allocate a RAM disk of %llu bytes "
-			       "(at least 512)",
-			       (unsigned long long)d->bytes);
-			return -ENOMEM;
-		}
-		return 0;
-	}
-	d->fd = open(o->file, O_RDWR | O_CLOEXEC);
+	d->fd = open(path, O_RDWR | O_CLOEXEC);
 	if (d->fd < 0 || fstat(d->fd, &st)) {
-		pr_err("%s: %s", o->file, strerror(errno));
-		return -errno;
+		err = -errno;
+		pr_err("%s: %s", path, strerror(-err));
+		return err;
 	}
 	d->bytes =
 		(uint64_t)st.st_size & ~(uint64_t)(VIRTIO_BLK_SECTOR_SIZE - 1);
 	if (!S_ISREG(st.st_mode) || !d->bytes) {
-		pr_err("%s: not a regular file of at least 512 bytes", o->file);
+		pr_err("%s: not a regular file of at least 512 bytes", path);
 		return -EINVAL;
 	}
 	return 0;
@@ -392,7 +401,9 @@ static int blk_setup(struct vub *b)
 		return -ENOMEM;
 	d->fd = -1;
 	b->priv = d;
-	err = open_backing(d, &b->opt);
+	err = b->opt.file ? open_file(d, b->opt.file)
+			  : open_ram(d, b->opt.size ? b->opt.size
+						    : BLK_DEFAULT_SIZE);
 	if (err) {
 		blk_teardown(b);
 		return err;

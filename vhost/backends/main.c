@@ -17,6 +17,7 @@
 #include <getopt.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,33 +73,41 @@ struct cli {
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: vuvm-backend blk|net|rng (--socket-path PATH | --fd "
-		"N)\n"
-		"         [--file F | --size SIZE] [--queues N]\n"
-		"         [--no-feature NAME]... [--log-level LEVEL]\n"
-		"       vuvm-backend blk|net|rng --print-capabilities\n"
-		"       vuvm-backend --help\n"
-		"\n"
-		"  blk: --file F (O_RDWR, size rounded down to 512) or --size\n"
-		"       SIZE of RAM (default 64M; K/M/G suffixes); --queues N\n"
-		"       request queues (default 1)\n"
-		"  net: loopback, TX queue 2k+1 comes back on RX queue 2k;\n"
-		"       --queues N queue pairs (default 1)\n"
-		"  rng: random bytes into every writable buffer\n"
-		"\n"
-		"  --no-feature: indirect_desc event_idx proto_mq reply_ack\n"
-		"       backend_req config reset_device configure_mem_slots\n"
-		"       proto_status; blk: mq seg_max blk_size flush discard\n"
-		"       write_zeroes; net: mq mac status\n"
-		"  --log-level: error warn info debug (default warn)\n");
+	fputs("usage: vuvm-backend blk|net|rng --socket-path PATH | --fd N\n"
+	      "         [--file F | --size SIZE] [--queues N]\n"
+	      "         [--no-feature NAME]... [--log-level LEVEL]\n"
+	      "       vuvm-backend blk|net|rng --print-capabilities\n"
+	      "       vuvm-backend --help\n"
+	      "\n"
+	      "  blk: --file F (O_RDWR, size rounded down to 512) or --size\n"
+	      "       SIZE of RAM (default 64M; K/M/G suffixes); --queues N\n"
+	      "       request queues (default 1)\n"
+	      "  net: loopback, TX queue 2k+1 comes back on RX queue 2k;\n"
+	      "       --queues N queue pairs (default 1)\n"
+	      "  rng: random bytes into every writable buffer\n"
+	      "\n"
+	      "  --no-feature: indirect_desc event_idx proto_mq reply_ack\n"
+	      "       backend_req config reset_device configure_mem_slots\n"
+	      "       proto_status; blk: mq seg_max blk_size flush discard\n"
+	      "       write_zeroes; net: mq mac status\n"
+	      "  --log-level: error warn info debug (default warn)\n"
+	      "\n"
+	      "Exit status: 0 frontend gone or SIGTERM/SIGINT, 1 failure,\n"
+	      "2 usage error. See docs/devices.md.\n",
+	      f);
 }
 
-static int usage_error(const char *fmt, const char *arg)
+/* One line on stderr, then -EINVAL: main exits 2. */
+__attribute__((format(printf, 1, 2))) static int usage_error(const char *fmt,
+							     ...)
 {
-	fprintf(stderr, "vuvm-backend: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\nrun 'vuvm-backend --help' for the usage\n");
+	va_list ap;
+
+	fputs("vuvm-backend: ", stderr);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fputs(" (see vuvm-backend --help)\n", stderr);
 	return -EINVAL;
 }
 
@@ -173,8 +182,10 @@ static int parse_opt(struct cli *c, int o, const char *arg, const char *opt)
 		c->opt.file = arg;
 		return 0;
 	case 'S':
-		if (vub_parse_size(arg, &c->opt.size) || !c->opt.size)
-			return usage_error("bad --size '%s'", arg);
+		if (vub_parse_size(arg, &c->opt.size) ||
+		    c->opt.size < VIRTIO_BLK_SECTOR_SIZE)
+			return usage_error("bad --size '%s' (at least 512)",
+					   arg);
 		return 0;
 	case 'q':
 		if (parse_uint(arg, VHU_BACKEND_MAX_QUEUES, &c->opt.queues) ||
@@ -212,20 +223,19 @@ static int check_cli(struct cli *c)
 	if (c->print_capabilities)
 		return 0;
 	if (!c->opt.socket_path == (c->fd < 0))
-		return usage_error("%s", "give exactly one of --socket-path "
-					 "and --fd");
+		return usage_error(
+			"give exactly one of --socket-path and --fd");
 	if (c->opt.file && c->opt.size)
-		return usage_error("%s",
-				   "--file and --size exclude each other");
+		return usage_error("--file and --size exclude each other");
 	if ((c->opt.file || c->opt.size) && c->type != &vub_blk)
-		return usage_error("%s", "--file and --size are for blk");
+		return usage_error("--file and --size are for blk");
 	if (c->opt.queues > c->type->max_queues)
-		return usage_error("%s",
-				   "--queues is too large for the device");
+		return usage_error("--queues: at most %u for %s",
+				   c->type->max_queues, c->type->name);
 	return 0;
 }
 
-/* Returns 0, 1 for --help, or -EINVAL (usage printed). */
+/* Returns 0, 1 for --help, or -EINVAL (the error printed). */
 static int parse_cli(struct cli *c, int argc, char **argv)
 {
 	int o, r;
@@ -234,7 +244,7 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
 		return 1;
 	if (argc < 2 || argv[1][0] == '-')
-		return usage_error("%s", "the device type comes first");
+		return usage_error("the device type comes first");
 	if (parse_type(c, argv[1]))
 		return -EINVAL;
 	optind = 2;
@@ -359,13 +369,13 @@ static void serve_queues(struct vub *b, const struct loop_fds *l)
 			b->type->serve(b, q);
 }
 
+/* A signal ends the session cleanly: returns 0. */
 static int read_signal(int sigfd)
 {
 	struct signalfd_siginfo si;
 
-	if (read(sigfd, &si, sizeof(si)) != sizeof(si))
-		return 0;
-	pr_info("%s: exiting", strsignal((int)si.ssi_signo));
+	if (read(sigfd, &si, sizeof(si)) == sizeof(si))
+		pr_info("%s: exiting", strsignal((int)si.ssi_signo));
 	return 0;
 }
 
@@ -399,7 +409,8 @@ static int serve(struct vub *b, int sigfd)
 	}
 }
 
-/* Waits for the frontend; returns its socket, 0 on a signal, or -errno. */
+/* Waits for the frontend; returns its socket, -ECANCELED on a signal, or
+ * -errno. */
 static int wait_frontend(int listen_fd, int sigfd)
 {
 	struct pollfd pfd[2] = { { sigfd, POLLIN, 0 },
@@ -411,8 +422,10 @@ static int wait_frontend(int listen_fd, int sigfd)
 	} while (r < 0 && errno == EINTR);
 	if (r < 0)
 		return -errno;
-	if (pfd[0].revents)
-		return read_signal(sigfd);
+	if (pfd[0].revents) {
+		read_signal(sigfd);
+		return -ECANCELED;
+	}
 	return vhu_backend_accept(listen_fd, 0);
 }
 
@@ -433,21 +446,27 @@ static int setup_signals(void)
 	return fd < 0 ? -errno : fd;
 }
 
-/* Gets the frontend's socket: inherited, or listened for and accepted.
- * Returns the socket, 0 when a signal came first, or -errno. */
-static int get_frontend(struct vub *b, int fd, int sigfd)
+/*
+ * Gets the frontend's socket: inherited, or listened for and accepted.
+ * Returns the socket, -ECANCELED when a signal came first, or -errno.
+ * *@bound says whether we created the socket file (and must remove it):
+ * a file we did not create is never removed.
+ */
+static int get_frontend(struct vub *b, int fd, int sigfd, bool *bound)
 {
 	int listen_fd, sock;
 
+	*bound = false;
 	if (fd >= 0)
 		return fd;
 	listen_fd = vhu_backend_listen(b->opt.socket_path);
 	if (listen_fd < 0)
 		return listen_fd;
+	*bound = true;
 	pr_info("listening on %s", b->opt.socket_path);
 	sock = wait_frontend(listen_fd, sigfd);
 	close(listen_fd);
-	if (sock < 0)
+	if (sock < 0 && sock != -ECANCELED)
 		pr_err("accept on %s: %s", b->opt.socket_path, strerror(-sock));
 	return sock;
 }
@@ -455,14 +474,15 @@ static int get_frontend(struct vub *b, int fd, int sigfd)
 static int run(struct vub *b, int fd)
 {
 	int sigfd = setup_signals(), sock, r;
+	bool bound;
 
 	if (sigfd < 0) {
 		pr_err("signals: %s", strerror(-sigfd));
 		return sigfd;
 	}
-	sock = get_frontend(b, fd, sigfd);
-	if (sock <= 0) {
-		r = sock;
+	sock = get_frontend(b, fd, sigfd, &bound);
+	if (sock < 0) {
+		r = sock == -ECANCELED ? 0 : sock;
 		goto out;
 	}
 	r = vhu_backend_init(&b->dev, sock, b->num_queues, VUB_MAX_QUEUE_SIZE,
@@ -474,7 +494,7 @@ static int run(struct vub *b, int fd)
 	r = serve(b, sigfd);
 	vhu_backend_cleanup(&b->dev);
 out:
-	if (b->opt.socket_path)
+	if (bound)
 		unlink(b->opt.socket_path);
 	close(sigfd);
 	return r;
