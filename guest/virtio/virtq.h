@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The driver side of a split virtqueue: what the guest's virtio drivers use
+ * to hand buffers to a device and take them back.
+ *
+ * Portable C: the same source is built freestanding into the guest and
+ * hosted into tests/guest/virtq_test, where it runs against vhost/'s
+ * device-side ring walker. It includes only <stdbool.h>, <stddef.h>,
+ * <stdint.h>, <string.h>, <stdio.h> (snprintf) and the virtio/ headers.
+ *
+ * Memory: the caller gives one zero-able block (virtq_mem_size() bytes,
+ * 16-byte aligned) as a pointer the driver writes through plus the
+ * guest-physical address the device will see for it. The block holds the
+ * descriptor table, the avail ring, the used ring, one indirect table per
+ * descriptor when indirect chains are wanted, and the driver's own per-head
+ * bookkeeping. Buffers are passed as guest-physical address + length; the
+ * driver never touches them.
+ *
+ * Everything the device writes (used ring, avail_event, used flags) is
+ * untrusted: a used index running ahead, an id out of range or not in
+ * flight, or a length larger than the chain's writable part marks the
+ * queue broken with a sentence (virtq_error()); from then on every call
+ * fails with VIRTQ_EBROKEN until virtq_init() is called again, so the
+ * driver can reset the device. Nothing here asserts.
+ *
+ * One struct virtq is used by one CPU at a time.
+ *
+ * Contracts:
+ *   virtq_mem_size: bytes of the block for a queue of @num entries, with
+ *     room for indirect tables of @indirect_max descriptors (0: none).
+ *   virtq_init: lays the rings out in the block, zeroes it, and builds the
+ *     free list. @features are the negotiated ones (EVENT_IDX and
+ *     INDIRECT_DESC matter). Returns 0 or VIRTQ_EINVAL (bad size or
+ *     alignment).
+ *   virtq_add: makes a chain of @out readable then @in writable buffers
+ *     available under @token (not NULL), direct or through the head's
+ *     indirect table (see indirect_threshold). The entry is in the ring but
+ *     the device sees it only after virtq_kick_prepare(). Returns 0,
+ *     VIRTQ_ENOSPC when the ring has too few free descriptors (retry after
+ *     virtq_get_used), VIRTQ_EINVAL for an empty or oversized chain.
+ *   virtq_kick_prepare: publishes the avail index (release) and says
+ *     whether the device wants a notification for what was added since the
+ *     last call (EVENT_IDX: vring_need_event on avail_event; otherwise
+ *     unless the device set VIRTQ_USED_F_NO_NOTIFY).
+ *   virtq_get_used: takes the next used element (acquire). Returns 1 with
+ *     @token and @len (bytes the device wrote) filled, 0 when there is
+ *     none, or a negative code when the device misbehaved.
+ *   virtq_has_used: whether virtq_get_used would return nonzero.
+ *   virtq_disable_cb / virtq_enable_cb: ask the device to hold back or to
+ *     send used-buffer interrupts (EVENT_IDX: used_event far away / at the
+ *     next entry; otherwise the avail NO_INTERRUPT flag). enable returns
+ *     true when used entries are already pending; the caller must process
+ *     them instead of waiting for an interrupt that may never come.
+ */
+#ifndef VUVM_GUEST_VIRTQ_H
+#define VUVM_GUEST_VIRTQ_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "virtio/virtio_ring.h"
+
+/* Negative errno values, spelled out because the guest has no errno.h. */
+#define VIRTQ_EINVAL  (-22)
+#define VIRTQ_ENOSPC  (-28)
+#define VIRTQ_EPROTO  (-71)  /* the device wrote something impossible */
+#define VIRTQ_EBROKEN (-131) /* ENOTRECOVERABLE: an earlier EPROTO */
+
+#define VIRTQ_ERROR_LEN 128
+/* Driver's limit on one chain's segments, direct or indirect. */
+#define VIRTQ_MAX_SEGS 64
+
+/* One buffer of a chain. */
+struct virtq_buf {
+	uint64_t addr; /* guest-physical */
+	uint32_t len;
+};
+
+/* What the driver remembers about a chain, indexed by its head. */
+struct virtq_head {
+	void *token;	 /* NULL while the head is free */
+	uint32_t in_len; /* writable bytes: the most the device may report */
+	uint16_t ndesc;	 /* ring descriptors it holds (1 if indirect) */
+	uint16_t next_free;
+};
+
+struct virtq {
+	unsigned int num;
+	/* Driver's view of the rings; *_gpa is what the device is given. */
+	struct virtq_desc *desc;
+	struct virtq_avail *avail;
+	struct virtq_used *used;
+	uint64_t desc_gpa, avail_gpa, used_gpa;
+	/* One table of indirect_max descriptors per head, or NULL. */
+	struct virtq_desc *indirect;
+	uint64_t indirect_gpa;
+	unsigned int indirect_max;
+	struct virtq_head *heads;
+
+	bool event_idx;
+	/*
+	 * Chains of at least this many buffers go through an indirect table
+	 * (0: never). virtq_init sets 2 when INDIRECT_DESC was negotiated and
+	 * tables exist; drivers and tests may change it at any time.
+	 */
+	unsigned int indirect_threshold;
+
+	uint16_t free_head; /* first free descriptor; num_free counts them */
+	unsigned int num_free;
+	uint16_t avail_idx;	   /* next avail entry (published or not) */
+	uint16_t kicked_avail_idx; /* avail idx at the last kick_prepare */
+	uint16_t last_used;	   /* next used entry to take */
+	unsigned int in_flight;	   /* chains added, not yet taken back */
+
+	int err;
+	char error[VIRTQ_ERROR_LEN];
+};
+
+uint64_t virtq_mem_size(unsigned int num, unsigned int indirect_max);
+int virtq_init(struct virtq *vq, unsigned int num, void *mem, uint64_t gpa,
+	       uint64_t features, unsigned int indirect_max);
+int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned int out,
+	      unsigned int in, void *token);
+bool virtq_kick_prepare(struct virtq *vq);
+int virtq_get_used(struct virtq *vq, void **token, uint32_t *len);
+bool virtq_has_used(const struct virtq *vq);
+void virtq_disable_cb(struct virtq *vq);
+bool virtq_enable_cb(struct virtq *vq);
+
+/* The sentence describing why the queue broke ("" when it has not). */
+static inline const char *virtq_error(const struct virtq *vq)
+{
+	return vq->error;
+}
+
+/* Free ring descriptors, for drivers that size their batches. */
+static inline unsigned int virtq_num_free(const struct virtq *vq)
+{
+	return vq->num_free;
+}
+
+#endif
