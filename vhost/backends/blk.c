@@ -46,7 +46,6 @@ struct blk {
 
 /* One request as parsed from its chain. */
 struct blk_req {
-	struct vhu_vring_elem *e;
 	struct virtio_blk_outhdr hdr;
 	const struct iovec *out; /* readable data after the header */
 	unsigned int out_num;
@@ -144,8 +143,9 @@ static bool in_range(struct blk *d, uint64_t sector, uint64_t len)
 {
 	uint64_t nsect = d->bytes >> VIRTIO_BLK_SECTOR_SHIFT;
 
-	return sector <= nsect && len <= (nsect - sector)
-						  << VIRTIO_BLK_SECTOR_SHIFT;
+	if (sector > nsect)
+		return false;
+	return len <= (nsect - sector) << VIRTIO_BLK_SECTOR_SHIFT;
 }
 
 /* Reads or writes the request's data, segment by segment. */
@@ -266,7 +266,7 @@ static int blk_execute(struct vub *b, struct blk_req *rq)
  */
 static int blk_parse(struct blk_req *rq, struct vhu_vring_elem *e)
 {
-	*rq = (struct blk_req){ .e = e };
+	*rq = (struct blk_req){ 0 };
 	if (!e->in_len)
 		return -1;
 	rq->out = e->iov;

@@ -44,10 +44,11 @@ int vub_pop(struct vub *b, unsigned int index, unsigned int slot,
 	struct vhu_backend_vq *vq = vhu_backend_vq(&b->dev, index);
 	int r;
 
-	if (!vub_queue_ok(b, index))
-		return vq && vq->vring.err
-			       ? vub_queue_failed(b, index, vq->vring.err)
-			       : 0;
+	if (!vub_queue_ok(b, index)) {
+		if (vq && vq->running && vq->vring.err)
+			return vub_queue_failed(b, index, vq->vring.err);
+		return 0;
+	}
 	e->iov = b->iov[slot];
 	e->iov_max = VUB_IOV_MAX;
 	r = vhu_vring_pop(&vq->vring, e);
