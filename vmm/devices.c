@@ -33,11 +33,10 @@ static int device_open(struct machine *m, unsigned int i)
 	int err;
 
 	err = vudev_open(&d->vu, &m->cfg->devices[i], &m->mem, i,
-			 VUDEV_CONNECT_TIMEOUT_MS);
+			 VUDEV_CONNECT_TIMEOUT_MS, m->cfg->trace_vhost);
 	if (err)
 		return err;
 	d->vu_open = true;
-	vudev_trace(&d->vu, m->cfg->trace_vhost);
 	err = mmio_dev_init(&d->mmio, &d->vu.vdev, base, DEVICES_GSI_BASE + i,
 			    &ds->signals);
 	if (err) {

@@ -412,8 +412,15 @@ static int negotiate(struct vudev *d)
 	return err;
 }
 
+/* Trace lines are asked for explicitly, so they print at any log level. */
+static void vudev_trace_line(void *opaque, const char *line)
+{
+	fprintf(stderr, "vuvm: trace: %s: %s\n", (const char *)opaque, line);
+}
+
 int vudev_open(struct vudev *d, const struct vudev_config *cfg,
-	       const struct mem_table *mem, unsigned int index, int timeout_ms)
+	       const struct mem_table *mem, unsigned int index, int timeout_ms,
+	       bool trace)
 {
 	int err;
 
@@ -437,6 +444,8 @@ int vudev_open(struct vudev *d, const struct vudev_config *cfg,
 		pthread_mutex_destroy(&d->lock);
 		return err;
 	}
+	if (trace)
+		vhu_frontend_set_trace(&d->fe, vudev_trace_line, d->name);
 	err = negotiate(d);
 	if (err)
 		vudev_close(d);
@@ -450,11 +459,6 @@ void vudev_close(struct vudev *d)
 	d->chan_fd = -1;
 	vhu_frontend_close(&d->fe);
 	pthread_mutex_destroy(&d->lock);
-}
-
-void vudev_trace(struct vudev *d, bool on)
-{
-	vhu_frontend_set_trace(&d->fe, on ? vhu_trace_log : NULL, d->name);
 }
 
 /* --- The backend channel

@@ -66,17 +66,16 @@ int vudev_parse(const char *arg, struct vudev_config *cfg, const char **why);
 /*
  * Connects to @cfg->socket (retrying until @timeout_ms), negotiates and
  * reads the config space; @mem is the guest RAM the device will hand to the
- * backend and must outlive the device. @index names the device in logs.
+ * backend and must outlive the device. @index names the device in logs;
+ * @trace logs every message from the first on (--trace vhost).
  * Returns 0 or -errno with the reason logged, nothing left open.
  */
 int vudev_open(struct vudev *d, const struct vudev_config *cfg,
-	       const struct mem_table *mem, unsigned int index, int timeout_ms);
+	       const struct mem_table *mem, unsigned int index, int timeout_ms,
+	       bool trace);
 
 /* Closes the connection and the backend channel. */
 void vudev_close(struct vudev *d);
-
-/* Turns --trace vhost on for this device's connection. */
-void vudev_trace(struct vudev *d, bool on);
 
 /*
  * Handles one message on the backend channel (call when d->chan_fd is
