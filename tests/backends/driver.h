@@ -274,6 +274,103 @@ static inline uint16_t td_submit_indirect(struct td *t, unsigned int qi,
 	return head;
 }
 
+/* xorshift64: a reproducible stream for the garbage tests. */
+static inline uint64_t td_rand(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* A random address: mostly inside a 64 KiB window of the heap (whose
+ * bytes are random too), sometimes anywhere, sometimes outside memory. */
+static inline uint64_t td_rand_gpa(uint64_t *s)
+{
+	uint64_t r = td_rand(s);
+
+	switch (r % 16) {
+	case 0:
+		return td_rand(s);
+	case 1:
+		return TD_GPA + td_rand(s) % TD_MEM_SIZE;
+	case 2:
+		return TD_GPA + TD_MEM_SIZE - r % 64;
+	default:
+		return TD_GPA + TD_HEAP + (r >> 8) % 65536;
+	}
+}
+
+/* Mostly NEXT/WRITE combinations, sometimes INDIRECT, rarely anything. */
+static inline uint16_t td_rand_flags(uint64_t r)
+{
+	uint16_t f = (uint16_t)((r >> 40) % 4);
+
+	if (r % 16 == 1)
+		f |= VIRTQ_DESC_F_INDIRECT;
+	if (r % 64 == 2)
+		f = (uint16_t)(r >> 48);
+	return f;
+}
+
+/*
+ * Fills queue @qi's descriptor table, avail ring and the heap window with
+ * garbage a hostile driver could write, and makes up to a queue size (or,
+ * once in a while, more) of it available; td_kick() then.
+ */
+static inline void td_garbage(struct td *t, unsigned int qi, uint64_t *s)
+{
+	struct td_queue *q = &t->q[qi];
+	uint8_t *heap = td_host(t, TD_GPA + TD_HEAP);
+	uint16_t n = (uint16_t)(td_rand(s) % (TD_QSIZE + 8));
+
+	for (size_t i = 0; i < 65536 + 64; i += 8) {
+		uint64_t r = td_rand(s);
+
+		memcpy(heap + i, &r, 8);
+	}
+	for (unsigned int i = 0; i < TD_QSIZE; i++) {
+		uint64_t r = td_rand(s);
+
+		q->desc[i] = (struct virtq_desc){
+			td_rand_gpa(s),
+			r % 8 ? (uint32_t)(r >> 8) % 600 : (uint32_t)(r >> 16),
+			td_rand_flags(r),
+			(uint16_t)(r % 8 ? (r >> 24) % TD_QSIZE : r >> 32),
+		};
+		q->avail->ring[i] =
+			(uint16_t)(r % 16 ? (r >> 52) % TD_QSIZE : r >> 20);
+	}
+	q->avail->flags = (uint16_t)td_rand(s);
+	*virtq_used_event(q->avail, TD_QSIZE) = (uint16_t)td_rand(s);
+	__atomic_store_n(&q->avail->idx, (uint16_t)(q->avail_idx + n),
+			 __ATOMIC_RELEASE);
+	q->avail_idx = (uint16_t)(q->avail_idx + n);
+}
+
+static inline void td_kick(struct td *t, unsigned int qi)
+{
+	uint64_t kick = 1;
+
+	CHECK(write(t->q[qi].kick, &kick, sizeof(kick)) == sizeof(kick));
+}
+
+/* Stops queue @qi (GET_VRING_BASE: the backend must still answer) and
+ * sets it up afresh. */
+static inline void td_restart_queue(struct td *t, unsigned int qi)
+{
+	uint32_t base;
+
+	CHECK_EQ(vhu_get_vring_base(&t->fe, qi, &base), 0);
+	CHECK(base <= 0xffff);
+	if (t->q[qi].kick >= 0)
+		close(t->q[qi].kick);
+	close(t->q[qi].call);
+	memset(&t->q[qi], 0, sizeof(t->q[qi]));
+	td_start_queue(t, qi);
+	CHECK_EQ(vhu_set_vring_enable(&t->fe, qi, true), 0);
+}
+
 /* Whether queue @qi has a used element we have not seen, within @ms. */
 static inline bool td_poll_used(struct td *t, unsigned int qi, int ms)
 {

@@ -225,12 +225,55 @@ static void test_net_drops(void)
 	td_stop(&t);
 }
 
+/* A hostile driver on every queue of net and rng: random rings and
+ * buffers, round after round; each round the device must still answer and
+ * work once its queues are restarted. */
+static void garbage_rounds(struct td *t, unsigned int nq, uint64_t seed)
+{
+	for (int round = 0; round < 40; round++) {
+		for (unsigned int q = 0; q < nq; q++)
+			td_garbage(t, q, &seed);
+		for (unsigned int q = 0; q < nq; q++)
+			td_kick(t, q);
+		td_poll_used(t, 0, 10);
+		for (unsigned int q = 0; q < nq; q++)
+			td_restart_queue(t, q);
+	}
+	td_reset_heap(t);
+}
+
+static void test_garbage(void)
+{
+	const char *net[] = { "net", "--queues", "2", NULL };
+	const char *rng[] = { "rng", NULL };
+	static uint8_t frame[1514];
+	uint64_t a;
+	struct td t;
+
+	td_start(&t, net);
+	td_start_device(&t, NET_FEATURES & t.fe.features, 5);
+	garbage_rounds(&t, 5, 0x1234567887654321ull);
+	post_rx(&t, 2, 1);
+	send_frame(&t, 3, frame, 1514, 9);
+	expect_frame(&t, 2, frame, 1514);
+	td_stop(&t);
+
+	td_start(&t, rng);
+	td_start_device(&t, RING_FEATURES, 1);
+	garbage_rounds(&t, 1, 0xfeedfacecafebeefull);
+	a = td_alloc(&t, 64);
+	td_submit(&t, 0, (struct td_buf[]){ { a, 64, true } }, 1);
+	CHECK_EQ(td_wait_used(&t, 0, NULL), 64);
+	td_stop(&t);
+}
+
 static const struct check_case cases[] = {
 	{ "rng", test_rng },
 	{ "net_loopback", test_net_loopback },
 	{ "net_hold", test_net_hold },
 	{ "net_mq", test_net_mq },
 	{ "net_drops", test_net_drops },
+	{ "garbage", test_garbage },
 };
 
 int main(int argc, char **argv)

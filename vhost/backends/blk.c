@@ -41,6 +41,7 @@ struct blk {
 	int fd;		/* backing file, or -1 */
 	uint8_t *ram;	/* RAM disk, or NULL */
 	uint64_t bytes; /* capacity in bytes, a multiple of 512 */
+	unsigned long nr_no_status;
 	struct virtio_blk_config config;
 };
 
@@ -285,13 +286,22 @@ static int blk_parse(struct blk_req *rq, struct vhu_vring_elem *e)
 static void blk_request(struct vub *b, unsigned int index,
 			struct vhu_vring_elem *e)
 {
+	struct blk *d = b->priv;
 	struct blk_req rq;
 	uint8_t status;
 	int s = blk_parse(&rq, e);
 
 	if (s < 0) {
-		pr_warn("queue %u: request %u has no status byte", index,
-			e->head);
+		/* A driver bug; the first one is worth a warning, the rest
+		 * would only flood the log. */
+		if (!d->nr_no_status++)
+			pr_warn("queue %u: request %u has no status byte "
+				"(further "
+				"ones are logged at debug level)",
+				index, e->head);
+		else
+			pr_debug("queue %u: request %u has no status byte",
+				 index, e->head);
 		vub_push(b, index, e->head, 0);
 		return;
 	}
