@@ -33,7 +33,8 @@ static int device_open(struct machine *m, unsigned int i)
 	int err;
 
 	err = vudev_open(&d->vu, &m->cfg->devices[i], &m->mem, i,
-			 VUDEV_CONNECT_TIMEOUT_MS, m->cfg->trace_vhost);
+			 m->cfg->devices[i].connect_timeout_ms,
+			 m->cfg->trace_vhost);
 	if (err)
 		return err;
 	d->vu_open = true;

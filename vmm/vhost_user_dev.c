@@ -74,6 +74,18 @@ static int parse_uint(const char *val, unsigned long max, unsigned long *out)
 		       : 0;
 }
 
+static int parse_seconds(const char *val, int *ms, const char **why)
+{
+	char *end;
+	double s = strtod(val, &end);
+
+	*why = "connect-timeout must be 0..3600 seconds";
+	if (end == val || *end || !(s >= 0 && s <= 3600))
+		return -EINVAL;
+	*ms = (int)(s * 1000);
+	return 0;
+}
+
 static int parse_option(char *opt, struct vudev_config *cfg, const char **why)
 {
 	char *val = strchr(opt, '=');
@@ -109,8 +121,10 @@ static int parse_option(char *opt, struct vudev_config *cfg, const char **why)
 		cfg->config_size = (uint32_t)n;
 		return 0;
 	}
+	if (strcmp(opt, "connect-timeout") == 0)
+		return parse_seconds(val, &cfg->connect_timeout_ms, why);
 	*why = "unknown option (known: socket, queues, queue-size, "
-	       "config-size)";
+	       "config-size, connect-timeout)";
 	return -EINVAL;
 }
 
@@ -120,6 +134,7 @@ int vudev_parse(const char *arg, struct vudev_config *cfg, const char **why)
 
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->queue_size = VUDEV_DEFAULT_QUEUE_SIZE;
+	cfg->connect_timeout_ms = VUDEV_CONNECT_TIMEOUT_MS;
 	if (strlen(arg) >= sizeof(cfg->spec)) {
 		*why = "too long";
 		return -EINVAL;

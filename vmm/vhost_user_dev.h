@@ -30,7 +30,7 @@
 #define VUDEV_CONNECT_TIMEOUT_MS 5000
 
 /* What one --device TYPE,socket=PATH[,queues=N][,queue-size=N]
- * [,config-size=N] asks for. */
+ * [,config-size=N][,connect-timeout=SEC] asks for. */
 struct vudev_config {
 	char type[16]; /* as given: "blk", "net", ..., or a number */
 	uint32_t device_id;
@@ -39,6 +39,7 @@ struct vudev_config {
 	unsigned int queues; /* 0: the backend's GET_QUEUE_NUM, else default */
 	unsigned int queue_size;
 	uint32_t config_size;
+	int connect_timeout_ms; /* how long to retry connecting */
 };
 
 struct vudev {
