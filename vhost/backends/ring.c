@@ -8,6 +8,7 @@
 #define pr_fmt(fmt) "ring: " fmt
 #include "vhost/backends/vub.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,37 +125,22 @@ size_t vub_buf_to_iov(const struct iovec *iov, unsigned int n, size_t off,
 
 int vub_parse_size(const char *s, uint64_t *out)
 {
+	static const char units[] = "KMGT";
 	unsigned int shift = 0;
 	unsigned long long v;
+	const char *u;
 	char *end;
 
-	if (!*s || *s == '-')
+	if (!isdigit((unsigned char)*s))
 		return -EINVAL;
 	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s)
+	v = strtoull(s, &end, 10);
+	if (errno)
 		return -EINVAL;
-	switch (*end) {
-	case 'k':
-	case 'K':
-		shift = 10;
+	u = *end ? strchr(units, toupper((unsigned char)*end)) : NULL;
+	if (u) {
+		shift = 10 * (unsigned int)(u - units + 1);
 		end++;
-		break;
-	case 'm':
-	case 'M':
-		shift = 20;
-		end++;
-		break;
-	case 'g':
-	case 'G':
-		shift = 30;
-		end++;
-		break;
-	case 't':
-	case 'T':
-		shift = 40;
-		end++;
-		break;
 	}
 	if (*end || (shift && v > (UINT64_MAX >> shift)))
 		return -EINVAL;
