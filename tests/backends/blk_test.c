@@ -464,6 +464,37 @@ static void test_garbage(void)
 	td_stop(&t);
 }
 
+/* A frontend that truncates guest memory under the backend: the backend
+ * says so and exits 1, leaving no socket file (never a silent crash). */
+static void test_truncated_memory(void)
+{
+	const char *argv[] = { "blk", "--size", "1M", NULL };
+	uint64_t h, st, one = 1;
+	struct stat sb;
+	struct td t;
+	int kick;
+
+	start_blk(&t, argv, 1);
+	h = td_alloc(&t, 16);
+	st = td_alloc(&t, 1);
+	memset(td_host(&t, h), 0, 16);
+	/* Made available without a kick; after the truncation nothing of
+	 * ours touches the memory, the backend does on the kick. */
+	kick = t.q[0].kick;
+	t.q[0].kick = -1;
+	td_submit(&t, 0, (struct td_buf[]){ { h, 16, false }, { st, 1, true } },
+		  2);
+	CHECK(!ftruncate(t.mem_fd, 0));
+	CHECK(write(kick, &one, sizeof(one)) == sizeof(one));
+	CHECK_EQ(td_wait_exit(t.pid, 3000), 1);
+	CHECK(stat(t.path, &sb) && errno == ENOENT);
+	close(kick);
+	close(t.q[0].call);
+	vhu_frontend_close(&t.fe);
+	munmap(t.mem, TD_MEM_SIZE);
+	close(t.mem_fd);
+}
+
 static const struct check_case cases[] = {
 	{ "rw", test_rw },
 	{ "flush_get_id", test_flush_get_id },
@@ -475,6 +506,7 @@ static const struct check_case cases[] = {
 	{ "indirect", test_indirect },
 	{ "polled", test_polled },
 	{ "garbage", test_garbage },
+	{ "truncated_memory", test_truncated_memory },
 };
 
 int main(int argc, char **argv)

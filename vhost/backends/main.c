@@ -446,6 +446,36 @@ static int setup_signals(void)
 	return fd < 0 ? -errno : fd;
 }
 
+/* The socket file to remove if we die of SIGBUS, or NULL. */
+static const char *sigbus_unlink;
+
+/*
+ * Guest memory is the frontend's memfd: a frontend that shrinks it under
+ * our mapping makes the next access fault with SIGBUS. That cannot be
+ * undone mid-request, so say why and go, leaving no socket file behind.
+ * Only async-signal-safe calls here.
+ */
+static void on_sigbus(int sig)
+{
+	static const char msg[] = "vuvm-backend: main: SIGBUS: guest memory "
+				  "was truncated under us; exiting\n";
+
+	if (write(2, msg, sizeof(msg) - 1) < 0) {
+		/* nothing more to say */
+	}
+	if (sigbus_unlink)
+		unlink(sigbus_unlink);
+	_exit(1);
+}
+
+static void catch_sigbus(const char *path)
+{
+	struct sigaction sa = { .sa_handler = on_sigbus };
+
+	sigbus_unlink = path;
+	sigaction(SIGBUS, &sa, NULL);
+}
+
 /*
  * Gets the frontend's socket: inherited, or listened for and accepted.
  * Returns the socket, -ECANCELED when a signal came first, or -errno.
@@ -457,12 +487,15 @@ static int get_frontend(struct vub *b, int fd, int sigfd, bool *bound)
 	int listen_fd, sock;
 
 	*bound = false;
-	if (fd >= 0)
+	if (fd >= 0) {
+		catch_sigbus(NULL);
 		return fd;
+	}
 	listen_fd = vhu_backend_listen(b->opt.socket_path);
 	if (listen_fd < 0)
 		return listen_fd;
 	*bound = true;
+	catch_sigbus(b->opt.socket_path);
 	pr_info("listening on %s", b->opt.socket_path);
 	sock = wait_frontend(listen_fd, sigfd);
 	close(listen_fd);
