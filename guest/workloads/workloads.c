@@ -12,6 +12,9 @@ static const char *const no_params[] = { NULL };
 static const char *const exit_params[] = { "status", NULL };
 static const char *const selftest_params[] = { "verbose", NULL };
 static const char *const fault_params[] = { "kind", NULL };
+static const char *const blk_verify_params[] = { "mode",  "queues", "depth",
+						 "qsize", "maxsec", "verbose",
+						 NULL };
 
 const struct workload workloads[] = {
 	{ "probe", "print what the guest sees (memory, CPUs, devices, TSC)",
@@ -22,6 +25,9 @@ const struct workload workloads[] = {
 	  selftest_params, selftest_main },
 	{ "fault", "raise a CPU exception: kind=ud|gp|pf|de (exits 1)",
 	  fault_params, fault_main },
+	{ "blk-verify",
+	  "write patterns over a virtio-blk disk, flush, discard, read back",
+	  blk_verify_params, blk_verify_main },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -31,5 +31,6 @@ int probe_main(const char *args);
 int exit_main(const char *args);
 int selftest_main(const char *args);
 int fault_main(const char *args);
+int blk_verify_main(const char *args);
 
 #endif
