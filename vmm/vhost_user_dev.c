@@ -14,6 +14,7 @@
 #include "vhost/msg.h"
 #include "virtio/virtio_config.h"
 #include "virtio/virtio_ids.h"
+#include "virtio/virtio_net.h"
 #include "virtio/virtio_ring.h"
 
 /* --- Device types ------------------------------------------------------------
@@ -384,6 +385,29 @@ static int open_backend_channel(struct vudev *d)
 	return 0;
 }
 
+/*
+ * A net backend without CONFIG (DPDK's vhost PMD) still offers MQ, whose
+ * driver reads max_virtqueue_pairs from config space; vuvm then supplies
+ * the config itself, as QEMU does for vhost-user-net: a locally
+ * administered MAC per device, link up, the queue pairs it was given.
+ */
+static void local_net_config(struct vudev *d, unsigned int index)
+{
+	struct virtio_net_config c = {
+		.mac = { 0x52, 0x54, 0x00, 0x12, 0x34,
+			 (uint8_t)(0x56 + index) },
+		.status = VIRTIO_NET_S_LINK_UP,
+		.max_virtqueue_pairs = (uint16_t)(d->vdev.nr_queues / 2),
+		.mtu = 1500,
+		.speed = 0xffffffff,
+		.duplex = 0xff,
+	};
+
+	memcpy(d->config, &c,
+	       sizeof(c) < d->vdev.config_size ? sizeof(c)
+					       : d->vdev.config_size);
+}
+
 static int read_config(struct vudev *d)
 {
 	uint32_t size = d->vdev.config_size;
@@ -391,7 +415,7 @@ static int read_config(struct vudev *d)
 	d->have_config = size && vhu_has_protocol_feature(
 					 &d->fe, VHOST_USER_PROTOCOL_F_CONFIG);
 	if (!d->have_config)
-		return 0; /* the guest reads zeroes */
+		return 0; /* zeroes, or what vudev_open() put there */
 	return vhu_get_config(&d->fe, 0, size, VHOST_USER_CONFIG_FLAG_WRITABLE,
 			      d->config);
 }
@@ -461,6 +485,8 @@ int vudev_open(struct vudev *d, const struct vudev_config *cfg,
 	}
 	if (trace)
 		vhu_frontend_set_trace(&d->fe, vudev_trace_line, d->name);
+	if (cfg->device_id == VIRTIO_ID_NET)
+		local_net_config(d, index);
 	err = negotiate(d);
 	if (err)
 		vudev_close(d);
