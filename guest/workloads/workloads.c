@@ -12,6 +12,7 @@ static const char *const no_params[] = { NULL };
 static const char *const exit_params[] = { "status", NULL };
 static const char *const selftest_params[] = { "verbose", NULL };
 static const char *const fault_params[] = { "kind", NULL };
+static const char *const rng_params[] = { "mode", "bytes", "depth", NULL };
 static const char *const blk_verify_params[] = { "mode",  "queues", "depth",
 						 "qsize", "maxsec", "verbose",
 						 NULL };
@@ -28,6 +29,8 @@ const struct workload workloads[] = {
 	{ "blk-verify",
 	  "write patterns over a virtio-blk disk, flush, discard, read back",
 	  blk_verify_params, blk_verify_main },
+	{ "rng", "read a virtio-rng device and check the bytes look random",
+	  rng_params, rng_main },
 	{ NULL, NULL, NULL, NULL },
 };
 

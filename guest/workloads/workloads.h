@@ -32,5 +32,6 @@ int exit_main(const char *args);
 int selftest_main(const char *args);
 int fault_main(const char *args);
 int blk_verify_main(const char *args);
+int rng_main(const char *args);
 
 #endif
