@@ -13,6 +13,8 @@ static const char *const exit_params[] = { "status", NULL };
 static const char *const selftest_params[] = { "verbose", NULL };
 static const char *const fault_params[] = { "kind", NULL };
 static const char *const rng_params[] = { "mode", "bytes", "depth", NULL };
+static const char *const net_echo_params[] = { "mode",	"queues", "frames",
+					       "qsize", "expect", NULL };
 static const char *const blk_verify_params[] = { "mode",  "queues", "depth",
 						 "qsize", "maxsec", "verbose",
 						 NULL };
@@ -29,6 +31,9 @@ const struct workload workloads[] = {
 	{ "blk-verify",
 	  "write patterns over a virtio-blk disk, flush, discard, read back",
 	  blk_verify_params, blk_verify_main },
+	{ "net-echo",
+	  "send frames on every virtio-net queue pair, compare the echoes",
+	  net_echo_params, net_echo_main },
 	{ "rng", "read a virtio-rng device and check the bytes look random",
 	  rng_params, rng_main },
 	{ NULL, NULL, NULL, NULL },

@@ -33,5 +33,6 @@ int selftest_main(const char *args);
 int fault_main(const char *args);
 int blk_verify_main(const char *args);
 int rng_main(const char *args);
+int net_echo_main(const char *args);
 
 #endif

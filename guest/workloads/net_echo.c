@@ -1,0 +1,393 @@
+// SPDX-License-Identifier: MIT
+/*
+ * net-echo: sends frames of 60..1514 bytes on every queue pair of a
+ * virtio-net device whose backend sends them back (a loopback such as
+ * vuvm-backend net), and compares what comes back byte for byte: the
+ * virtio_net_hdr_v1, the length, and every byte of the frame. Each frame
+ * carries its pair and sequence number, so a lost, duplicated, reordered
+ * or corrupted frame is named. Transmit and receive chains vary in shape
+ * (one, two or three descriptors; direct or indirect).
+ *
+ * Parameters: mode=poll|irq (only poll so far), queues=N pairs (default 1;
+ * more need VIRTIO_NET_F_MQ), frames=N per pair (default 256), qsize=N
+ * ring entries (default 64), expect=loopback|macswap (default loopback:
+ * frames come back unchanged; macswap: with source and destination MAC
+ * swapped).
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/kv.h"
+#include "lib/report.h"
+#include "lib/time.h"
+#include "virtio/alloc.h"
+#include "virtio/net.h"
+#include "virtio/virtio_ids.h"
+#include "workloads/virtio_common.h"
+#include "workloads/workloads.h"
+
+#define ETH_MIN	     60
+#define ETH_MAX	     1514
+#define HDR	     ((uint32_t)sizeof(struct virtio_net_hdr_v1))
+#define BUF_SIZE     2048 /* one receive or transmit buffer */
+#define MAX_WINDOW   32
+#define MAX_FRAMES   65536
+#define ETHERTYPE_HI 0x88 /* 0x88b5: IEEE local experimental */
+#define ETHERTYPE_LO 0xb5
+
+static const uint16_t fixed_sizes[] = { 60,   61,   64,	  127,	128,
+					255,  256,  511,  512,	1000,
+					1023, 1024, 1500, 1513, 1514 };
+#define NFIXED (sizeof(fixed_sizes) / sizeof(fixed_sizes[0]))
+
+struct pair {
+	unsigned int index;
+	uint8_t *rx, *tx; /* window buffers of BUF_SIZE each */
+	bool tx_busy[MAX_WINDOW];
+	uint8_t *seen; /* one byte per sequence number */
+	uint32_t sent, tx_done, received;
+	uint32_t bad, dup, reordered, last_seq;
+	char first_bad[96];
+};
+
+struct echo {
+	struct net_dev net;
+	unsigned int window;
+	uint32_t frames;
+	bool macswap;
+	uint8_t dst[VIRTIO_NET_ETH_ALEN];
+	uint8_t *scratch;
+	struct pair pairs[NET_MAX_PAIRS];
+};
+
+static uint32_t mix(uint32_t a, uint32_t b)
+{
+	uint32_t x = a * 0x9e3779b1u ^ (b + 0x7f4a7c15u);
+
+	x ^= x >> 15;
+	x *= 0x2c1b3c6du;
+	return x ^ (x >> 12);
+}
+
+static uint32_t frame_size(unsigned int pair, uint32_t seq)
+{
+	if (seq < NFIXED)
+		return fixed_sizes[seq];
+	return ETH_MIN + mix(pair, seq) % (ETH_MAX - ETH_MIN + 1);
+}
+
+/* Writes frame @seq of @pair at @f, as sent (or, with @swapped, with the
+ * two addresses exchanged as a MAC-swapping peer returns it). */
+static uint32_t build(const struct echo *e, unsigned int pair, uint32_t seq,
+		      uint8_t *f, bool swapped)
+{
+	static const uint8_t src_base[4] = { 0x02, 0x76, 0x75, 0x00 };
+	uint32_t size = frame_size(pair, seq);
+	uint8_t *dst = f, *src = f + 6;
+
+	if (swapped) {
+		dst = f + 6;
+		src = f;
+	}
+	memcpy(dst, e->dst, 6);
+	memcpy(src, src_base, 4);
+	src[4] = (uint8_t)pair;
+	src[5] = 1;
+	f[12] = ETHERTYPE_HI;
+	f[13] = ETHERTYPE_LO;
+	f[14] = (uint8_t)pair;
+	memcpy(f + 15, &seq, 4);
+	for (uint32_t k = 19; k < size; k++)
+		f[k] = (uint8_t)(seq * 31 + k * 7 + pair + (k >> 8));
+	return size;
+}
+
+/* --- Transmit ------------------------------------------------------------ */
+
+/* One frame in three shapes: [hdr+frame], [hdr][frame], [hdr][a][b]. */
+static int send_one(struct echo *e, struct pair *p, unsigned int slot)
+{
+	uint8_t *b = p->tx + slot * BUF_SIZE;
+	uint32_t size = build(e, p->index, p->sent, b + HDR, false);
+	struct virtq_buf seg[3];
+	unsigned int n = 0;
+
+	memset(b, 0, HDR);
+	switch (p->sent % 3) {
+	case 0:
+		seg[n++] = (struct virtq_buf){ dma_addr(b), HDR + size };
+		break;
+	case 1:
+		seg[n++] = (struct virtq_buf){ dma_addr(b), HDR };
+		seg[n++] = (struct virtq_buf){ dma_addr(b + HDR), size };
+		break;
+	default:
+		seg[n++] = (struct virtq_buf){ dma_addr(b), HDR };
+		seg[n++] = (struct virtq_buf){ dma_addr(b + HDR), size / 2 };
+		seg[n++] = (struct virtq_buf){ dma_addr(b + HDR + size / 2),
+					       size - size / 2 };
+	}
+	p->tx_busy[slot] = true;
+	p->sent++;
+	return net_tx(&e->net, p->index, seg, n, b);
+}
+
+static int transmit(struct echo *e, struct pair *p)
+{
+	unsigned int qi = NET_TXQ(p->index);
+	uint32_t len;
+	void *tok;
+	int ret;
+
+	while ((ret = net_poll(&e->net, qi, &tok, &len)) > 0) {
+		p->tx_busy[((uint8_t *)tok - p->tx) / BUF_SIZE] = false;
+		p->tx_done++;
+	}
+	if (ret < 0)
+		return ret;
+	for (unsigned int s = 0; s < e->window && p->sent < e->frames; s++) {
+		if (p->tx_busy[s])
+			continue;
+		ret = send_one(e, p, s);
+		if (ret)
+			return ret;
+	}
+	net_kick(&e->net, qi);
+	return 0;
+}
+
+/* --- Receive ------------------------------------------------------------- */
+
+/* Posts receive buffer @slot: one segment, or header and frame apart (the
+ * two are adjacent, so what arrives reads as one run of bytes). */
+static int post_rx(struct echo *e, struct pair *p, unsigned int slot)
+{
+	uint8_t *b = p->rx + slot * BUF_SIZE;
+	struct virtq_buf seg[2] = {
+		{ dma_addr(b), BUF_SIZE },
+		{ dma_addr(b + HDR), BUF_SIZE - HDR },
+	};
+
+	if (slot % 2)
+		seg[0].len = HDR;
+	return net_rx_post(&e->net, p->index, seg, slot % 2 ? 2 : 1, b);
+}
+
+__attribute__((format(printf, 2, 3))) static void bad(struct pair *p,
+						      const char *fmt, ...)
+{
+	va_list ap;
+
+	if (!p->bad++) {
+		va_start(ap, fmt);
+		vsnprintf(p->first_bad, sizeof(p->first_bad), fmt, ap);
+		va_end(ap);
+	}
+}
+
+/* Checks one received buffer: header, sequence, length, bytes. Returns
+ * whether it is right; what is wrong goes to the pair's counters. */
+static bool rx_ok(struct echo *e, struct pair *p, const uint8_t *b,
+		  uint32_t len)
+{
+	const struct virtio_net_hdr_v1 *h = (const void *)b;
+	const uint8_t *f = b + HDR;
+	uint32_t seq, size;
+
+	if (len < HDR + 19) {
+		bad(p, "a receive buffer with %u bytes", len);
+		return false;
+	}
+	if (h->gso_type != VIRTIO_NET_HDR_GSO_NONE || h->num_buffers != 1) {
+		bad(p, "header gso_type %u num_buffers %u", h->gso_type,
+		    h->num_buffers);
+		return false;
+	}
+	memcpy(&seq, f + 15, 4);
+	if (f[14] != p->index || seq >= p->sent) {
+		bad(p, "a frame of pair %u seq %u that was never sent", f[14],
+		    seq);
+		return false;
+	}
+	if (p->seen[seq]++)
+		p->dup++;
+	if (p->received && seq <= p->last_seq)
+		p->reordered++;
+	p->last_seq = seq;
+	size = build(e, p->index, seq, e->scratch, e->macswap);
+	if (len != HDR + size) {
+		bad(p, "frame %u: %u bytes, sent %u", seq, len - HDR, size);
+		return false;
+	}
+	if (memcmp(f, e->scratch, size)) {
+		bad(p, "frame %u of %u bytes differs", seq, size);
+		return false;
+	}
+	return true;
+}
+
+static int receive(struct echo *e, struct pair *p)
+{
+	unsigned int qi = NET_RXQ(p->index), reposted = 0;
+	uint32_t len;
+	void *tok;
+	int ret;
+
+	while ((ret = net_poll(&e->net, qi, &tok, &len)) > 0) {
+		rx_ok(e, p, tok, len);
+		p->received++;
+		ret = post_rx(e, p, ((uint8_t *)tok - p->rx) / BUF_SIZE);
+		if (ret)
+			return ret;
+		reposted++;
+	}
+	if (reposted)
+		net_kick(&e->net, qi);
+	return ret;
+}
+
+/* --- The story ----------------------------------------------------------- */
+
+static bool pair_done(const struct echo *e, const struct pair *p)
+{
+	return p->received >= e->frames && p->tx_done == p->sent;
+}
+
+static bool pump(struct echo *e)
+{
+	uint64_t seen = time_ns();
+	uint32_t progress = 0, last = 0;
+	bool done;
+
+	do {
+		done = true;
+		for (unsigned int i = 0; i < e->net.npairs; i++) {
+			struct pair *p = &e->pairs[i];
+
+			if (transmit(e, p) || receive(e, p) < 0)
+				return report(false, "%s", e->net.vio.error);
+			done &= pair_done(e, p);
+			progress += p->received + p->tx_done;
+		}
+		if (progress != last)
+			seen = time_ns();
+		last = progress;
+		progress = 0;
+		if (time_ns() - seen > VW_TIMEOUT_NS)
+			return report(false, "no frame moved for 5 s");
+	} while (!done);
+	return true;
+}
+
+static bool setup_pair(struct echo *e, struct pair *p, unsigned int index)
+{
+	p->index = index;
+	p->rx = dma_alloc((uint64_t)e->window * BUF_SIZE, 4096);
+	p->tx = dma_alloc((uint64_t)e->window * BUF_SIZE, 4096);
+	p->seen = dma_alloc(e->frames, 16);
+	if (!p->rx || !p->tx || !p->seen)
+		return false;
+	memset(p->seen, 0, e->frames);
+	for (unsigned int s = 0; s < e->window; s++)
+		if (post_rx(e, p, s))
+			return false;
+	net_kick(&e->net, NET_RXQ(index));
+	return true;
+}
+
+static void report_pair(struct echo *e, struct pair *p)
+{
+	if (p->first_bad[0])
+		report_info("pair %u: first problem: %s", p->index,
+			    p->first_bad);
+	report(!p->bad && !p->dup && p->received == e->frames,
+	       "pair %u: %u frames of 60..1514 bytes back, %u bad, %u "
+	       "duplicated",
+	       p->index, p->received, p->bad, p->dup);
+	if (p->reordered)
+		report_info("pair %u: %u frames came out of order", p->index,
+			    p->reordered);
+}
+
+static int params(struct echo *e, const char *args, uint64_t *pairs,
+		  uint64_t *qsize)
+{
+	uint64_t frames;
+	char expect[16] = "loopback";
+
+	kv_get(args, "expect", expect, sizeof(expect));
+	e->macswap = !strcmp(expect, "macswap");
+	if (vw_mode(args) < 0 || kv_get_u64(args, "queues", 1, pairs) == -2 ||
+	    kv_get_u64(args, "frames", 256, &frames) == -2 ||
+	    kv_get_u64(args, "qsize", 64, qsize) == -2 || !*pairs || !frames ||
+	    frames > MAX_FRAMES || *qsize < 4 || *qsize > 32768 ||
+	    (!e->macswap && strcmp(expect, "loopback"))) {
+		printf("ERROR: net-echo: queues>=1, frames 1..65536, qsize "
+		       "4..32768, expect=loopback|macswap\n");
+		return -1;
+	}
+	e->frames = (uint32_t)frames;
+	return 0;
+}
+
+static void run(struct echo *e, const struct vio_dev *found, uint64_t pairs,
+		uint64_t qsize)
+{
+	uint64_t t0;
+	int err = net_open(&e->net, found, (unsigned int)pairs,
+			   (unsigned int)qsize, 0);
+
+	if (!report(!err, "set up: %s", err ? e->net.vio.error : "ok"))
+		return;
+	report_info("features %#llx, %u of %u pairs, queues of %u, mac "
+		    "%02x:%02x:%02x:%02x:%02x:%02x",
+		    (unsigned long long)e->net.vio.features, e->net.npairs,
+		    e->net.max_pairs, e->net.vq[0].num, e->net.mac[0],
+		    e->net.mac[1], e->net.mac[2], e->net.mac[3], e->net.mac[4],
+		    e->net.mac[5]);
+	if (vio_has(&e->net.vio, VIRTIO_NET_F_STATUS))
+		report(e->net.status & VIRTIO_NET_S_LINK_UP, "link is up");
+	if (vio_has(&e->net.vio, VIRTIO_NET_F_MAC))
+		memcpy(e->dst, e->net.mac, 6);
+	else
+		memset(e->dst, 0xff, 6);
+	/* Half the ring each way; three descriptors per direct frame. */
+	e->window = e->net.vq[0].num / 3;
+	if (e->window > MAX_WINDOW)
+		e->window = MAX_WINDOW;
+	if (!e->window)
+		e->window = 1;
+	e->scratch = dma_alloc(BUF_SIZE, 64);
+	for (unsigned int i = 0; i < e->net.npairs; i++)
+		if (!report(e->scratch && setup_pair(e, &e->pairs[i], i),
+			    "pair %u: %u receive buffers posted", i, e->window))
+			return;
+	t0 = time_ns();
+	if (!pump(e))
+		return;
+	report_info("%u frames per pair, %u pairs, in %llu us", e->frames,
+		    e->net.npairs, (unsigned long long)(time_ns() - t0) / 1000);
+	for (unsigned int i = 0; i < e->net.npairs; i++)
+		report_pair(e, &e->pairs[i]);
+}
+
+int net_echo_main(const char *args)
+{
+	static struct echo e;
+	uint64_t pairs, qsize;
+	struct vio_dev found;
+
+	memset(&e, 0, sizeof(e));
+	if (params(&e, args, &pairs, &qsize))
+		return WORKLOAD_BAD_REQUEST;
+	report_prefix_push("net-echo");
+	if (vw_mode(args) == VW_IRQ) {
+		report_skip("mode=irq is not implemented yet; use mode=poll");
+	} else if (!vw_find(VIRTIO_ID_NET, "net", &found)) {
+		run(&e, &found, pairs, qsize);
+		vio_reset(&e.net.vio);
+	}
+	report_prefix_pop();
+	return report_summary();
+}
