@@ -11,7 +11,7 @@
  * variety, and compared with what each sector should hold. GET_ID and a
  * read past the end are checked on the side.
  *
- * Parameters: mode=poll|irq (only poll so far), queues=N (default 1, with
+ * Parameters: mode=poll|irq (default poll), queues=N (default 1, with
  * VIRTIO_BLK_F_MQ), depth=N requests in flight per queue (default 8),
  * qsize=N ring entries (default 128), maxsec=N sectors per request
  * (default 128), verbose.
@@ -53,6 +53,7 @@ struct verify {
 	struct slot *slots; /* depth per queue */
 	uint32_t rng;
 	bool verbose;
+	struct vw_wait wait;
 	/* The phase being run. */
 	enum phase phase;
 	uint64_t cursor, left;
@@ -260,7 +261,7 @@ static int reap_queue(struct verify *v, unsigned int q)
 static bool run_phase(struct verify *v, enum phase ph, const char *what)
 {
 	uint64_t t0 = time_ns(), seen = t0, us;
-	bool more = true;
+	bool more = true, moved;
 	int busy;
 
 	v->phase = ph;
@@ -269,6 +270,7 @@ static bool run_phase(struct verify *v, enum phase ph, const char *what)
 	v->first_error[0] = '\0';
 	do {
 		busy = 0;
+		moved = false;
 		for (unsigned int q = 0; q < v->blk.nq; q++) {
 			int b = fill_queue(v, q, &more), n = reap_queue(v, q);
 
@@ -276,9 +278,12 @@ static bool run_phase(struct verify *v, enum phase ph, const char *what)
 				return report(false, "%s: %s", what,
 					      v->blk.vio.error);
 			busy += b - n;
-			if (n)
-				seen = time_ns();
+			moved |= n > 0;
 		}
+		if (moved)
+			seen = time_ns();
+		else if (busy)
+			vw_idle(&v->wait, v->blk.vq, v->blk.nq);
 		if (time_ns() - seen > VW_TIMEOUT_NS)
 			return report(false,
 				      "%s: %d requests not completed "
@@ -530,16 +535,16 @@ int blk_verify_main(const char *args)
 	if (params(&v, args, &queues, &qsize))
 		return WORKLOAD_BAD_REQUEST;
 	report_prefix_push("blk-verify");
-	if (vw_mode(args) == VW_IRQ) {
-		report_skip("mode=irq is not implemented yet; use mode=poll");
-	} else if (!vw_find(VIRTIO_ID_BLOCK, "blk", &found) &&
-		   open_dev(&v, &found, queues, qsize)) {
+	if (!vw_find(VIRTIO_ID_BLOCK, "blk", &found) &&
+	    open_dev(&v, &found, queues, qsize)) {
 		shape(&v);
 		if (report(alloc_all(&v),
-			   "buffers for %u x %u requests of "
-			   "%u sectors",
-			   v.blk.nq, v.depth, v.maxsec))
+			   "buffers for %u x %u requests of %u sectors",
+			   v.blk.nq, v.depth, v.maxsec) &&
+		    !vw_wait_start(&v.wait, vw_mode(args), &v.blk.vio)) {
 			story(&v);
+			vw_wait_end(&v.wait);
+		}
 		vio_reset(&v.blk.vio);
 	}
 	report_prefix_pop();

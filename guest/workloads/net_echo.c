@@ -8,7 +8,7 @@
  * or corrupted frame is named. Transmit and receive chains vary in shape
  * (one, two or three descriptors; direct or indirect).
  *
- * Parameters: mode=poll|irq (only poll so far), queues=N pairs (default 1;
+ * Parameters: mode=poll|irq (default poll), queues=N pairs (default 1;
  * more need VIRTIO_NET_F_MQ), frames=N per pair (default 256), qsize=N
  * ring entries (default 64), expect=loopback|macswap (default loopback:
  * frames come back unchanged; macswap: with source and destination MAC
@@ -58,6 +58,7 @@ struct echo {
 	bool macswap;
 	uint8_t dst[VIRTIO_NET_ETH_ALEN];
 	uint8_t *scratch;
+	struct vw_wait wait;
 	struct pair pairs[NET_MAX_PAIRS];
 };
 
@@ -272,6 +273,8 @@ static bool pump(struct echo *e)
 		}
 		if (progress != last)
 			seen = time_ns();
+		else if (!done)
+			vw_idle(&e->wait, e->net.vq, 2 * e->net.npairs);
 		last = progress;
 		progress = 0;
 		if (time_ns() - seen > VW_TIMEOUT_NS)
@@ -332,7 +335,7 @@ static int params(struct echo *e, const char *args, uint64_t *pairs,
 }
 
 static void run(struct echo *e, const struct vio_dev *found, uint64_t pairs,
-		uint64_t qsize)
+		uint64_t qsize, int mode)
 {
 	uint64_t t0;
 	int err = net_open(&e->net, found, (unsigned int)pairs,
@@ -363,9 +366,14 @@ static void run(struct echo *e, const struct vio_dev *found, uint64_t pairs,
 		if (!report(e->scratch && setup_pair(e, &e->pairs[i], i),
 			    "pair %u: %u receive buffers posted", i, e->window))
 			return;
-	t0 = time_ns();
-	if (!pump(e))
+	if (vw_wait_start(&e->wait, mode, &e->net.vio))
 		return;
+	t0 = time_ns();
+	if (!pump(e)) {
+		vw_wait_end(&e->wait);
+		return;
+	}
+	vw_wait_end(&e->wait);
 	report_info("%u frames per pair, %u pairs, in %llu us", e->frames,
 		    e->net.npairs, (unsigned long long)(time_ns() - t0) / 1000);
 	for (unsigned int i = 0; i < e->net.npairs; i++)
@@ -382,10 +390,8 @@ int net_echo_main(const char *args)
 	if (params(&e, args, &pairs, &qsize))
 		return WORKLOAD_BAD_REQUEST;
 	report_prefix_push("net-echo");
-	if (vw_mode(args) == VW_IRQ) {
-		report_skip("mode=irq is not implemented yet; use mode=poll");
-	} else if (!vw_find(VIRTIO_ID_NET, "net", &found)) {
-		run(&e, &found, pairs, qsize);
+	if (!vw_find(VIRTIO_ID_NET, "net", &found)) {
+		run(&e, &found, pairs, qsize, vw_mode(args));
 		vio_reset(&e.net.vio);
 	}
 	report_prefix_pop();

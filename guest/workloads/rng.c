@@ -4,7 +4,7 @@
  * random: every request gets bytes, they are not constant, two reads
  * differ, and a few kilobytes use most byte values.
  *
- * Parameters: mode=poll|irq (only poll so far), bytes=N to read in total
+ * Parameters: mode=poll|irq (default poll), bytes=N to read in total
  * (default 4096, up to 1M), depth=N requests in flight (default 8).
  */
 #include <stdio.h>
@@ -50,11 +50,12 @@ static void check_single(struct rng_dev *r, uint8_t *a, uint8_t *b)
 /* Reads @total bytes in CHUNK requests, @depth in flight; returns how
  * many arrived, or -1 (reported). */
 static long read_many(struct rng_dev *r, uint8_t *buf, uint32_t total,
-		      unsigned int depth)
+		      unsigned int depth, struct vw_wait *w)
 {
 	uint32_t issued = 0, got = 0, len, shorts = 0;
 	uint64_t seen = time_ns();
 	unsigned int busy = 0;
+	bool moved;
 	void *tok;
 	int ret;
 
@@ -66,14 +67,19 @@ static long read_many(struct rng_dev *r, uint8_t *buf, uint32_t total,
 			busy++;
 		}
 		rng_kick(r);
+		moved = false;
 		while ((ret = rng_poll(r, &tok, &len)) > 0) {
 			busy--;
 			got += len;
 			shorts += len < CHUNK;
-			seen = time_ns();
+			moved = true;
 		}
 		if (ret < 0)
 			return report(false, "%s", r->vio.error), -1;
+		if (moved)
+			seen = time_ns();
+		else if (busy)
+			vw_idle(w, &r->vq, 1);
 		if (time_ns() - seen > VW_TIMEOUT_NS)
 			return report(false, "%u requests stuck", busy), -1;
 	}
@@ -83,12 +89,12 @@ static long read_many(struct rng_dev *r, uint8_t *buf, uint32_t total,
 }
 
 static void check_bulk(struct rng_dev *r, uint8_t *buf, uint32_t total,
-		       unsigned int depth)
+		       unsigned int depth, struct vw_wait *w)
 {
 	bool seen[256] = { false };
 	unsigned int distinct = 0;
 	uint64_t t0 = time_ns(), us;
-	long got = read_many(r, buf, total, depth);
+	long got = read_many(r, buf, total, depth, w);
 
 	if (got < 0)
 		return;
@@ -108,6 +114,7 @@ static void check_bulk(struct rng_dev *r, uint8_t *buf, uint32_t total,
 int rng_main(const char *args)
 {
 	static struct rng_dev r;
+	struct vw_wait w;
 	uint64_t total, depth;
 	struct vio_dev found;
 	uint8_t *buf;
@@ -121,18 +128,18 @@ int rng_main(const char *args)
 		return WORKLOAD_BAD_REQUEST;
 	}
 	report_prefix_push("rng");
-	if (mode == VW_IRQ) {
-		report_skip("mode=irq is not implemented yet; use mode=poll");
-	} else if (!vw_find(VIRTIO_ID_RNG, "rng", &found)) {
+	if (!vw_find(VIRTIO_ID_RNG, "rng", &found)) {
 		err = rng_open(&r, &found, 64);
 		buf = dma_alloc(total + 2 * CHUNK, 4096);
 		if (report(!err && buf, "set up: %s",
 			   err	 ? r.vio.error
 			   : buf ? "ok"
-				 : "no memory")) {
+				 : "no memory") &&
+		    !vw_wait_start(&w, mode, &r.vio)) {
 			check_single(&r, buf + total, buf + total + CHUNK);
 			check_bulk(&r, buf, (uint32_t)total,
-				   (unsigned int)depth);
+				   (unsigned int)depth, &w);
+			vw_wait_end(&w);
 		}
 		vio_reset(&r.vio);
 	}

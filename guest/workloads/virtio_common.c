@@ -7,8 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "arch/x86_64/cpu.h"
 #include "lib/kv.h"
 #include "lib/report.h"
+#include "virtio/irq.h"
 
 int vw_mode(const char *args)
 {
@@ -35,4 +37,47 @@ int vw_find(uint32_t device_id, const char *type, struct vio_dev *dev)
 		    "vuvm --device %s,socket=PATH)",
 		    type, type);
 	return -1;
+}
+
+int vw_wait_start(struct vw_wait *w, int mode, struct vio_dev *dev)
+{
+	w->mode = mode;
+	w->dev = dev;
+	w->sleeps = w->irqs = w->timeouts = 0;
+	if (mode != VW_IRQ)
+		return 0;
+	if (!report(dev->irq != ~0u && !virtio_irq_route(dev->irq),
+		    "irq mode: GSI %d routed to vector %#x", (int)dev->irq,
+		    VIRTIO_IRQ_VECTOR))
+		return -1;
+	return 0;
+}
+
+void vw_idle(struct vw_wait *w, struct virtq *vqs, unsigned int n)
+{
+	bool pending = false;
+
+	if (w->mode != VW_IRQ)
+		return;
+	for (unsigned int i = 0; i < n; i++)
+		pending |= virtq_enable_cb(&vqs[i]);
+	if (!pending) {
+		w->irqs += virtio_irq_sleep(VW_SLEEP_US);
+		w->sleeps++;
+		w->timeouts += this_cpu()->last_vector == VEC_TIMER;
+		vio_irq_ack(w->dev);
+	}
+	for (unsigned int i = 0; i < n; i++)
+		virtq_disable_cb(&vqs[i]);
+}
+
+void vw_wait_end(struct vw_wait *w)
+{
+	if (w->mode != VW_IRQ)
+		return;
+	virtio_irq_unroute(w->dev->irq);
+	report_info("irq mode: %llu sleeps, %llu interrupts, %llu sleeps "
+		    "ended by the %u ms timer",
+		    (unsigned long long)w->sleeps, (unsigned long long)w->irqs,
+		    (unsigned long long)w->timeouts, VW_SLEEP_US / 1000);
 }

@@ -8,6 +8,16 @@
  * vw_find: the first virtio-mmio device of @device_id; 0 with *@dev
  *   filled, or -1 after a report_skip() naming the missing device and
  *   how to attach one (the workload then returns report_summary(), 77).
+ * vw_wait_start: remembers @mode and @dev; in irq mode routes the device's
+ *   interrupt (virtio/irq.h) and returns -1 after a failed report() when
+ *   that is impossible.
+ * vw_idle: called by a workload's loop when a pass made no progress. Poll
+ *   mode: returns at once (the loop spins in ring 3). Irq mode: re-enables
+ *   used-buffer interrupts on the @n queues at @vqs; unless something is
+ *   already pending, sleeps in ring 0 until an interrupt (at most
+ *   VW_SLEEP_US), acknowledges InterruptStatus, and disables them again.
+ * vw_wait_end: unroutes, and reports in irq mode how many sleeps and
+ *   interrupts there were.
  * vw_rand: xorshift32; state must not be 0.
  */
 #ifndef VUVM_GUEST_WORKLOADS_VIRTIO_COMMON_H
@@ -23,7 +33,18 @@
  * stuck. */
 #define VW_TIMEOUT_NS 5000000000ull
 
+#define VW_SLEEP_US 100000
+
+struct vw_wait {
+	int mode;
+	struct vio_dev *dev;
+	uint64_t sleeps, irqs, timeouts;
+};
+
 int vw_mode(const char *args);
+int vw_wait_start(struct vw_wait *w, int mode, struct vio_dev *dev);
+void vw_idle(struct vw_wait *w, struct virtq *vqs, unsigned int n);
+void vw_wait_end(struct vw_wait *w);
 int vw_find(uint32_t device_id, const char *type, struct vio_dev *dev);
 
 static inline uint32_t vw_rand(uint32_t *s)
