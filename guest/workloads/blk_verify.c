@@ -113,7 +113,7 @@ static uint32_t pick_nsec(struct verify *v)
 
 	switch (r % 4) {
 	case 0:
-		return 1 + (r >> 8) % 8;
+		return 1 + (r >> 8) % (v->maxsec < 8 ? v->maxsec : 8);
 	case 1:
 		return v->maxsec;
 	default:
