@@ -32,7 +32,7 @@
 #define HDR	     ((uint32_t)sizeof(struct virtio_net_hdr_v1))
 #define BUF_SIZE     2048 /* one receive or transmit buffer */
 #define MAX_WINDOW   32
-#define MAX_FRAMES   65536
+#define MAX_FRAMES   (1u << 20)
 #define ETHERTYPE_HI 0x88 /* 0x88b5: IEEE local experimental */
 #define ETHERTYPE_LO 0xb5
 
@@ -326,7 +326,7 @@ static int params(struct echo *e, const char *args, uint64_t *pairs,
 	    kv_get_u64(args, "qsize", 64, qsize) == -2 || !*pairs || !frames ||
 	    frames > MAX_FRAMES || *qsize < 4 || *qsize > 32768 ||
 	    (!e->macswap && strcmp(expect, "loopback"))) {
-		printf("ERROR: net-echo: queues>=1, frames 1..65536, qsize "
+		printf("ERROR: net-echo: queues>=1, frames 1..1048576, qsize "
 		       "4..32768, expect=loopback|macswap\n");
 		return -1;
 	}
