@@ -14,7 +14,9 @@
 #include "virtio/virtio_config.h"
 #include "virtio/virtio_ids.h"
 
-#define BLK_INDIRECT_MAX (BLK_MAX_SEGS + 2)
+/* Indirect tables cost 16 bytes per entry per head: longer chains go
+ * direct. */
+#define BLK_INDIRECT_MAX 18
 
 static const uint64_t blk_wanted =
 	VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) |

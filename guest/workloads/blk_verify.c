@@ -539,8 +539,10 @@ int blk_verify_main(const char *args)
 	    open_dev(&v, &found, queues, qsize)) {
 		shape(&v);
 		if (report(alloc_all(&v),
-			   "buffers for %u x %u requests of %u sectors",
-			   v.blk.nq, v.depth, v.maxsec) &&
+			   "buffers for %u x %u requests of %u sectors (%llu "
+			   "KiB of guest RAM free)",
+			   v.blk.nq, v.depth, v.maxsec,
+			   (unsigned long long)dma_free_bytes() >> 10) &&
 		    !vw_wait_start(&v.wait, vw_mode(args), &v.blk.vio)) {
 			story(&v);
 			vw_wait_end(&v.wait);
