@@ -48,7 +48,7 @@ int vw_wait_start(struct vw_wait *w, int mode, struct vio_dev *dev)
 		return 0;
 	if (!report(dev->irq != ~0u && !virtio_irq_route(dev->irq),
 		    "irq mode: GSI %d routed to vector %#x", (int)dev->irq,
-		    VIRTIO_IRQ_VECTOR))
+		    virtio_irq_vector(dev->irq)))
 		return -1;
 	return 0;
 }
