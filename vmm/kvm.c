@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -21,7 +22,8 @@ static const struct {
 	const char *name;
 } kvm_needed_caps[] = {
 	{ KVM_CAP_USER_MEMORY, "KVM_CAP_USER_MEMORY" },
-	{ KVM_CAP_IRQCHIP, "KVM_CAP_IRQCHIP" },
+	{ KVM_CAP_SPLIT_IRQCHIP, "KVM_CAP_SPLIT_IRQCHIP" },
+	{ KVM_CAP_IRQ_ROUTING, "KVM_CAP_IRQ_ROUTING" },
 	{ KVM_CAP_IOEVENTFD, "KVM_CAP_IOEVENTFD" },
 	{ KVM_CAP_IRQFD, "KVM_CAP_IRQFD" },
 	{ KVM_CAP_SET_TSS_ADDR, "KVM_CAP_SET_TSS_ADDR" },
@@ -138,8 +140,39 @@ int kvm_add_slots(struct kvm *kvm, const struct mem_table *mem)
 				       "KVM_SET_USER_MEMORY_REGION");
 		if (err)
 			return err;
+		kvm->nr_slots = i + 1;
 	}
 	return 0;
+}
+
+static void kvm_remove_slots(struct kvm *kvm)
+{
+	for (unsigned int i = 0; i < kvm->nr_slots; i++) {
+		struct kvm_userspace_memory_region slot = { .slot = i };
+
+		kvm_vm_ioctl(kvm, KVM_SET_USER_MEMORY_REGION,
+			     (unsigned long)&slot,
+			     "KVM_SET_USER_MEMORY_REGION (delete)");
+	}
+	kvm->nr_slots = 0;
+}
+
+/*
+ * LAPICs in KVM, IOAPIC in vuvm (ioapic.c). KVM_CREATE_IRQCHIP would put
+ * the IOAPIC and PIC in KVM too, but on the software KVM here it makes the
+ * next memory-slot change and the VM's teardown wait out a grace period:
+ * about 6.5 ms of a 12 ms boot (docs/benchmarks.md). Must come before any
+ * vCPU exists.
+ */
+static int kvm_enable_split_irqchip(struct kvm *kvm)
+{
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_SPLIT_IRQCHIP,
+		.args = { KVM_IOAPIC_PINS },
+	};
+
+	return kvm_vm_ioctl(kvm, KVM_ENABLE_CAP, (unsigned long)&cap,
+			    "KVM_ENABLE_CAP(KVM_CAP_SPLIT_IRQCHIP)");
 }
 
 int kvm_create_vm(struct kvm *kvm)
@@ -163,8 +196,32 @@ int kvm_create_vm(struct kvm *kvm)
 				   (unsigned long)&identity,
 				   "KVM_SET_IDENTITY_MAP_ADDR");
 	if (!err)
-		err = kvm_vm_ioctl(kvm, KVM_CREATE_IRQCHIP, 0,
-				   "KVM_CREATE_IRQCHIP");
+		err = kvm_enable_split_irqchip(kvm);
+	return err;
+}
+
+int kvm_set_msi_routes(struct kvm *kvm, const struct ioapic_route *routes,
+		       unsigned int nr)
+{
+	struct kvm_irq_routing *table;
+	int err;
+
+	if (nr > KVM_IOAPIC_PINS)
+		return -EINVAL;
+	table = calloc(1, offsetof(struct kvm_irq_routing, entries) +
+				  nr * sizeof(table->entries[0]));
+	if (!table)
+		return -ENOMEM;
+	table->nr = nr;
+	for (unsigned int i = 0; i < nr; i++) {
+		table->entries[i].gsi = routes[i].gsi;
+		table->entries[i].type = KVM_IRQ_ROUTING_MSI;
+		table->entries[i].u.msi.address_lo = routes[i].address_lo;
+		table->entries[i].u.msi.data = routes[i].data;
+	}
+	err = kvm_vm_ioctl(kvm, KVM_SET_GSI_ROUTING, (unsigned long)table,
+			   "KVM_SET_GSI_ROUTING");
+	free(table);
 	return err;
 }
 
@@ -212,8 +269,10 @@ int kvm_irqfd(struct kvm *kvm, uint32_t gsi, int fd, bool assign)
 
 void kvm_close(struct kvm *kvm)
 {
-	if (kvm->vm_fd >= 0)
+	if (kvm->vm_fd >= 0) {
+		kvm_remove_slots(kvm);
 		close(kvm->vm_fd);
+	}
 	if (kvm->dev_fd >= 0)
 		close(kvm->dev_fd);
 	free(kvm->cpuid);

@@ -111,17 +111,29 @@ static int machine_create_vcpus(struct machine *m)
 	return 0;
 }
 
+static int machine_set_routes(void *ctx, const struct ioapic_route *routes,
+			      unsigned int nr)
+{
+	return kvm_set_msi_routes(ctx, routes, nr);
+}
+
 static int machine_setup(struct machine *m)
 {
 	uint64_t entry;
 	int err;
 
-	/* VM first and slots last: see kvm_add_slots(). */
+	/*
+	 * Slots before anything goes on a KVM I/O bus (the UART's coalesced
+	 * zone in machine_create_vcpus(), the devices' ioeventfds), or the
+	 * slot change waits out a grace period: see kvm_add_slots().
+	 */
 	err = kvm_open(&m->kvm, KVM_DEVICE);
 	if (!err)
 		err = kvm_create_vm(&m->kvm);
 	if (!err)
 		err = mem_alloc(&m->mem, m->cfg->mem_size, m->cfg->hugepages);
+	if (!err)
+		err = kvm_add_slots(&m->kvm, &m->mem);
 	if (!err)
 		err = machine_load_guest(m, &entry);
 	if (!err)
@@ -130,8 +142,6 @@ static int machine_setup(struct machine *m)
 		err = devices_open(m);
 	if (!err)
 		err = machine_write_boot(m, entry);
-	if (!err)
-		err = kvm_add_slots(&m->kvm, &m->mem);
 	return err;
 }
 
@@ -189,6 +199,7 @@ static void machine_teardown(struct machine *m)
 	serial_flush(&m->serial);
 	serial_destroy(&m->serial);
 	kvm_close(&m->kvm);
+	ioapic_destroy(&m->ioapic);
 	mem_free(&m->mem);
 	sem_destroy(&m->stopped);
 	pthread_mutex_destroy(&m->coalesced_lock);
@@ -200,6 +211,8 @@ int machine_run(const struct vuvm_config *cfg)
 
 	m->cfg = cfg;
 	m->kvm.dev_fd = m->kvm.vm_fd = -1;
+	m->ioapic_sink = (struct ioapic_sink){ &m->kvm, machine_set_routes };
+	ioapic_init(&m->ioapic, &m->ioapic_sink);
 	sem_init(&m->stopped, 0, 0);
 	pthread_mutex_init(&m->coalesced_lock, NULL);
 	serial_init(&m->serial, STDOUT_FILENO, cfg->json);

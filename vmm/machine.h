@@ -12,6 +12,7 @@
 
 #include "vmm/config.h"
 #include "vmm/devices.h"
+#include "vmm/ioapic.h"
 #include "vmm/kvm.h"
 #include "vmm/memory.h"
 #include "vmm/serial.h"
@@ -20,6 +21,8 @@
 struct machine {
 	const struct vuvm_config *cfg;
 	struct kvm kvm;
+	struct ioapic ioapic;
+	struct ioapic_sink ioapic_sink; /* routes go to kvm */
 	struct mem_table mem;
 	struct serial serial;
 	struct devices devices;

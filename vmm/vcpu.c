@@ -174,6 +174,9 @@ static int vcpu_exit_mmio(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 
+	if (ioapic_mmio(&v->machine->ioapic, run->mmio.phys_addr,
+			run->mmio.data, run->mmio.len, run->mmio.is_write))
+		return 0;
 	if (devices_mmio(v->machine, run->mmio.phys_addr, run->mmio.data,
 			 run->mmio.len, run->mmio.is_write))
 		return 0;
@@ -205,6 +208,9 @@ static int vcpu_handle_exit(struct vcpu *v)
 		return vcpu_exit_io(v);
 	case KVM_EXIT_MMIO:
 		return vcpu_exit_mmio(v);
+	case KVM_EXIT_IOAPIC_EOI:
+		/* Only level-triggered routes ask for it, and we make none. */
+		return 0;
 	case KVM_EXIT_SHUTDOWN:
 		return vcpu_crash(v, "triple fault (KVM_EXIT_SHUTDOWN)");
 	case KVM_EXIT_INTERNAL_ERROR:

@@ -14,6 +14,8 @@ cmake --build "$build" --target vuvm kvm_floor bootstat >/dev/null
 stat="$build/tests/vmm/bootstat $runs"
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  host: $(uname -r), $(nproc) cpus"
 echo "floor (no irqchip, hlt):  $($stat 0 "$build/tests/vmm/kvm_floor")"
+echo "floor (split irqchip, out): $($stat 0 "$build/tests/vmm/kvm_floor" \
+	--split-irqchip)"
 echo "floor (irqchip, out):     $($stat 0 "$build/tests/vmm/kvm_floor" --irqchip)"
 echo "vuvm --test probe:        $($stat 0 "$build/vmm/vuvm" --test probe)"
 echo "vuvm --mem 64M --test probe --json: $($stat 0 "$build/vmm/vuvm" \

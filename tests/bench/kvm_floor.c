@@ -5,10 +5,11 @@
  * to us), gives it one page of RAM holding a single HLT, creates one vCPU
  * in real mode and runs it until KVM_EXIT_HLT. Exits 0 on that exit.
  *
- * With --irqchip it also creates the in-kernel irqchip as vuvm does (HLT
- * then stays in the kernel, so the guest is "out %al, $0xf4" and the
- * expected exit KVM_EXIT_IO): the floor for a VMM with an in-kernel
- * irqchip.
+ * With --split-irqchip it enables the split irqchip as vuvm does
+ * (KVM_CAP_SPLIT_IRQCHIP: LAPIC in the kernel, IOAPIC in userspace); with
+ * --irqchip it creates the full in-kernel irqchip (KVM_CREATE_IRQCHIP), as
+ * vuvm did before. With either, HLT stays in the kernel, so the guest is
+ * "out %al, $0xf4" and the expected exit KVM_EXIT_IO.
  */
 #include <fcntl.h>
 #include <linux/kvm.h>
@@ -45,7 +46,13 @@ static int floor_setup_vcpu(int vcpu)
 
 int main(int argc, char **argv)
 {
-	bool irqchip = argc > 1 && !strcmp(argv[1], "--irqchip");
+	bool full = argc > 1 && !strcmp(argv[1], "--irqchip");
+	bool split = argc > 1 && !strcmp(argv[1], "--split-irqchip");
+	bool irqchip = full || split;
+	struct kvm_enable_cap cap = {
+		.cap = KVM_CAP_SPLIT_IRQCHIP,
+		.args = { 24 },
+	};
 	int kvm, vm, vcpu, run_size;
 	struct kvm_userspace_memory_region slot;
 	struct kvm_run *run;
@@ -57,8 +64,10 @@ int main(int argc, char **argv)
 	vm = ioctl(kvm, KVM_CREATE_VM, 0);
 	if (vm < 0 || ioctl(vm, KVM_SET_TSS_ADDR, 0xfffbd000) < 0)
 		return floor_fail("KVM_CREATE_VM");
-	if (irqchip && ioctl(vm, KVM_CREATE_IRQCHIP, 0) < 0)
+	if (full && ioctl(vm, KVM_CREATE_IRQCHIP, 0) < 0)
 		return floor_fail("KVM_CREATE_IRQCHIP");
+	if (split && ioctl(vm, KVM_ENABLE_CAP, &cap) < 0)
+		return floor_fail("KVM_CAP_SPLIT_IRQCHIP");
 	ram = mmap(NULL, FLOOR_SIZE, PROT_READ | PROT_WRITE,
 		   MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (ram == MAP_FAILED)

@@ -81,11 +81,60 @@ _start:
 	/* Inside the MMIO hole, no device there. */
 	movl $0xd0000000, %ebx
 	mov (%rbx), %eax
+#elif defined(TG_IRQ)
+	/*
+	 * An interrupt through vuvm's IOAPIC: route pin 16 to vector 0x30 on
+	 * LAPIC 0, report "ready" on port 0x80 (the test then writes the
+	 * irqfd on GSI 16), and wait with sti; hlt. The handler exits 0;
+	 * waking without it exits 3, a wrong IOAPIC version 2.
+	 */
+	lea irq_handler(%rip), %rax
+	lea idt + 0x30 * 16(%rip), %rdi
+	mov %ax, (%rdi)
+	movw $0x08, 2(%rdi)		/* kernel code selector */
+	movw $0x8e00, 4(%rdi)		/* present, DPL 0, interrupt gate */
+	shr $16, %rax
+	mov %ax, 6(%rdi)
+	shr $16, %rax
+	mov %eax, 8(%rdi)
+	lidt idtr(%rip)
+	mov $0xfee00000, %ebx		/* LAPIC */
+	movl $0x1ff, 0xf0(%rbx)		/* SVR: enabled, spurious 0xff */
+	mov $0xfec00000, %ecx		/* IOAPIC */
+	movl $1, (%rcx)			/* IOREGSEL = version */
+	mov 0x10(%rcx), %eax
+	cmp $0x00170011, %eax
+	mov $2, %eax
+	jne 9f
+	movl $0x10 + 2 * 16 + 1, (%rcx)	/* pin 16, high: LAPIC 0 */
+	movl $0, 0x10(%rcx)
+	movl $0x10 + 2 * 16, (%rcx)	/* pin 16, low: vector 0x30, unmasked */
+	movl $0x30, 0x10(%rcx)
+	out %al, $0x80
+	sti
+	hlt
+	cli
+	mov $3, %eax
+9:	out %eax, $EXIT_PORT
+	jmp 9b
+irq_handler:
+	movl $0, 0xb0(%rbx)		/* LAPIC EOI */
+	xor %eax, %eax
+	out %eax, $EXIT_PORT
+	jmp irq_handler
 #else
 #error "define one TG_* guest"
 #endif
 	hlt
 	jmp _start
+
+#ifdef TG_IRQ
+	.data
+	.balign 16
+idt:	.fill 0x31 * 16, 1, 0
+idtr:	.word 0x31 * 16 - 1
+	.quad idt
+#endif
 
 	.section .rodata
 msg:	.ascii "hello from a test guest\n"
