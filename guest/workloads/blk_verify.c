@@ -27,10 +27,11 @@
 #include "virtio/alloc.h"
 #include "virtio/blk.h"
 #include "virtio/virtio_ids.h"
+#include "workloads/blk_pattern.h"
 #include "workloads/virtio_common.h"
 #include "workloads/workloads.h"
 
-#define GEN_ZERO    0 /* the sector must read as zeroes */
+#define GEN_ZERO    BLK_PATTERN_GEN_ZERO
 #define MAX_DEPTH   64
 #define ZERO_RANGES 4
 
@@ -61,22 +62,15 @@ struct verify {
 	char first_error[120];
 };
 
-static uint64_t pattern(uint64_t sector, uint8_t gen, unsigned int word)
-{
-	uint64_t x = (sector << 16 | (uint64_t)gen << 8 | word) + 1;
-
-	x *= 0x9e3779b97f4a7c15ull;
-	return x ^ (x >> 29) ^ sector;
-}
-
 static void fill(uint8_t *buf, uint64_t sector, uint32_t nsec, uint8_t gen)
 {
 	uint64_t *w = (uint64_t *)buf;
 
 	for (uint32_t s = 0; s < nsec; s++)
 		for (unsigned int i = 0; i < 64; i++)
-			*w++ = gen == GEN_ZERO ? 0
-					       : pattern(sector + s, gen, i);
+			*w++ = gen == GEN_ZERO
+				       ? 0
+				       : blk_pattern(sector + s, gen, i);
 }
 
 /* Compares sector @sector of a read buffer with what it should hold. */
@@ -87,7 +81,7 @@ static bool sector_ok(const struct verify *v, const uint8_t *buf,
 	uint8_t gen = v->gen[sector];
 
 	for (unsigned int i = 0; i < 64; i++)
-		if (w[i] != (gen == GEN_ZERO ? 0 : pattern(sector, gen, i)))
+		if (w[i] != (gen == GEN_ZERO ? 0 : blk_pattern(sector, gen, i)))
 			return false;
 	return true;
 }

@@ -3,11 +3,14 @@
 # Runs a command against a vhost-user backend that this script starts and
 # stops itself.
 #
-#   with_backend.sh [-w SEC] [-l SEC] [-n] BACKEND-COMMAND -- COMMAND [ARG...]
+#   with_backend.sh [-w SEC] [-l SEC] [-n] [-i SIZE] BACKEND-COMMAND --
+#                   COMMAND [ARG...]
 #
 # In both commands @DIR@ becomes a fresh private directory and @SOCK@ the
 # socket path inside it (@DIR@/backend.sock). BACKEND-COMMAND is one string,
 # split at spaces. The script
+#  - with -i SIZE, first creates @DIR@/disk.img, SIZE bytes of zeroes
+#    (truncate's sizes: 8M, 1G);
 #  - starts the backend with its output in @DIR@/backend.log;
 #  - waits at most -w SEC (default 10) for the socket to appear, unless -l
 #    SEC is given: then the backend is started SEC seconds late and
@@ -20,18 +23,19 @@
 # the backend failed to start, died early, or had to be killed.
 set -u
 
-wait_sec=10 late= self_exit=
-while getopts w:l:n opt; do
+wait_sec=10 late= self_exit= image=
+while getopts w:l:ni: opt; do
 	case $opt in
 	w) wait_sec=$OPTARG ;;
 	l) late=$OPTARG ;;
 	n) self_exit=1 ;;
+	i) image=$OPTARG ;;
 	*) exit 2 ;;
 	esac
 done
 shift $((OPTIND - 1))
 [ $# -ge 3 ] && [ "$2" = "--" ] || {
-	echo "usage: with_backend.sh [-w SEC] [-l SEC] [-n] BACKEND -- CMD..." >&2
+	echo "usage: with_backend.sh [-w SEC] [-l SEC] [-n] [-i SIZE] BACKEND -- CMD..." >&2
 	exit 2
 }
 backend=$1
@@ -115,6 +119,10 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 1' INT TERM
 
+if [ -n "$image" ] && ! truncate -s "$image" "$dir/disk.img"; then
+	fail=1
+	exit 1
+fi
 start_backend
 if [ -z "$late" ] && ! wait_socket; then
 	fail=1
