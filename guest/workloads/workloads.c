@@ -15,6 +15,7 @@ static const char *const fault_params[] = { "kind", NULL };
 static const char *const rng_params[] = { "mode", "bytes", "depth", NULL };
 static const char *const net_echo_params[] = { "mode",	"queues", "frames",
 					       "qsize", "expect", NULL };
+static const char *const hostile_params[] = { "seed", "rounds", NULL };
 static const char *const blk_verify_params[] = { "mode",  "queues", "depth",
 						 "qsize", "maxsec", "verbose",
 						 NULL };
@@ -36,6 +37,9 @@ const struct workload workloads[] = {
 	  net_echo_params, net_echo_main },
 	{ "rng", "read a virtio-rng device and check the bytes look random",
 	  rng_params, rng_main },
+	{ "hostile",
+	  "break the virtio rules on the first device; it must survive",
+	  hostile_params, hostile_main },
 	{ NULL, NULL, NULL, NULL },
 };
 

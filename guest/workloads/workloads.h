@@ -34,5 +34,6 @@ int fault_main(const char *args);
 int blk_verify_main(const char *args);
 int rng_main(const char *args);
 int net_echo_main(const char *args);
+int hostile_main(const char *args);
 
 #endif

@@ -1,0 +1,403 @@
+// SPDX-License-Identifier: MIT
+/*
+ * hostile: a guest that breaks the rules on purpose, against the first
+ * virtio-mmio device, to show that vuvm and the backend survive it.
+ *
+ *  (a) rounds=N bursts (default 8) of xorshift values (seed=N, default 1)
+ *      written to every 32-bit register offset 0x000-0x0fc, then to random
+ *      offsets, and random bytes to config space; after each burst the
+ *      window must still say "virt" version 2 and a reset must bring
+ *      Status back to 0.
+ *  (b) a queue set up through the normal driver path, then one bad chain
+ *      per case (addresses beyond RAM, in the MMIO hole, wrapping 2^64;
+ *      zero-length and 0xffffffff-long buffers; a descriptor loop; a next
+ *      index out of range; an avail index that jumps by more than the
+ *      queue size), kicked; whatever the device does within POLL_NS is
+ *      reported, then a reset and a fresh set-up must work.
+ *  (c) one ordinary request (blk: read sector 0; rng: 16 bytes).
+ *
+ * What the device answers is reported, never trusted or asserted: the
+ * checks are only that the device still talks and can be brought up
+ * again. Waits are bounded, since a backend is right to refuse a bad
+ * chain and never use it.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/devtree.h"
+#include "lib/kv.h"
+#include "lib/report.h"
+#include "lib/time.h"
+#include "virtio/alloc.h"
+#include "virtio/blk.h"
+#include "virtio/mmio.h"
+#include "virtio/rng.h"
+#include "virtio/virtio_config.h"
+#include "virtio/virtio_ids.h"
+#include "virtio/virtio_mmio.h"
+#include "workloads/virtio_common.h"
+#include "workloads/workloads.h"
+
+#define MAX_ROUNDS 1000
+#define QSIZE	   8
+#define POLL_NS	   20000000ull /* how long a bad chain may take */
+#define GOOD_NS	   1000000000ull
+#define BUF_LEN	   512
+#define NR_BAD	   (sizeof(bad_cases) / sizeof(bad_cases[0]))
+
+/* Out-of-range addresses, relative to the guest's 64-bit space. */
+#define BEYOND_RAM 0x0000100000000000ull /* 16 TiB */
+#define MMIO_HOLE  0x00000000fec00000ull /* the IOAPIC */
+#define WRAPPING   0xfffffffffffff000ull
+
+static uint32_t rd(const struct vio_dev *d, unsigned int reg)
+{
+	return *(volatile uint32_t *)(uintptr_t)(d->base + reg);
+}
+
+static void wr(const struct vio_dev *d, unsigned int reg, uint32_t val)
+{
+	*(volatile uint32_t *)(uintptr_t)(d->base + reg) = val;
+}
+
+/* The first virtio-mmio window with a device behind it. */
+static int find_first(struct vio_dev *d)
+{
+	struct dt_virtio_mmio n[8];
+	int count = dt_virtio_mmio(n, 8);
+
+	for (int i = 0; i < count && i < 8; i++) {
+		memset(d, 0, sizeof(*d));
+		d->base = n[i].base;
+		d->irq = n[i].irq;
+		if (rd(d, VIRTIO_MMIO_MAGIC_VALUE) == VIRTIO_MMIO_MAGIC &&
+		    rd(d, VIRTIO_MMIO_DEVICE_ID)) {
+			d->device_id = rd(d, VIRTIO_MMIO_DEVICE_ID);
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Whether the window still identifies itself. */
+static bool answers(const struct vio_dev *d)
+{
+	return rd(d, VIRTIO_MMIO_MAGIC_VALUE) == VIRTIO_MMIO_MAGIC &&
+	       rd(d, VIRTIO_MMIO_VERSION) == VIRTIO_MMIO_VERSION_MODERN;
+}
+
+/* Resets and reports both checks; @what names the step before. */
+static void check_alive(struct vio_dev *d, const char *what)
+{
+	uint32_t s;
+
+	report(answers(d), "%s: the window still says \"virt\" version 2",
+	       what);
+	vio_reset(d); /* bounded: 100 ms */
+	s = rd(d, VIRTIO_MMIO_STATUS);
+	report(s == 0, "%s: a reset brings Status to 0 (reads %#x)", what, s);
+}
+
+/* --- (a) random register and config writes ----------------------------- */
+
+static void burst(struct vio_dev *d, uint32_t *seed)
+{
+	unsigned int off;
+
+	/* Every offset in order, then the same number at random, so that
+	 * e.g. Status also comes after the queue registers. */
+	for (off = 0; off <= 0xfc; off += 4)
+		wr(d, off, vw_rand(seed));
+	for (int i = 0; i < 64; i++)
+		wr(d, (vw_rand(seed) % 64) * 4, vw_rand(seed));
+	for (off = 0; off < VIRTIO_MMIO_CONFIG_MAX; off++)
+		*(volatile uint8_t *)(uintptr_t)(d->base + VIRTIO_MMIO_CONFIG +
+						 off) = (uint8_t)vw_rand(seed);
+}
+
+/* A random queue address that is never guest RAM (which is below 64 GiB
+ * here), so that a device that believed it could not scribble on us:
+ * either in the 32-bit MMIO hole or above 2^40. */
+static uint64_t wild_addr(uint32_t *seed)
+{
+	uint32_t lo = vw_rand(seed);
+
+	if (lo & 1)
+		return 0xd0000000u | (lo & 0x0ffffff0u);
+	return (uint64_t)(vw_rand(seed) | 0x100u) << 32 | lo;
+}
+
+static void write_addr(struct vio_dev *d, unsigned int low, uint64_t a)
+{
+	wr(d, low, (uint32_t)a);
+	wr(d, low + 4, (uint32_t)(a >> 32));
+}
+
+/*
+ * The first write of burst() to a read-only register already asks for a
+ * reset, after which vuvm starts nothing. This one follows the status
+ * protocol with random features, queue sizes and addresses, so that
+ * DRIVER_OK really reaches the device's start-up with nonsense.
+ */
+static void plausible_burst(struct vio_dev *d, uint32_t *seed)
+{
+	wr(d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_ACKNOWLEDGE);
+	wr(d, VIRTIO_MMIO_STATUS,
+	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
+	/* A random subset of the offer plus VERSION_1 (bit 32), which
+	 * FEATURES_OK accepts. */
+	for (uint32_t sel = 0; sel < 2; sel++) {
+		wr(d, VIRTIO_MMIO_DEVICE_FEATURES_SEL, sel);
+		wr(d, VIRTIO_MMIO_DRIVER_FEATURES_SEL, sel);
+		wr(d, VIRTIO_MMIO_DRIVER_FEATURES,
+		   (rd(d, VIRTIO_MMIO_DEVICE_FEATURES) & vw_rand(seed)) |
+			   (sel ? 1 : 0));
+	}
+	wr(d, VIRTIO_MMIO_STATUS,
+	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER |
+		   VIRTIO_CONFIG_S_FEATURES_OK);
+	wr(d, VIRTIO_MMIO_QUEUE_SEL, 0);
+	wr(d, VIRTIO_MMIO_QUEUE_NUM, 1u << (vw_rand(seed) % 9));
+	write_addr(d, VIRTIO_MMIO_QUEUE_DESC_LOW, wild_addr(seed));
+	write_addr(d, VIRTIO_MMIO_QUEUE_DRIVER_LOW, wild_addr(seed));
+	write_addr(d, VIRTIO_MMIO_QUEUE_DEVICE_LOW, wild_addr(seed));
+	wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
+	wr(d, VIRTIO_MMIO_STATUS,
+	   rd(d, VIRTIO_MMIO_STATUS) | VIRTIO_CONFIG_S_DRIVER_OK);
+	wr(d, VIRTIO_MMIO_QUEUE_NOTIFY, 0);
+}
+
+static void random_writes(struct vio_dev *d, uint32_t seed, uint64_t rounds)
+{
+	char what[48];
+
+	for (uint64_t i = 0; i < rounds; i++) {
+		burst(d, &seed);
+		snprintf(what, sizeof(what), "random burst %llu",
+			 (unsigned long long)i);
+		check_alive(d, what);
+		plausible_burst(d, &seed);
+		report_info("random start-up %llu: status %#x",
+			    (unsigned long long)i, rd(d, VIRTIO_MMIO_STATUS));
+		snprintf(what, sizeof(what), "random start-up %llu",
+			 (unsigned long long)i);
+		check_alive(d, what);
+	}
+}
+
+/* --- (b) bad chains ----------------------------------------------------- */
+
+struct bad {
+	const char *name;
+	uint64_t addr; /* 0: the good buffer */
+	uint32_t len;
+	bool loop; /* the data descriptor's next points back */
+	bool wild; /* next out of range */
+	bool jump; /* avail index jumps past the queue size */
+};
+
+static const struct bad bad_cases[] = {
+	{ .name = "address beyond RAM", .addr = BEYOND_RAM, .len = BUF_LEN },
+	{ .name = "address in the MMIO hole",
+	  .addr = MMIO_HOLE,
+	  .len = BUF_LEN },
+	{ .name = "address wrapping 2^64", .addr = WRAPPING, .len = 0x2000 },
+	{ .name = "zero-length buffer", .len = 0 },
+	{ .name = "0xffffffff-long buffer", .len = 0xffffffffu },
+	{ .name = "descriptor loop", .len = BUF_LEN, .loop = true },
+	{ .name = "next index out of range", .len = BUF_LEN, .wild = true },
+	{ .name = "avail index jumps by more than the queue size",
+	  .len = BUF_LEN,
+	  .jump = true },
+};
+
+struct bufs {
+	struct virtio_blk_outhdr *hdr;
+	uint8_t *data, *status;
+};
+
+static void set_desc(struct virtq_desc *t, unsigned int i, uint64_t addr,
+		     uint32_t len, uint16_t flags, uint16_t next)
+{
+	t[i] = (struct virtq_desc){ addr, len, flags, next };
+}
+
+/*
+ * Writes the chain for @c and returns its head. blk: header (readable) ->
+ * data (writable, the bad one) -> status; other devices: the data
+ * descriptor alone (descriptor 1).
+ */
+static uint16_t build_chain(struct virtq *vq, bool blk, const struct bad *c,
+			    const struct bufs *b)
+{
+	uint64_t addr = c->addr ? c->addr : dma_addr(b->data);
+	uint16_t head = blk ? 0 : 1;
+	uint16_t next = blk ? 2 : 0;
+	uint16_t flags = VIRTQ_DESC_F_WRITE;
+
+	if (c->loop)
+		next = head;
+	else if (c->wild)
+		next = 0x1234;
+	if (blk || c->loop || c->wild)
+		flags |= VIRTQ_DESC_F_NEXT;
+	b->hdr->type = VIRTIO_BLK_T_IN;
+	b->hdr->reserved = 0;
+	b->hdr->sector = 0;
+	set_desc(vq->desc, 0, dma_addr(b->hdr), sizeof(*b->hdr),
+		 VIRTQ_DESC_F_NEXT, 1);
+	set_desc(vq->desc, 1, addr, c->len, flags, next);
+	set_desc(vq->desc, 2, dma_addr(b->status), 1, VIRTQ_DESC_F_WRITE, 0);
+	return head;
+}
+
+/* Publishes @head and kicks; returns the used index before. */
+static uint16_t offer(struct vio_dev *d, struct virtq *vq, uint16_t head,
+		      bool jump)
+{
+	uint16_t used = __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE);
+	uint16_t idx = jump ? (uint16_t)(vq->num * 3 + 1) : 1;
+
+	for (unsigned int i = 0; i < vq->num; i++)
+		vq->avail->ring[i] = head;
+	__atomic_store_n(&vq->avail->idx, idx, __ATOMIC_RELEASE);
+	vio_notify(d, 0);
+	return used;
+}
+
+/* Waits at most POLL_NS for the device to react, and says how. */
+static void observe(struct vio_dev *d, struct virtq *vq, uint16_t used0,
+		    const struct bufs *b, const char *name)
+{
+	uint64_t end = time_ns() + POLL_NS;
+	uint16_t used;
+
+	do {
+		used = __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE);
+		if (used != used0 ||
+		    rd(d, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET)
+			break;
+	} while (time_ns() < end);
+	report_info("%s: used idx %u -> %u, len %u, blk status %u, device "
+		    "status %#x",
+		    name, used0, used, vq->used->ring[0].len, *b->status,
+		    rd(d, VIRTIO_MMIO_STATUS));
+}
+
+/* Brings the device up with queue 0 through the normal driver path. */
+static int bring_up(struct vio_dev *d, struct virtq *vq)
+{
+	int err = vio_begin(d, 0);
+
+	if (!err)
+		err = vio_queue_setup(d, 0, vq, QSIZE, 0);
+	if (!err)
+		err = vio_driver_ok(d);
+	return err;
+}
+
+static void bad_chains(struct vio_dev *d, const struct bufs *b)
+{
+	bool blk = d->device_id == VIRTIO_ID_BLOCK;
+	struct virtq vq;
+	uint16_t used0, head;
+
+	for (unsigned int i = 0; i < NR_BAD; i++) {
+		const struct bad *c = &bad_cases[i];
+
+		if (!report(!bring_up(d, &vq), "%s: the device comes up",
+			    c->name)) {
+			report_info("%s", d->error);
+			vio_reset(d);
+			continue;
+		}
+		*b->status = 0xff;
+		head = build_chain(&vq, blk, c, b);
+		used0 = offer(d, &vq, head, c->jump);
+		observe(d, &vq, used0, b, c->name);
+		check_alive(d, c->name);
+	}
+}
+
+/* --- (c) one good request ------------------------------------------------ */
+
+static void good_blk(const struct vio_dev *found, uint8_t *buf)
+{
+	static struct blk_dev b;
+	static struct blk_req r;
+	int err = blk_open(&b, found, 1, QSIZE, 0);
+
+	if (!report(!err, "blk: the device comes up for a real request")) {
+		report_info("%s", b.vio.error);
+		return;
+	}
+	memset(&r, 0, sizeof(r));
+	r.type = VIRTIO_BLK_T_IN;
+	r.sector = 0;
+	r.nseg = 1;
+	r.seg[0] = (struct virtq_buf){ dma_addr(buf), BUF_LEN };
+	err = blk_run(&b, 0, &r, GOOD_NS);
+	report(!err && r.status == VIRTIO_BLK_S_OK,
+	       "blk: sector 0 reads back (err %d, status %u)", err, r.status);
+	vio_reset(&b.vio);
+}
+
+static void good_rng(const struct vio_dev *found, uint8_t *buf)
+{
+	static struct rng_dev r;
+	long n;
+
+	if (!report(!rng_open(&r, found, QSIZE),
+		    "rng: the device comes up for a real request")) {
+		report_info("%s", r.vio.error);
+		return;
+	}
+	n = rng_read(&r, buf, 16, GOOD_NS);
+	report(n > 0, "rng: a read of 16 bytes gets %ld", n);
+	vio_reset(&r.vio);
+}
+
+static void good_request(const struct vio_dev *d, uint8_t *buf)
+{
+	if (d->device_id == VIRTIO_ID_BLOCK)
+		good_blk(d, buf);
+	else if (d->device_id == VIRTIO_ID_RNG)
+		good_rng(d, buf);
+	else
+		report_skip("no ordinary request for device ID %u",
+			    d->device_id);
+}
+
+int hostile_main(const char *args)
+{
+	static struct vio_dev d;
+	uint64_t seed, rounds;
+	struct bufs b;
+
+	if (kv_get_u64(args, "seed", 1, &seed) == -2 ||
+	    kv_get_u64(args, "rounds", 8, &rounds) == -2 || !(uint32_t)seed ||
+	    rounds > MAX_ROUNDS) {
+		printf("ERROR: hostile: seed 1..2^32-1, rounds 0..%u\n",
+		       MAX_ROUNDS);
+		return WORKLOAD_BAD_REQUEST;
+	}
+	if (find_first(&d)) {
+		report_skip("hostile: no virtio-mmio device; attach one with "
+			    "--device");
+		return report_summary();
+	}
+	b.hdr = dma_alloc(sizeof(*b.hdr), 16);
+	b.data = dma_alloc(BUF_LEN, 4096);
+	b.status = dma_alloc(16, 16);
+	if (!report(b.hdr && b.data && b.status, "buffers allocated"))
+		return report_summary();
+	report_prefix_push("hostile");
+	report_info("device ID %u at %#llx, seed %llu, %llu rounds",
+		    d.device_id, (unsigned long long)d.base,
+		    (unsigned long long)seed, (unsigned long long)rounds);
+	random_writes(&d, (uint32_t)seed, rounds);
+	bad_chains(&d, &b);
+	good_request(&d, b.data);
+	report_prefix_pop();
+	return report_summary();
+}
