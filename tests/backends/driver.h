@@ -25,7 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tests/vhost/backend_check.h"
+#include "tests/check.h"
 #include "vhost/frontend.h"
 #include "virtio/virtio_config.h"
 #include "virtio/virtio_ring.h"

@@ -18,7 +18,6 @@
  * report, and the number of open fds is unchanged.
  */
 #define _GNU_SOURCE
-#include <dirent.h>
 #include <fcntl.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -28,6 +27,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "tests/check.h"
 #include "vhost/frontend.h"
 
 #define MAX_OPS	     16
@@ -37,19 +37,6 @@ struct ctx {
 	struct vhu_frontend *fe;
 	int memfd, efd;
 };
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	if (!d)
-		return -1;
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
-}
 
 static int make_fd(unsigned int kind)
 {
@@ -288,7 +275,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	int before = count_fds(), sv[2];
+	int before = check_count_fds(), sv[2];
 
 	if (size < 2 || size > 65536)
 		return 0;
@@ -296,7 +283,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	run(data, size, sv);
 	close(sv[1]);
-	if (count_fds() != before)
+	if (check_count_fds() != before)
 		__builtin_trap(); /* an fd leaked */
 	return 0;
 }

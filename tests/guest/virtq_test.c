@@ -20,7 +20,7 @@
 #include <unistd.h>
 
 #include "guest/virtio/virtq.h"
-#include "tests/vhost/backend_check.h"
+#include "tests/check.h"
 #include "vhost/vring.h"
 #include "virtio/virtio_config.h"
 

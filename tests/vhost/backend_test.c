@@ -17,7 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "tests/vhost/backend_check.h"
+#include "tests/check.h"
 #include "vhost/backend.h"
 #include "vhost/log.h"
 #include "vhost/msg.h"

@@ -22,7 +22,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "tests/vhost/backend_check.h"
+#include "tests/check.h"
 #include "vhost/backend.h"
 #include "vhost/frontend.h"
 #include "vhost/log.h"

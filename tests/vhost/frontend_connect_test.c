@@ -111,7 +111,7 @@ static void test_errors(void)
 	close(s);
 }
 
-static const struct test_case cases[] = {
+static const struct check_case cases[] = {
 	{ "retry_until_listening", test_retry_until_listening },
 	{ "deadline", test_deadline },
 	{ "errors", test_errors },
@@ -119,9 +119,9 @@ static const struct test_case cases[] = {
 
 int main(int argc, char **argv)
 {
-	int before = count_fds(), err = RUN_TESTS(cases, argc, argv);
+	int before = check_count_fds(), err = RUN_TESTS(cases, argc, argv);
 
-	if (!err && count_fds() != before) {
+	if (!err && check_count_fds() != before) {
 		fprintf(stderr, "fd leak\n");
 		return 1;
 	}

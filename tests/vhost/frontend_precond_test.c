@@ -242,7 +242,7 @@ static void test_closed(void)
 	close(tp.peer);
 }
 
-static const struct test_case cases[] = {
+static const struct check_case cases[] = {
 	{ "features_order", test_features_order },
 	{ "gates", test_gates },
 	{ "vring_enable_gate", test_vring_enable_gate },

@@ -44,7 +44,7 @@ static void bad_u64_reply(uint32_t req, uint32_t flags, uint32_t size,
 {
 	uint8_t payload[16] = { 0 };
 	int fds[2] = { make_eventfd(), make_eventfd() };
-	int before = count_fds();
+	int before = check_count_fds();
 	struct tpair tp;
 
 	tp_open(&tp);
@@ -54,7 +54,7 @@ static void bad_u64_reply(uint32_t req, uint32_t flags, uint32_t size,
 	CHECK_EQ(tp.fe.have_features, false);
 	check_broken(&tp);
 	tp_close(&tp);
-	CHECK_EQ(count_fds(), before);
+	CHECK_EQ(check_count_fds(), before);
 	close(fds[0]);
 	close(fds[1]);
 }
@@ -93,14 +93,14 @@ static void test_too_many_fds(void)
 
 	for (int i = 0; i < 12; i++)
 		fds[i] = make_eventfd();
-	before = count_fds();
+	before = check_count_fds();
 	tp_open(&tp);
 	CHECK_EQ(get_features_with(&tp, VHOST_USER_GET_FEATURES, REPLY, &v, 8,
 				   fds, 12),
 		 -EPROTO);
 	CHECK_ERR(&tp.fe, "too many fds");
 	tp_close(&tp);
-	CHECK_EQ(count_fds(), before);
+	CHECK_EQ(check_count_fds(), before);
 	for (int i = 0; i < 12; i++)
 		close(fds[i]);
 }
@@ -213,7 +213,7 @@ static void test_timeout_partial(void)
 
 static void test_ack(void)
 {
-	int efd = make_eventfd(), before = count_fds();
+	int efd = make_eventfd(), before = check_count_fds();
 	struct tpair tp;
 	uint32_t K = VHOST_USER_SET_VRING_KICK;
 
@@ -235,13 +235,13 @@ static void test_ack(void)
 	CHECK_EQ(vhu_set_vring_kick(&tp.fe, 0, efd), -EPROTO);
 	CHECK_ERR(&tp.fe, "SET_VRING_KICK: reply is for SET_VRING_CALL");
 	tp_close(&tp);
-	CHECK_EQ(count_fds(), before);
+	CHECK_EQ(check_count_fds(), before);
 	close(efd);
 }
 
 static void test_ack_with_fd(void)
 {
-	int efd = make_eventfd(), before = count_fds();
+	int efd = make_eventfd(), before = check_count_fds();
 	struct vhu_region r = { 0, 4096, 0x10000, 0, efd };
 	uint64_t zero = 0;
 	struct tpair tp;
@@ -251,7 +251,7 @@ static void test_ack_with_fd(void)
 	CHECK_EQ(vhu_set_mem_table(&tp.fe, &r, 1), -EPROTO);
 	CHECK_ERR(&tp.fe, "SET_MEM_TABLE: reply carries 1 fds, expected 0");
 	tp_close(&tp);
-	CHECK_EQ(count_fds(), before);
+	CHECK_EQ(check_count_fds(), before);
 	close(efd);
 }
 
@@ -357,7 +357,7 @@ static int inflight_with(struct tpair *tp, uint64_t size, uint64_t offset,
 static void test_inflight(void)
 {
 	int mfd = make_memfd(4096), efd = make_eventfd(), fds[2] = { mfd, mfd };
-	int before = count_fds(), fd = -7;
+	int before = check_count_fds(), fd = -7;
 	struct tpair tp;
 
 	open_all(&tp);
@@ -380,7 +380,7 @@ static void test_inflight(void)
 	CHECK_EQ(inflight_with(&tp, 4096, 0, NULL, 0, &fd), -EPROTO);
 	CHECK_ERR(&tp.fe, "reply carries 0 fds, expected 1");
 	tp_close(&tp);
-	CHECK_EQ(count_fds(), before);
+	CHECK_EQ(check_count_fds(), before);
 	close(mfd);
 	close(efd);
 }
@@ -399,7 +399,7 @@ static int state_fd_with(struct tpair *tp, uint64_t v, const int *fds,
 
 static void test_device_state(void)
 {
-	int efd = make_eventfd(), before = count_fds(), back = -7;
+	int efd = make_eventfd(), before = check_count_fds(), back = -7;
 	uint64_t nofd = VHOST_USER_DEVICE_STATE_NOFD_MASK;
 	struct tpair tp;
 
@@ -414,7 +414,7 @@ static void test_device_state(void)
 	CHECK_ERR(&tp.fe, "unknown bits");
 	CHECK_EQ(back, -7);
 	tp_close(&tp);
-	CHECK_EQ(count_fds(), before);
+	CHECK_EQ(check_count_fds(), before);
 	close(efd);
 }
 
@@ -435,7 +435,7 @@ static void test_log_base_reply(void)
 /* The fd count after every error path above, run again in one process. */
 static void test_no_leaks(void)
 {
-	int before = count_fds();
+	int before = check_count_fds();
 
 	for (int i = 0; i < 3; i++) {
 		test_sizes_and_fds();
@@ -445,10 +445,10 @@ static void test_no_leaks(void)
 		test_device_state();
 		test_hangup_mid_payload();
 	}
-	CHECK_EQ(count_fds(), before);
+	CHECK_EQ(check_count_fds(), before);
 }
 
-static const struct test_case cases[] = {
+static const struct check_case cases[] = {
 	{ "header", test_header },
 	{ "sizes_and_fds", test_sizes_and_fds },
 	{ "too_many_fds", test_too_many_fds },

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Helpers for the frontend and trace tests: a CHECK that names the failing
- * expression and exits non-zero, and a socketpair "peer" that plays the
+ * Helpers for the frontend and trace tests (CHECK and friends come from
+ * tests/check.h): a socketpair "peer" that plays the
  * backend by hand, so every byte and fd the frontend sends can be checked
  * and every reply, good or bad, can be scripted. Replies are queued on the
  * socket before the request is made, so the tests need no threads.
@@ -16,55 +16,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/check.h"
 #include "vhost/frontend.h"
 #include "vhost/msg.h"
-
-extern const char *test_name;
-
-#define CHECK(expr)                                                       \
-	do {                                                              \
-		if (!(expr)) {                                            \
-			fprintf(stderr, "%s:%d: [%s] CHECK failed: %s\n", \
-				__FILE__, __LINE__, test_name, #expr);    \
-			exit(1);                                          \
-		}                                                         \
-	} while (0)
-
-#define CHECK_EQ(a, b)                                                     \
-	do {                                                               \
-		long long a_ = (long long)(a), b_ = (long long)(b);        \
-		if (a_ != b_) {                                            \
-			fprintf(stderr,                                    \
-				"%s:%d: [%s] CHECK failed: %s == %s "      \
-				"(%lld != %lld)\n",                        \
-				__FILE__, __LINE__, test_name, #a, #b, a_, \
-				b_);                                       \
-			exit(1);                                           \
-		}                                                          \
-	} while (0)
-
-#define CHECK_STR(a, b)                                                     \
-	do {                                                                \
-		const char *a_ = (a), *b_ = (b);                            \
-		if (strcmp(a_, b_)) {                                       \
-			fprintf(stderr,                                     \
-				"%s:%d: [%s] CHECK failed: %s\n"            \
-				"   got: \"%s\"\nwanted: \"%s\"\n",         \
-				__FILE__, __LINE__, test_name, #a, a_, b_); \
-			exit(1);                                            \
-		}                                                           \
-	} while (0)
 
 /* The frontend's last error sentence contains @s. */
 #define CHECK_ERR(fe, s) CHECK(strstr(vhu_frontend_error(fe), (s)) != NULL)
 
-struct test_case {
-	const char *name;
-	void (*fn)(void);
-};
-
-/* Runs every case (or only argv[1]), printing "ok <name>" for each. */
-int run_tests(const struct test_case *cases, size_t n, int argc, char **argv);
+/* check_run() with the frontend's own error log quiet (it would print
+ * every failure the tests provoke on purpose), unless argv[2] is given. */
+int run_tests(const struct check_case *cases, size_t n, int argc, char **argv);
 #define RUN_TESTS(cases, argc, argv) \
 	run_tests(cases, sizeof(cases) / sizeof(cases[0]), argc, argv)
 
@@ -93,7 +54,6 @@ bool peer_idle(int peer);
 void peer_drain(int peer);
 
 bool same_file(int a, int b);
-int count_fds(void);
 int make_memfd(size_t size);
 int make_eventfd(void);
 

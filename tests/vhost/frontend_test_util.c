@@ -2,7 +2,6 @@
 #define _GNU_SOURCE
 #include "frontend_test.h"
 
-#include <dirent.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <sys/mman.h>
@@ -12,29 +11,10 @@
 
 #include "vhost/log.h"
 
-const char *test_name = "setup";
-
-int run_tests(const struct test_case *cases, size_t n, int argc, char **argv)
+int run_tests(const struct check_case *cases, size_t n, int argc, char **argv)
 {
-	size_t ran = 0;
-
-	/* The frontend logs each failure it detects; the tests provoke
-	 * hundreds on purpose and check the sentences instead. */
 	log_set_level(argc > 2 ? LOG_DEBUG : LOG_ERR);
-	for (size_t i = 0; i < n; i++) {
-		if (argc > 1 && strcmp(argv[1], cases[i].name))
-			continue;
-		test_name = cases[i].name;
-		cases[i].fn();
-		printf("ok %s\n", cases[i].name);
-		ran++;
-	}
-	if (!ran) {
-		fprintf(stderr, "no test named %s\n", argc > 1 ? argv[1] : "");
-		return 1;
-	}
-	printf("%zu tests passed\n", ran);
-	return 0;
+	return check_run(cases, n, argc, argv);
 }
 
 void tp_open(struct tpair *tp)
@@ -122,18 +102,6 @@ bool same_file(int a, int b)
 
 	return fstat(a, &sa) == 0 && fstat(b, &sb) == 0 &&
 	       sa.st_ino == sb.st_ino && sa.st_dev == sb.st_dev;
-}
-
-int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	CHECK(d != NULL);
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
 }
 
 int make_memfd(size_t size)

@@ -565,7 +565,7 @@ static void test_trace_hook(void)
 	tp_close(&tp);
 }
 
-static const struct test_case cases[] = {
+static const struct check_case cases[] = {
 	{ "get_set_features", test_get_set_features },
 	{ "owner", test_owner },
 	{ "protocol_features", test_protocol_features },
@@ -591,11 +591,11 @@ static const struct test_case cases[] = {
 
 int main(int argc, char **argv)
 {
-	int before = count_fds(), err = RUN_TESTS(cases, argc, argv);
+	int before = check_count_fds(), err = RUN_TESTS(cases, argc, argv);
 
-	if (!err && count_fds() != before) {
+	if (!err && check_count_fds() != before) {
 		fprintf(stderr, "fd leak: %d open before, %d after\n", before,
-			count_fds());
+			check_count_fds());
 		return 1;
 	}
 	return err;

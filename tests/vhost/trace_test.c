@@ -155,7 +155,7 @@ static void test_backend_channel(void)
 		  "UNKNOWN(42) flags=v1 size=0 fds=0");
 }
 
-static const struct test_case cases[] = {
+static const struct check_case cases[] = {
 	{ "names", test_names },
 	{ "simple", test_simple },
 	{ "protocol_features", test_protocol_features },

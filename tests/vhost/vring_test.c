@@ -12,7 +12,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "tests/vhost/backend_check.h"
+#include "tests/check.h"
 #include "vhost/vring.h"
 #include "virtio/virtio_config.h"
 

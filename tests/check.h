@@ -1,19 +1,22 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The small test harness of the backend-side tests (vring_, backend_, e2e_):
- * CHECK macros that name the failing expression and stop the program, a
- * runner for a table of cases (all, or the one named on the command line),
- * and an open-fd counter for leak checks.
+ * The test harness of the host tests written as tables of cases (tests/vhost,
+ * tests/backends, tests/guest): CHECK macros that name the failing
+ * expression and the case, and stop the program; a runner for a table of
+ * cases (all, or the one named on the command line); an open-fd counter
+ * for leak checks.
  */
-#ifndef VUVM_TESTS_BACKEND_CHECK_H
-#define VUVM_TESTS_BACKEND_CHECK_H
+#ifndef VUVM_TESTS_CHECK_H
+#define VUVM_TESTS_CHECK_H
 
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *check_case = "";
+/* The case being run. Weak, so that a test made of several files shares
+ * one. */
+__attribute__((weak)) const char *check_case = "setup";
 
 #define CHECK(expr)                                                       \
 	do {                                                              \
@@ -35,6 +38,18 @@ static const char *check_case = "";
 				b_);                                        \
 			exit(1);                                            \
 		}                                                           \
+	} while (0)
+
+#define CHECK_STR(a, b)                                                      \
+	do {                                                                 \
+		const char *a_ = (a), *b_ = (b);                             \
+		if (strcmp(a_, b_)) {                                        \
+			fprintf(stderr,                                      \
+				"%s:%d: [%s] CHECK failed: %s\n"             \
+				"   got: \"%s\"\nwanted: \"%s\"\n",          \
+				__FILE__, __LINE__, check_case, #a, a_, b_); \
+			exit(1);                                             \
+		}                                                            \
 	} while (0)
 
 /* @s occurs in the string @hay. */
@@ -63,6 +78,7 @@ static inline int check_run(const struct check_case *cases, size_t n, int argc,
 		fprintf(stderr, "no test case named %s\n", argv[1]);
 		return 1;
 	}
+	printf("%d cases passed\n", ran);
 	return 0;
 }
 #define CHECK_RUN(cases, argc, argv) \
