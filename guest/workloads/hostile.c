@@ -191,9 +191,21 @@ struct bad {
 	const char *name;
 	uint64_t addr; /* 0: the good buffer */
 	uint32_t len;
-	bool loop; /* the data descriptor's next points back */
+	bool loop; /* the data descriptor's next points to itself */
 	bool wild; /* next out of range */
 	bool jump; /* avail index jumps past the queue size */
+	int ind;   /* IND_*: the chain goes through an indirect table */
+};
+
+/* Indirect tables: good, or broken in one way. */
+enum {
+	IND_NONE,
+	IND_BEYOND_RAM, /* the table's address */
+	IND_EMPTY,	/* 0 bytes */
+	IND_ODD_LEN,	/* not a multiple of 16 */
+	IND_NESTED,	/* an indirect descriptor inside the table */
+	IND_LOOP,	/* a loop inside the table */
+	IND_WITH_NEXT,	/* INDIRECT and NEXT on the same descriptor */
 };
 
 static const struct bad bad_cases[] = {
@@ -209,11 +221,19 @@ static const struct bad bad_cases[] = {
 	{ .name = "avail index jumps by more than the queue size",
 	  .len = BUF_LEN,
 	  .jump = true },
+	{ .name = "indirect table beyond RAM", .ind = IND_BEYOND_RAM },
+	{ .name = "indirect table of 0 bytes", .ind = IND_EMPTY },
+	{ .name = "indirect table of 20 bytes", .ind = IND_ODD_LEN },
+	{ .name = "indirect table inside an indirect table",
+	  .ind = IND_NESTED },
+	{ .name = "loop inside an indirect table", .ind = IND_LOOP },
+	{ .name = "INDIRECT and NEXT together", .ind = IND_WITH_NEXT },
 };
 
 struct bufs {
 	struct virtio_blk_outhdr *hdr;
 	uint8_t *data, *status;
+	struct virtq_desc *table; /* 4 entries, for the indirect cases */
 };
 
 static void set_desc(struct virtq_desc *t, unsigned int i, uint64_t addr,
@@ -236,7 +256,7 @@ static uint16_t build_chain(struct virtq *vq, bool blk, const struct bad *c,
 	uint16_t flags = VIRTQ_DESC_F_WRITE;
 
 	if (c->loop)
-		next = head;
+		next = 1; /* itself: the walker must notice the cycle */
 	else if (c->wild)
 		next = 0x1234;
 	if (blk || c->loop || c->wild)
@@ -249,6 +269,51 @@ static uint16_t build_chain(struct virtq *vq, bool blk, const struct bad *c,
 	set_desc(vq->desc, 1, addr, c->len, flags, next);
 	set_desc(vq->desc, 2, dma_addr(b->status), 1, VIRTQ_DESC_F_WRITE, 0);
 	return head;
+}
+
+/*
+ * Writes an indirect table holding the normal request (blk: header, data,
+ * status; others: data), breaks it as @ind says, and points descriptor
+ * 0 at it. Returns the head, 0.
+ */
+static uint16_t build_indirect(struct virtq *vq, bool blk, int ind,
+			       const struct bufs *b)
+{
+	struct virtq_desc *t = b->table;
+	unsigned int n = blk ? 3 : 1;
+	uint64_t addr = dma_addr(t);
+	uint32_t len = n * sizeof(*t);
+	uint16_t flags = VIRTQ_DESC_F_INDIRECT;
+
+	b->hdr->type = VIRTIO_BLK_T_IN;
+	b->hdr->reserved = 0;
+	b->hdr->sector = 0;
+	if (blk) {
+		set_desc(t, 0, dma_addr(b->hdr), sizeof(*b->hdr),
+			 VIRTQ_DESC_F_NEXT, 1);
+		set_desc(t, 1, dma_addr(b->data), BUF_LEN,
+			 VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT, 2);
+		set_desc(t, 2, dma_addr(b->status), 1, VIRTQ_DESC_F_WRITE, 0);
+	} else {
+		set_desc(t, 0, dma_addr(b->data), BUF_LEN, VIRTQ_DESC_F_WRITE,
+			 0);
+	}
+	if (ind == IND_BEYOND_RAM)
+		addr = BEYOND_RAM;
+	else if (ind == IND_EMPTY)
+		len = 0;
+	else if (ind == IND_ODD_LEN)
+		len = 20;
+	else if (ind == IND_NESTED)
+		set_desc(t, 0, addr, len, VIRTQ_DESC_F_INDIRECT, 0);
+	else if (ind == IND_LOOP)
+		t[n - 1].flags |= VIRTQ_DESC_F_NEXT, t[n - 1].next = 0;
+	else if (ind == IND_WITH_NEXT)
+		flags |= VIRTQ_DESC_F_NEXT;
+	set_desc(vq->desc, 0, addr, len, flags, 1);
+	set_desc(vq->desc, 1, dma_addr(b->data), BUF_LEN, VIRTQ_DESC_F_WRITE,
+		 0);
+	return 0;
 }
 
 /* Publishes @head and kicks; returns the used index before. */
@@ -287,7 +352,7 @@ static void observe(struct vio_dev *d, struct virtq *vq, uint16_t used0,
 /* Brings the device up with queue 0 through the normal driver path. */
 static int bring_up(struct vio_dev *d, struct virtq *vq)
 {
-	int err = vio_begin(d, 0);
+	int err = vio_begin(d, VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC));
 
 	if (!err)
 		err = vio_queue_setup(d, 0, vq, QSIZE, 0);
@@ -312,7 +377,8 @@ static void bad_chains(struct vio_dev *d, const struct bufs *b)
 			continue;
 		}
 		*b->status = 0xff;
-		head = build_chain(&vq, blk, c, b);
+		head = c->ind ? build_indirect(&vq, blk, c->ind, b)
+			      : build_chain(&vq, blk, c, b);
 		used0 = offer(d, &vq, head, c->jump);
 		observe(d, &vq, used0, b, c->name);
 		check_alive(d, c->name);
@@ -389,7 +455,9 @@ int hostile_main(const char *args)
 	b.hdr = dma_alloc(sizeof(*b.hdr), 16);
 	b.data = dma_alloc(BUF_LEN, 4096);
 	b.status = dma_alloc(16, 16);
-	if (!report(b.hdr && b.data && b.status, "buffers allocated"))
+	b.table = dma_alloc(4 * sizeof(*b.table), 16);
+	if (!report(b.hdr && b.data && b.status && b.table,
+		    "buffers allocated"))
 		return report_summary();
 	report_prefix_push("hostile");
 	report_info("device ID %u at %#llx, seed %llu, %llu rounds",
