@@ -3,7 +3,11 @@
 # Non-interactive; uses sudo when not run as root.
 set -eu
 
-packages="build-essential cmake clang libclang-rt-14-dev libfdt-dev"
+# qemu-system-common (qemu-storage-daemon), qemu-utils (qemu-img), dpdk
+# (dpdk-testpmd), dpdk-dev and librte-net-vhost23 (the vhost PMD): the
+# third-party vhost-user backends tests/e2e runs vuvm against.
+packages="build-essential cmake clang libclang-rt-14-dev libfdt-dev
+	qemu-system-common qemu-utils dpdk dpdk-dev librte-net-vhost23"
 
 if [ "$(id -u)" -eq 0 ]; then
 	sudo=""

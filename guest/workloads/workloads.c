@@ -16,9 +16,9 @@ static const char *const rng_params[] = { "mode", "bytes", "depth", NULL };
 static const char *const net_echo_params[] = { "mode",	"queues", "frames",
 					       "qsize", "expect", NULL };
 static const char *const hostile_params[] = { "seed", "rounds", NULL };
-static const char *const blk_verify_params[] = { "mode",  "queues", "depth",
-						 "qsize", "maxsec", "verbose",
-						 NULL };
+static const char *const blk_verify_params[] = { "mode",   "queues", "depth",
+						 "qsize",  "maxsec", "verbose",
+						 "verify", NULL };
 
 const struct workload workloads[] = {
 	{ "probe", "print what the guest sees (memory, CPUs, devices, TSC)",
