@@ -104,7 +104,11 @@ static const char *req_name(uint32_t req)
 	return "UNKNOWN";
 }
 
-/* Refuses the current request: records why, logs once, returns @err. */
+/* A frontend (driven by its guest) may repeat a bad request at will: the
+ * log shows the first refusals and then says it stops. */
+#define VHU_BACKEND_REFUSALS_LOGGED 16
+
+/* Refuses the current request: records why, logs it, returns @err. */
 __attribute__((format(printf, 3, 4))) static int
 refuse(struct vhu_backend *dev, int err, const char *fmt, ...)
 {
@@ -113,7 +117,11 @@ refuse(struct vhu_backend *dev, int err, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(dev->error, sizeof(dev->error), fmt, ap);
 	va_end(ap);
-	pr_warn("%s", dev->error);
+	if (dev->refusals < VHU_BACKEND_REFUSALS_LOGGED)
+		pr_warn("%s", dev->error);
+	if (++dev->refusals == VHU_BACKEND_REFUSALS_LOGGED)
+		pr_warn("%u requests refused; further refusals are not logged",
+			dev->refusals);
 	return err;
 }
 

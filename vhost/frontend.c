@@ -98,32 +98,44 @@ static const char *req_name(uint32_t req)
 	return name ? name : "UNKNOWN";
 }
 
+/* Keeps the sentence for the caller, which logs it with its own context
+ * (which device); here it is only a debug line. */
+static void fe_vsay(struct vhu_frontend *fe, uint32_t req, const char *fmt,
+		    va_list ap)
+{
+	int n = snprintf(fe->error, sizeof(fe->error), "%s: ", req_name(req));
+
+	vsnprintf(fe->error + n, sizeof(fe->error) - (size_t)n, fmt, ap);
+	pr_debug("%s", fe->error);
+}
+
 __attribute__((format(printf, 4, 5))) static int
 fe_fail(struct vhu_frontend *fe, uint32_t req, int err, const char *fmt, ...)
 {
-	int n = snprintf(fe->error, sizeof(fe->error), "%s: ", req_name(req));
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(fe->error + n, sizeof(fe->error) - (size_t)n, fmt, ap);
+	fe_vsay(fe, req, fmt, ap);
 	va_end(ap);
-	pr_err("%s", fe->error);
 	return err;
 }
 
-/* A reply that does not fit its request means the stream may be out of
- * step (a late reply, a missing one): nothing after it can be trusted. */
+/*
+ * A reply that does not fit its request means the stream may be out of
+ * step (a late reply, a missing one): nothing after it can be trusted. The
+ * socket is shut down, so that the backend and anyone watching the
+ * connection (vuvm's device watcher) see at once that it is over.
+ */
 __attribute__((format(printf, 4, 5))) static int
 fe_break(struct vhu_frontend *fe, uint32_t req, int err, const char *fmt, ...)
 {
-	int n = snprintf(fe->error, sizeof(fe->error), "%s: ", req_name(req));
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(fe->error + n, sizeof(fe->error) - (size_t)n, fmt, ap);
+	fe_vsay(fe, req, fmt, ap);
 	va_end(ap);
-	pr_err("%s", fe->error);
 	fe->broken = true;
+	shutdown(fe->sock, SHUT_RDWR);
 	return err;
 }
 

@@ -114,8 +114,16 @@ static bool watch_device(struct machine *m, struct device *d,
 	int r;
 
 	if (sock->revents) {
-		pr_err("%s: the vhost-user backend closed the connection",
-		       d->vu.name);
+		pthread_mutex_lock(&d->vu.lock);
+		if (d->vu.fe.broken)
+			pr_err("%s: the vhost-user backend stopped answering "
+			       "properly (%s); connection closed",
+			       d->vu.name, vhu_frontend_error(&d->vu.fe));
+		else
+			pr_err("%s: the vhost-user backend closed the "
+			       "connection",
+			       d->vu.name);
+		pthread_mutex_unlock(&d->vu.lock);
 		return false;
 	}
 	if (!chan->revents)

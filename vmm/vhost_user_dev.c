@@ -4,14 +4,18 @@
 #include "vmm/vhost_user_dev.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include "vhost/log.h"
 #include "vhost/msg.h"
+#include "vhost/vring.h"
 #include "virtio/virtio_config.h"
 #include "virtio/virtio_ids.h"
 #include "virtio/virtio_net.h"
@@ -190,9 +194,13 @@ static int vudev_config_write(void *opaque, uint32_t offset, const void *buf,
 	pthread_mutex_lock(&d->lock);
 	err = vhu_set_config(&d->fe, offset, VHOST_USER_CONFIG_FLAG_WRITABLE,
 			     buf, len);
-	if (err)
-		pr_err("%s: %s", d->name, vhu_frontend_error(&d->fe));
-	else
+	/* The guest decides how often this runs: say it once. */
+	if (err && !d->config_write_failed)
+		pr_warn("%s: config write refused: %s (further failures not "
+			"logged)",
+			d->name, vhu_frontend_error(&d->fe));
+	d->config_write_failed |= err != 0;
+	if (!err)
 		memcpy(d->config + offset, buf, len);
 	pthread_mutex_unlock(&d->lock);
 	return err;
@@ -304,15 +312,218 @@ static int vudev_start(struct vudev *d, uint64_t features,
 	return err;
 }
 
+/* --- net: the control queue vuvm serves itself ---------------------------
+ *
+ * A vhost-user net backend has no control queue in QEMU's model: QEMU's
+ * virtio-net serves it and turns VQ_PAIRS_SET into SET_VRING_ENABLE on the
+ * data rings. DPDK's vhost PMD offers CTRL_VQ and MQ on that basis, so a
+ * guest that wants more than one pair (MQ needs CTRL_VQ) sends its
+ * commands to a queue the backend never sees. When the backend offers
+ * CTRL_VQ and --device gave an even number of queues (data pairs only),
+ * vuvm adds the control queue after them and answers it here, in a
+ * thread woken by the queue's kick eventfd. An odd count keeps the old
+ * meaning: the last queue is the backend's (vuvm-backend serves one).
+ */
+
+static bool local_ctrl_wanted(const struct vudev *d)
+{
+	return d->vdev.device_id == VIRTIO_ID_NET &&
+	       (d->fe.features & VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ)) &&
+	       d->vdev.nr_queues % 2 == 0 &&
+	       d->vdev.nr_queues < VDEV_MAX_QUEUES;
+}
+
+static void *ctrl_translate(void *opaque, uint64_t gpa, uint64_t len)
+{
+	const struct vudev *d = opaque;
+
+	return mem_gpa_to_host(d->mem, gpa, len);
+}
+
+/* Copies up to @len readable bytes of @e into @buf; returns how many. */
+static uint32_t ctrl_gather(const struct vhu_vring_elem *e, uint8_t *buf,
+			    uint32_t len)
+{
+	uint32_t n = 0;
+
+	for (unsigned int i = 0; i < e->out_num && n < len; i++) {
+		size_t k = e->iov[i].iov_len < len - n ? e->iov[i].iov_len
+						       : len - n;
+
+		memcpy(buf + n, e->iov[i].iov_base, k);
+		n += (uint32_t)k;
+	}
+	return n;
+}
+
+/*
+ * VQ_PAIRS_SET with 1..pairs: the rings of the pairs beyond it are
+ * disabled (the device must not use them) and the others enabled, as
+ * QEMU does. Everything else: ERR (no feature that needs it is offered
+ * to a driver that checks, and the backend cannot do it anyway).
+ */
+static uint8_t ctrl_command(struct vudev *d, const uint8_t *cmd, uint32_t len)
+{
+	unsigned int pairs = d->ctrl_index / 2, want;
+	int err = 0;
+
+	if (len < 4 || cmd[0] != VIRTIO_NET_CTRL_MQ ||
+	    cmd[1] != VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET)
+		return VIRTIO_NET_ERR;
+	want = (unsigned int)(cmd[2] | cmd[3] << 8);
+	if (!want || want > pairs)
+		return VIRTIO_NET_ERR;
+	pthread_mutex_lock(&d->lock);
+	for (unsigned int i = 0; i < d->nr_started && !err; i++)
+		if (protocol_acked(d))
+			err = vhu_set_vring_enable(&d->fe, d->started[i].index,
+						   d->started[i].index / 2 <
+							   want);
+	if (err)
+		pr_err("%s: VQ_PAIRS_SET %u: %s", d->name, want,
+		       vhu_frontend_error(&d->fe));
+	pthread_mutex_unlock(&d->lock);
+	pr_info("%s: control queue: VQ_PAIRS_SET %u", d->name, want);
+	return err ? VIRTIO_NET_ERR : VIRTIO_NET_OK;
+}
+
+/* Serves every available chain; false when the ring is broken. */
+static bool ctrl_serve(struct vudev *d, struct vhu_vring *vr)
+{
+	struct iovec iov[8];
+	struct vhu_vring_elem e = { .iov = iov, .iov_max = 8 };
+	uint8_t cmd[64], ack;
+	uint64_t one = 1;
+	int ret;
+
+	while ((ret = vhu_vring_pop(vr, &e)) > 0) {
+		ack = ctrl_command(d, cmd, ctrl_gather(&e, cmd, sizeof(cmd)));
+		/* The ack is the last writable byte; no room: length 0. */
+		if (e.in_num) {
+			struct iovec *last = &iov[e.out_num + e.in_num - 1];
+
+			((uint8_t *)last->iov_base)[last->iov_len - 1] = ack;
+		}
+		ret = vhu_vring_push(vr, e.head, e.in_num ? 1 : 0);
+		if (ret)
+			break;
+	}
+	if (vhu_vring_should_notify(vr) &&
+	    write(d->ctrl_call_fd, &one, sizeof(one)) != sizeof(one))
+		pr_warn("%s: control queue: cannot signal", d->name);
+	if (ret < 0)
+		pr_warn("%s: control queue: %s; not served until reset",
+			d->name, vhu_vring_error(vr));
+	return ret >= 0;
+}
+
+static void *ctrl_main(void *opaque)
+{
+	struct vudev *d = opaque;
+	const struct vdev_queue *q = &d->ctrl_q;
+	struct vhu_vring vr;
+	struct vhu_vring_config c = {
+		.num = q->size,
+		.desc = mem_gpa_to_host(d->mem, q->desc_gpa,
+					virtq_desc_size(q->size)),
+		.avail = mem_gpa_to_host(d->mem, q->driver_gpa,
+					 virtq_avail_size(q->size)),
+		.used = mem_gpa_to_host(d->mem, q->device_gpa,
+					virtq_used_size(q->size)),
+		.features = d->ctrl_features,
+		.translate = ctrl_translate,
+		.opaque = d,
+	};
+	struct pollfd p[2] = { { d->ctrl_kick_fd, POLLIN, 0 },
+			       { d->ctrl_stop_fd, POLLIN, 0 } };
+	uint64_t n;
+	bool ok = vhu_vring_init(&vr, &c) == 0;
+
+	if (!ok)
+		pr_warn("%s: control queue: %s", d->name, vhu_vring_error(&vr));
+	while (poll(p, 2, -1) >= 0 || errno == EINTR) {
+		if (p[1].revents)
+			break;
+		if (p[0].revents & POLLIN) {
+			if (read(d->ctrl_kick_fd, &n, sizeof(n)) < 0)
+				continue;
+			if (ok)
+				ok = ctrl_serve(d, &vr);
+		}
+	}
+	return NULL;
+}
+
+static int ctrl_start(struct vudev *d, const struct vdev_queue *q,
+		      uint64_t features)
+{
+	int err;
+
+	if (!mem_gpa_to_host(d->mem, q->desc_gpa, virtq_desc_size(q->size)) ||
+	    !mem_gpa_to_host(d->mem, q->driver_gpa,
+			     virtq_avail_size(q->size)) ||
+	    !mem_gpa_to_host(d->mem, q->device_gpa, virtq_used_size(q->size))) {
+		pr_err("%s: control queue %u: rings are not all in guest RAM",
+		       d->name, q->index);
+		return -EFAULT;
+	}
+	d->ctrl_q = *q;
+	d->ctrl_features = features;
+	/* Dups: the transport may close its fds before the thread ends. */
+	d->ctrl_kick_fd = fcntl(q->kick_fd, F_DUPFD_CLOEXEC, 0);
+	d->ctrl_call_fd = fcntl(q->call_fd, F_DUPFD_CLOEXEC, 0);
+	d->ctrl_stop_fd = eventfd(0, EFD_CLOEXEC);
+	err = d->ctrl_kick_fd < 0 || d->ctrl_call_fd < 0 || d->ctrl_stop_fd < 0
+		      ? errno
+		      : pthread_create(&d->ctrl_thread, NULL, ctrl_main, d);
+	if (!err) {
+		d->ctrl_running = true;
+		return 0;
+	}
+	pr_err("%s: control queue: %s", d->name, strerror(err));
+	close(d->ctrl_kick_fd);
+	close(d->ctrl_call_fd);
+	close(d->ctrl_stop_fd);
+	return -err;
+}
+
+/* Called without d->lock: the thread may be waiting for it. */
+static void ctrl_stop(struct vudev *d)
+{
+	uint64_t one = 1;
+
+	if (!d->ctrl_running)
+		return;
+	if (write(d->ctrl_stop_fd, &one, sizeof(one)) != sizeof(one))
+		pr_warn("%s: cannot stop the control queue", d->name);
+	pthread_join(d->ctrl_thread, NULL);
+	close(d->ctrl_kick_fd);
+	close(d->ctrl_call_fd);
+	close(d->ctrl_stop_fd);
+	d->ctrl_running = false;
+}
+
 static int vudev_activate(void *opaque, uint64_t features,
 			  const struct vdev_queue *q, unsigned int nr)
 {
 	struct vudev *d = opaque;
+	struct vdev_queue data[VDEV_MAX_QUEUES];
+	const struct vdev_queue *ctrl = NULL;
+	unsigned int n = 0;
 	int err;
 
+	/* The backend gets the data queues; vuvm keeps the control queue. */
+	for (unsigned int i = 0; i < nr; i++) {
+		if (d->local_ctrl && q[i].index == d->ctrl_index)
+			ctrl = &q[i];
+		else
+			data[n++] = q[i];
+	}
 	pthread_mutex_lock(&d->lock);
-	err = vudev_start(d, features, q, nr);
+	err = vudev_start(d, features, data, n);
 	pthread_mutex_unlock(&d->lock);
+	if (!err && ctrl)
+		err = ctrl_start(d, ctrl, features);
 	return err;
 }
 
@@ -343,6 +554,7 @@ static void vudev_reset(void *opaque)
 {
 	struct vudev *d = opaque;
 
+	ctrl_stop(d);
 	pthread_mutex_lock(&d->lock);
 	vudev_stop(d);
 	pthread_mutex_unlock(&d->lock);
@@ -488,13 +700,22 @@ int vudev_open(struct vudev *d, const struct vudev_config *cfg,
 	if (cfg->device_id == VIRTIO_ID_NET)
 		local_net_config(d, index);
 	err = negotiate(d);
-	if (err)
+	if (err) {
 		vudev_close(d);
-	return err;
+		return err;
+	}
+	d->local_ctrl = local_ctrl_wanted(d);
+	if (d->local_ctrl) {
+		d->ctrl_index = d->vdev.nr_queues++;
+		pr_info("%s: queue %u is the control queue, served by vuvm",
+			d->name, d->ctrl_index);
+	}
+	return 0;
 }
 
 void vudev_close(struct vudev *d)
 {
+	ctrl_stop(d);
 	if (d->chan_fd >= 0)
 		close(d->chan_fd);
 	d->chan_fd = -1;

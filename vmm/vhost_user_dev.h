@@ -52,10 +52,23 @@ struct vudev {
 	char name[24];
 	uint8_t config[256]; /* cached config space (GET_CONFIG) */
 	bool have_config;    /* the backend serves config (CONFIG feature) */
-	int chan_fd;	     /* vuvm's end of the backend channel, or -1 */
+	bool config_write_failed; /* logged once */
+	int chan_fd;		  /* vuvm's end of the backend channel, or -1 */
 	unsigned int nr_started;
 	struct vdev_queue started[VDEV_MAX_QUEUES];
 	uint32_t last_avail[VDEV_MAX_QUEUES]; /* from GET_VRING_BASE */
+	/*
+	 * net: the control queue vuvm serves itself (see local_ctrl_wanted()
+	 * in vhost_user_dev.c): its index, the running thread, a stop
+	 * eventfd, and dups of its kick and call fds.
+	 */
+	bool local_ctrl;
+	unsigned int ctrl_index;
+	bool ctrl_running;
+	pthread_t ctrl_thread;
+	int ctrl_stop_fd, ctrl_kick_fd, ctrl_call_fd;
+	struct vdev_queue ctrl_q;
+	uint64_t ctrl_features;
 };
 
 /*

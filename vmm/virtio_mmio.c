@@ -576,9 +576,10 @@ void mmio_dev_write(struct mmio_dev *d, uint64_t offset, const void *data,
 		int err = d->vdev->ops->config_write(d->vdev->opaque, start,
 						     data, len);
 
+		/* The device says why, once; the guest sets the pace. */
 		if (err)
-			pr_warn("%s: config write at %#x: %s", d->vdev->name,
-				start, strerror(-err));
+			pr_debug("%s: config write at %#x: %s", d->vdev->name,
+				 start, strerror(-err));
 		goto out;
 	}
 	memcpy(&val, data, sizeof(val));
