@@ -132,7 +132,7 @@ struct vhu_backend {
 	void *inflight_base; /* mapped inflight region, or NULL */
 	size_t inflight_len;
 	int timeout_ms;
-	int last_err; /* result of the last request: 0 or -errno */
+	int last_err;	       /* result of the last request: 0 or -errno */
 	unsigned int refusals; /* requests refused so far (for the log) */
 	unsigned long nr_refused;
 	char error[VHU_BACKEND_ERROR_LEN];
