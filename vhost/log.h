@@ -40,9 +40,9 @@ int log_parse_level(const char *name, enum log_level *level);
 void log_printf(enum log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-#define pr_err(fmt, ...) log_printf(LOG_ERR, pr_fmt(fmt), ##__VA_ARGS__)
-#define pr_warn(fmt, ...) log_printf(LOG_WARN, pr_fmt(fmt), ##__VA_ARGS__)
-#define pr_info(fmt, ...) log_printf(LOG_INFO, pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_err(fmt, ...)   log_printf(LOG_ERR, pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_warn(fmt, ...)  log_printf(LOG_WARN, pr_fmt(fmt), ##__VA_ARGS__)
+#define pr_info(fmt, ...)  log_printf(LOG_INFO, pr_fmt(fmt), ##__VA_ARGS__)
 #define pr_debug(fmt, ...) log_printf(LOG_DEBUG, pr_fmt(fmt), ##__VA_ARGS__)
 
 #endif

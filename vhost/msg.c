@@ -97,7 +97,8 @@ static int take_fds(struct msghdr *mh, struct vhu_msg *msg)
 		for (size_t i = 0; i < n; i++) {
 			int fd;
 
-			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int), sizeof(fd));
+			memcpy(&fd, CMSG_DATA(cm) + i * sizeof(int),
+			       sizeof(fd));
 			if (msg->nfds < VHOST_USER_MAX_FDS)
 				msg->fds[msg->nfds++] = fd;
 			else {
@@ -119,7 +120,8 @@ static ssize_t read_full(int sock, void *buf, size_t len, struct vhu_msg *msg,
 
 	while (done < len) {
 		struct iovec iov = { (char *)buf + done, len - done };
-		struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1,
+		struct msghdr mh = { .msg_iov = &iov,
+				     .msg_iovlen = 1,
 				     .msg_control = control,
 				     .msg_controllen = sizeof(control) };
 		ssize_t n;

@@ -46,10 +46,9 @@ int vhu_msg_send(int sock, const struct vhu_msg *msg);
 
 /*
  * Receives one message into @msg, waiting at most @timeout_ms in total for
- * the whole message (-1 waits forever). Received fds are marked close-on-exec and owned by
- * the caller (vhu_msg_close_fds()). Returns:
- *   0            a whole message;
- *   -ECONNRESET  the peer closed the connection before a header started;
+ * the whole message (-1 waits forever). Received fds are marked close-on-exec
+ * and owned by the caller (vhu_msg_close_fds()). Returns: 0            a whole
+ * message; -ECONNRESET  the peer closed the connection before a header started;
  *   -EPROTO      the peer closed mid-message, sent a payload larger than
  *                VHOST_USER_MAX_PAYLOAD or more than VHOST_USER_MAX_FDS fds,
  *                or sent fds anywhere but with the header;

@@ -113,37 +113,37 @@ enum vhu_protocol_feature {
 #define VHOST_F_LOG_ALL 26
 
 /* Header flags: bits 0-1 version, bit 2 reply, bit 3 need-reply. */
-#define VHOST_USER_VERSION 0x1u
-#define VHOST_USER_VERSION_MASK 0x3u
-#define VHOST_USER_REPLY_MASK (1u << 2)
+#define VHOST_USER_VERSION	   0x1u
+#define VHOST_USER_VERSION_MASK	   0x3u
+#define VHOST_USER_REPLY_MASK	   (1u << 2)
 #define VHOST_USER_NEED_REPLY_MASK (1u << 3)
-#define VHOST_USER_FLAGS_KNOWN                                                 \
-	(VHOST_USER_VERSION_MASK | VHOST_USER_REPLY_MASK |                     \
+#define VHOST_USER_FLAGS_KNOWN                             \
+	(VHOST_USER_VERSION_MASK | VHOST_USER_REPLY_MASK | \
 	 VHOST_USER_NEED_REPLY_MASK)
 
 /* Limits shared by both sides. */
-#define VHOST_USER_MAX_FDS 8 /* what libvhost-user and DPDK accept */
-#define VHOST_USER_MAX_PAYLOAD 4096
-#define VHOST_USER_MEM_REGIONS_MAX 8
+#define VHOST_USER_MAX_FDS	    8 /* what libvhost-user and DPDK accept */
+#define VHOST_USER_MAX_PAYLOAD	    4096
+#define VHOST_USER_MEM_REGIONS_MAX  8
 #define VHOST_USER_CONFIG_SPACE_MAX 256
 
 /* SET_VRING_KICK/CALL/ERR payload: queue index and "no fd" (polling). */
-#define VHOST_USER_VRING_IDX_MASK 0xffu
+#define VHOST_USER_VRING_IDX_MASK  0xffu
 #define VHOST_USER_VRING_NOFD_MASK (1u << 8)
 
 /* SET_VRING_ADDR flags. */
 #define VHOST_VRING_F_LOG 0
 
 /* GET/SET_CONFIG flags. */
-#define VHOST_USER_CONFIG_FLAG_WRITABLE 0x0u
+#define VHOST_USER_CONFIG_FLAG_WRITABLE	 0x0u
 #define VHOST_USER_CONFIG_FLAG_MIGRATION 0x1u
 
 /* SET_DEVICE_STATE_FD: direction, phase; reply bits. */
 #define VHOST_USER_TRANSFER_STATE_DIRECTION_SAVE 0
 #define VHOST_USER_TRANSFER_STATE_DIRECTION_LOAD 1
-#define VHOST_USER_TRANSFER_STATE_PHASE_STOPPED 0
-#define VHOST_USER_DEVICE_STATE_ERROR_MASK 0xffull
-#define VHOST_USER_DEVICE_STATE_NOFD_MASK (1ull << 8)
+#define VHOST_USER_TRANSFER_STATE_PHASE_STOPPED	 0
+#define VHOST_USER_DEVICE_STATE_ERROR_MASK	 0xffull
+#define VHOST_USER_DEVICE_STATE_NOFD_MASK	 (1ull << 8)
 
 struct vhu_msg_header {
 	uint32_t request;
