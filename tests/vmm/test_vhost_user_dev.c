@@ -9,6 +9,7 @@
  * Usage: test_vhost_user_dev PATH-TO-vuvm-backend
  */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include "tests/vmm/check.h"
+#include "vhost/backend.h"
 #include "virtio/virtio_blk.h"
 #include "virtio/virtio_config.h"
 #include "virtio/virtio_ids.h"
@@ -181,6 +183,84 @@ static void test_queue_count(struct mem_table *mem)
 	stop_backend(pid);
 }
 
+/*
+ * The backend channel, with an in-process backend (the library's backend
+ * side) because the reference backend never changes its config: the
+ * backend sends CONFIG_CHANGE_MSG, vuvm's device must re-read the config
+ * and say "changed" so the transport raises the interrupt.
+ */
+struct chan_backend {
+	struct vhu_backend dev;
+	int listen_fd;
+	uint8_t capacity_byte;
+	bool served_config;
+	bool changed;
+};
+
+static uint64_t cb_features(struct vhu_backend *dev)
+{
+	return VIRTIO_BIT(VIRTIO_F_VERSION_1);
+}
+
+static int cb_get_config(struct vhu_backend *dev, uint32_t offset, void *buf,
+			 uint32_t size)
+{
+	struct chan_backend *b = dev->opaque;
+
+	memset(buf, 0, size);
+	b->served_config = true;
+	if (offset == 0 && size)
+		((uint8_t *)buf)[0] = b->capacity_byte;
+	return 0;
+}
+
+static const struct vhu_backend_ops cb_ops = {
+	.get_features = cb_features,
+	.get_config = cb_get_config,
+};
+
+/* Serves the frontend; once it has answered the first GET_CONFIG (the
+ * last message of vudev_open) it changes the config and announces it. */
+static void *chan_backend_run(void *opaque)
+{
+	struct chan_backend *b = opaque;
+	int sock = vhu_backend_accept(b->listen_fd, 3000);
+
+	if (sock < 0 || vhu_backend_init(&b->dev, sock, 1, 256, &cb_ops, b))
+		return NULL;
+	while (vhu_backend_dispatch(&b->dev) >= 0) {
+		if (b->served_config && !b->changed) {
+			b->changed = true;
+			b->capacity_byte = 0x42;
+			CHECK(vhu_backend_config_change(&b->dev) == 0);
+		}
+	}
+	vhu_backend_cleanup(&b->dev);
+	return NULL;
+}
+
+static void test_config_change(struct mem_table *mem)
+{
+	struct chan_backend b = { .capacity_byte = 0x11 };
+	struct vudev d;
+	pthread_t t;
+
+	snprintf(sock_path, sizeof(sock_path), "/tmp/vuvm-vudev-%d.sock",
+		 getpid());
+	b.listen_fd = vhu_backend_listen(sock_path);
+	CHECK(b.listen_fd >= 0);
+	CHECK(pthread_create(&t, NULL, chan_backend_run, &b) == 0);
+	CHECK(open_dev(&d, "blk", mem) == 0);
+	CHECK(d.chan_fd >= 0);
+	CHECK(d.config[0] == 0x11); /* what GET_CONFIG at open saw */
+	CHECK(vudev_handle_channel(&d) == 1);
+	CHECK(d.config[0] == 0x42);
+	vudev_close(&d);
+	pthread_join(t, NULL);
+	close(b.listen_fd);
+	unlink(sock_path);
+}
+
 static int count_fds(void)
 {
 	char path[64];
@@ -211,6 +291,7 @@ int main(int argc, char **argv)
 	test_blk(&mem);
 	test_net_local_config(&mem);
 	test_queue_count(&mem);
+	test_config_change(&mem);
 	CHECK(count_fds() == fds);
 	mem_free(&mem);
 	return check_exit();
