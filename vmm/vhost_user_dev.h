@@ -13,7 +13,8 @@
  * vuvm's own addresses. On reset it stops every started ring
  * (SET_VRING_ENABLE 0, GET_VRING_BASE) and sends RESET_DEVICE when
  * negotiated. The kick and call fds come from the transport, so the data
- * path never enters vuvm.
+ * path never enters vuvm. The one queue vuvm serves itself is a net
+ * control queue the backend cannot see (see local_ctrl_wanted()).
  */
 #ifndef VUVM_VMM_VHOST_USER_DEV_H
 #define VUVM_VMM_VHOST_USER_DEV_H
