@@ -670,36 +670,39 @@ int vhu_set_protocol_features(struct vhu_frontend *fe, uint64_t features)
 	return err;
 }
 
-int vhu_get_queue_num(struct vhu_frontend *fe, uint64_t *num)
+/* A u64 reply that must be a count in 1..@max (@what names it). */
+static int get_count(struct vhu_frontend *fe, uint32_t code, uint64_t *n,
+		     uint32_t max, const char *what)
 {
-	uint32_t code = VHOST_USER_GET_QUEUE_NUM;
-	int err = get_u64(fe, code, num);
+	int err = get_u64(fe, code, n);
 
 	if (err)
 		return err;
-	if (*num == 0 || *num > VHU_MAX_QUEUES)
+	if (*n == 0 || *n > max)
 		return fe_fail(fe, code, -EPROTO,
-			       "backend reports %llu queues, "
-			       "expected 1..%u",
-			       (unsigned long long)*num, VHU_MAX_QUEUES);
-	fe->queue_num = (uint32_t)*num;
+			       "backend reports %llu %s, expected 1..%u",
+			       (unsigned long long)*n, what, max);
 	return 0;
+}
+
+int vhu_get_queue_num(struct vhu_frontend *fe, uint64_t *num)
+{
+	int err = get_count(fe, VHOST_USER_GET_QUEUE_NUM, num, VHU_MAX_QUEUES,
+			    "queues");
+
+	if (!err)
+		fe->queue_num = (uint32_t)*num;
+	return err;
 }
 
 int vhu_get_max_mem_slots(struct vhu_frontend *fe, uint64_t *slots)
 {
-	uint32_t code = VHOST_USER_GET_MAX_MEM_SLOTS;
-	int err = get_u64(fe, code, slots);
+	int err = get_count(fe, VHOST_USER_GET_MAX_MEM_SLOTS, slots,
+			    VHU_MAX_MEM_SLOTS, "slots");
 
-	if (err)
-		return err;
-	if (*slots == 0 || *slots > VHU_MAX_MEM_SLOTS)
-		return fe_fail(fe, code, -EPROTO,
-			       "backend reports %llu slots, "
-			       "expected 1..%u",
-			       (unsigned long long)*slots, VHU_MAX_MEM_SLOTS);
-	fe->max_mem_slots = (uint32_t)*slots;
-	return 0;
+	if (!err)
+		fe->max_mem_slots = (uint32_t)*slots;
+	return err;
 }
 
 int vhu_reset_device(struct vhu_frontend *fe)

@@ -76,17 +76,7 @@ static uint32_t rnd(struct rig *r)
 
 static void rig_map(struct rig *r)
 {
-	int fd = memfd_create("virtq_test", MFD_CLOEXEC);
-
-	CHECK(fd >= 0);
-	CHECK(ftruncate(fd, MEM_SIZE) == 0);
-	r->drv =
-		mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	r->dev =
-		mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	CHECK(r->drv != MAP_FAILED && r->dev != MAP_FAILED);
-	CHECK(r->drv != r->dev);
-	close(fd);
+	check_map_twice(MEM_SIZE, &r->drv, &r->dev);
 }
 
 /* Driver and device on one queue of @num with @features. */

@@ -48,17 +48,7 @@ static void *translate(void *opaque, uint64_t gpa, uint64_t len)
 
 static void rig_map(struct rig *r)
 {
-	int fd = memfd_create("vring_test", MFD_CLOEXEC);
-
-	CHECK(fd >= 0);
-	CHECK(ftruncate(fd, MEM_SIZE) == 0);
-	r->drv =
-		mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	r->dev =
-		mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
-	CHECK(r->drv != MAP_FAILED && r->dev != MAP_FAILED);
-	CHECK(r->drv != r->dev);
-	close(fd);
+	check_map_twice(MEM_SIZE, &r->drv, &r->dev);
 }
 
 /* Maps memory and starts the device on a ring of @num at avail/used index
