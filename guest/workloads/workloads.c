@@ -16,6 +16,13 @@ static const char *const rng_params[] = { "mode", "bytes", "depth", NULL };
 static const char *const net_echo_params[] = { "mode",	"queues", "frames",
 					       "qsize", "expect", NULL };
 static const char *const hostile_params[] = { "seed", "rounds", NULL };
+static const char *const blk_bench_params[] = { "mode",	   "rw",     "bs",
+						"qd",	   "queues", "qsize",
+						"seconds", "count",  NULL };
+static const char *const net_bench_params[] = { "mode",	  "size",    "batch",
+						"window", "queues",  "dir",
+						"qsize",  "seconds", "count",
+						NULL };
 static const char *const blk_verify_params[] = { "mode",   "queues", "depth",
 						 "qsize",  "maxsec", "verbose",
 						 "verify", NULL };
@@ -40,6 +47,12 @@ const struct workload workloads[] = {
 	{ "hostile",
 	  "break the virtio rules on the first device; it must survive",
 	  hostile_params, hostile_main },
+	{ "blk-bench",
+	  "benchmark a virtio-blk device: IOPS, MB/s, latency percentiles",
+	  blk_bench_params, blk_bench_main },
+	{ "net-bench",
+	  "benchmark a virtio-net device: frames/s, Gbit/s, latency",
+	  net_bench_params, net_bench_main },
 	{ NULL, NULL, NULL, NULL },
 };
 

@@ -35,5 +35,7 @@ int blk_verify_main(const char *args);
 int rng_main(const char *args);
 int net_echo_main(const char *args);
 int hostile_main(const char *args);
+int blk_bench_main(const char *args);
+int net_bench_main(const char *args);
 
 #endif
