@@ -244,7 +244,8 @@ static bool alloc_all(struct bb *s)
 	return true;
 }
 
-static void results(struct bb *s)
+/* The JSON line; false when it did not fit (an ERROR line instead). */
+static bool results(struct bb *s)
 {
 	static struct json j;
 
@@ -260,7 +261,7 @@ static void results(struct bb *s)
 	json_u64(&j, "tsc_khz", time_tsc_khz());
 	bench_finish(&s->b, &j);
 	json_u64(&j, "interrupts", s->wait.irqs);
-	json_print(&j);
+	return report(!json_print(&j), "the results fit one JSON line");
 }
 
 static void bench(struct bb *s, const struct vio_dev *found, uint64_t queues,

@@ -317,7 +317,8 @@ static void shape(struct nb *s, uint64_t window)
 		s->batch = s->window;
 }
 
-static void results(struct nb *s)
+/* The JSON line; false when it did not fit (an ERROR line instead). */
+static bool results(struct nb *s)
 {
 	static struct json j;
 	uint64_t rx = 0;
@@ -338,7 +339,7 @@ static void results(struct nb *s)
 		rx += s->pq[i].rx_frames;
 	json_u64(&j, "rx_frames", rx);
 	json_u64(&j, "interrupts", s->wait.irqs);
-	json_print(&j);
+	return report(!json_print(&j), "the results fit one JSON line");
 }
 
 static void bench(struct nb *s, const struct vio_dev *found, uint64_t pairs,
