@@ -44,10 +44,8 @@ int bench_params(struct bench *b, const char *args)
 	if (kv_get_u64(args, "count", 0, &b->count) == -2 ||
 	    (n >= 0 &&
 	     (n >= (int)sizeof(sec) || parse_seconds(sec, &b->duration_ns))) ||
-	    (n >= 0 && b->count) || (n >= 0 && !b->duration_ns)) {
-		printf("ERROR: seconds=S (0.2, 10) or count=N, not both\n");
-		return -1;
-	}
+	    (n >= 0 && b->count) || (n >= 0 && !b->duration_ns))
+		return -1; /* the workload prints its usage */
 	return 0;
 }
 
@@ -144,21 +142,28 @@ static void json_lat(struct json *j, const struct hist *h)
 	json_object_end(j);
 }
 
+/* Nanoseconds as microseconds with one decimal. */
+static const char *us1(char *s, size_t size, uint64_t ns)
+{
+	snprintf(s, size, "%llu.%llu", (unsigned long long)(ns / 1000),
+		 (unsigned long long)(ns / 100 % 10));
+	return s;
+}
+
 static void print_row(const char *name, const struct bench_q *s,
 		      const struct hist *h, uint64_t ns)
 {
-	char mb[24];
+	static const uint32_t ppm[] = { 500000, 900000, 990000, 999000,
+					1000000 };
+	char mb[24], us[5][24];
 
-	printf("%-6s %10llu %12llu %10s %8llu %8llu %8llu %8llu %9llu %6llu\n",
-	       name, (unsigned long long)s->done,
+	for (unsigned int i = 0; i < 5; i++)
+		us1(us[i], sizeof(us[i]), hist_value_at(h, ppm[i]));
+	printf("%-6s %10llu %12llu %10s %8s %8s %8s %8s %9s %6llu\n", name,
+	       (unsigned long long)s->done,
 	       (unsigned long long)per_s(s->done, ns),
-	       dec2(mb, sizeof(mb), per_s(s->bytes, ns) / 10000),
-	       (unsigned long long)hist_value_at(h, 500000) / 1000,
-	       (unsigned long long)hist_value_at(h, 900000) / 1000,
-	       (unsigned long long)hist_value_at(h, 990000) / 1000,
-	       (unsigned long long)hist_value_at(h, 999000) / 1000,
-	       (unsigned long long)(h->count ? h->max : 0) / 1000,
-	       (unsigned long long)s->errors);
+	       dec2(mb, sizeof(mb), per_s(s->bytes, ns) / 10000), us[0], us[1],
+	       us[2], us[3], us[4], (unsigned long long)s->errors);
 }
 
 /* Short keys, no index (the array's order is the queues'): sixteen

@@ -201,7 +201,7 @@ static int params(struct bb *s, const char *args, uint64_t *queues,
 	    *qsize > 32768) {
 		printf("ERROR: blk-bench: rw=read|write|randread|randwrite|"
 		       "mixed, bs=512*N up to 4M, qd 1..1024, queues 1..16, "
-		       "qsize 4..32768\n");
+		       "qsize 4..32768, seconds=S (0.2) or count=N\n");
 		return -1;
 	}
 	s->bs = (uint32_t)bs;

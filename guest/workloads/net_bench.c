@@ -296,7 +296,7 @@ static int params(struct nb *s, const char *args, uint64_t *pairs,
 	    !*pairs || *pairs > NET_MAX_PAIRS || *qsize < 4 || *qsize > 32768) {
 		printf("ERROR: net-bench: size 60..1514, batch 1..4096, "
 		       "window 0..4096, queues 1..16, dir=tx|rtt, qsize "
-		       "4..32768\n");
+		       "4..32768, seconds=S (0.2) or count=N\n");
 		return -1;
 	}
 	s->size = (uint32_t)size;
