@@ -91,6 +91,9 @@ lat() {
 		median | awk '{ printf "%.1f", $1 / 1000 }'
 }
 rate() { median <"$tmp/$1.rate" | awk '{ printf "%d", $1 }'; }
+# spread NAME: the lowest and highest rate over the runs.
+spread() { sort -n "$tmp/$1.rate" | awk 'NR == 1 { lo = $1 } { hi = $1 }
+	END { printf "%d..%d", lo, hi }'; }
 
 echo "date: $(date -u +%Y-%m-%dT%H:%MZ)  host: $(uname -r), $(nproc) cpus, $runs runs each"
 
@@ -147,8 +150,8 @@ fi
 # 5. The table.
 fl=$(lat floor p50)
 fr=$(rate floor)
-row() { # LABEL p50 RATE RATIO
-	printf '%-52s %9s %11s %s\n' "$1" "$2" "$3" "$4"
+row() { # LABEL p50 RATE RATIO [SPREAD]
+	printf '%-50s %7s %9s %-21s %s\n' "$1" "$2" "$3" "$4" "${5:-}"
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 {
@@ -156,21 +159,21 @@ echo
 echo "floor = blk-bench randread 4 KiB QD1 poll against vuvm-backend (RAM):"
 echo "guest kick (ioeventfd) -> backend thread -> used ring + irqfd -> guest sees it"
 echo
-row "configuration (medians of $runs runs)" "p50 us" "rate/s" "ratio"
+row "configuration (medians of $runs runs)" "p50 us" "rate/s" "ratio" "rate min..max"
 row "eventfd ping-pong, 2 processes, CPU 0 <-> 1" "$(awk -v v="$efd" 'BEGIN { printf "%.1f", v }')" - "$(ratio "$efd" "$fl") of floor p50"
 row "eventfd ping-pong, 2 processes, both on CPU 0" "$(awk -v v="$efd0" 'BEGIN { printf "%.1f", v }')" - "$(ratio "$efd0" "$fl") of floor p50"
-row "FLOOR vuvm blk QD1 poll, vuvm-backend" "$fl" "$fr" "1.00x"
-row "vuvm blk QD32 poll, vuvm-backend" "$(lat ref_qd32 p50)" "$(rate ref_qd32)" "$(ratio "$(rate ref_qd32)" "$fr") floor rate"
-row "vuvm net rtt 64 B batch=1, vuvm-backend" "$(lat ref_net1 p50)" "$(rate ref_net1)" "$(ratio "$(lat ref_net1 p50)" "$fl") floor p50"
-row "vuvm net rtt 64 B batch=32, vuvm-backend" "$(lat ref_net32 p50)" "$(rate ref_net32)" "$(ratio "$(rate ref_net32)" "$fr") floor rate"
+row "FLOOR vuvm blk QD1 poll, vuvm-backend" "$fl" "$fr" "1.00x" "$(spread floor)"
+row "vuvm blk QD32 poll, vuvm-backend" "$(lat ref_qd32 p50)" "$(rate ref_qd32)" "$(ratio "$(rate ref_qd32)" "$fr") floor rate" "$(spread ref_qd32)"
+row "vuvm net rtt 64 B batch=1, vuvm-backend" "$(lat ref_net1 p50)" "$(rate ref_net1)" "$(ratio "$(lat ref_net1 p50)" "$fl") floor p50" "$(spread ref_net1)"
+row "vuvm net rtt 64 B batch=32, vuvm-backend" "$(lat ref_net32 p50)" "$(rate ref_net32)" "$(ratio "$(rate ref_net32)" "$fr") floor rate" "$(spread ref_net32)"
 if [ -n "$have_qsd" ]; then
-	row "vuvm blk QD1 poll, qsd null-co" "$(lat qsd_qd1 p50)" "$(rate qsd_qd1)" "$(ratio "$(lat qsd_qd1 p50)" "$fl") floor p50"
-	row "vuvm blk QD32 poll, qsd null-co" "$(lat qsd_qd32 p50)" "$(rate qsd_qd32)" "$(ratio "$(rate qsd_qd32)" "$(rate qsd_qd1)") qsd QD1 rate"
+	row "vuvm blk QD1 poll, qsd null-co" "$(lat qsd_qd1 p50)" "$(rate qsd_qd1)" "$(ratio "$(lat qsd_qd1 p50)" "$fl") floor p50" "$(spread qsd_qd1)"
+	row "vuvm blk QD32 poll, qsd null-co" "$(lat qsd_qd32 p50)" "$(rate qsd_qd32)" "$(ratio "$(rate qsd_qd32)" "$(rate qsd_qd1)") qsd QD1 rate" "$(spread qsd_qd32)"
 fi
 if [ -n "$have_dpdk" ]; then
-	row "vuvm net rtt 64 B batch=1, testpmd macswap" "$(lat dpdk_net1 p50)" "$(rate dpdk_net1)" "$(ratio "$(lat dpdk_net1 p50)" "$fl") floor p50"
-	row "vuvm net rtt 64 B batch=32, testpmd macswap" "$(lat dpdk_net32 p50)" "$(rate dpdk_net32)" "$(ratio "$(rate dpdk_net32)" "$(rate vu)") virtio_user"
-	row "testpmd net_virtio_user io 32 in flight, macswap" - "$(rate vu)" "1.00x"
+	row "vuvm net rtt 64 B batch=1, testpmd macswap" "$(lat dpdk_net1 p50)" "$(rate dpdk_net1)" "$(ratio "$(lat dpdk_net1 p50)" "$fl") floor p50" "$(spread dpdk_net1)"
+	row "vuvm net rtt 64 B batch=32, testpmd macswap" "$(lat dpdk_net32 p50)" "$(rate dpdk_net32)" "$(ratio "$(rate dpdk_net32)" "$(rate vu)") virtio_user" "$(spread dpdk_net32)"
+	row "testpmd net_virtio_user io 32 in flight, macswap" - "$(rate vu)" "1.00x" "$(spread vu)"
 fi
 echo
 echo "targets:"

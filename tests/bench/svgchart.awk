@@ -8,6 +8,7 @@ function fmt(v) {
 	return sprintf("%g", v)
 }
 function esc(s) { gsub(/&/, "\\&amp;", s); gsub(/</, "\\&lt;", s); return s }
+BEGIN { ns = 0; nx = 0 }
 NF >= 3 && $3 > 0 {
 	if (!($1 in sidx)) { sidx[$1] = ns; sname[ns++] = $1 }
 	if (!($2 in xidx)) { xidx[$2] = nx; xname[nx++] = $2 }
