@@ -5,9 +5,12 @@ set -eu
 
 # qemu-system-common (qemu-storage-daemon), qemu-utils (qemu-img), dpdk
 # (dpdk-testpmd), dpdk-dev and librte-net-vhost23 (the vhost PMD): the
-# third-party vhost-user backends tests/e2e runs vuvm against.
+# third-party vhost-user backends tests/e2e runs vuvm against;
+# librte-net-virtio23 (net_virtio_user, DPDK's own frontend, which
+# tests/bench/compare.sh compares vuvm with).
 packages="build-essential cmake clang libclang-rt-14-dev libfdt-dev
-	qemu-system-common qemu-utils dpdk dpdk-dev librte-net-vhost23"
+	qemu-system-common qemu-utils dpdk dpdk-dev librte-net-vhost23
+	librte-net-virtio23"
 
 if [ "$(id -u)" -eq 0 ]; then
 	sudo=""
