@@ -157,7 +157,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2fx", a / b }'; }
 {
 echo
 echo "floor = blk-bench randread 4 KiB QD1 poll against vuvm-backend (RAM):"
-echo "guest kick (ioeventfd) -> backend thread -> used ring + irqfd -> guest sees it"
+echo "guest kick (ioeventfd exit) -> backend thread wakes -> used ring -> polling guest sees it"
 echo
 row "configuration (medians of $runs runs)" "p50 us" "rate/s" "ratio" "rate min..max"
 row "eventfd ping-pong, 2 processes, CPU 0 <-> 1" "$(awk -v v="$efd" 'BEGIN { printf "%.1f", v }')" - "$(ratio "$efd" "$fl") of floor p50"
