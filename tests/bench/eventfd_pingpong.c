@@ -75,7 +75,8 @@ int main(int argc, char **argv)
 	int status;
 
 	if (rounds < 1 || kick < 0 || call < 0) {
-		fprintf(stderr, "usage: eventfd_pingpong [ROUNDS [GCPU BCPU]]\n");
+		fprintf(stderr,
+			"usage: eventfd_pingpong [ROUNDS [GCPU BCPU]]\n");
 		return 2;
 	}
 	lat = calloc((size_t)rounds, sizeof(*lat));
@@ -113,7 +114,8 @@ int main(int argc, char **argv)
 	qsort(lat, (size_t)rounds, sizeof(*lat), cmp_u64);
 	printf("rtt_us p50 %.1f p90 %.1f p99 %.1f mean %.1f rounds %ld\n",
 	       lat[rounds / 2] / 1e3, lat[rounds * 9 / 10] / 1e3,
-	       lat[rounds * 99 / 100] / 1e3, (double)sum / rounds / 1e3, rounds);
+	       lat[rounds * 99 / 100] / 1e3, (double)sum / rounds / 1e3,
+	       rounds);
 	free(lat);
 	return 0;
 }
