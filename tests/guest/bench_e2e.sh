@@ -22,29 +22,16 @@ if [ ! -e /dev/kvm ]; then
 fi
 
 tmp=$(mktemp -d) || exit 2
-sock=$tmp/$type.sock
-bpid=
-cleanup() {
-	[ -n "$bpid" ] && kill "$bpid" 2>/dev/null && wait "$bpid"
-	rm -rf "$tmp"
-}
-trap cleanup EXIT
+trap 'rm -rf "$tmp"' EXIT
 
-# shellcheck disable=SC2086 # BACKEND ARGS is a list of words
-"$backend" "$type" --socket-path "$sock" $be_args 2>"$tmp/backend.err" &
-bpid=$!
-i=0
-while [ ! -S "$sock" ] && [ $i -lt 100 ]; do
-	sleep 0.05
-	i=$((i + 1))
-done
-
-"$vuvm" --json --device "$type,socket=$sock$dev_opts" --timeout 60 \
+# with_backend.sh runs the backend; it prints only when something failed.
+sh "$here/../e2e/with_backend.sh" \
+	"$backend $type --socket-path @SOCK@ $be_args" -- \
+	"$vuvm" --json --device "$type,socket=@SOCK@$dev_opts" --timeout 60 \
 	--test "$test" >"$tmp/out" 2>"$tmp/err"
 status=$?
 cat "$tmp/out"
-[ -s "$tmp/err" ] && sed 's/^/vuvm: /' "$tmp/err"
-[ -s "$tmp/backend.err" ] && sed 's/^/backend: /' "$tmp/backend.err"
+[ -s "$tmp/err" ] && sed 's/^/stderr: /' "$tmp/err"
 
 if [ $status -ne 0 ]; then
 	echo "FAIL: vuvm exited $status, expected 0"
