@@ -157,7 +157,8 @@ static const struct cli_option cli_options[] = {
 	  cli_hugepages },
 	{ "device", "SPEC",
 	  "vhost-user device (repeatable); SPEC is TYPE,socket=PATH"
-	  "[,queues=N][,queue-size=N][,config-size=N][,connect-timeout=SEC], "
+	  "[,queues=N][,queue-size=N][,config-size=N][,connect-timeout=SEC]"
+	  "[,reply-timeout=SEC][,reconnect=SEC], "
 	  "TYPE one of net, blk, "
 	  "console, rng, vsock, fs or a virtio device ID",
 	  cli_device },

@@ -79,13 +79,13 @@ static int parse_uint(const char *val, unsigned long max, unsigned long *out)
 		       : 0;
 }
 
-static int parse_seconds(const char *val, int *ms, const char **why)
+/* Seconds (fractions allowed) in [@min, 3600] to milliseconds. */
+static int parse_seconds(const char *val, double min, int *ms)
 {
 	char *end;
 	double s = strtod(val, &end);
 
-	*why = "connect-timeout must be 0..3600 seconds";
-	if (end == val || *end || !(s >= 0 && s <= 3600))
+	if (end == val || *end || !(s >= min && s <= 3600))
 		return -EINVAL;
 	*ms = (int)(s * 1000);
 	return 0;
@@ -126,10 +126,20 @@ static int parse_option(char *opt, struct vudev_config *cfg, const char **why)
 		cfg->config_size = (uint32_t)n;
 		return 0;
 	}
-	if (strcmp(opt, "connect-timeout") == 0)
-		return parse_seconds(val, &cfg->connect_timeout_ms, why);
+	if (strcmp(opt, "connect-timeout") == 0) {
+		*why = "connect-timeout must be 0..3600 seconds";
+		return parse_seconds(val, 0, &cfg->connect_timeout_ms);
+	}
+	if (strcmp(opt, "reply-timeout") == 0) {
+		*why = "reply-timeout must be 0.01..3600 seconds";
+		return parse_seconds(val, 0.01, &cfg->reply_timeout_ms);
+	}
+	if (strcmp(opt, "reconnect") == 0) {
+		*why = "reconnect must be 0..3600 seconds";
+		return parse_seconds(val, 0, &cfg->reconnect_ms);
+	}
 	*why = "unknown option (known: socket, queues, queue-size, "
-	       "config-size, connect-timeout)";
+	       "config-size, connect-timeout, reply-timeout, reconnect)";
 	return -EINVAL;
 }
 
@@ -140,6 +150,8 @@ int vudev_parse(const char *arg, struct vudev_config *cfg, const char **why)
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->queue_size = VUDEV_DEFAULT_QUEUE_SIZE;
 	cfg->connect_timeout_ms = VUDEV_CONNECT_TIMEOUT_MS;
+	cfg->reply_timeout_ms = VHU_DEFAULT_TIMEOUT_MS;
+	cfg->reconnect_ms = -1;
 	if (strlen(arg) >= sizeof(cfg->spec)) {
 		*why = "too long";
 		return -EINVAL;
@@ -678,6 +690,7 @@ int vudev_open(struct vudev *d, const struct vudev_config *cfg,
 	memset(d, 0, sizeof(*d));
 	d->chan_fd = -1;
 	d->mem = mem;
+	d->cfg = cfg;
 	snprintf(d->name, sizeof(d->name), "%s%u", cfg->type, index);
 	d->vdev = (struct vdev){
 		.name = d->name,
@@ -695,6 +708,7 @@ int vudev_open(struct vudev *d, const struct vudev_config *cfg,
 		pthread_mutex_destroy(&d->lock);
 		return err;
 	}
+	vhu_frontend_set_timeout(&d->fe, cfg->reply_timeout_ms);
 	if (trace)
 		vhu_frontend_set_trace(&d->fe, vudev_trace_line, d->name);
 	if (cfg->device_id == VIRTIO_ID_NET)

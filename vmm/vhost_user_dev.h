@@ -21,6 +21,7 @@
 
 #include <pthread.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "vhost/frontend.h"
@@ -31,7 +32,8 @@
 #define VUDEV_CONNECT_TIMEOUT_MS 5000
 
 /* What one --device TYPE,socket=PATH[,queues=N][,queue-size=N]
- * [,config-size=N][,connect-timeout=SEC] asks for. */
+ * [,config-size=N][,connect-timeout=SEC][,reply-timeout=SEC]
+ * [,reconnect=SEC] asks for. */
 struct vudev_config {
 	char type[16]; /* as given: "blk", "net", ..., or a number */
 	uint32_t device_id;
@@ -41,6 +43,9 @@ struct vudev_config {
 	unsigned int queue_size;
 	uint32_t config_size;
 	int connect_timeout_ms; /* how long to retry connecting */
+	int reply_timeout_ms;	/* bound on every wait for a reply */
+	int reconnect_ms; /* -1: a lost backend stops vuvm; else how long to
+			     try reconnecting before the device fails */
 };
 
 struct vudev {
@@ -50,6 +55,7 @@ struct vudev {
 	 * backend channel) both talk on fe: one at a time. */
 	pthread_mutex_t lock;
 	const struct mem_table *mem;
+	const struct vudev_config *cfg; /* outlives the device */
 	char name[24];
 	uint8_t config[256]; /* cached config space (GET_CONFIG) */
 	bool have_config;    /* the backend serves config (CONFIG feature) */
@@ -100,5 +106,26 @@ void vudev_close(struct vudev *d);
  * failed or sent garbage.
  */
 int vudev_handle_channel(struct vudev *d);
+
+/*
+ * Control operations (the control socket, vmm/control.c). Each returns 0
+ * or -errno and writes one line for the user into @msg: what was done, or
+ * why it was not. All are safe against the transport and the watcher.
+ *
+ * vudev_suspend stops every started ring (SET_VRING_ENABLE 0,
+ * GET_VRING_BASE): afterwards the backend does not touch guest memory or
+ * raise interrupts. vudev_resume starts them again where they stopped and
+ * reports whether the backend moved a used index while suspended.
+ * vudev_save_state / vudev_load_state move the backend's device state
+ * (SET_DEVICE_STATE_FD, CHECK_DEVICE_STATE) to / from @fd, a file the
+ * caller opened; the device must be suspended (or not started).
+ * vudev_describe writes one line: name, connection, state, per-ring
+ * indices.
+ */
+int vudev_suspend(struct vudev *d, char *msg, size_t len);
+int vudev_resume(struct vudev *d, char *msg, size_t len);
+int vudev_save_state(struct vudev *d, int fd, char *msg, size_t len);
+int vudev_load_state(struct vudev *d, int fd, char *msg, size_t len);
+void vudev_describe(struct vudev *d, char *buf, size_t len);
 
 #endif

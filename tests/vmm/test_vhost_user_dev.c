@@ -86,6 +86,17 @@ static void test_parse(void)
 			  &cfg, &why) == 0);
 	CHECK(cfg.device_id == 42 && cfg.config_size == 16);
 	CHECK(cfg.connect_timeout_ms == 250 && cfg.queues == 1);
+	CHECK(cfg.reply_timeout_ms == 5000 && cfg.reconnect_ms == -1);
+	CHECK(vudev_parse("blk,socket=/x,reply-timeout=0.2,reconnect=30", &cfg,
+			  &why) == 0);
+	CHECK(cfg.reply_timeout_ms == 200 && cfg.reconnect_ms == 30000);
+	CHECK(vudev_parse("blk,socket=/x,reconnect=0", &cfg, &why) == 0);
+	CHECK(cfg.reconnect_ms == 0);
+	CHECK(vudev_parse("blk,socket=/x,reply-timeout=0", &cfg, &why) ==
+	      -EINVAL);
+	CHECK(strstr(why, "reply-timeout") != NULL);
+	CHECK(vudev_parse("blk,socket=/x,reconnect=-1", &cfg, &why) == -EINVAL);
+	CHECK(strstr(why, "reconnect must be") != NULL);
 	CHECK(vudev_parse("blk", &cfg, &why) == -EINVAL);
 	CHECK(strstr(why, "socket=PATH") != NULL);
 	CHECK(vudev_parse("disk,socket=/x", &cfg, &why) == -EINVAL);
