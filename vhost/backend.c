@@ -176,6 +176,7 @@ static void unmap_inflight(struct vhu_backend *dev)
 		munmap(dev->inflight_base, dev->inflight_len);
 	dev->inflight_base = NULL;
 	dev->inflight_len = 0;
+	dev->inflight_queue_size = 0;
 	for (unsigned int i = 0; i < dev->num_queues; i++)
 		dev->vqs[i].inflight = NULL;
 }
@@ -675,6 +676,7 @@ static void stop_ring(struct vhu_backend *dev, unsigned int index)
 
 	if (vq->started)
 		vq->base = vhu_vring_get_base(&vq->vring);
+	vhu_vring_cleanup(&vq->vring);
 	vq->started = false;
 	update_running(dev, index);
 	close_fd(&vq->kick_fd);
@@ -811,6 +813,37 @@ static int get_vring_base(struct vhu_backend *dev, struct vhu_msg *msg,
 	return 0;
 }
 
+/* The in-flight region for ring @index, if there is one: it must have one
+ * entry per descriptor, as rule 8 lays it out. */
+static int ring_inflight(struct vhu_backend *dev, unsigned int index,
+			 struct vhu_vring_config *cfg)
+{
+	struct vhu_backend_vq *vq = &dev->vqs[index];
+
+	cfg->inflight = vq->inflight;
+	if (vq->inflight && vq->num != dev->inflight_queue_size)
+		return refuse(dev, -EINVAL,
+			      "SET_VRING_KICK: ring %u has %u entries, the "
+			      "in-flight region %u per queue",
+			      index, vq->num, dev->inflight_queue_size);
+	return 0;
+}
+
+/* What the start of a ring with an in-flight region is worth a line for. */
+static void log_recovery(struct vhu_backend *dev, unsigned int index)
+{
+	struct vhu_backend_vq *vq = &dev->vqs[index];
+	uint16_t base = vhu_vring_get_base(&vq->vring);
+
+	if (vq->vring.resubmit_num)
+		pr_warn("queue %u: resubmitting %u in-flight requests", index,
+			vq->vring.resubmit_num);
+	if (base != vq->base)
+		pr_warn("queue %u: SET_VRING_BASE %u ignored, the in-flight "
+			"region puts the ring at %u",
+			index, vq->base, base);
+}
+
 /* Starts ring @index: the kick has arrived. */
 static int start_ring(struct vhu_backend *dev, unsigned int index)
 {
@@ -822,17 +855,30 @@ static int start_ring(struct vhu_backend *dev, unsigned int index)
 		.translate = translate_desc,
 		.opaque = dev,
 	};
+	int err;
 
 	if (!vq->addr_set)
 		return refuse(
 			dev, -EINVAL,
 			"SET_VRING_KICK: ring %u has no size or address yet",
 			index);
-	if (ring_pointers(dev, vq, &cfg) || vhu_vring_init(&vq->vring, &cfg))
+	if (ring_pointers(dev, vq, &cfg))
 		return refuse(
 			dev, -EFAULT,
 			"SET_VRING_KICK: ring %u is not inside guest memory",
 			index);
+	err = ring_inflight(dev, index, &cfg);
+	if (err)
+		return err;
+	err = vhu_vring_init(&vq->vring, &cfg);
+	if (err) {
+		refuse(dev, err, "SET_VRING_KICK: ring %u: %s", index,
+		       vhu_vring_error(&vq->vring));
+		vhu_vring_cleanup(&vq->vring);
+		return err;
+	}
+	if (cfg.inflight)
+		log_recovery(dev, index);
 	vq->started = true;
 	if (!vhu_backend_has_feature(dev, VHOST_USER_F_PROTOCOL_FEATURES))
 		vq->enabled = true;
@@ -1019,6 +1065,12 @@ static size_t inflight_queue_size(uint16_t queue_size)
 static int check_inflight(struct vhu_backend *dev, const char *req,
 			  const struct vhu_inflight *in)
 {
+	/* A started ring writes into the region it has: swapping it then
+	 * would leave the ring pointing at an unmapped one. */
+	for (unsigned int i = 0; i < dev->num_queues; i++)
+		if (dev->vqs[i].started)
+			return refuse(dev, -EBUSY, "%s: ring %u is started",
+				      req, i);
 	if (!in->num_queues || in->num_queues > dev->num_queues)
 		return refuse(dev, -EINVAL, "%s: %u queues, device has %u", req,
 			      in->num_queues, dev->num_queues);
@@ -1037,6 +1089,7 @@ static void use_inflight(struct vhu_backend *dev, void *base, size_t len,
 	unmap_inflight(dev);
 	dev->inflight_base = base;
 	dev->inflight_len = len;
+	dev->inflight_queue_size = queue_size;
 	for (unsigned int i = 0; i < num_queues; i++)
 		dev->vqs[i].inflight =
 			(void *)((uint8_t *)base +

@@ -21,6 +21,15 @@
  * device may process it, while started and enabled; the device hears of
  * every change through queue_start/queue_stop.
  *
+ * In-flight tracking: GET_INFLIGHT_FD makes a region, SET_INFLIGHT_FD maps
+ * one a frontend kept across our restart (neither while a ring is
+ * started). A ring that starts with a region records pops and pushes in
+ * it (vhost/vring.h); the state a previous process left is recovered
+ * then: the in-flight requests are popped again first, the ring's avail
+ * position comes from the region (SET_VRING_BASE is ignored, with a
+ * warning, where they differ), and a line says how many are resubmitted.
+ * A region that does not fit the ring refuses SET_VRING_KICK.
+ *
  * Memory: every region is mapped MAP_SHARED at its offset. Ring addresses
  * are frontend user addresses (vhu_backend_uva_to_va), descriptors carry
  * guest-physical ones (vhu_backend_gpa_to_va); a range must lie wholly
@@ -131,6 +140,7 @@ struct vhu_backend {
 	struct vhu_backend_region regions[VHU_BACKEND_MAX_MEM_SLOTS];
 	void *inflight_base; /* mapped inflight region, or NULL */
 	size_t inflight_len;
+	uint16_t inflight_queue_size; /* entries per queue in the region */
 	int timeout_ms;
 	int last_err;	       /* result of the last request: 0 or -errno */
 	unsigned int refusals; /* requests refused so far (for the log) */

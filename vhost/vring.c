@@ -12,8 +12,10 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "vhost/protocol.h"
 #include "virtio/virtio_config.h"
 
 /* Records the ring's first failure; later calls keep failing with it. */
@@ -32,6 +34,13 @@ ring_fail(struct vhu_vring *vr, int err, const char *fmt, ...)
 static bool aligned(const void *p, uintptr_t align)
 {
 	return !((uintptr_t)p & (align - 1));
+}
+
+/* Acquire: the ring entries and descriptors the driver wrote before
+ * publishing this index are visible once we have seen it. */
+static uint16_t avail_idx(const struct vhu_vring *vr)
+{
+	return __atomic_load_n(&vr->avail->idx, __ATOMIC_ACQUIRE);
 }
 
 static int check_config(struct vhu_vring *vr,
@@ -59,6 +68,177 @@ static int check_config(struct vhu_vring *vr,
 	return 0;
 }
 
+/* ------------------------------------------------------------------------ */
+/* In-flight region                                                          */
+
+static struct vhu_inflight_desc_split *inflight_desc(const struct vhu_vring *vr,
+						     unsigned int i)
+{
+	return (struct vhu_inflight_desc_split *)(vr->inflight + 1) + i;
+}
+
+/* A region nobody used yet (version 0): start it afresh for this ring. */
+static void inflight_fresh(struct vhu_vring *vr)
+{
+	struct vhu_inflight_split_header *h = vr->inflight;
+
+	memset(inflight_desc(vr, 0), 0,
+	       sizeof(struct vhu_inflight_desc_split) * vr->num);
+	h->features = 0;
+	h->desc_num = (uint16_t)vr->num;
+	h->last_batch_head = 0;
+	h->used_idx = vr->used_idx;
+	__atomic_store_n(&h->version, 1, __ATOMIC_RELEASE);
+}
+
+/* One in-flight head and its counter, for sorting. */
+struct inflight_entry {
+	uint64_t counter;
+	uint16_t head;
+};
+
+static int by_counter(const void *a, const void *b)
+{
+	const struct inflight_entry *x = a, *y = b;
+
+	if (x->counter != y->counter)
+		return x->counter < y->counter ? -1 : 1;
+	return x->head < y->head ? -1 : x->head > y->head;
+}
+
+/* Counts the entries in flight; fails on a byte that is not 0 or 1. */
+static int inflight_count(struct vhu_vring *vr, unsigned int *inuse)
+{
+	*inuse = 0;
+	for (unsigned int i = 0; i < vr->num; i++) {
+		uint8_t v = __atomic_load_n(&inflight_desc(vr, i)->inflight,
+					    __ATOMIC_RELAXED);
+
+		if (v > 1)
+			return ring_fail(vr, -EINVAL,
+					 "in-flight entry %u holds %u, not 0 "
+					 "or 1",
+					 i, v);
+		*inuse += v;
+	}
+	return 0;
+}
+
+/* Builds the resubmit list: the @inuse heads in flight, by counter. The
+ * region is read once into the list, so later changes to it by the
+ * frontend cannot make us hand out a head twice or out of range. */
+static int inflight_collect(struct vhu_vring *vr, unsigned int inuse)
+{
+	struct inflight_entry *e = calloc(inuse, sizeof(*e));
+	unsigned int n = 0;
+
+	vr->resubmit = calloc(inuse, sizeof(*vr->resubmit));
+	if (!e || !vr->resubmit) {
+		free(e);
+		return ring_fail(vr, -ENOMEM,
+				 "no memory for %u in-flight requests", inuse);
+	}
+	for (unsigned int i = 0; i < vr->num && n < inuse; i++) {
+		const struct vhu_inflight_desc_split *d = inflight_desc(vr, i);
+
+		if (__atomic_load_n(&d->inflight, __ATOMIC_RELAXED) != 1)
+			continue;
+		e[n].head = (uint16_t)i;
+		e[n++].counter = __atomic_load_n(&d->counter, __ATOMIC_RELAXED);
+	}
+	qsort(e, n, sizeof(*e), by_counter);
+	for (unsigned int i = 0; i < n; i++)
+		vr->resubmit[i] = e[i].head;
+	vr->resubmit_num = n;
+	vr->inflight_counter = n ? e[n - 1].counter : 0;
+	free(e);
+	return 0;
+}
+
+/*
+ * Takes over a region a previous process may have left state in. Checked
+ * before anything is written to it: version, size, last_batch_head, and
+ * that no more entries are in flight than the driver has outstanding.
+ */
+static int inflight_recover(struct vhu_vring *vr)
+{
+	struct vhu_inflight_split_header *h = vr->inflight;
+	uint16_t version = __atomic_load_n(&h->version, __ATOMIC_ACQUIRE);
+	uint16_t desc_num = __atomic_load_n(&h->desc_num, __ATOMIC_RELAXED);
+	uint16_t head = __atomic_load_n(&h->last_batch_head, __ATOMIC_RELAXED);
+	uint16_t outstanding = (uint16_t)(avail_idx(vr) - vr->used_idx);
+	unsigned int inuse;
+	int err;
+
+	if (!version) {
+		inflight_fresh(vr);
+		return 0;
+	}
+	if (version != 1)
+		return ring_fail(vr, -EINVAL,
+				 "in-flight region has version %u, not 1",
+				 version);
+	if (desc_num != vr->num)
+		return ring_fail(vr, -EINVAL,
+				 "in-flight region is for %u descriptors, the "
+				 "ring has %u",
+				 desc_num, vr->num);
+	if (head >= vr->num)
+		return ring_fail(vr, -EINVAL,
+				 "in-flight last_batch_head %u out of range %u",
+				 head, vr->num);
+	err = inflight_count(vr, &inuse);
+	if (err)
+		return err;
+	/* The used index reached the ring but the region missed the clear:
+	 * that one push completed. */
+	if (__atomic_load_n(&h->used_idx, __ATOMIC_RELAXED) != vr->used_idx &&
+	    __atomic_load_n(&inflight_desc(vr, head)->inflight,
+			    __ATOMIC_RELAXED)) {
+		__atomic_store_n(&inflight_desc(vr, head)->inflight, 0,
+				 __ATOMIC_RELEASE);
+		inuse--;
+	}
+	__atomic_store_n(&h->used_idx, vr->used_idx, __ATOMIC_RELEASE);
+	if (inuse > outstanding)
+		return ring_fail(vr, -EINVAL,
+				 "in-flight region has %u requests in flight, "
+				 "the driver has %u outstanding",
+				 inuse, outstanding);
+	vr->last_avail_idx = (uint16_t)(vr->used_idx + inuse);
+	return inuse ? inflight_collect(vr, inuse) : 0;
+}
+
+/* Pop: the chain at @head is the device's until pushed. The counter is
+ * written before the flag, so a set flag always has its counter. */
+static void inflight_get(struct vhu_vring *vr, uint16_t head)
+{
+	struct vhu_inflight_desc_split *d = inflight_desc(vr, head);
+
+	__atomic_store_n(&d->counter, ++vr->inflight_counter, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->inflight, 1, __ATOMIC_RELEASE);
+}
+
+/*
+ * Push of @head whose used element is written: name it in the header,
+ * publish the used index, then clear it and record the index. A crash
+ * before the publish leaves it in flight (redone); between the publish and
+ * the clear, recovery sees used_idx behind and clears last_batch_head.
+ */
+static void inflight_put(struct vhu_vring *vr, uint16_t head)
+{
+	struct vhu_inflight_split_header *h = vr->inflight;
+
+	__atomic_store_n(&h->last_batch_head, head, __ATOMIC_RELAXED);
+	__atomic_store_n(&vr->used->idx, vr->used_idx, __ATOMIC_RELEASE);
+	__atomic_store_n(&inflight_desc(vr, head)->inflight, 0,
+			 __ATOMIC_RELEASE);
+	__atomic_store_n(&h->used_idx, vr->used_idx, __ATOMIC_RELEASE);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Setup                                                                     */
+
 int vhu_vring_init(struct vhu_vring *vr, const struct vhu_vring_config *cfg)
 {
 	int err;
@@ -78,22 +258,28 @@ int vhu_vring_init(struct vhu_vring *vr, const struct vhu_vring_config *cfg)
 		virtio_has_feature(cfg->features, VIRTIO_F_INDIRECT_DESC);
 	vr->last_avail_idx = cfg->base;
 	vr->used_idx = __atomic_load_n(&vr->used->idx, __ATOMIC_ACQUIRE);
+	vr->inflight = cfg->inflight;
+	if (vr->inflight) {
+		err = inflight_recover(vr);
+		if (err)
+			return err;
+	}
 	if (vr->event_idx)
 		__atomic_store_n(virtq_avail_event(vr->used, vr->num),
 				 vr->last_avail_idx, __ATOMIC_RELAXED);
 	return 0;
 }
 
+void vhu_vring_cleanup(struct vhu_vring *vr)
+{
+	free(vr->resubmit);
+	vr->resubmit = NULL;
+	vr->resubmit_num = vr->resubmit_next = 0;
+}
+
 const char *vhu_vring_error(const struct vhu_vring *vr)
 {
 	return vr->error;
-}
-
-/* Acquire: the ring entries and descriptors the driver wrote before
- * publishing this index are visible once we have seen it. */
-static uint16_t avail_idx(const struct vhu_vring *vr)
-{
-	return __atomic_load_n(&vr->avail->idx, __ATOMIC_ACQUIRE);
 }
 
 int vhu_vring_pending(struct vhu_vring *vr)
@@ -244,12 +430,35 @@ static int walk_chain(struct vhu_vring *vr, struct vhu_vring_elem *elem)
 	return 0;
 }
 
+/* Pops the next head a previous process left in flight. */
+static int pop_resubmit(struct vhu_vring *vr, struct vhu_vring_elem *elem)
+{
+	int err;
+
+	elem->head = vr->resubmit[vr->resubmit_next];
+	elem->out_num = elem->in_num = 0;
+	elem->out_len = elem->in_len = 0;
+	err = walk_chain(vr, elem);
+	if (err)
+		return err;
+	if (++vr->resubmit_next == vr->resubmit_num) {
+		free(vr->resubmit);
+		vr->resubmit = NULL;
+	}
+	return 1;
+}
+
 int vhu_vring_pop(struct vhu_vring *vr, struct vhu_vring_elem *elem)
 {
-	int n = vhu_vring_pending(vr);
+	int n;
 	uint16_t head;
 	int err;
 
+	if (vr->err)
+		return vr->err;
+	if (vr->resubmit)
+		return pop_resubmit(vr, elem);
+	n = vhu_vring_pending(vr);
 	if (n <= 0)
 		return n;
 	head = __atomic_load_n(&vr->avail->ring[vr->last_avail_idx % vr->num],
@@ -265,6 +474,8 @@ int vhu_vring_pop(struct vhu_vring *vr, struct vhu_vring_elem *elem)
 	err = walk_chain(vr, elem);
 	if (err)
 		return err;
+	if (vr->inflight)
+		inflight_get(vr, head);
 	vr->last_avail_idx++;
 	if (vr->event_idx)
 		__atomic_store_n(virtq_avail_event(vr->used, vr->num),
@@ -290,6 +501,8 @@ int vhu_vring_fill(struct vhu_vring *vr, uint16_t head, uint32_t len)
 	__atomic_store_n(&e->id, head, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->len, len, __ATOMIC_RELAXED);
 	vr->used_idx++;
+	if (vr->inflight)
+		inflight_put(vr, head);
 	return 0;
 }
 
@@ -362,5 +575,5 @@ bool vhu_vring_enable_notify(struct vhu_vring *vr)
 	/* The flag or event store must be visible before we look again, or
 	 * a chain added in between would be left without a kick. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return avail_idx(vr) != vr->last_avail_idx;
+	return vr->resubmit || avail_idx(vr) != vr->last_avail_idx;
 }

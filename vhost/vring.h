@@ -22,6 +22,13 @@
  * bits, -ENOBUFS more segments than the caller's iovec array holds, -EPROTO
  * the driver's avail index ran more than a queue size ahead.
  *
+ * In-flight tracking (INFLIGHT_SHMFD, split layout of vhost-user.md rule 8):
+ * when the caller hands vhu_vring_init() a region, pop marks each chain's
+ * head in flight with an increasing counter and push clears it after the
+ * used index is published, so a later backend process given the same
+ * region resubmits what this one popped and never completed. The region is
+ * shared with the frontend, so it is as untrusted as the ring itself.
+ *
  * One struct vhu_vring is used by one thread at a time.
  */
 #ifndef VUVM_VHOST_VRING_H
@@ -34,6 +41,9 @@
 #include "virtio/virtio_ring.h"
 
 #define VHU_VRING_ERROR_LEN 160
+
+/* vhost/protocol.h: one queue's in-flight region (header, then entries). */
+struct vhu_inflight_split_header;
 
 /*
  * Translates guest-physical [@gpa, @gpa + @len) to a host pointer. Returns
@@ -54,6 +64,9 @@ struct vhu_vring_config {
 	uint64_t features; /* acked: EVENT_IDX and INDIRECT_DESC matter */
 	vhu_vring_translate_fn translate;
 	void *opaque;
+	/* In-flight region of this queue, or NULL (no tracking). The caller
+	 * guarantees it maps a header plus @num entries. */
+	struct vhu_inflight_split_header *inflight;
 };
 
 struct vhu_vring {
@@ -71,6 +84,13 @@ struct vhu_vring {
 	bool signalled_used_valid;
 	int err; /* first error; the ring is dead until re-initialised */
 	char error[VHU_VRING_ERROR_LEN];
+	struct vhu_inflight_split_header *inflight; /* or NULL */
+	uint64_t inflight_counter; /* the last counter given to a pop */
+	/* Heads a previous process left in flight, in counter order: pop
+	 * hands them out before new avail entries (malloc'd, or NULL). */
+	uint16_t *resubmit;
+	unsigned int resubmit_num;  /* found at init */
+	unsigned int resubmit_next; /* handed out so far */
 };
 
 /*
@@ -95,8 +115,25 @@ struct vhu_vring_elem {
  * avail_event is set to base so the driver's next kick arrives. Returns 0,
  * or -EINVAL (with a sentence) for a bad size, misaligned pointer or
  * missing callback.
+ *
+ * With cfg->inflight: an all-zero region is initialised (version 1,
+ * desc_num = num). A region holding a previous process's state is
+ * recovered as libvhost-user does: a push that completed in the ring but
+ * not in the region is finished, the avail position becomes used->idx
+ * plus the entries in flight (cfg->base is then ignored; compare
+ * vhu_vring_get_base() with it to log that), and those entries are popped
+ * again first, in counter order (vr->resubmit_num of them). A region with
+ * the wrong version or size, a head out of range, or more entries in
+ * flight than the driver has outstanding fails with -EINVAL; no memory for
+ * the resubmit list, -ENOMEM.
+ *
+ * Call vhu_vring_cleanup() before initialising @vr again.
  */
 int vhu_vring_init(struct vhu_vring *vr, const struct vhu_vring_config *cfg);
+
+/* Frees what vhu_vring_init() allocated (the resubmit list); @vr may be
+ * cleaned up twice, or without ever having been initialised if zeroed. */
+void vhu_vring_cleanup(struct vhu_vring *vr);
 
 /* The sentence describing the ring's failure ("" when none). */
 const char *vhu_vring_error(const struct vhu_vring *vr);
@@ -114,9 +151,11 @@ static inline uint16_t vhu_vring_get_base(const struct vhu_vring *vr)
 int vhu_vring_pending(struct vhu_vring *vr);
 
 /*
- * Pops the next available chain into @elem. Returns 1 with @elem filled,
- * 0 when the ring is empty, or a negative errno (see above) when the ring
- * is broken. With EVENT_IDX, avail_event follows the popped position.
+ * Pops the next available chain into @elem: a resubmitted in-flight head
+ * first (its chain walked from the descriptor table again), else the next
+ * avail entry. Returns 1 with @elem filled, 0 when the ring is empty, or a
+ * negative errno (see above) when the ring is broken. With EVENT_IDX,
+ * avail_event follows the popped position.
  */
 int vhu_vring_pop(struct vhu_vring *vr, struct vhu_vring_elem *elem);
 
@@ -125,6 +164,10 @@ int vhu_vring_pop(struct vhu_vring *vr, struct vhu_vring_elem *elem);
  * its writable part) without publishing it; vhu_vring_flush() publishes all
  * filled elements at once. Returns 0, or -EINVAL when @head is out of range
  * or more elements would be used than were popped.
+ *
+ * With an in-flight region, fill publishes the element itself (each one
+ * is its own batch): the region has room for one last_batch_head, the only
+ * entry that can be caught between the used index store and its clear.
  */
 int vhu_vring_fill(struct vhu_vring *vr, uint16_t head, uint32_t len);
 
