@@ -4,7 +4,10 @@
  * in the style of Linux tools/virtio: "guest memory" is one memfd mapped
  * twice at different addresses, the driver writes through one mapping and
  * the device reads through the other via its translation callback, so a
- * pointer that skipped translation would be caught.
+ * pointer that skipped translation would be caught. The in-flight cases
+ * keep the region in that memory too and "restart" the device by starting
+ * a fresh vhu_vring on the same ring and region, as a new backend process
+ * given the same fds would.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -13,6 +16,7 @@
 #include <unistd.h>
 
 #include "tests/check.h"
+#include "vhost/protocol.h"
 #include "vhost/vring.h"
 #include "virtio/virtio_config.h"
 
@@ -22,6 +26,7 @@
 #define AVAIL_OFF 0x10000
 #define USED_OFF  0x20000
 #define DATA_OFF  0x40000
+#define INFL_OFF  0x30000 /* the in-flight region, in the same memfd */
 #define QSIZE	  8
 
 /* Both views of the guest memory and the driver's ring state. */
@@ -82,6 +87,7 @@ static void rig_open(struct rig *r, unsigned int num, uint16_t base,
 
 static void rig_close(struct rig *r)
 {
+	vhu_vring_cleanup(&r->vr);
 	munmap(r->drv, MEM_SIZE);
 	munmap(r->dev, MEM_SIZE);
 }
@@ -571,6 +577,214 @@ static void test_ring_helpers(void)
 	CHECK_EQ(virtq_total_size(256, 4096), 4096 * 2 + 2054);
 }
 
+/* ------------------------------------------------------------------------ */
+/* In-flight tracking                                                        */
+
+/* The driver's view of the region. */
+static struct vhu_inflight_split_header *infl_hdr(struct rig *r)
+{
+	return (void *)(r->drv + INFL_OFF);
+}
+
+static struct vhu_inflight_desc_split *infl_desc(struct rig *r, unsigned int i)
+{
+	return (struct vhu_inflight_desc_split *)(infl_hdr(r) + 1) + i;
+}
+
+/* (Re)starts the device with the region, avail position @base as the
+ * frontend would send it. Returns vhu_vring_init()'s result. */
+static int infl_start(struct rig *r, uint16_t base)
+{
+	struct vhu_vring_config cfg = {
+		.num = r->num,
+		.base = base,
+		.translate = translate,
+		.opaque = r,
+		.desc = (void *)(r->dev + DESC_OFF),
+		.avail = (void *)(r->dev + AVAIL_OFF),
+		.used = (void *)(r->dev + USED_OFF),
+		.inflight = (void *)(r->dev + INFL_OFF),
+	};
+
+	vhu_vring_cleanup(&r->vr);
+	return vhu_vring_init(&r->vr, &cfg);
+}
+
+static void infl_open(struct rig *r)
+{
+	rig_open(r, QSIZE, 0, 0);
+	CHECK_EQ(infl_start(r, 0), 0);
+}
+
+/* Driver: one writable buffer per chain, chain @head alone. */
+static void infl_publish(struct rig *r, uint16_t head)
+{
+	set_desc(r->desc, head, gpa(DATA_OFF + head * 0x100u), 16,
+		 VIRTQ_DESC_F_WRITE, 0);
+	publish(r, head);
+}
+
+static void pop_head(struct rig *r, uint16_t head)
+{
+	CHECK_EQ(vhu_vring_pop(&r->vr, &r->elem), 1);
+	CHECK_EQ(r->elem.head, head);
+	CHECK_EQ(r->elem.in_num, 1);
+	CHECK(dev_ptr(r, r->iov[0].iov_base, DATA_OFF + head * 0x100u));
+}
+
+/* A fresh region is initialised; pops and pushes are recorded. */
+static void test_inflight_record(void)
+{
+	struct rig r;
+
+	infl_open(&r);
+	CHECK_EQ(infl_hdr(&r)->version, 1);
+	CHECK_EQ(infl_hdr(&r)->desc_num, QSIZE);
+	infl_publish(&r, 7);
+	infl_publish(&r, 2);
+	pop_head(&r, 7);
+	pop_head(&r, 2);
+	CHECK_EQ(infl_desc(&r, 7)->inflight, 1);
+	CHECK_EQ(infl_desc(&r, 7)->counter, 1);
+	CHECK_EQ(infl_desc(&r, 2)->inflight, 1);
+	CHECK_EQ(infl_desc(&r, 2)->counter, 2);
+	/* fill publishes at once with a region: one entry per batch. */
+	CHECK_EQ(vhu_vring_fill(&r.vr, 2, 16), 0);
+	CHECK_EQ(r.used->idx, 1);
+	CHECK_EQ(r.used->ring[0].id, 2);
+	CHECK_EQ(infl_desc(&r, 2)->inflight, 0);
+	CHECK_EQ(infl_hdr(&r)->last_batch_head, 2);
+	CHECK_EQ(infl_hdr(&r)->used_idx, 1);
+	CHECK_EQ(vhu_vring_push(&r.vr, 7, 0), 0);
+	CHECK_EQ(infl_desc(&r, 7)->inflight, 0);
+	CHECK_EQ(infl_hdr(&r)->used_idx, 2);
+	rig_close(&r);
+}
+
+/* Pop 3, push the middle one, restart: the other two come back first, in
+ * counter order (not head order), then new avail entries. */
+static void test_inflight_restart(void)
+{
+	struct rig r;
+
+	infl_open(&r);
+	infl_publish(&r, 7);
+	infl_publish(&r, 5);
+	infl_publish(&r, 2);
+	pop_head(&r, 7);
+	pop_head(&r, 5);
+	pop_head(&r, 2);
+	CHECK_EQ(vhu_vring_push(&r.vr, 5, 16), 0);
+	/* The frontend lost track and sends base 0: ignored for used + 2. */
+	CHECK_EQ(infl_start(&r, 0), 0);
+	CHECK_EQ(r.vr.resubmit_num, 2);
+	CHECK_EQ(vhu_vring_get_base(&r.vr), 3);
+	CHECK(vhu_vring_enable_notify(&r.vr)); /* work waits: resubmits */
+	infl_publish(&r, 0);
+	pop_head(&r, 7);
+	pop_head(&r, 2);
+	pop_head(&r, 0);
+	CHECK_EQ(vhu_vring_pop(&r.vr, &r.elem), 0);
+	CHECK_EQ(vhu_vring_get_base(&r.vr), 4);
+	/* The new pop is counted after the resubmitted ones. */
+	CHECK(infl_desc(&r, 0)->counter > infl_desc(&r, 2)->counter);
+	CHECK_EQ(vhu_vring_push(&r.vr, 2, 16), 0);
+	CHECK_EQ(vhu_vring_push(&r.vr, 0, 16), 0);
+	CHECK_EQ(vhu_vring_push(&r.vr, 7, 16), 0);
+	CHECK_EQ(r.used->idx, 4);
+	CHECK_EQ(r.used->ring[1].id, 2);
+	CHECK_EQ(r.used->ring[3].id, 7);
+	/* Everything completed: a further restart resubmits nothing and
+	 * keeps the frontend's base. */
+	CHECK_EQ(infl_start(&r, 4), 0);
+	CHECK_EQ(r.vr.resubmit_num, 0);
+	CHECK_EQ(vhu_vring_get_base(&r.vr), 4);
+	rig_close(&r);
+}
+
+/* Death after the used index was published but before the entry was
+ * cleared: recovery finishes that push instead of redoing it. */
+static void test_inflight_crash_after_publish(void)
+{
+	struct rig r;
+
+	infl_open(&r);
+	infl_publish(&r, 3);
+	infl_publish(&r, 4);
+	pop_head(&r, 3);
+	pop_head(&r, 4);
+	CHECK_EQ(vhu_vring_push(&r.vr, 4, 16), 0);
+	/* Undo the two stores that come after the publish. */
+	infl_desc(&r, 4)->inflight = 1;
+	infl_hdr(&r)->used_idx = 0;
+	CHECK_EQ(infl_start(&r, 1), 0);
+	CHECK_EQ(infl_desc(&r, 4)->inflight, 0);
+	CHECK_EQ(infl_hdr(&r)->used_idx, 1);
+	CHECK_EQ(r.vr.resubmit_num, 1);
+	CHECK_EQ(vhu_vring_get_base(&r.vr), 2);
+	pop_head(&r, 3);
+	CHECK_EQ(vhu_vring_pop(&r.vr, &r.elem), 0);
+	CHECK_EQ(vhu_vring_push(&r.vr, 3, 16), 0);
+	CHECK_EQ(r.used->idx, 2);
+	rig_close(&r);
+}
+
+/* A region a hostile frontend wrote: the ring fails with a sentence and
+ * stays failed. */
+static void bad_region(void (*spoil)(struct rig *), const char *why)
+{
+	struct rig r;
+
+	infl_open(&r);
+	infl_publish(&r, 1);
+	infl_publish(&r, 2);
+	infl_publish(&r, 3);
+	pop_head(&r, 1);
+	spoil(&r);
+	CHECK_EQ(infl_start(&r, 0), -EINVAL);
+	CHECK_HAS(vhu_vring_error(&r.vr), why);
+	CHECK_EQ(vhu_vring_pop(&r.vr, &r.elem), -EINVAL);
+	CHECK_EQ(vhu_vring_push(&r.vr, 1, 0), -EINVAL);
+	rig_close(&r);
+}
+
+static void spoil_desc_num(struct rig *r)
+{
+	infl_hdr(r)->desc_num = QSIZE / 2;
+}
+
+static void spoil_version(struct rig *r)
+{
+	infl_hdr(r)->version = 2;
+}
+
+static void spoil_batch_head(struct rig *r)
+{
+	infl_hdr(r)->last_batch_head = QSIZE;
+}
+
+static void spoil_all_inflight(struct rig *r)
+{
+	for (unsigned int i = 0; i < QSIZE; i++)
+		infl_desc(r, i)->inflight = 1;
+}
+
+static void spoil_flag(struct rig *r)
+{
+	infl_desc(r, 6)->inflight = 0x80;
+}
+
+static void test_inflight_bad_region(void)
+{
+	bad_region(spoil_desc_num, "region is for 4 descriptors, the ring "
+				   "has 8");
+	bad_region(spoil_version, "version 2, not 1");
+	bad_region(spoil_batch_head, "last_batch_head 8 out of range 8");
+	bad_region(spoil_all_inflight, "8 requests in flight, the driver has "
+				       "3 outstanding");
+	bad_region(spoil_flag, "entry 6 holds 128");
+}
+
 static const struct check_case cases[] = {
 	{ "direct_chain", test_direct_chain },
 	{ "zero_length", test_zero_length },
@@ -589,6 +803,10 @@ static const struct check_case cases[] = {
 	{ "bad_push", test_bad_push },
 	{ "bad_init", test_bad_init },
 	{ "ring_helpers", test_ring_helpers },
+	{ "inflight_record", test_inflight_record },
+	{ "inflight_restart", test_inflight_restart },
+	{ "inflight_crash_after_publish", test_inflight_crash_after_publish },
+	{ "inflight_bad_region", test_inflight_bad_region },
 };
 
 int main(int argc, char **argv)
