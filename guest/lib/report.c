@@ -85,6 +85,11 @@ void report_info(const char *fmt, ...)
 	va_end(ap);
 }
 
+unsigned int report_failures(void)
+{
+	return __atomic_load_n(&failures, __ATOMIC_RELAXED);
+}
+
 int report_summary(void)
 {
 	printf("SUMMARY: %u tests, %u failures", tests, failures);

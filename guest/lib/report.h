@@ -30,5 +30,7 @@ void report_info(const char *fmt, ...) __printf(1, 2);
 void report_prefix_push(const char *prefix);
 void report_prefix_pop(void);
 int report_summary(void);
+/* FAIL lines so far (a workload running several devices counts its own). */
+unsigned int report_failures(void);
 
 #endif

@@ -52,3 +52,16 @@ uint64_t dma_free_bytes(void)
 		arena_init();
 	return limit - next;
 }
+
+uint64_t dma_mark(void)
+{
+	if (!next)
+		arena_init();
+	return next;
+}
+
+void dma_release(uint64_t mark)
+{
+	if (mark && mark <= next)
+		next = mark;
+}

@@ -14,6 +14,10 @@
  *   it); NULL when RAM is exhausted or the device tree has no RAM range
  *   holding the image.
  * dma_free_bytes: how much dma_alloc could still hand out.
+ * dma_mark / dma_release: everything allocated after dma_mark() is handed
+ *   back by dma_release(mark), for a workload that drives several devices
+ *   one after the other. Only once no device can still touch that memory
+ *   (each was reset and its Status read 0).
  */
 #ifndef VUVM_GUEST_VIRTIO_ALLOC_H
 #define VUVM_GUEST_VIRTIO_ALLOC_H
@@ -23,6 +27,8 @@
 
 void *dma_alloc(size_t size, size_t align);
 uint64_t dma_free_bytes(void);
+uint64_t dma_mark(void);
+void dma_release(uint64_t mark);
 
 static inline uint64_t dma_addr(const void *p)
 {

@@ -135,8 +135,13 @@ int blk_run(struct blk_dev *b, unsigned int q, struct blk_req *r,
 		return ret;
 	blk_kick(b, q);
 	while (!(ret = blk_poll(b, q, &done))) {
-		if (time_ns() > end)
+		uint64_t now = time_ns();
+
+		if (now > end)
 			return BLK_ETIMEDOUT;
+		ret = vio_watch(&b->vio, now, false);
+		if (ret)
+			return ret;
 	}
 	if (ret < 0)
 		return ret;

@@ -93,14 +93,16 @@ int vio_find(uint32_t device_id, struct vio_dev *devs, int max)
 	return found < max ? found : max;
 }
 
-void vio_reset(struct vio_dev *d)
+bool vio_reset(struct vio_dev *d)
 {
 	uint64_t end = time_ns() + RESET_TIMEOUT_NS;
+	bool done;
 
 	wr(d, VIRTIO_MMIO_STATUS, 0);
 	/* The device may finish its reset later (spec 4.2.2.1). */
-	while (rd(d, VIRTIO_MMIO_STATUS) && time_ns() < end)
+	while (!(done = !rd(d, VIRTIO_MMIO_STATUS)) && time_ns() < end)
 		;
+	return done;
 }
 
 static void status_add(struct vio_dev *d, uint32_t bits)
@@ -113,11 +115,16 @@ int vio_check(struct vio_dev *d)
 	uint32_t s = rd(d, VIRTIO_MMIO_STATUS);
 
 	if (s & VIRTIO_CONFIG_S_NEEDS_RESET)
-		return vio_fail(d, VIRTQ_EPROTO,
+		return vio_fail(d, VIO_ENEEDSRESET,
 				"device needs reset (status %#x); vuvm's log "
 				"says why",
 				s);
 	return 0;
+}
+
+int vio_watch(struct vio_dev *d, uint64_t now_ns, bool progress)
+{
+	return vio_watch_due(&d->watch, now_ns, progress) ? vio_check(d) : 0;
 }
 
 static uint64_t read_features(struct vio_dev *d)
@@ -145,6 +152,7 @@ int vio_begin(struct vio_dev *d, uint64_t wanted)
 	if (err)
 		return err;
 	d->error[0] = '\0';
+	vio_watch_reset(&d->watch);
 	vio_reset(d);
 	if (rd(d, VIRTIO_MMIO_STATUS))
 		return vio_fail(d, VIRTQ_EPROTO,

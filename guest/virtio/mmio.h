@@ -26,8 +26,14 @@
  *   and reused by later calls with the same or smaller sizes).
  * vio_driver_ok: DRIVER_OK, then checks that the device did not ask for a
  *   reset.
- * vio_check: whether the device is still healthy (not NEEDS_RESET).
- * vio_reset: writes 0 to Status and waits until it reads 0.
+ * vio_check: whether the device is still healthy: VIO_ENEEDSRESET with
+ *   "device needs reset (status ...)" in dev->error once the device set
+ *   DEVICE_NEEDS_RESET (vuvm does when a backend is gone for good).
+ * vio_watch: for wait loops: vio_check, but only when virtio/watch.h says
+ *   it is due (nothing completed for a millisecond, then every
+ *   millisecond), so a loop that makes progress never reads Status.
+ * vio_reset: writes 0 to Status and waits (100 ms at most) until it reads
+ *   0; returns whether it did.
  * vio_notify: a 32-bit write of @index to QueueNotify.
  * vio_kick: virtq_kick_prepare on @vq, and vio_notify if the device wants.
  * vio_config_read: @len bytes of config space at @offset into @buf, read
@@ -43,10 +49,13 @@
 #include <stdint.h>
 
 #include "virtio/virtq.h"
+#include "virtio/watch.h"
 
-#define VIO_ENODEV     (-19)
-#define VIO_ERROR_LEN  160
-#define VIO_MAX_QUEUES 64
+#define VIO_ENODEV (-19)
+/* EIO: the device set DEVICE_NEEDS_RESET; its requests will not complete. */
+#define VIO_ENEEDSRESET (-5)
+#define VIO_ERROR_LEN	160
+#define VIO_MAX_QUEUES	64
 
 struct vio_dev {
 	uint64_t base;
@@ -58,6 +67,7 @@ struct vio_dev {
 	/* Ring memory per queue index, kept for reuse across resets. */
 	void *ring_mem[VIO_MAX_QUEUES];
 	uint64_t ring_size[VIO_MAX_QUEUES];
+	struct vio_watch watch; /* when a waiting driver reads Status */
 	char error[VIO_ERROR_LEN];
 };
 
@@ -67,7 +77,8 @@ int vio_queue_setup(struct vio_dev *dev, unsigned int index, struct virtq *vq,
 		    unsigned int size, unsigned int indirect_max);
 int vio_driver_ok(struct vio_dev *dev);
 int vio_check(struct vio_dev *dev);
-void vio_reset(struct vio_dev *dev);
+int vio_watch(struct vio_dev *dev, uint64_t now_ns, bool progress);
+bool vio_reset(struct vio_dev *dev);
 void vio_notify(struct vio_dev *dev, unsigned int index);
 void vio_kick(struct vio_dev *dev, unsigned int index, struct virtq *vq);
 int vio_config_read(struct vio_dev *dev, unsigned int offset, void *buf,

@@ -176,7 +176,12 @@ int net_ctrl(struct net_dev *n, uint8_t class, uint8_t cmd, const void *data,
 		return ret;
 	vio_kick(&n->vio, n->ctrl_index, &n->ctrl);
 	while (!(ret = poll_vq(n, &n->ctrl, n->ctrl_index, &tok, &got))) {
-		if (time_ns() > end) {
+		uint64_t now = time_ns();
+
+		ret = vio_watch(&n->vio, now, false);
+		if (ret)
+			return ret;
+		if (now > end) {
 			snprintf(n->vio.error, sizeof(n->vio.error),
 				 "control command %u.%u: no answer in 1 s",
 				 class, cmd);

@@ -63,8 +63,13 @@ long rng_read(struct rng_dev *r, void *buf, uint32_t len, uint64_t timeout_ns)
 		return ret;
 	rng_kick(r);
 	while (!(ret = rng_poll(r, &tok, &got))) {
-		if (time_ns() > end)
+		uint64_t now = time_ns();
+
+		if (now > end)
 			return RNG_ETIMEDOUT;
+		ret = vio_watch(&r->vio, now, false);
+		if (ret)
+			return ret;
 	}
 	if (ret < 0)
 		return ret;

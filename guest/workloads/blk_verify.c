@@ -16,7 +16,17 @@
  * qsize=N ring entries (default 128), maxsec=N sectors per request
  * (default 128), verify=0 (do not compare what reads return: for
  * backends that drop writes, such as qemu-storage-daemon's null-co; status
- * and length are still checked), verbose.
+ * and length are still checked), verbose, passes=N (instead of the story
+ * above: N passes of "write the whole disk, read it all back", each with
+ * its own generation, so a sector left from an earlier pass is caught;
+ * long enough to kill and restart a backend in the middle; progress as an
+ * INFO line at most every 100 ms).
+ *
+ * Every virtio-blk device in the device tree is verified, one after the
+ * other; a device that fails (DEVICE_NEEDS_RESET included: "device needs
+ * reset" in the FAIL line) does not stop the others. The last line before
+ * SUMMARY is a VUVM-JSON line with the devices, those that failed, and the
+ * bytes written and verified (read back and compared equal).
  *
  * DISCARD is a hint (virtio 1.2, 5.2.6.2: the device MAY deallocate): a
  * discarded sector may read back as zeroes or as what it held before.
@@ -28,6 +38,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/json.h"
 #include "lib/kv.h"
 #include "lib/report.h"
 #include "lib/time.h"
@@ -43,6 +54,11 @@
 #define ZERO_RANGES 4
 /* In gen[]: the sector may also read as zeroes (it was discarded). */
 #define GEN_OR_ZERO 0x80
+#define MAX_DEVS    8
+/* passes=N: generations 3..(3+PASS_GENS-1), never GEN_OR_ZERO. */
+#define PASS_GENS   120
+#define MAX_PASSES  1000000
+#define PROGRESS_NS 100000000ull /* 100 ms between progress lines */
 
 enum phase { PH_WRITE_ALL, PH_OVERWRITE, PH_READ_ALL };
 
@@ -63,7 +79,11 @@ struct verify {
 	struct slot *slots; /* depth per queue */
 	uint32_t rng;
 	bool verbose;
-	bool verify; /* compare read data (verify=0: no) */
+	bool verify;	 /* compare read data (verify=0: no) */
+	bool dead;	 /* the device needs a reset: stop using it */
+	uint64_t passes; /* 0: the default story */
+	uint64_t written, verified; /* bytes, over every phase */
+	uint64_t last_info;	    /* when the last progress line went out */
 	struct vw_wait wait;
 	/* The phase being run. */
 	enum phase phase;
@@ -212,15 +232,19 @@ static void complete(struct verify *v, struct slot *s)
 			   s->nsec, (unsigned long long)r->sector, r->status);
 		return;
 	}
-	if (r->type != VIRTIO_BLK_T_IN)
+	if (r->type != VIRTIO_BLK_T_IN) {
+		v->written += data;
 		return;
+	}
 	if (r->used_len != data + 1)
 		note_error(v, "read of %u bytes at %llu: used len %u", data,
 			   (unsigned long long)r->sector, r->used_len);
 	for (uint32_t i = 0; v->verify && i < s->nsec; i++) {
 		if (sector_ok(v, s->buf + i * VIRTIO_BLK_SECTOR_SIZE,
-			      r->sector + i))
+			      r->sector + i)) {
+			v->verified += VIRTIO_BLK_SECTOR_SIZE;
 			continue;
+		}
 		if (!v->mismatched++ && !v->errors)
 			snprintf(v->first_error, sizeof(v->first_error),
 				 "sector %llu (generation %u) reads back "
@@ -266,11 +290,30 @@ static int reap_queue(struct verify *v, unsigned int q)
 	return ret < 0 ? -1 : n;
 }
 
+/* passes=N: one line at most every PROGRESS_NS, so a test sees it run. */
+static void progress(struct verify *v, const char *what, uint64_t now)
+{
+	if (!v->passes || now - v->last_info < PROGRESS_NS)
+		return;
+	v->last_info = now;
+	report_info("%s: %llu of %llu KiB", what,
+		    (unsigned long long)(v->bytes >> 10),
+		    (unsigned long long)(v->sectors / 2));
+}
+
+/* A failed phase; a device that needs a reset is not used again. */
+static bool phase_failed(struct verify *v, const char *what, int err)
+{
+	if (err == VIO_ENEEDSRESET)
+		v->dead = true;
+	return report(false, "%s: %s", what, v->blk.vio.error);
+}
+
 static bool run_phase(struct verify *v, enum phase ph, const char *what)
 {
-	uint64_t t0 = time_ns(), seen = t0, us;
+	uint64_t t0 = time_ns(), seen = t0, us, now;
 	bool more = true, moved;
-	int busy;
+	int busy, err;
 
 	v->phase = ph;
 	v->cursor = 0;
@@ -283,16 +326,22 @@ static bool run_phase(struct verify *v, enum phase ph, const char *what)
 			int b = fill_queue(v, q, &more), n = reap_queue(v, q);
 
 			if (b < 0 || n < 0)
-				return report(false, "%s: %s", what,
-					      v->blk.vio.error);
+				return phase_failed(v, what, 0);
 			busy += b - n;
 			moved |= n > 0;
 		}
+		err = !moved && busy ? vw_idle(&v->wait, v->blk.vq, v->blk.nq)
+				     : 0;
+		now = time_ns();
 		if (moved)
-			seen = time_ns();
-		else if (busy)
-			vw_idle(&v->wait, v->blk.vq, v->blk.nq);
-		if (time_ns() - seen > VW_TIMEOUT_NS)
+			seen = now;
+		/* Status only after 1 ms without a completion. */
+		if (!err)
+			err = vio_watch(&v->blk.vio, now, moved || !busy);
+		if (err)
+			return phase_failed(v, what, err);
+		progress(v, what, now);
+		if (now - seen > VW_TIMEOUT_NS)
 			return report(false,
 				      "%s: %d requests not completed "
 				      "after 5 s",
@@ -326,6 +375,8 @@ static int one(struct verify *v, uint32_t type, uint64_t sector, void *buf,
 	r->nseg = len ? 1 : 0;
 	r->seg[0] = (struct virtq_buf){ dma_addr(buf), len };
 	err = blk_run(&v->blk, 0, r, VW_TIMEOUT_NS);
+	if (err == VIO_ENEEDSRESET)
+		v->dead = true;
 	if (err) {
 		report(false, "request type %u: %s", type,
 		       err == BLK_ETIMEDOUT ? "no completion in 5 s"
@@ -430,11 +481,13 @@ static int params(struct verify *v, const char *args, uint64_t *queues,
 	if (vw_mode(args) < 0 || kv_get_u64(args, "queues", 1, queues) == -2 ||
 	    kv_get_u64(args, "depth", 8, &depth) == -2 ||
 	    kv_get_u64(args, "qsize", 128, qsize) == -2 ||
-	    kv_get_u64(args, "maxsec", 128, &maxsec) == -2 || !*queues ||
+	    kv_get_u64(args, "maxsec", 128, &maxsec) == -2 ||
+	    kv_get_u64(args, "passes", 0, &v->passes) == -2 || !*queues ||
 	    !depth || depth > MAX_DEPTH || *qsize < 4 || *qsize > 32768 ||
-	    !maxsec || maxsec > 2048) {
+	    !maxsec || maxsec > 2048 || v->passes > MAX_PASSES ||
+	    (kv_get(args, "passes", NULL, 0) >= 0 && !v->passes)) {
 		printf("ERROR: blk-verify: queues>=1, depth 1..64, qsize "
-		       "4..32768, maxsec 1..2048\n");
+		       "4..32768, maxsec 1..2048, passes 1..1000000\n");
 		return -1;
 	}
 	v->depth = (unsigned int)depth;
@@ -518,54 +571,148 @@ static void story(struct verify *v)
 		report_info("verify=0: what reads return is not compared");
 	check_get_id(v);
 	v->cur_gen = 1;
-	if (!run_phase(v, PH_WRITE_ALL, "write all"))
+	if (v->dead || !run_phase(v, PH_WRITE_ALL, "write all"))
 		return;
 	v->cur_gen = 2;
 	v->left = overwrite;
 	if (!run_phase(v, PH_OVERWRITE, "overwrite random ranges"))
 		return;
 	check_flush(v);
+	if (v->dead)
+		return;
 	if (vio_has(&v->blk.vio, VIRTIO_BLK_F_DISCARD))
 		check_zeroing(v, VIRTIO_BLK_T_DISCARD, "DISCARD",
 			      v->blk.max_discard_sectors,
 			      v->blk.max_discard_seg);
 	else
 		report_skip("DISCARD: not offered");
+	if (v->dead)
+		return;
 	if (vio_has(&v->blk.vio, VIRTIO_BLK_F_WRITE_ZEROES))
 		check_zeroing(v, VIRTIO_BLK_T_WRITE_ZEROES, "WRITE_ZEROES",
 			      v->blk.max_write_zeroes_sectors,
 			      v->blk.max_write_zeroes_seg);
 	else
 		report_skip("WRITE_ZEROES: not offered");
-	run_phase(v, PH_READ_ALL, "read all back");
-	check_past_end(v);
+	if (!v->dead && run_phase(v, PH_READ_ALL, "read all back"))
+		check_past_end(v);
+}
+
+/* passes=N: write everything, read everything back, N times over. */
+static void story_passes(struct verify *v)
+{
+	char what[64];
+
+	check_get_id(v);
+	for (uint64_t p = 0; p < v->passes && !v->dead; p++) {
+		/* Consecutive passes always differ in generation. */
+		v->cur_gen = (uint8_t)(3 + p % PASS_GENS);
+		snprintf(what, sizeof(what), "pass %llu/%llu: write all",
+			 (unsigned long long)p + 1,
+			 (unsigned long long)v->passes);
+		if (!run_phase(v, PH_WRITE_ALL, what))
+			return;
+		if (vio_has(&v->blk.vio, VIRTIO_BLK_F_FLUSH))
+			check_flush(v);
+		snprintf(what, sizeof(what), "pass %llu/%llu: read all back",
+			 (unsigned long long)p + 1,
+			 (unsigned long long)v->passes);
+		if (v->dead || !run_phase(v, PH_READ_ALL, what))
+			return;
+	}
+	if (!v->dead)
+		check_past_end(v);
+}
+
+/* Verifies one device; false when it failed. */
+static bool verify_dev(struct verify *v, const struct vio_dev *found,
+		       const char *args, uint64_t queues, uint64_t qsize)
+{
+	unsigned int fails = report_failures();
+
+	if (!open_dev(v, found, queues, qsize))
+		return false;
+	shape(v);
+	if (report(alloc_all(v),
+		   "buffers for %u x %u requests of %u sectors (%llu "
+		   "KiB of guest RAM free)",
+		   v->blk.nq, v->depth, v->maxsec,
+		   (unsigned long long)dma_free_bytes() >> 10) &&
+	    !vw_wait_start(&v->wait, vw_mode(args), &v->blk.vio)) {
+		if (v->passes)
+			story_passes(v);
+		else
+			story(v);
+		vw_wait_end(&v->wait);
+	}
+	if (v->blk.vio.watch.reads)
+		report_info("Status read %llu times while waiting",
+			    (unsigned long long)v->blk.vio.watch.reads);
+	return report_failures() == fails;
+}
+
+static void print_json(uint64_t passes, int ndev, int failed, uint64_t written,
+		       uint64_t verified)
+{
+	static struct json j;
+
+	json_begin(&j);
+	json_str(&j, "workload", "blk-verify");
+	json_u64(&j, "passes", passes);
+	json_u64(&j, "devices", (uint64_t)ndev);
+	json_u64(&j, "devices_failed", (uint64_t)failed);
+	json_u64(&j, "bytes_written", written);
+	json_u64(&j, "bytes_verified", verified);
+	report(!json_print(&j), "the results fit one JSON line");
 }
 
 int blk_verify_main(const char *args)
 {
 	static struct verify v;
-	struct vio_dev found;
-	uint64_t queues, qsize;
+	static struct vio_dev found[MAX_DEVS];
+	uint64_t queues, qsize, passes, written = 0, verified = 0;
+	int ndev, failed = 0;
+	char name[16];
 
 	memset(&v, 0, sizeof(v));
-	v.rng = 0x2545f491;
 	if (params(&v, args, &queues, &qsize))
 		return WORKLOAD_BAD_REQUEST;
+	passes = v.passes;
 	report_prefix_push("blk-verify");
-	if (!vw_find(VIRTIO_ID_BLOCK, "blk", &found) &&
-	    open_dev(&v, &found, queues, qsize)) {
-		shape(&v);
-		if (report(alloc_all(&v),
-			   "buffers for %u x %u requests of %u sectors (%llu "
-			   "KiB of guest RAM free)",
-			   v.blk.nq, v.depth, v.maxsec,
-			   (unsigned long long)dma_free_bytes() >> 10) &&
-		    !vw_wait_start(&v.wait, vw_mode(args), &v.blk.vio)) {
-			story(&v);
-			vw_wait_end(&v.wait);
+	ndev = vw_find_all(VIRTIO_ID_BLOCK, "blk", found, MAX_DEVS);
+	for (int i = 0; i < ndev; i++) {
+		uint64_t mark = dma_mark();
+		bool ok;
+
+		memset(&v, 0, sizeof(v));
+		params(&v, args, &queues, &qsize);
+		v.rng = 0x2545f491;
+		if (ndev > 1) {
+			snprintf(name, sizeof(name), "dev%d", i);
+			report_prefix_push(name);
 		}
-		vio_reset(&v.blk.vio);
+		report_info("virtio-mmio@%llx, irq %u, vendor %#x",
+			    (unsigned long long)found[i].base, found[i].irq,
+			    found[i].vendor_id);
+		ok = verify_dev(&v, &found[i], args, queues, qsize);
+		failed += !ok;
+		written += v.written;
+		verified += v.verified;
+		report_info("virtio-mmio@%llx: %llu bytes written, %llu bytes "
+			    "verified%s",
+			    (unsigned long long)found[i].base,
+			    (unsigned long long)v.written,
+			    (unsigned long long)v.verified,
+			    ok ? "" : " (FAILED)");
+		/* The device's rings and buffers go back only once it is
+		 * reset: until then it could still write them. */
+		if (vio_reset(&v.blk.vio))
+			dma_release(mark);
+		if (ndev > 1)
+			report_prefix_pop();
 	}
+	if (ndev > 0)
+		print_json(passes, ndev, failed, written, verified);
 	report_prefix_pop();
 	return report_summary();
 }

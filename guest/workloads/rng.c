@@ -79,7 +79,11 @@ static long read_many(struct rng_dev *r, uint8_t *buf, uint32_t total,
 		if (moved)
 			seen = time_ns();
 		else if (busy)
-			vw_idle(w, &r->vq, 1);
+			ret = vw_idle(w, &r->vq, 1);
+		if (!ret)
+			ret = vio_watch(&r->vio, time_ns(), moved || !busy);
+		if (ret)
+			return report(false, "%s", r->vio.error), -1;
 		if (time_ns() - seen > VW_TIMEOUT_NS)
 			return report(false, "%u requests stuck", busy), -1;
 	}

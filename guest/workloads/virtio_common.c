@@ -11,6 +11,7 @@
 #include "lib/kv.h"
 #include "lib/report.h"
 #include "virtio/irq.h"
+#include "virtio/virtio_mmio.h"
 
 int vw_mode(const char *args)
 {
@@ -39,11 +40,25 @@ int vw_find(uint32_t device_id, const char *type, struct vio_dev *dev)
 	return -1;
 }
 
+/* Every device of @device_id (up to @max), or 0 after the same skip. */
+int vw_find_all(uint32_t device_id, const char *type, struct vio_dev *devs,
+		int max)
+{
+	int n = vio_find(device_id, devs, max);
+
+	if (n > 0)
+		return n;
+	report_skip("no virtio-%s device in the device tree (attach one with "
+		    "vuvm --device %s,socket=PATH)",
+		    type, type);
+	return 0;
+}
+
 int vw_wait_start(struct vw_wait *w, int mode, struct vio_dev *dev)
 {
 	w->mode = mode;
 	w->dev = dev;
-	w->sleeps = w->irqs = w->timeouts = 0;
+	w->sleeps = w->irqs = w->timeouts = w->config_irqs = 0;
 	if (mode != VW_IRQ)
 		return 0;
 	if (!report(dev->irq != ~0u && !virtio_irq_route(dev->irq),
@@ -53,22 +68,28 @@ int vw_wait_start(struct vw_wait *w, int mode, struct vio_dev *dev)
 	return 0;
 }
 
-void vw_idle(struct vw_wait *w, struct virtq *vqs, unsigned int n)
+int vw_idle(struct vw_wait *w, struct virtq *vqs, unsigned int n)
 {
 	bool pending = false;
+	uint32_t isr = 0;
 
 	if (w->mode != VW_IRQ)
-		return;
+		return 0;
 	for (unsigned int i = 0; i < n; i++)
 		pending |= virtq_enable_cb(&vqs[i]);
 	if (!pending) {
 		w->irqs += virtio_irq_sleep(VW_SLEEP_US);
 		w->sleeps++;
 		w->timeouts += this_cpu()->last_vector == VEC_TIMER;
-		vio_irq_ack(w->dev);
+		isr = vio_irq_ack(w->dev);
 	}
 	for (unsigned int i = 0; i < n; i++)
 		virtq_disable_cb(&vqs[i]);
+	/* vuvm raises a configuration change when it sets NEEDS_RESET. */
+	if (!(isr & VIRTIO_MMIO_INT_CONFIG))
+		return 0;
+	w->config_irqs++;
+	return vio_check(w->dev);
 }
 
 void vw_wait_end(struct vw_wait *w)

@@ -16,6 +16,10 @@
  *   used-buffer interrupts on the @n queues at @vqs; unless something is
  *   already pending, sleeps in ring 0 until an interrupt (at most
  *   VW_SLEEP_US), acknowledges InterruptStatus, and disables them again.
+ *   Returns 0, or VIO_ENEEDSRESET (reason in dev->error) when the wake-up
+ *   was a configuration-change interrupt and Status says the device needs
+ *   a reset. Loops also call vio_watch() on every pass, which reads Status
+ *   only after a millisecond without progress (in either mode).
  * vw_wait_end: unroutes, and reports in irq mode how many sleeps and
  *   interrupts there were.
  * vw_rand: xorshift32; state must not be 0.
@@ -38,12 +42,14 @@
 struct vw_wait {
 	int mode;
 	struct vio_dev *dev;
-	uint64_t sleeps, irqs, timeouts;
+	uint64_t sleeps, irqs, timeouts, config_irqs;
 };
 
 int vw_mode(const char *args);
 int vw_wait_start(struct vw_wait *w, int mode, struct vio_dev *dev);
-void vw_idle(struct vw_wait *w, struct virtq *vqs, unsigned int n);
+int vw_idle(struct vw_wait *w, struct virtq *vqs, unsigned int n);
+int vw_find_all(uint32_t device_id, const char *type, struct vio_dev *devs,
+		int max);
 void vw_wait_end(struct vw_wait *w);
 int vw_find(uint32_t device_id, const char *type, struct vio_dev *dev);
 

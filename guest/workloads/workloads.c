@@ -14,7 +14,8 @@ static const char *const selftest_params[] = { "verbose", NULL };
 static const char *const fault_params[] = { "kind", NULL };
 static const char *const rng_params[] = { "mode", "bytes", "depth", NULL };
 static const char *const net_echo_params[] = { "mode",	"queues", "frames",
-					       "qsize", "expect", NULL };
+					       "qsize", "expect", "lossy",
+					       NULL };
 static const char *const hostile_params[] = { "seed", "rounds", NULL };
 static const char *const blk_bench_params[] = { "mode",	   "rw",     "bs",
 						"qd",	   "queues", "qsize",
@@ -25,7 +26,7 @@ static const char *const net_bench_params[] = { "mode",	  "size",    "batch",
 						NULL };
 static const char *const blk_verify_params[] = { "mode",   "queues", "depth",
 						 "qsize",  "maxsec", "verbose",
-						 "verify", NULL };
+						 "verify", "passes", NULL };
 
 const struct workload workloads[] = {
 	{ "probe", "print what the guest sees (memory, CPUs, devices, TSC)",
