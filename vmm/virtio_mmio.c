@@ -288,6 +288,15 @@ static void status_write(struct mmio_dev *d, uint32_t val)
 			    val);
 		return;
 	}
+	/* Only the device sets NEEDS_RESET: taken from the driver, it would
+	 * stand without a reason and hide the device's own later one. */
+	if (added & VIRTIO_CONFIG_S_NEEDS_RESET) {
+		guest_error(d,
+			    "status %#x -> %#x: DEVICE_NEEDS_RESET is set "
+			    "by the device, not the driver",
+			    old, val);
+		return;
+	}
 	if ((added & VIRTIO_CONFIG_S_FEATURES_OK) && !features_ok(d))
 		val &= ~VIRTIO_CONFIG_S_FEATURES_OK;
 	d->status = val | (old & VIRTIO_CONFIG_S_NEEDS_RESET);

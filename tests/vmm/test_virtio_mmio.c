@@ -345,6 +345,15 @@ static void test_hostile_registers(void)
 	   VIRTIO_CONFIG_S_ACKNOWLEDGE | VIRTIO_CONFIG_S_DRIVER);
 	wr(&d, VIRTIO_MMIO_STATUS, VIRTIO_CONFIG_S_DRIVER);
 	CHECK(strstr(d.reason, "only be added") != NULL);
+	/* the driver may not set NEEDS_RESET itself (found by fuzz_mmio):
+	 * the transport sets it with a reason and a config interrupt */
+	wr(&d, VIRTIO_MMIO_STATUS, 0);
+	config_irqs(&d);
+	wr(&d, VIRTIO_MMIO_STATUS,
+	   VIRTIO_CONFIG_S_DRIVER | VIRTIO_CONFIG_S_NEEDS_RESET);
+	CHECK(strstr(d.reason, "set by the device") != NULL);
+	CHECK(rd(&d, VIRTIO_MMIO_STATUS) == VIRTIO_CONFIG_S_NEEDS_RESET);
+	CHECK(config_irqs(&d) == 1);
 	/* random values everywhere never crash and never start the device */
 	for (uint32_t off = 0; off < 0x200; off += 4)
 		wr(&d, off, 0x9e3779b9u * off);
