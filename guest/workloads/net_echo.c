@@ -12,18 +12,29 @@
  * more need VIRTIO_NET_F_MQ), frames=N per pair (default 256), qsize=N
  * ring entries (default 64), expect=loopback|macswap (default loopback:
  * frames come back unchanged; macswap: with source and destination MAC
- * swapped).
+ * swapped), lossy=1 (for a backend that may crash and restart: a frame
+ * not echoed within LOSS_NS counts as lost and the run goes on; it fails
+ * only when nothing is echoed for 5 s, when a frame comes back corrupted
+ * or never sent, or when the device needs a reset; duplicates, which a
+ * restarted backend may send, are counted, not failed).
+ *
+ * Whatever the mode, a device that sets DEVICE_NEEDS_RESET fails the run
+ * with "device needs reset" in the FAIL line. A VUVM-JSON line gives
+ * frames sent, echoed, lost, late (echoed after being counted lost) and
+ * duplicated, over all pairs.
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "lib/json.h"
 #include "lib/kv.h"
 #include "lib/report.h"
 #include "lib/time.h"
 #include "virtio/alloc.h"
 #include "virtio/net.h"
 #include "virtio/virtio_ids.h"
+#include "workloads/echo_track.h"
 #include "workloads/virtio_common.h"
 #include "workloads/workloads.h"
 
@@ -31,10 +42,12 @@
 #define ETH_MAX	     1514
 #define HDR	     ((uint32_t)sizeof(struct virtio_net_hdr_v1))
 #define BUF_SIZE     2048 /* one receive or transmit buffer */
-#define MAX_WINDOW   32
+#define MAX_WINDOW   ECHO_TRACK_WINDOW
 #define MAX_FRAMES   (1u << 20)
 #define ETHERTYPE_HI 0x88 /* 0x88b5: IEEE local experimental */
 #define ETHERTYPE_LO 0xb5
+/* lossy=1: a frame not back within this long is counted lost. */
+#define LOSS_NS 100000000ull /* 100 ms */
 
 static const uint16_t fixed_sizes[] = { 60,   61,   64,	  127,	128,
 					255,  256,  511,  512,	1000,
@@ -45,9 +58,9 @@ struct pair {
 	unsigned int index;
 	uint8_t *rx, *tx; /* window buffers of BUF_SIZE each */
 	bool tx_busy[MAX_WINDOW];
-	uint8_t *seen; /* one byte per sequence number */
-	uint32_t sent, tx_done, received;
-	uint32_t bad, dup, reordered, last_seq;
+	struct echo_track t; /* sent, echoed, lost, late, duplicated */
+	uint32_t tx_done, received;
+	uint32_t bad, reordered, last_seq;
 	uint32_t nb_zero; /* headers with num_buffers 0 (see rx_ok) */
 	char first_bad[96];
 };
@@ -57,6 +70,7 @@ struct echo {
 	unsigned int window;
 	uint32_t frames;
 	bool macswap;
+	bool lossy;
 	uint8_t dst[VIRTIO_NET_ETH_ALEN];
 	uint8_t *scratch;
 	struct vw_wait wait;
@@ -111,12 +125,12 @@ static uint32_t build(const struct echo *e, unsigned int pair, uint32_t seq,
 static int send_one(struct echo *e, struct pair *p, unsigned int slot)
 {
 	uint8_t *b = p->tx + slot * BUF_SIZE;
-	uint32_t size = build(e, p->index, p->sent, b + HDR, false);
+	uint32_t size = build(e, p->index, p->t.sent, b + HDR, false);
 	struct virtq_buf seg[3];
 	unsigned int n = 0;
 
 	memset(b, 0, HDR);
-	switch (p->sent % 3) {
+	switch (p->t.sent % 3) {
 	case 0:
 		seg[n++] = (struct virtq_buf){ dma_addr(b), HDR + size };
 		break;
@@ -131,7 +145,8 @@ static int send_one(struct echo *e, struct pair *p, unsigned int slot)
 					       size - size / 2 };
 	}
 	p->tx_busy[slot] = true;
-	p->sent++;
+	/* The clock only matters with lossy=1; spare the rdtsc otherwise. */
+	echo_track_sent(&p->t, e->lossy ? time_ns() : 0);
 	return net_tx(&e->net, p->index, seg, n, b);
 }
 
@@ -154,8 +169,9 @@ static int transmit(struct echo *e, struct pair *p)
 	 * frame may drop it (DPDK's vhost PMD does; vuvm-backend holds it),
 	 * and a lost frame would stall the test.
 	 */
-	for (unsigned int s = 0; s < e->window && p->sent < e->frames &&
-				 p->sent - p->received < e->window;
+	for (unsigned int s = 0;
+	     s < e->window && p->t.sent < e->frames &&
+	     p->t.sent - (e->lossy ? p->t.resolved : p->received) < e->window;
 	     s++) {
 		if (p->tx_busy[s])
 			continue;
@@ -226,13 +242,12 @@ static bool rx_ok(struct echo *e, struct pair *p, const uint8_t *b,
 		return false;
 	}
 	memcpy(&seq, f + 15, 4);
-	if (f[14] != p->index || seq >= p->sent) {
+	if (f[14] != p->index || seq >= p->t.sent) {
 		bad(p, "a frame of pair %u seq %u that was never sent", f[14],
 		    seq);
 		return false;
 	}
-	if (p->seen[seq]++)
-		p->dup++;
+	echo_track_echo(&p->t, seq);
 	if (p->received && seq <= p->last_seq)
 		p->reordered++;
 	p->last_seq = seq;
@@ -272,14 +287,23 @@ static int receive(struct echo *e, struct pair *p)
 
 static bool pair_done(const struct echo *e, const struct pair *p)
 {
-	return p->received >= e->frames && p->tx_done == p->sent;
+	if (e->lossy)
+		return p->t.resolved >= e->frames && p->tx_done == p->t.sent;
+	return p->received >= e->frames && p->tx_done == p->t.sent;
+}
+
+/* What counts as progress for the 5 s bound: with lossy=1 only echoes. */
+static uint32_t progress_of(const struct echo *e, const struct pair *p)
+{
+	return e->lossy ? p->received : p->received + p->tx_done;
 }
 
 static bool pump(struct echo *e)
 {
-	uint64_t seen = time_ns();
+	uint64_t seen = time_ns(), now;
 	uint32_t progress = 0, last = 0;
 	bool done;
+	int err;
 
 	do {
 		done = true;
@@ -288,30 +312,44 @@ static bool pump(struct echo *e)
 
 			if (transmit(e, p) || receive(e, p) < 0)
 				return report(false, "%s", e->net.vio.error);
+			if (e->lossy)
+				echo_track_resolve(&p->t, time_ns());
 			done &= pair_done(e, p);
-			progress += p->received + p->tx_done;
+			progress += progress_of(e, p);
 		}
+		err = progress == last && !done
+			      ? vw_idle(&e->wait, e->net.vq, 2 * e->net.npairs)
+			      : 0;
+		now = time_ns();
 		if (progress != last)
-			seen = time_ns();
-		else if (!done)
-			vw_idle(&e->wait, e->net.vq, 2 * e->net.npairs);
+			seen = now;
+		/* Status only after 1 ms without progress. */
+		if (!err)
+			err = vio_watch(&e->net.vio, now,
+					progress != last || done);
+		if (err)
+			return report(false, "%s", e->net.vio.error);
 		last = progress;
 		progress = 0;
-		if (time_ns() - seen > VW_TIMEOUT_NS)
-			return report(false, "no frame moved for 5 s");
+		if (now - seen > VW_TIMEOUT_NS)
+			return report(false, "no frame %s for 5 s",
+				      e->lossy ? "echoed" : "moved");
 	} while (!done);
 	return true;
 }
 
 static bool setup_pair(struct echo *e, struct pair *p, unsigned int index)
 {
+	uint8_t *seen;
+
 	p->index = index;
 	p->rx = dma_alloc((uint64_t)e->window * BUF_SIZE, 4096);
 	p->tx = dma_alloc((uint64_t)e->window * BUF_SIZE, 4096);
-	p->seen = dma_alloc(e->frames, 16);
-	if (!p->rx || !p->tx || !p->seen)
+	seen = dma_alloc(e->frames, 16);
+	if (!p->rx || !p->tx || !seen)
 		return false;
-	memset(p->seen, 0, e->frames);
+	memset(seen, 0, e->frames);
+	echo_track_init(&p->t, seen, LOSS_NS);
 	for (unsigned int s = 0; s < e->window; s++)
 		if (post_rx(e, p, s))
 			return false;
@@ -319,15 +357,31 @@ static bool setup_pair(struct echo *e, struct pair *p, unsigned int index)
 	return true;
 }
 
+/* lossy=1: what was lost is counted; what came back must be right. */
+static void report_pair_lossy(struct pair *p)
+{
+	report(!p->bad && p->t.echoed,
+	       "pair %u: %u frames sent, %u echoed, %u lost, %u bad", p->index,
+	       p->t.sent, p->t.echoed, echo_track_missing(&p->t), p->bad);
+	if (p->t.late || p->t.dup)
+		report_info("pair %u: %u frames came back after %llu ms, %u "
+			    "came back twice",
+			    p->index, p->t.late,
+			    (unsigned long long)(LOSS_NS / 1000000), p->t.dup);
+}
+
 static void report_pair(struct echo *e, struct pair *p)
 {
 	if (p->first_bad[0])
 		report_info("pair %u: first problem: %s", p->index,
 			    p->first_bad);
-	report(!p->bad && !p->dup && p->received == e->frames,
-	       "pair %u: %u frames of 60..1514 bytes back, %u bad, %u "
-	       "duplicated",
-	       p->index, p->received, p->bad, p->dup);
+	if (e->lossy)
+		report_pair_lossy(p);
+	else
+		report(!p->bad && !p->t.dup && p->received == e->frames,
+		       "pair %u: %u frames of 60..1514 bytes back, %u bad, %u "
+		       "duplicated",
+		       p->index, p->received, p->bad, p->t.dup);
 	if (p->nb_zero)
 		report_info("pair %u: %u headers had num_buffers 0, not 1 "
 			    "(tolerated without MRG_RXBUF)",
@@ -335,6 +389,38 @@ static void report_pair(struct echo *e, struct pair *p)
 	if (p->reordered)
 		report_info("pair %u: %u frames came out of order", p->index,
 			    p->reordered);
+}
+
+/* Totals over the pairs, as one VUVM-JSON line (also after a failure). */
+static void print_json(struct echo *e)
+{
+	static struct json j;
+	uint64_t sent = 0, echoed = 0, lost = 0, late = 0, dup = 0, bad = 0;
+
+	for (unsigned int i = 0; i < e->net.npairs; i++) {
+		const struct pair *p = &e->pairs[i];
+
+		sent += p->t.sent;
+		echoed += p->t.echoed;
+		lost += echo_track_missing(&p->t);
+		late += p->t.late;
+		dup += p->t.dup;
+		bad += p->bad;
+	}
+	report_info("%llu frames sent, %llu echoed, %llu lost",
+		    (unsigned long long)sent, (unsigned long long)echoed,
+		    (unsigned long long)lost);
+	json_begin(&j);
+	json_str(&j, "workload", "net-echo");
+	json_bool(&j, "lossy", e->lossy);
+	json_u64(&j, "pairs", e->net.npairs);
+	json_u64(&j, "sent", sent);
+	json_u64(&j, "echoed", echoed);
+	json_u64(&j, "lost", lost);
+	json_u64(&j, "late", late);
+	json_u64(&j, "duplicated", dup);
+	json_u64(&j, "bad", bad);
+	report(!json_print(&j), "the results fit one JSON line");
 }
 
 static int params(struct echo *e, const char *args, uint64_t *pairs,
@@ -345,6 +431,10 @@ static int params(struct echo *e, const char *args, uint64_t *pairs,
 
 	kv_get(args, "expect", expect, sizeof(expect));
 	e->macswap = !strcmp(expect, "macswap");
+	if (kv_get_bool(args, "lossy", false, &e->lossy) == -2) {
+		printf("ERROR: net-echo: lossy=0|1\n");
+		return -1;
+	}
 	if (vw_mode(args) < 0 || kv_get_u64(args, "queues", 1, pairs) == -2 ||
 	    kv_get_u64(args, "frames", 256, &frames) == -2 ||
 	    kv_get_u64(args, "qsize", 64, qsize) == -2 || !*pairs || !frames ||
@@ -395,6 +485,7 @@ static void run(struct echo *e, const struct vio_dev *found, uint64_t pairs,
 	t0 = time_ns();
 	if (!pump(e)) {
 		vw_wait_end(&e->wait);
+		print_json(e);
 		return;
 	}
 	vw_wait_end(&e->wait);
@@ -402,6 +493,7 @@ static void run(struct echo *e, const struct vio_dev *found, uint64_t pairs,
 		    e->net.npairs, (unsigned long long)(time_ns() - t0) / 1000);
 	for (unsigned int i = 0; i < e->net.npairs; i++)
 		report_pair(e, &e->pairs[i]);
+	print_json(e);
 }
 
 int net_echo_main(const char *args)
