@@ -12,11 +12,25 @@
  * DISCARD always leaves zeroes behind (RAM: memset; file: a punched hole,
  * or zeroes written where the file system cannot punch), so a read after a
  * discard is predictable.
+ *
+ * --reorder N takes up to N requests, carries them out in order and
+ * completes them in reverse: out-of-order completion, which the driver must
+ * handle and which makes in-flight tracking matter (a process killed
+ * mid-batch leaves carried-out but uncompleted requests behind; the next
+ * one redoes them from the in-flight region, and redoing a read or write
+ * is harmless).
+ *
+ * Device state (DEVICE_STATE, stopped phase only): a small versioned blob
+ * with the disk's shape, each queue's ring position when it stopped and
+ * the requests served. A load is checked field by field against this
+ * process's disk; the positions are compared with SET_VRING_BASE when the
+ * rings start again.
  */
 #define _GNU_SOURCE
 #define pr_fmt(fmt) "blk: " fmt
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -37,12 +51,54 @@
 #define BLK_MAX_DZ_SEG 32
 #define BLK_ID	       "vuvm-blk"
 
+#define BLK_STATE_MAGIC	     0x4b4c4256u /* "VBLK" */
+#define BLK_STATE_VERSION    1
+#define BLK_STATE_TIMEOUT_MS 2000
+
+/* The device state blob: a header, then one entry per queue. Little
+ * endian, as everything vhost-user on x86. */
+struct blk_state_hdr {
+	uint32_t magic;
+	uint16_t version;
+	uint16_t num_queues;
+	uint32_t size;	   /* of the whole blob */
+	uint32_t flags;	   /* none defined: 0 */
+	uint64_t capacity; /* sectors */
+};
+_Static_assert(sizeof(struct blk_state_hdr) == 24, "blk state header");
+
+struct blk_state_queue {
+	uint16_t last_avail; /* GET_VRING_BASE when the ring stopped */
+	uint16_t used_idx;
+	uint32_t flags;	 /* BLK_STATE_Q_*; no other bit */
+	uint64_t served; /* requests completed */
+};
+_Static_assert(sizeof(struct blk_state_queue) == 16, "blk state queue");
+
+#define BLK_STATE_Q_STARTED 1u /* the ring ran: the indices mean something */
+#define BLK_STATE_MAX                   \
+	(sizeof(struct blk_state_hdr) + \
+	 BLK_MAX_QUEUES * sizeof(struct blk_state_queue))
+
+/* A device state transfer in progress or just done. */
+struct blk_transfer {
+	int fd;	      /* LOAD: the frontend's pipe, read at CHECK; or -1 */
+	bool pending; /* CHECK_DEVICE_STATE has something to report */
+	int result;   /* of a SAVE, reported by CHECK */
+	bool loaded;  /* positions to compare at ring start */
+	bool compare[BLK_MAX_QUEUES];
+	struct blk_state_queue q[BLK_MAX_QUEUES];
+};
+
 struct blk {
 	int fd;		/* backing file, or -1 */
 	uint8_t *ram;	/* RAM disk, or NULL */
 	uint64_t bytes; /* capacity in bytes, a multiple of 512 */
 	unsigned long nr_no_status;
 	struct virtio_blk_config config;
+	uint64_t served[BLK_MAX_QUEUES];
+	bool started[BLK_MAX_QUEUES]; /* the ring ran since setup or load */
+	struct blk_transfer xfer;
 };
 
 /* One request as parsed from its chain. */
@@ -283,8 +339,9 @@ static int blk_parse(struct blk_req *rq, struct vhu_vring_elem *e)
 	return VIRTIO_BLK_S_OK;
 }
 
-static void blk_request(struct vub *b, unsigned int index,
-			struct vhu_vring_elem *e)
+/* Carries out chain @e; returns the used length to complete it with. */
+static uint32_t blk_request(struct vub *b, unsigned int index,
+			    struct vhu_vring_elem *e)
 {
 	struct blk *d = b->priv;
 	struct blk_req rq;
@@ -302,8 +359,7 @@ static void blk_request(struct vub *b, unsigned int index,
 		else
 			pr_debug("queue %u: request %u has no status byte",
 				 index, e->head);
-		vub_push(b, index, e->head, 0);
-		return;
+		return 0;
 	}
 	if (s == VIRTIO_BLK_S_OK)
 		s = blk_execute(b, &rq);
@@ -313,21 +369,254 @@ static void blk_request(struct vub *b, unsigned int index,
 	status = (uint8_t)s;
 	vub_buf_to_iov(e->iov + e->out_num, e->in_num, e->in_len - 1, &status,
 		       1);
-	vub_push(b, index, e->head,
-		 (s == VIRTIO_BLK_S_OK ? rq.written : 0) + 1);
+	return (s == VIRTIO_BLK_S_OK ? rq.written : 0) + 1;
 }
 
+/* Batches of up to --reorder requests, each carried out as it is popped
+ * and completed last to first; every batch is completed before the next
+ * is taken, and before serve returns. */
 static void blk_serve(struct vub *b, unsigned int index)
 {
-	struct vhu_vring_elem e;
+	struct blk *d = b->priv;
+	struct vhu_vring_elem e[VUB_MAX_REORDER];
+	uint32_t len[VUB_MAX_REORDER];
+	unsigned int batch = b->opt.reorder ? b->opt.reorder : 1, n;
 	bool any = false;
 
-	while (vub_pop(b, index, 0, &e) == 1) {
-		blk_request(b, index, &e);
-		any = true;
-	}
+	do {
+		for (n = 0; n < batch && vub_pop(b, index, n, &e[n]) == 1; n++)
+			len[n] = blk_request(b, index, &e[n]);
+		for (unsigned int i = n; i-- > 0;)
+			if (!vub_push(b, index, e[i].head, len[i]))
+				d->served[index]++;
+		any |= n > 0;
+	} while (n == batch);
 	if (any)
 		vub_notify(b, index);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Device state                                                              */
+
+static size_t state_size(unsigned int queues)
+{
+	return sizeof(struct blk_state_hdr) +
+	       queues * sizeof(struct blk_state_queue);
+}
+
+/* Writes or reads all of @len bytes at @p on @fd, waiting at most
+ * BLK_STATE_TIMEOUT_MS for it to be ready each time. Returns the bytes
+ * moved (short only at end of file when reading), or -errno. */
+static ssize_t state_io(int fd, bool write_it, void *p, size_t len)
+{
+	struct pollfd pfd = { fd, write_it ? POLLOUT : POLLIN, 0 };
+	size_t done = 0;
+
+	while (done < len) {
+		ssize_t r = poll(&pfd, 1, BLK_STATE_TIMEOUT_MS);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return r < 0 ? -errno : -ETIMEDOUT;
+		r = write_it ? write(fd, (uint8_t *)p + done, len - done)
+			     : read(fd, (uint8_t *)p + done, len - done);
+		if (r < 0 && (errno == EINTR || errno == EAGAIN))
+			continue;
+		if (r < 0)
+			return -errno;
+		if (!r)
+			break;
+		done += (size_t)r;
+	}
+	return (ssize_t)done;
+}
+
+static void state_fill(struct vub *b, uint8_t *buf)
+{
+	struct blk *d = b->priv;
+	struct blk_state_hdr *h = (void *)buf;
+	struct blk_state_queue *q = (void *)(h + 1);
+
+	*h = (struct blk_state_hdr){
+		.magic = BLK_STATE_MAGIC,
+		.version = BLK_STATE_VERSION,
+		.num_queues = (uint16_t)b->num_queues,
+		.size = (uint32_t)state_size(b->num_queues),
+		.capacity = d->config.capacity,
+	};
+	for (unsigned int i = 0; i < b->num_queues; i++) {
+		struct vhu_backend_vq *vq = vhu_backend_vq(&b->dev, i);
+
+		q[i] = (struct blk_state_queue){
+			.last_avail = vq->base,
+			.used_idx = vq->vring.used_idx,
+			.flags = d->started[i] ? BLK_STATE_Q_STARTED : 0,
+			.served = d->served[i],
+		};
+	}
+}
+
+/* SAVE: the blob goes out at once (a few hundred bytes fit any pipe). */
+static int state_save(struct vub *b, int fd)
+{
+	uint8_t buf[BLK_STATE_MAX];
+	size_t len = state_size(b->num_queues);
+	ssize_t r;
+
+	state_fill(b, buf);
+	r = state_io(fd, true, buf, len);
+	close(fd);
+	if (r == (ssize_t)len) {
+		pr_info("device state saved: %zu bytes, %u queue(s)", len,
+			b->num_queues);
+		return 0;
+	}
+	pr_err("device state save: writing %zu bytes: %s", len,
+	       strerror(r < 0 ? (int)-r : EPIPE));
+	return r < 0 ? (int)r : -EPIPE;
+}
+
+static int blk_set_state_fd(struct vub *b, uint32_t direction, int fd)
+{
+	struct blk *d = b->priv;
+	struct blk_transfer *x = &d->xfer;
+
+	if (x->fd >= 0)
+		close(x->fd);
+	x->fd = -1;
+	x->pending = false;
+	if (!vub_all_stopped(b)) {
+		pr_err("device state %s refused: a queue is running (only "
+		       "the stopped phase is supported)",
+		       direction ? "load" : "save");
+		close(fd);
+		return -EBUSY;
+	}
+	x->pending = true;
+	if (direction == VHOST_USER_TRANSFER_STATE_DIRECTION_SAVE) {
+		x->result = state_save(b, fd);
+		return x->result;
+	}
+	x->fd = fd; /* read at CHECK_DEVICE_STATE, after the frontend wrote */
+	return 0;
+}
+
+/* Checks blob @buf of @len bytes against this disk; 0 or -EINVAL with a
+ * logged sentence naming the field. */
+static int state_check(struct vub *b, const uint8_t *buf, size_t len)
+{
+	struct blk *d = b->priv;
+	const struct blk_state_hdr *h = (const void *)buf;
+	const struct blk_state_queue *q = (const void *)(h + 1);
+
+	if (len < sizeof(*h)) {
+		pr_err("device state load: %zu bytes, shorter than the "
+		       "header",
+		       len);
+		return -EINVAL;
+	}
+	if (h->magic != BLK_STATE_MAGIC || h->version != BLK_STATE_VERSION ||
+	    h->flags) {
+		pr_err("device state load: magic 0x%08x version %u flags 0x%x, "
+		       "not a blk state of version %u",
+		       h->magic, h->version, h->flags, BLK_STATE_VERSION);
+		return -EINVAL;
+	}
+	if (h->num_queues != b->num_queues ||
+	    h->capacity != d->config.capacity) {
+		pr_err("device state load: %u queue(s) of a %llu-sector disk, "
+		       "this one has %u of %llu",
+		       h->num_queues, (unsigned long long)h->capacity,
+		       b->num_queues, (unsigned long long)d->config.capacity);
+		return -EINVAL;
+	}
+	if (h->size != len || len != state_size(b->num_queues)) {
+		pr_err("device state load: %zu bytes, header says %u, "
+		       "expected %zu",
+		       len, h->size, state_size(b->num_queues));
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < b->num_queues; i++)
+		if (q[i].flags & ~BLK_STATE_Q_STARTED) {
+			pr_err("device state load: queue %u flags 0x%x", i,
+			       q[i].flags);
+			return -EINVAL;
+		}
+	return 0;
+}
+
+static void state_apply(struct vub *b, const uint8_t *buf)
+{
+	struct blk *d = b->priv;
+	struct blk_transfer *x = &d->xfer;
+	const struct blk_state_queue *q =
+		(const void *)(buf + sizeof(struct blk_state_hdr));
+
+	x->loaded = true;
+	for (unsigned int i = 0; i < b->num_queues; i++) {
+		x->q[i] = q[i];
+		x->compare[i] = q[i].flags & BLK_STATE_Q_STARTED;
+		d->served[i] = q[i].served;
+		d->started[i] = x->compare[i];
+		pr_info("device state loaded: queue %u at avail %u used %u, "
+			"%llu requests served%s",
+			i, q[i].last_avail, q[i].used_idx,
+			(unsigned long long)q[i].served,
+			x->compare[i] ? "" : " (never started)");
+	}
+}
+
+/* LOAD: reads the blob to the end (one byte more than the largest, to see
+ * an oversized one), then checks and applies it. */
+static int state_load(struct vub *b, int fd)
+{
+	uint8_t buf[BLK_STATE_MAX + 1];
+	ssize_t r = state_io(fd, false, buf, sizeof(buf));
+	int err;
+
+	close(fd);
+	if (r < 0) {
+		pr_err("device state load: reading: %s", strerror((int)-r));
+		return (int)r;
+	}
+	err = state_check(b, buf, (size_t)r);
+	if (!err)
+		state_apply(b, buf);
+	return err;
+}
+
+static int blk_check_state(struct vub *b)
+{
+	struct blk *d = b->priv;
+	struct blk_transfer *x = &d->xfer;
+	int fd = x->fd;
+
+	if (!x->pending) {
+		pr_err("device state check: no transfer was started");
+		return -EINVAL;
+	}
+	x->pending = false;
+	x->fd = -1;
+	return fd >= 0 ? state_load(b, fd) : x->result;
+}
+
+/* After a load: the frontend's SET_VRING_BASE should resume where the
+ * saved ring stopped. */
+static void blk_queue_start(struct vub *b, unsigned int index)
+{
+	struct blk *d = b->priv;
+	struct blk_transfer *x = &d->xfer;
+	uint16_t base = vhu_backend_vq(&b->dev, index)->base;
+
+	d->started[index] = true;
+	if (!x->loaded || !x->compare[index])
+		return;
+	x->compare[index] = false;
+	if (base != x->q[index].last_avail)
+		pr_warn("queue %u: SET_VRING_BASE %u, but the loaded device "
+			"state stopped at %u",
+			index, base, x->q[index].last_avail);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -398,6 +687,8 @@ static void blk_teardown(struct vub *b)
 		munmap(d->ram, d->bytes);
 	if (d->fd >= 0)
 		close(d->fd);
+	if (d->xfer.fd >= 0)
+		close(d->xfer.fd);
 	free(d);
 	b->priv = NULL;
 }
@@ -410,6 +701,7 @@ static int blk_setup(struct vub *b)
 	if (!d)
 		return -ENOMEM;
 	d->fd = -1;
+	d->xfer.fd = -1;
 	b->priv = d;
 	err = b->opt.file ? open_file(d, b->opt.file)
 			  : open_ram(d, b->opt.size ? b->opt.size
@@ -459,4 +751,8 @@ const struct vub_type vub_blk = {
 	.teardown = blk_teardown,
 	.get_config = blk_get_config,
 	.serve = blk_serve,
+	.inflight = true,
+	.queue_start = blk_queue_start,
+	.set_state_fd = blk_set_state_fd,
+	.check_state = blk_check_state,
 };

@@ -74,14 +74,17 @@ struct cli {
 static void usage(FILE *f)
 {
 	fputs("usage: vuvm-backend blk|net|rng --socket-path PATH | --fd N\n"
-	      "         [--file F | --size SIZE] [--queues N]\n"
+	      "         [--file F | --size SIZE] [--queues N] [--reorder N]\n"
 	      "         [--no-feature NAME]... [--log-level LEVEL]\n"
+	      "         [--die-after N]\n"
 	      "       vuvm-backend blk|net|rng --print-capabilities\n"
 	      "       vuvm-backend --help\n"
 	      "\n"
 	      "  blk: --file F (O_RDWR, size rounded down to 512) or --size\n"
 	      "       SIZE of RAM (default 64M; K/M/G suffixes); --queues N\n"
-	      "       request queues (default 1)\n"
+	      "       request queues (default 1); --reorder N: take up to N\n"
+	      "       requests (1-32, default 1), carry them out, complete\n"
+	      "       them in reverse order; device state save/load\n"
 	      "  net: loopback, TX queue 2k+1 comes back on RX queue 2k;\n"
 	      "       --queues N queue pairs (default 1)\n"
 	      "  rng: random bytes into every writable buffer\n"
@@ -91,6 +94,9 @@ static void usage(FILE *f)
 	      "       proto_status; blk: mq seg_max blk_size flush discard\n"
 	      "       write_zeroes; net: mq mac status\n"
 	      "  --log-level: error warn info debug (default warn)\n"
+	      "  --die-after N: test aid: SIGKILL ourselves on taking the\n"
+	      "       Nth request, leaving it in flight\n"
+	      "  blk and rng track in-flight requests (INFLIGHT_SHMFD)\n"
 	      "\n"
 	      "Exit status: 0 frontend gone or SIGTERM/SIGINT, 1 failure,\n"
 	      "2 usage error. See docs/devices.md.\n",
@@ -148,7 +154,7 @@ static int parse_uint(const char *s, unsigned int max, unsigned int *out)
 	return 0;
 }
 
-enum { OPT_LOG_LEVEL = 256, OPT_PRINT_CAPS };
+enum { OPT_LOG_LEVEL = 256, OPT_PRINT_CAPS, OPT_REORDER, OPT_DIE_AFTER };
 
 static const struct option long_opts[] = {
 	{ "socket-path", required_argument, NULL, 's' },
@@ -157,6 +163,8 @@ static const struct option long_opts[] = {
 	{ "size", required_argument, NULL, 'S' },
 	{ "queues", required_argument, NULL, 'q' },
 	{ "no-feature", required_argument, NULL, 'n' },
+	{ "reorder", required_argument, NULL, OPT_REORDER },
+	{ "die-after", required_argument, NULL, OPT_DIE_AFTER },
 	{ "print-capabilities", no_argument, NULL, OPT_PRINT_CAPS },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, 'h' },
@@ -166,7 +174,7 @@ static const struct option long_opts[] = {
 /* One option; 1 for --help, 0 or -EINVAL. */
 static int parse_opt(struct cli *c, int o, const char *arg, const char *opt)
 {
-	unsigned int fd;
+	unsigned int fd, n;
 	enum log_level level;
 
 	switch (o) {
@@ -194,6 +202,17 @@ static int parse_opt(struct cli *c, int o, const char *arg, const char *opt)
 		return 0;
 	case 'n':
 		return no_feature(c, arg);
+	case OPT_REORDER:
+		if (parse_uint(arg, VUB_MAX_REORDER, &c->opt.reorder) ||
+		    !c->opt.reorder)
+			return usage_error("bad --reorder '%s' (1..%u)", arg,
+					   VUB_MAX_REORDER);
+		return 0;
+	case OPT_DIE_AFTER:
+		if (parse_uint(arg, INT32_MAX, &n) || !n)
+			return usage_error("bad --die-after '%s'", arg);
+		c->opt.die_after = n;
+		return 0;
 	case OPT_PRINT_CAPS:
 		c->print_capabilities = true;
 		return 0;
@@ -229,6 +248,8 @@ static int check_cli(struct cli *c)
 		return usage_error("--file and --size exclude each other");
 	if ((c->opt.file || c->opt.size) && c->type != &vub_blk)
 		return usage_error("--file and --size are for blk");
+	if (c->opt.reorder && c->type != &vub_blk)
+		return usage_error("--reorder is for blk");
 	if (c->opt.queues > c->type->max_queues)
 		return usage_error("--queues: at most %u for %s",
 				   c->type->max_queues, c->type->name);
@@ -272,13 +293,40 @@ static uint64_t ops_get_features(struct vhu_backend *dev)
 	return vub_of(dev)->features;
 }
 
-/* INFLIGHT_SHMFD is not offered: the devices keep no inflight log (they
- * complete every request before looking at the socket again). */
+/* INFLIGHT_SHMFD where the device completes every request it pops within
+ * one serve call (net holds RX buffers across calls: it does not); the
+ * library records pops and pushes in the region. DEVICE_STATE where the
+ * device can save and load itself. */
 static uint64_t ops_get_protocol_features(struct vhu_backend *dev)
 {
-	return VHU_BACKEND_PROTOCOL_FEATURES &
-	       ~(1ull << VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD) &
-	       ~vub_of(dev)->opt.no_protocol_features;
+	const struct vub_type *t = vub_of(dev)->type;
+	uint64_t f = VHU_BACKEND_PROTOCOL_FEATURES &
+		     ~vub_of(dev)->opt.no_protocol_features;
+
+	if (!t->inflight)
+		f &= ~(1ull << VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD);
+	if (!t->set_state_fd)
+		f &= ~(1ull << VHOST_USER_PROTOCOL_F_DEVICE_STATE);
+	return f;
+}
+
+static int ops_set_device_state_fd(struct vhu_backend *dev, uint32_t direction,
+				   uint32_t phase, int fd, int *reply_fd)
+{
+	struct vub *b = vub_of(dev);
+
+	if (!b->type->set_state_fd) {
+		close(fd);
+		return -ENOTSUP;
+	}
+	return b->type->set_state_fd(b, direction, fd);
+}
+
+static int ops_check_device_state(struct vhu_backend *dev)
+{
+	struct vub *b = vub_of(dev);
+
+	return b->type->check_state ? b->type->check_state(b) : -ENOTSUP;
 }
 
 static int ops_get_config(struct vhu_backend *dev, uint32_t offset, void *buf,
@@ -292,8 +340,12 @@ static int ops_get_config(struct vhu_backend *dev, uint32_t offset, void *buf,
 /* A (re)started ring was just initialised: serve it again. */
 static void ops_queue_start(struct vhu_backend *dev, unsigned int index)
 {
-	vub_of(dev)->dead[index] = false;
+	struct vub *b = vub_of(dev);
+
+	b->dead[index] = false;
 	pr_debug("queue %u running", index);
+	if (b->type->queue_start)
+		b->type->queue_start(b, index);
 }
 
 static void ops_queue_stop(struct vhu_backend *dev, unsigned int index)
@@ -307,6 +359,8 @@ static const struct vhu_backend_ops vub_ops = {
 	.get_config = ops_get_config,
 	.queue_start = ops_queue_start,
 	.queue_stop = ops_queue_stop,
+	.set_device_state_fd = ops_set_device_state_fd,
+	.check_device_state = ops_check_device_state,
 };
 
 /* ------------------------------------------------------------------------ */
@@ -318,7 +372,7 @@ struct loop_fds {
 	struct pollfd pfd[PFD_KICKS + VHU_BACKEND_MAX_QUEUES];
 	unsigned int queue[VHU_BACKEND_MAX_QUEUES]; /* of pfd[PFD_KICKS + i] */
 	unsigned int n;
-	bool busy; /* a running queue has no kick fd */
+	bool busy; /* a running queue has no kick fd, or resubmits */
 };
 
 static void collect_fds(struct vub *b, int sigfd, struct loop_fds *l)
@@ -336,6 +390,10 @@ static void collect_fds(struct vub *b, int sigfd, struct loop_fds *l)
 			vub_queue_failed(b, i, vq->vring.err);
 		if (!vub_queue_ok(b, i))
 			continue;
+		/* Requests a previous process left in flight are served
+		 * without waiting for a kick that may never come. */
+		if (vq->vring.resubmit)
+			l->busy = true;
 		if (vq->kick_fd < 0) {
 			l->busy = true;
 			continue;
@@ -364,9 +422,12 @@ static void serve_queues(struct vub *b, const struct loop_fds *l)
 		}
 		b->type->serve(b, q);
 	}
-	for (unsigned int q = 0; l->busy && q < b->num_queues; q++)
-		if (vub_queue_ok(b, q) && vhu_backend_vq(&b->dev, q)->kick_nofd)
+	for (unsigned int q = 0; l->busy && q < b->num_queues; q++) {
+		struct vhu_backend_vq *vq = vhu_backend_vq(&b->dev, q);
+
+		if (vub_queue_ok(b, q) && (vq->kick_nofd || vq->vring.resubmit))
 			b->type->serve(b, q);
+	}
 }
 
 /* A signal ends the session cleanly: returns 0. */
@@ -541,7 +602,9 @@ static int print_capabilities(const struct vub_type *t)
 
 static int alloc_iov(struct vub *b)
 {
-	for (int i = 0; i < 2; i++) {
+	unsigned int n = b->opt.reorder > 2 ? b->opt.reorder : 2;
+
+	for (unsigned int i = 0; i < n; i++) {
 		b->iov[i] = calloc(VUB_IOV_MAX, sizeof(struct iovec));
 		if (!b->iov[i])
 			return -ENOMEM;
@@ -568,7 +631,7 @@ int main(int argc, char **argv)
 	b.features &= ~b.opt.no_features;
 	r = run(&b, c.fd);
 	b.type->teardown(&b);
-	free(b.iov[0]);
-	free(b.iov[1]);
+	for (unsigned int i = 0; i < VUB_MAX_REORDER; i++)
+		free(b.iov[i]);
 	return r ? 1 : 0;
 }

@@ -10,6 +10,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -53,7 +54,20 @@ int vub_pop(struct vub *b, unsigned int index, unsigned int slot,
 	e->iov = b->iov[slot];
 	e->iov_max = VUB_IOV_MAX;
 	r = vhu_vring_pop(&vq->vring, e);
+	if (r == 1 && ++b->pops == b->opt.die_after) {
+		pr_warn("queue %u: request %u popped, dying now (--die-after)",
+			index, e->head);
+		raise(SIGKILL);
+	}
 	return r < 0 ? vub_queue_failed(b, index, r) : r;
+}
+
+bool vub_all_stopped(struct vub *b)
+{
+	for (unsigned int i = 0; i < b->num_queues; i++)
+		if (vhu_backend_vq(&b->dev, i)->started)
+			return false;
+	return true;
 }
 
 int vub_push(struct vub *b, unsigned int index, uint16_t head, uint32_t len)

@@ -91,4 +91,5 @@ const struct vub_type vub_rng = {
 	.teardown = rng_teardown,
 	.get_config = rng_get_config,
 	.serve = rng_serve,
+	.inflight = true,
 };

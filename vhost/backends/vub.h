@@ -7,8 +7,11 @@
  * the ring helpers below.
  *
  * The loop is single-threaded: a device's serve callback runs to
- * completion (every request is handled synchronously), so nothing is ever
- * in flight between two loop iterations.
+ * completion (every request it pops is completed before it returns, even
+ * when blk --reorder completes them out of order), so nothing is ever in
+ * flight between two loop iterations and GET_VRING_BASE never finds work
+ * pending. Only a process killed mid-serve leaves requests in flight; blk
+ * and rng offer INFLIGHT_SHMFD so that the next process redoes them.
  *
  * A ring the driver broke (vhu_vring_pop() or a push failing) is logged
  * once, its error fd is signalled, and the queue is no longer served until
@@ -32,6 +35,10 @@
  * never makes vhu_vring_pop() fail with -ENOBUFS.
  */
 #define VUB_IOV_MAX (VUB_MAX_QUEUE_SIZE + VIRTQ_MAX_SIZE)
+/* Largest blk --reorder: chains popped before the first is completed,
+ * each with its own iovec array (allocated, untouched pages cost
+ * nothing). */
+#define VUB_MAX_REORDER 32
 
 struct vub;
 
@@ -43,6 +50,8 @@ struct vub_options {
 	unsigned int queues;  /* blk: request queues; net: queue pairs */
 	uint64_t no_features; /* virtio bits turned off */
 	uint64_t no_protocol_features; /* protocol bits turned off */
+	unsigned int reorder;	       /* blk: chains per batch (0: 1) */
+	unsigned long die_after; /* test aid: SIGKILL on this pop (0: never) */
 };
 
 /* One device type. */
@@ -58,6 +67,14 @@ struct vub_type {
 			  uint32_t size);
 	/* Serves queue @index: kicked, or polled when it has no kick fd. */
 	void (*serve)(struct vub *b, unsigned int index);
+	/* Offers INFLIGHT_SHMFD: every request completes within serve. */
+	bool inflight;
+	/* Optional: queue @index starts running. */
+	void (*queue_start)(struct vub *b, unsigned int index);
+	/* DEVICE_STATE, both or neither (vhost/backend.h's contract; @fd is
+	 * the device's to close). */
+	int (*set_state_fd)(struct vub *b, uint32_t direction, int fd);
+	int (*check_state)(struct vub *b);
 };
 
 struct vub {
@@ -67,9 +84,15 @@ struct vub {
 	unsigned int num_queues;
 	uint64_t features;		   /* offered, --no-feature applied */
 	bool dead[VHU_BACKEND_MAX_QUEUES]; /* ring failed: not served */
-	struct iovec *iov[2]; /* VUB_IOV_MAX each: two chains at a time */
-	void *priv;	      /* the device's */
+	/* VUB_IOV_MAX each: one per chain held at a time (2, or blk's
+	 * --reorder) */
+	struct iovec *iov[VUB_MAX_REORDER];
+	unsigned long pops; /* chains popped, for --die-after */
+	void *priv;	    /* the device's */
 };
+
+/* Whether every queue is stopped (what a device state transfer needs). */
+bool vub_all_stopped(struct vub *b);
 
 extern const struct vub_type vub_blk, vub_net, vub_rng;
 
@@ -77,7 +100,8 @@ extern const struct vub_type vub_blk, vub_net, vub_rng;
  * Pops the next chain of running queue @index into @e, using the iovec
  * array b->iov[@slot]. Returns 1 with a chain, 0 when empty or the queue is
  * not servable, or a negative errno once the ring failed (logged, queue
- * marked dead).
+ * marked dead). With --die-after N the Nth pop kills the process (the
+ * chain is then in flight, for the recovery tests).
  */
 int vub_pop(struct vub *b, unsigned int index, unsigned int slot,
 	    struct vhu_vring_elem *e);
