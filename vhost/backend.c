@@ -813,15 +813,16 @@ static int get_vring_base(struct vhu_backend *dev, struct vhu_msg *msg,
 	return 0;
 }
 
-/* The in-flight region for ring @index, if there is one: it must have one
- * entry per descriptor, as rule 8 lays it out. */
+/* The in-flight region for ring @index, if there is one: it must have an
+ * entry for every descriptor, as rule 8 lays it out (a driver may choose
+ * a ring smaller than the queue size the region was made for). */
 static int ring_inflight(struct vhu_backend *dev, unsigned int index,
 			 struct vhu_vring_config *cfg)
 {
 	struct vhu_backend_vq *vq = &dev->vqs[index];
 
 	cfg->inflight = vq->inflight;
-	if (vq->inflight && vq->num != dev->inflight_queue_size)
+	if (vq->inflight && vq->num > dev->inflight_queue_size)
 		return refuse(dev, -EINVAL,
 			      "SET_VRING_KICK: ring %u has %u entries, the "
 			      "in-flight region %u per queue",

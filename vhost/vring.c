@@ -178,7 +178,8 @@ static int inflight_recover(struct vhu_vring *vr)
 		return ring_fail(vr, -EINVAL,
 				 "in-flight region has version %u, not 1",
 				 version);
-	if (desc_num != vr->num)
+	/* A driver may use a smaller ring than the region was made for. */
+	if (desc_num < vr->num)
 		return ring_fail(vr, -EINVAL,
 				 "in-flight region is for %u descriptors, the "
 				 "ring has %u",
