@@ -133,6 +133,8 @@ int blk_run(struct blk_dev *b, unsigned int q, struct blk_req *r,
 
 	if (ret)
 		return ret;
+	/* Arm the watch: Status is read only 1 ms after this submission. */
+	vio_watch(&b->vio, end - timeout_ns, true);
 	blk_kick(b, q);
 	while (!(ret = blk_poll(b, q, &done))) {
 		uint64_t now = time_ns();

@@ -174,6 +174,7 @@ int net_ctrl(struct net_dev *n, uint8_t class, uint8_t cmd, const void *data,
 	ret = virtq_add(&n->ctrl, b, 2, 1, &ctrl_cmd);
 	if (ret)
 		return ret;
+	vio_watch(&n->vio, end - CTRL_TIMEOUT_NS, true); /* arm: see blk_run */
 	vio_kick(&n->vio, n->ctrl_index, &n->ctrl);
 	while (!(ret = poll_vq(n, &n->ctrl, n->ctrl_index, &tok, &got))) {
 		uint64_t now = time_ns();

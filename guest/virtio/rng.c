@@ -61,6 +61,7 @@ long rng_read(struct rng_dev *r, void *buf, uint32_t len, uint64_t timeout_ns)
 
 	if (ret)
 		return ret;
+	vio_watch(&r->vio, end - timeout_ns, true); /* arm: see blk_run */
 	rng_kick(r);
 	while (!(ret = rng_poll(r, &tok, &got))) {
 		uint64_t now = time_ns();

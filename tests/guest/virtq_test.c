@@ -390,6 +390,88 @@ static void test_wrap(void)
 	wrap_rounds(F_BASE | F_INDIRECT, 64);
 }
 
+/* A chain the out-of-order device has taken but not yet given back. */
+struct held {
+	uint16_t head;
+	uint32_t len;
+};
+
+/* Pops every available chain (copying its data at once) onto @h. */
+static unsigned int dev_take_all(struct rig *r, struct held *h, unsigned int n)
+{
+	while (vhu_vring_pop(&r->vr, &r->elem) == 1)
+		h[n++] = (struct held){ r->elem.head, copy_chain(&r->elem) };
+	CHECK_EQ(r->vr.err, 0);
+	return n;
+}
+
+/* Gives back @k of the @n held chains, picked at random; returns n - k. */
+static unsigned int dev_give_random(struct rig *r, struct held *h,
+				    unsigned int n, unsigned int k)
+{
+	while (k--) {
+		unsigned int i = rnd(r) % n;
+
+		CHECK_EQ(vhu_vring_push(&r->vr, h[i].head, h[i].len), 0);
+		h[i] = h[--n];
+	}
+	return n;
+}
+
+/*
+ * A device that completes chains in any order (vuvm-backend blk
+ * --reorder, a restarted backend resubmitting its in-flight requests):
+ * each used id must find its own request and data, and heads coming back
+ * shuffled must leave the free list whole, over many rounds and wraps.
+ */
+static void ooo_rounds(uint64_t features, unsigned int num)
+{
+	unsigned int held_n = 0, done = 0, added = 0, n;
+	struct held held[256];
+	struct rig r;
+
+	CHECK(num <= 256);
+	rig_open(&r, num, features, 8);
+	while (done < 100000) {
+		for (unsigned int slot = 0; slot < num; slot++) {
+			int err;
+
+			if (reqs[slot].busy || rnd(&r) % 4 == 0)
+				continue;
+			r.vq.indirect_threshold = rnd(&r) % 4;
+			err = req_add(&r, req_make(&r, slot, 1 + rnd(&r) % 3,
+						   1 + rnd(&r) % 3));
+			if (err == VIRTQ_ENOSPC)
+				break;
+			CHECK_EQ(err, 0);
+			added++;
+		}
+		virtq_kick_prepare(&r.vq);
+		held_n = dev_take_all(&r, held, held_n);
+		if (held_n)
+			held_n = dev_give_random(&r, held, held_n,
+						 rnd(&r) % (held_n + 1));
+		n = drv_reap(&r);
+		done += n;
+		CHECK_EQ(r.vq.in_flight, added - done);
+	}
+	held_n = dev_take_all(&r, held, held_n);
+	dev_give_random(&r, held, held_n, held_n);
+	done += drv_reap(&r);
+	CHECK_EQ(done, added);
+	CHECK_EQ(r.vq.in_flight, 0);
+	CHECK_EQ(virtq_num_free(&r.vq), num);
+	CHECK(added > 65536);
+	rig_close(&r);
+}
+
+static void test_out_of_order(void)
+{
+	ooo_rounds(F_BASE, 16);
+	ooo_rounds(F_BASE | F_EVENT | F_INDIRECT, 64);
+	ooo_rounds(F_BASE | F_INDIRECT, 256);
+}
+
 /* Adds one 1+1 request in @slot and returns kick_prepare's decision. */
 static bool add_and_kick(struct rig *r, unsigned int slot)
 {
@@ -575,7 +657,7 @@ static const struct check_case cases[] = {
 	{ "direct", test_direct },     { "indirect", test_indirect },
 	{ "wrap", test_wrap },	       { "event_idx", test_event_idx },
 	{ "flags", test_flags },       { "bad_device", test_bad_device },
-	{ "bad_args", test_bad_args },
+	{ "bad_args", test_bad_args }, { "out_of_order", test_out_of_order },
 };
 
 int main(int argc, char **argv)
