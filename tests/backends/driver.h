@@ -141,15 +141,19 @@ static inline void td_path(struct td *t, const char *tag)
 		 (int)getpid(), seq++);
 }
 
-/* Starts the backend and negotiates (SET_OWNER ... SET_PROTOCOL_FEATURES,
- * GET_QUEUE_NUM). Guest memory is created but not yet sent. */
-static inline void td_start(struct td *t, const char *const *argv)
+/* Spawns the backend on a new socket path and negotiates @want. */
+static inline void td_spawn_connect(struct td *t, const char *const *argv,
+				    uint64_t want)
 {
-	memset(t, 0, sizeof(*t));
 	td_path(t, "t");
 	t->pid = td_spawn(argv, t->path);
 	CHECK_EQ(vhu_connect(&t->fe, t->path, 5000), 0);
-	CHECK_EQ(vhu_negotiate(&t->fe, TD_WANT_PROTOCOL), 0);
+	CHECK_EQ(vhu_negotiate(&t->fe, want), 0);
+}
+
+/* Creates guest memory (not yet sent to the backend). */
+static inline void td_make_memory(struct td *t)
+{
 	t->mem_fd = memfd_create("guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
 	CHECK(t->mem_fd >= 0 && !ftruncate(t->mem_fd, TD_MEM_SIZE));
 	t->mem = mmap(NULL, TD_MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -158,12 +162,30 @@ static inline void td_start(struct td *t, const char *const *argv)
 	td_reset_heap(t);
 }
 
+/* Starts the backend and negotiates (SET_OWNER ... SET_PROTOCOL_FEATURES,
+ * GET_QUEUE_NUM) the protocol features @want. Guest memory is created but
+ * not yet sent. */
+static inline void td_start_proto(struct td *t, const char *const *argv,
+				  uint64_t want)
+{
+	memset(t, 0, sizeof(*t));
+	td_spawn_connect(t, argv, want);
+	td_make_memory(t);
+}
+
+static inline void td_start(struct td *t, const char *const *argv)
+{
+	td_start_proto(t, argv, TD_WANT_PROTOCOL);
+}
+
 static inline uint64_t td_uva(struct td *t, uint64_t off)
 {
 	return (uint64_t)(uintptr_t)t->mem + off;
 }
 
-static inline void td_start_queue(struct td *t, unsigned int i)
+/* Hands queue @i's ring, as it is in guest memory, to the backend with
+ * avail position @base (what a frontend does after a reconnect too). */
+static inline void td_attach_queue(struct td *t, unsigned int i, uint16_t base)
 {
 	struct td_queue *q = &t->q[i];
 	uint64_t off = (uint64_t)i * TD_RING_AREA;
@@ -172,6 +194,18 @@ static inline void td_start_queue(struct td *t, unsigned int i)
 				    .avail_user_addr = td_uva(t, off + 0x4000),
 				    .used_user_addr = td_uva(t, off + 0x8000) };
 
+	CHECK_EQ(vhu_set_vring_num(&t->fe, i, TD_QSIZE), 0);
+	CHECK_EQ(vhu_set_vring_base(&t->fe, i, base), 0);
+	CHECK_EQ(vhu_set_vring_addr(&t->fe, &a), 0);
+	CHECK_EQ(vhu_set_vring_kick(&t->fe, i, q->kick), 0);
+	CHECK_EQ(vhu_set_vring_call(&t->fe, i, q->call), 0);
+}
+
+static inline void td_start_queue(struct td *t, unsigned int i)
+{
+	struct td_queue *q = &t->q[i];
+	uint64_t off = (uint64_t)i * TD_RING_AREA;
+
 	memset(t->mem + off, 0, TD_RING_AREA);
 	q->desc = (void *)(t->mem + off);
 	q->avail = (void *)(t->mem + off + 0x4000);
@@ -179,27 +213,28 @@ static inline void td_start_queue(struct td *t, unsigned int i)
 	q->kick = t->polled ? -1 : eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	q->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	CHECK((t->polled || q->kick >= 0) && q->call >= 0);
-	CHECK_EQ(vhu_set_vring_num(&t->fe, i, TD_QSIZE), 0);
-	CHECK_EQ(vhu_set_vring_base(&t->fe, i, 0), 0);
-	CHECK_EQ(vhu_set_vring_addr(&t->fe, &a), 0);
-	CHECK_EQ(vhu_set_vring_kick(&t->fe, i, q->kick), 0);
-	CHECK_EQ(vhu_set_vring_call(&t->fe, i, q->call), 0);
+	td_attach_queue(t, i, 0);
 }
 
 /* SET_FEATURES (@features plus bit 30), the memory table, and @nq queues
  * set up and enabled. */
-static inline void td_start_device(struct td *t, uint64_t features,
-				   unsigned int nq)
+static inline void td_set_features_mem(struct td *t, uint64_t features)
 {
 	struct vhu_region reg = { TD_GPA, TD_MEM_SIZE, td_uva(t, 0), 0,
 				  t->mem_fd };
 
-	CHECK(nq <= TD_MAX_QUEUES);
 	CHECK_EQ(vhu_set_features(
 			 &t->fe,
 			 features | VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES)),
 		 0);
 	CHECK_EQ(vhu_set_mem_table(&t->fe, &reg, 1), 0);
+}
+
+static inline void td_start_device(struct td *t, uint64_t features,
+				   unsigned int nq)
+{
+	CHECK(nq <= TD_MAX_QUEUES);
+	td_set_features_mem(t, features);
 	t->nq = nq;
 	for (unsigned int i = 0; i < nq; i++)
 		td_start_queue(t, i);

@@ -35,6 +35,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vhost/backends/vub.h"
@@ -53,7 +54,7 @@
 
 #define BLK_STATE_MAGIC	     0x4b4c4256u /* "VBLK" */
 #define BLK_STATE_VERSION    1
-#define BLK_STATE_TIMEOUT_MS 2000
+#define BLK_STATE_TIMEOUT_MS 1000 /* whole seconds */
 
 /* The device state blob: a header, then one entry per queue. Little
  * endian, as everything vhost-user on x86. */
@@ -404,16 +405,32 @@ static size_t state_size(unsigned int queues)
 	       queues * sizeof(struct blk_state_queue);
 }
 
-/* Writes or reads all of @len bytes at @p on @fd, waiting at most
- * BLK_STATE_TIMEOUT_MS for it to be ready each time. Returns the bytes
- * moved (short only at end of file when reading), or -errno. */
+/* Milliseconds left until @deadline (CLOCK_MONOTONIC), at least 0. */
+static int ms_left(const struct timespec *deadline)
+{
+	struct timespec now;
+	long long ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (deadline->tv_sec - now.tv_sec) * 1000LL +
+	     (deadline->tv_nsec - now.tv_nsec) / 1000000;
+	return ms > 0 ? (int)ms : 0;
+}
+
+/* Writes or reads all of @len bytes at @p on @fd within
+ * BLK_STATE_TIMEOUT_MS in all, so that a frontend that never finishes
+ * cannot hold the device. Returns the bytes moved (short only at end of
+ * file when reading), or -errno (-ETIMEDOUT). */
 static ssize_t state_io(int fd, bool write_it, void *p, size_t len)
 {
 	struct pollfd pfd = { fd, write_it ? POLLOUT : POLLIN, 0 };
+	struct timespec deadline;
 	size_t done = 0;
 
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	deadline.tv_sec += BLK_STATE_TIMEOUT_MS / 1000;
 	while (done < len) {
-		ssize_t r = poll(&pfd, 1, BLK_STATE_TIMEOUT_MS);
+		ssize_t r = poll(&pfd, 1, ms_left(&deadline));
 
 		if (r < 0 && errno == EINTR)
 			continue;
