@@ -5,9 +5,9 @@
  * device is given (dma_addr()). The image keeps its .bss small (it must fit
  * vuvm's smallest RAM), so anything big comes from here instead: a bump
  * allocator over the free RAM past the image's end, in the RAM range that
- * holds the image (below the 32-bit MMIO hole). Nothing is ever freed: a
- * workload allocates its rings and buffers once and reuses them, which also
- * spares the first-touch cost of fresh pages.
+ * holds the image (below the 32-bit MMIO hole). Nothing is freed (but see
+ * dma_release below): a workload allocates its rings and buffers once and
+ * reuses them, which also spares the first-touch cost of fresh pages.
  *
  * dma_alloc: @size bytes aligned to @align (a power of 2, at least 16 is
  *   used), contents unspecified (fresh RAM reads zero, but do not rely on
