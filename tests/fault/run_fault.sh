@@ -1,0 +1,78 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# One fault-injection case: vuvm talks to `vuvm-backend blk` through
+# vuvm-fault-backend, which injects FAULT; vuvm must exit with STATUS and
+# say ERE on stderr, within the bound, without a sanitizer report.
+#
+#   run_fault.sh VUVM VUVM-BACKEND FAULT-BACKEND FAULT WORKLOAD STATUS ERE
+#
+# FAULT is the proxy's --fault argument (MODE[@REQUEST[#N]]); WORKLOAD is
+# vuvm's --test; STATUS an ERE for vuvm's exit status (run_vuvm.sh).
+# with_backend.sh starts and stops the backend and expects it to exit by
+# itself once the proxy hangs up; run_vuvm.sh checks vuvm. Beyond that the
+# proxy must log its "fault:" line (the fault really happened), exit 0 by
+# itself when vuvm is gone, and vuvm must be done within BOUND seconds
+# (default 5; the reply timeout is 0.3 s). Exits 77 without /dev/kvm.
+set -u
+
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(cd "$here/../.." && pwd)
+bound=${FAULT_BOUND:-5}
+
+if [ "${1:-}" != --inner ]; then
+	[ $# -eq 7 ] || {
+		echo "usage: run_fault.sh VUVM VUVM-BACKEND FAULT-BACKEND" \
+			"FAULT WORKLOAD STATUS ERE" >&2
+		exit 2
+	}
+	exec sh "$top/tests/e2e/with_backend.sh" -n \
+		"$2 blk --socket-path @SOCK@ --size 8M" \
+		-- sh "$0" --inner @SOCK@ @DIR@ "$@"
+fi
+shift
+sock=$1 dir=$2 vuvm=$3 fproxy=$5 fault=$6 workload=$7 status=$8 ere=$9
+psock=$dir/proxy.sock
+plog=$dir/proxy.log
+ppid=
+
+fail() {
+	echo "FAIL: $*"
+	echo "--- vuvm-fault-backend --fault $fault"
+	head -c 4000 "$plog" 2>/dev/null
+	[ -z "$ppid" ] || kill -KILL "$ppid" 2>/dev/null
+	exit 1
+}
+
+"$fproxy" --listen "$psock" --upstream "$sock" --fault "$fault" \
+	>"$plog" 2>&1 &
+ppid=$!
+for _ in $(seq 100); do
+	[ -S "$psock" ] && break
+	kill -0 "$ppid" 2>/dev/null || fail "the proxy exited at start"
+	sleep 0.05
+done
+[ -S "$psock" ] || fail "no proxy socket after 5 s"
+
+t0=$(date +%s%N)
+sh "$top/tests/vmm/run_vuvm.sh" -e "$ere" -E "AddressSanitizer" "$status" \
+	"$vuvm" --device "blk,socket=$psock,reply-timeout=0.3" \
+	--test "$workload" --timeout 20 || fail "vuvm (above)"
+ms=$((($(date +%s%N) - t0) / 1000000))
+[ "$ms" -le $((bound * 1000)) ] || fail "vuvm took $ms ms, bound $bound s"
+
+# vuvm is gone, so the proxy must end by itself, and cleanly.
+for _ in $(seq 40); do
+	kill -0 "$ppid" 2>/dev/null || break
+	sleep 0.05
+done
+kill -0 "$ppid" 2>/dev/null && fail "the proxy still runs 2 s after vuvm exited"
+wait "$ppid"
+pstatus=$?
+ppid=
+[ $pstatus -eq 0 ] || fail "the proxy exited $pstatus"
+grep -q "fault: " "$plog" || fail "the proxy never injected the fault"
+! grep -qE 'Sanitizer|runtime error:' "$plog" ||
+	fail "sanitizer report from the proxy"
+echo "PASS: --fault $fault: vuvm exited as expected in $ms ms"
+echo "    $(grep "fault: " "$plog")"
+exit 0
