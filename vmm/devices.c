@@ -5,9 +5,11 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vhost/log.h"
@@ -59,6 +61,10 @@ int devices_open(struct machine *m)
 	struct devices *ds = &m->devices;
 
 	ds->stop_fd = -1;
+	ds->wake_fd = -1;
+	/* Device state travels through pipes whose reader may vanish: a
+	 * write must fail with EPIPE, not kill vuvm. */
+	signal(SIGPIPE, SIG_IGN);
 	ds->signals = (struct mmio_signals){ &m->kvm, signal_ioeventfd,
 					     signal_irqfd };
 	for (unsigned int i = 0; i < m->cfg->nr_devices; i++) {
@@ -90,42 +96,148 @@ bool devices_mmio(struct machine *m, uint64_t addr, uint8_t *data,
 	return true;
 }
 
-/* --- The watcher thread --------------------------------------------------- */
+/* --- The watcher thread and reconnecting ---------------------------------- */
 
-/* Slots 2i (the vhost-user socket) and 2i+1 (the backend channel), then
- * the stop eventfd. Only hang-ups are asked for on the socket, since its
- * replies belong to whichever thread sent the request. */
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Waits @ms or until vuvm stops; false when it stops. */
+static bool pause_unless_stopped(struct devices *ds, long long ms)
+{
+	struct pollfd p = { ds->stop_fd, POLLIN, 0 };
+
+	return poll(&p, 1, (int)ms) == 0;
+}
+
+static void *reconnect(void *opaque)
+{
+	struct device *d = opaque;
+	struct machine *m = d->m;
+	struct devices *ds = &m->devices;
+	const struct vudev_config *cfg = d->vu.cfg;
+	long long start = now_ms(), deadline = start + cfg->reconnect_ms;
+	long long delay = 50;
+	char why[VHU_ERROR_LEN + 64] = "no attempt made";
+	unsigned int attempts = 0;
+	uint64_t one = 1;
+	int r = -ETIMEDOUT;
+
+	pr_warn("%s: reconnecting to %s for up to %.1f s", d->vu.name,
+		cfg->socket, cfg->reconnect_ms / 1000.0);
+	/* reconnect=0: no attempt, the device fails at once. */
+	while (cfg->reconnect_ms && now_ms() < deadline) {
+		attempts++;
+		r = vudev_reconnect(&d->vu, why, sizeof(why));
+		if (r >= 0)
+			break;
+		pr_debug("%s: attempt %u: %s", d->vu.name, attempts, why);
+		if (!pause_unless_stopped(ds, delay < deadline - now_ms()
+						      ? delay
+						      : deadline - now_ms()))
+			goto out;
+		delay = delay * 2 < 1000 ? delay * 2 : 1000;
+	}
+	if (r >= 0) {
+		pr_warn("%s: reconnected after %lld ms (attempt %u)",
+			d->vu.name, now_ms() - start, attempts);
+		if (r == 1)
+			mmio_dev_config_changed(&d->mmio);
+	} else {
+		vudev_give_up(&d->vu);
+		pr_err("%s: the backend did not come back within %.1f s (%u "
+		       "attempts; last: %s); device needs reset",
+		       d->vu.name, cfg->reconnect_ms / 1000.0, attempts, why);
+		mmio_dev_fail(&d->mmio, "the vhost-user backend is gone");
+	}
+out:
+	__atomic_store_n(&d->reconnect_done, true, __ATOMIC_RELEASE);
+	if (write(ds->wake_fd, &one, sizeof(one)) != sizeof(one))
+		pr_warn("%s: cannot wake the watcher", d->vu.name);
+	return NULL;
+}
+
+/* The backend of @d is gone: stop vuvm, or reconnect. False: stop. */
+static bool device_lost(struct machine *m, struct device *d)
+{
+	int err;
+
+	pthread_mutex_lock(&d->vu.lock);
+	if (d->vu.fe.broken)
+		pr_err("%s: the vhost-user backend stopped answering properly "
+		       "(%s); connection closed",
+		       d->vu.name, vhu_frontend_error(&d->vu.fe));
+	else
+		pr_err("%s: the vhost-user backend closed the connection",
+		       d->vu.name);
+	pthread_mutex_unlock(&d->vu.lock);
+	if (d->vu.cfg->reconnect_ms < 0)
+		return false;
+	vudev_lost(&d->vu);
+	d->m = m;
+	d->reconnect_done = false;
+	err = pthread_create(&d->reconnector, NULL, reconnect, d);
+	if (err) {
+		pr_err("%s: cannot start reconnecting: %s", d->vu.name,
+		       strerror(err));
+		return false;
+	}
+	d->reconnecting = true;
+	return true;
+}
+
+/* Joins every reconnector that has finished. */
+static void reap_reconnectors(struct devices *ds)
+{
+	uint64_t n;
+
+	if (read(ds->wake_fd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		pr_warn("wake: %s", strerror(errno));
+	for (unsigned int i = 0; i < ds->nr; i++) {
+		struct device *d = &ds->dev[i];
+
+		if (d->reconnecting &&
+		    __atomic_load_n(&d->reconnect_done, __ATOMIC_ACQUIRE)) {
+			pthread_join(d->reconnector, NULL);
+			d->reconnecting = false;
+		}
+	}
+}
+
+/* Slots 2i (the vhost-user socket) and 2i+1 (the backend channel), -1
+ * while the device reconnects or has failed, then the wake and stop
+ * eventfds. Only hang-ups are asked for on the socket, since its replies
+ * belong to whichever thread sent the request. Rebuilt on every pass:
+ * a reconnect changes the fds. */
 static unsigned int watch_fds(struct devices *ds, struct pollfd *p)
 {
 	for (unsigned int i = 0; i < ds->nr; i++) {
-		p[2 * i] = (struct pollfd){ .fd = ds->dev[i].vu.fe.sock,
+		struct device *d = &ds->dev[i];
+		bool on = !d->reconnecting && d->vu.connected;
+
+		p[2 * i] = (struct pollfd){ .fd = on ? d->vu.fe.sock : -1,
 					    .events = POLLRDHUP };
-		p[2 * i + 1] = (struct pollfd){ .fd = ds->dev[i].vu.chan_fd,
+		p[2 * i + 1] = (struct pollfd){ .fd = on ? d->vu.chan_fd : -1,
 						.events = POLLIN };
 	}
-	p[2 * ds->nr] = (struct pollfd){ .fd = ds->stop_fd, .events = POLLIN };
-	return 2 * ds->nr + 1;
+	p[2 * ds->nr] = (struct pollfd){ .fd = ds->wake_fd, .events = POLLIN };
+	p[2 * ds->nr + 1] =
+		(struct pollfd){ .fd = ds->stop_fd, .events = POLLIN };
+	return 2 * ds->nr + 2;
 }
 
 /* Returns false when the machine must stop. */
 static bool watch_device(struct machine *m, struct device *d,
-			 const struct pollfd *sock, struct pollfd *chan)
+			 const struct pollfd *sock, const struct pollfd *chan)
 {
 	int r;
 
-	if (sock->revents) {
-		pthread_mutex_lock(&d->vu.lock);
-		if (d->vu.fe.broken)
-			pr_err("%s: the vhost-user backend stopped answering "
-			       "properly (%s); connection closed",
-			       d->vu.name, vhu_frontend_error(&d->vu.fe));
-		else
-			pr_err("%s: the vhost-user backend closed the "
-			       "connection",
-			       d->vu.name);
-		pthread_mutex_unlock(&d->vu.lock);
-		return false;
-	}
+	if (sock->revents)
+		return device_lost(m, d);
 	if (!chan->revents)
 		return true;
 	r = vudev_handle_channel(&d->vu);
@@ -134,7 +246,11 @@ static bool watch_device(struct machine *m, struct device *d,
 	if (r < 0) {
 		pr_warn("%s: backend channel closed: %s", d->vu.name,
 			strerror(-r));
-		chan->fd = -1; /* the device itself may still work */
+		/* The device itself may still work: stop watching it. */
+		pthread_mutex_lock(&d->vu.lock);
+		close(d->vu.chan_fd);
+		d->vu.chan_fd = -1;
+		pthread_mutex_unlock(&d->vu.lock);
 	}
 	return true;
 }
@@ -143,23 +259,27 @@ static void *watch(void *opaque)
 {
 	struct machine *m = opaque;
 	struct devices *ds = &m->devices;
-	struct pollfd p[2 * VUVM_MAX_DEVICES + 1];
-	unsigned int n = watch_fds(ds, p);
+	struct pollfd p[2 * VUVM_MAX_DEVICES + 2];
 
 	for (;;) {
-		if (poll(p, n, -1) < 0 && errno != EINTR)
+		unsigned int n = watch_fds(ds, p);
+
+		if (poll(p, n, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			pr_err("poll: %s", strerror(errno));
 			break;
+		}
 		if (p[n - 1].revents)
 			return NULL;
-		for (unsigned int i = 0; i < ds->nr; i++) {
+		if (p[n - 2].revents)
+			reap_reconnectors(ds);
+		for (unsigned int i = 0; i < ds->nr; i++)
 			if (!watch_device(m, &ds->dev[i], &p[2 * i],
-					  &p[2 * i + 1])) {
-				machine_stop(m, VUVM_EXIT_BACKEND);
-				return NULL;
-			}
-		}
+					  &p[2 * i + 1]))
+				goto stop;
 	}
-	pr_err("poll: %s", strerror(errno));
+stop:
 	machine_stop(m, VUVM_EXIT_BACKEND);
 	return NULL;
 }
@@ -172,7 +292,8 @@ int devices_watch(struct machine *m)
 	if (!ds->nr)
 		return 0;
 	ds->stop_fd = eventfd(0, EFD_CLOEXEC);
-	if (ds->stop_fd < 0)
+	ds->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (ds->stop_fd < 0 || ds->wake_fd < 0)
 		return -errno;
 	err = -pthread_create(&ds->watcher, NULL, watch, m);
 	ds->watching = !err;
@@ -184,13 +305,19 @@ void devices_close(struct machine *m)
 	struct devices *ds = &m->devices;
 	uint64_t one = 1;
 
+	/* The stop eventfd stays readable: it ends the reconnectors too. */
 	if (ds->watching) {
 		if (write(ds->stop_fd, &one, sizeof(one)) != sizeof(one))
 			pr_warn("cannot stop the watcher: %s", strerror(errno));
 		pthread_join(ds->watcher, NULL);
 	}
+	for (unsigned int i = 0; i < ds->nr; i++)
+		if (ds->dev[i].reconnecting)
+			pthread_join(ds->dev[i].reconnector, NULL);
 	if (ds->stop_fd >= 0)
 		close(ds->stop_fd);
+	if (ds->wake_fd >= 0)
+		close(ds->wake_fd);
 	for (unsigned int i = 0; i < ds->nr; i++) {
 		struct device *d = &ds->dev[i];
 

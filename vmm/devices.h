@@ -7,8 +7,12 @@
  * and interrupt DEVICES_GSI_BASE + i (IOAPIC pins 16..23, which no legacy
  * PC device uses). A watcher thread follows every backend: a message on
  * the backend channel (CONFIG_CHANGE_MSG) becomes a config interrupt, and
- * a backend that closes its socket stops the machine with
- * VUVM_EXIT_BACKEND, because a guest waiting on it would otherwise hang.
+ * a backend whose connection is lost (it closed the socket, or its replies
+ * broke the stream) either stops the machine with VUVM_EXIT_BACKEND,
+ * because a guest waiting on it would otherwise hang, or, with
+ * reconnect=SEC, gets a reconnector thread: the guest keeps running while
+ * vuvm reconnects with a back-off from 50 ms to 1 s, and when SEC passes
+ * without success the device is set to DEVICE_NEEDS_RESET.
  */
 #ifndef VUVM_VMM_DEVICES_H
 #define VUVM_VMM_DEVICES_H
@@ -33,6 +37,11 @@ struct device {
 	struct mmio_dev mmio;
 	bool vu_open;
 	bool mmio_open;
+	/* The reconnector: started and joined by the watcher. */
+	bool reconnecting;
+	bool reconnect_done; /* set by the reconnector as it ends */
+	pthread_t reconnector;
+	struct machine *m;
 };
 
 struct devices {
@@ -40,7 +49,8 @@ struct devices {
 	struct device dev[VUVM_MAX_DEVICES];
 	struct mmio_signals signals;
 	struct dt_virtio_mmio dt[VUVM_MAX_DEVICES];
-	int stop_fd; /* eventfd that ends the watcher thread */
+	int stop_fd; /* eventfd that ends the watcher and reconnectors */
+	int wake_fd; /* eventfd: a reconnector ended */
 	pthread_t watcher;
 	bool watching;
 };

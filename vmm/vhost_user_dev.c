@@ -2,6 +2,7 @@
 #define pr_fmt(fmt) "vhost-user: " fmt
 
 #include "vmm/vhost_user_dev.h"
+#include "vmm/vhost_user_internal.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -242,7 +243,40 @@ static uint64_t ring_addr(struct vudev *d, uint64_t gpa, uint64_t size)
 	return (uint64_t)(uintptr_t)mem_gpa_to_host(d->mem, gpa, size);
 }
 
-static int start_queue(struct vudev *d, const struct vdev_queue *q)
+static bool rings_in_ram(struct vudev *d, const struct vdev_queue *q)
+{
+	if (ring_addr(d, q->desc_gpa, virtq_desc_size(q->size)) &&
+	    ring_addr(d, q->driver_gpa, virtq_avail_size(q->size)) &&
+	    ring_addr(d, q->device_gpa, virtq_used_size(q->size)))
+		return true;
+	pr_err("%s: queue %u: rings (desc %#llx avail %#llx used %#llx, size "
+	       "%u) are not all in guest RAM",
+	       d->name, q->index, (unsigned long long)q->desc_gpa,
+	       (unsigned long long)q->driver_gpa,
+	       (unsigned long long)q->device_gpa, q->size);
+	return false;
+}
+
+/* The ring's index field (avail or used) as the guest memory holds it. */
+static uint16_t ring_idx(struct vudev *d, uint64_t ring_gpa)
+{
+	const uint16_t *p = mem_gpa_to_host(d->mem, ring_gpa + 2, 2);
+
+	return p ? __atomic_load_n(p, __ATOMIC_ACQUIRE) : 0;
+}
+
+uint16_t vudev_used_idx(struct vudev *d, unsigned int i)
+{
+	return ring_idx(d, d->queues[i].device_gpa);
+}
+
+uint16_t vudev_avail_idx(struct vudev *d, unsigned int i)
+{
+	return ring_idx(d, d->queues[i].driver_gpa);
+}
+
+static int start_queue(struct vudev *d, const struct vdev_queue *q,
+		       uint16_t base)
 {
 	struct vhu_vring_addr addr = {
 		.index = q->index,
@@ -253,18 +287,8 @@ static int start_queue(struct vudev *d, const struct vdev_queue *q)
 		.used_user_addr =
 			ring_addr(d, q->device_gpa, virtq_used_size(q->size)),
 	};
-	int err;
+	int err = vhu_set_vring_base(&d->fe, q->index, base);
 
-	if (!addr.desc_user_addr || !addr.avail_user_addr ||
-	    !addr.used_user_addr) {
-		pr_err("%s: queue %u: rings (desc %#llx avail %#llx used "
-		       "%#llx, size %u) are not all in guest RAM",
-		       d->name, q->index, (unsigned long long)q->desc_gpa,
-		       (unsigned long long)q->driver_gpa,
-		       (unsigned long long)q->device_gpa, q->size);
-		return -EFAULT;
-	}
-	err = vhu_set_vring_base(&d->fe, q->index, 0);
 	if (!err)
 		err = vhu_set_vring_addr(&d->fe, &addr);
 	if (!err)
@@ -274,54 +298,151 @@ static int start_queue(struct vudev *d, const struct vdev_queue *q)
 	return err;
 }
 
-static bool protocol_acked(const struct vudev *d)
+static bool vudev_protocol_acked(const struct vudev *d)
 {
 	return d->fe.acked_features &
 	       VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
 }
 
-static int start_rings(struct vudev *d, const struct vdev_queue *q,
-		       unsigned int nr)
+/* Whether ring @index may run: VQ_PAIRS_SET disables the pairs beyond it. */
+static bool vudev_ring_wanted(const struct vudev *d, unsigned int index)
+{
+	return !d->local_ctrl || !d->ctrl_pairs || index / 2 < d->ctrl_pairs;
+}
+
+/*
+ * In-flight tracking, for every device type but net (QEMU uses it for blk;
+ * a lost frame is acceptable and DPDK need not be asked). The region is
+ * fetched once per activation and handed back to every backend after.
+ */
+static bool inflight_wanted(const struct vudev *d)
+{
+	return d->vdev.device_id != VIRTIO_ID_NET;
+}
+
+static unsigned int backend_queues(const struct vudev *d)
+{
+	return d->vdev.nr_queues - (d->local_ctrl ? 1 : 0);
+}
+
+static int setup_inflight(struct vudev *d)
+{
+	int err;
+
+	if (!vhu_has_protocol_feature(&d->fe,
+				      VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD)) {
+		if (d->inflight_fd >= 0)
+			pr_warn("%s: the backend no longer offers "
+				"INFLIGHT_SHMFD: requests in flight at the "
+				"loss may be lost",
+				d->name);
+		return 0;
+	}
+	if (d->inflight_fd < 0) {
+		err = vhu_get_inflight_fd(&d->fe, (uint16_t)backend_queues(d),
+					  d->vdev.queue_size_max, &d->inflight,
+					  &d->inflight_fd);
+		if (err)
+			return err;
+	}
+	return vhu_set_inflight_fd(&d->fe, &d->inflight, d->inflight_fd);
+}
+
+static void drop_inflight(struct vudev *d)
+{
+	if (d->inflight_fd >= 0)
+		close(d->inflight_fd);
+	d->inflight_fd = -1;
+}
+
+static int set_rings(struct vudev *d)
 {
 	int err = 0;
 
 	/* Every ring's size first: some backends (SPDK) want the count
 	 * before any ring is set up. */
-	for (unsigned int i = 0; i < nr && !err; i++)
-		err = vhu_set_vring_num(&d->fe, q[i].index, q[i].size);
-	for (unsigned int i = 0; i < nr && !err; i++) {
-		err = start_queue(d, &q[i]);
+	for (unsigned int i = 0; i < d->nr_active && !err; i++)
+		err = vhu_set_vring_num(&d->fe, d->queues[i].index,
+					d->queues[i].size);
+	for (unsigned int i = 0; i < d->nr_active && !err; i++) {
+		err = start_queue(d, &d->queues[i], d->base[i]);
 		if (!err)
-			d->started[d->nr_started++] = q[i];
+			d->nr_started = i + 1;
 	}
 	/* Enable only once every ring is set up (Cloud Hypervisor's order). */
-	for (unsigned int i = 0; i < nr && !err && protocol_acked(d); i++)
-		err = vhu_set_vring_enable(&d->fe, q[i].index, true);
+	for (unsigned int i = 0;
+	     i < d->nr_active && !err && vudev_protocol_acked(d); i++)
+		err = vhu_set_vring_enable(
+			&d->fe, d->queues[i].index,
+			vudev_ring_wanted(d, d->queues[i].index));
 	return err;
 }
 
-static int vudev_start(struct vudev *d, uint64_t features,
-		       const struct vdev_queue *q, unsigned int nr)
+/*
+ * The start sequence of docs/vhost-user.md for queues[] from base[]:
+ * SET_FEATURES, the inflight region, SET_MEM_TABLE, the rings. Called
+ * with the lock held, connected, active and not suspended.
+ */
+int vudev_rings_start(struct vudev *d)
 {
 	uint64_t proto =
 		d->fe.features & VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES);
 	int err;
 
-	if (!nr) {
-		pr_err("%s: the driver made no queue ready", d->name);
-		return -EINVAL;
-	}
 	d->nr_started = 0;
-	err = vhu_set_features(&d->fe, features | proto);
+	err = vhu_set_features(&d->fe, d->guest_features | proto);
+	if (!err && inflight_wanted(d))
+		err = setup_inflight(d);
 	if (!err)
 		err = set_mem_table(d);
 	if (!err)
-		err = start_rings(d, q, nr);
+		err = set_rings(d);
 	if (err)
 		pr_err("%s: start failed: %s", d->name,
-		       err == -EFAULT ? "rings outside RAM"
-				      : vhu_frontend_error(&d->fe));
+		       vhu_frontend_error(&d->fe));
 	return err;
+}
+
+/*
+ * Stops every started ring and records in base[] where each got to:
+ * GET_VRING_BASE's answer, or the used index when the backend cannot be
+ * asked (gone, or failing to answer).
+ */
+void vudev_rings_stop(struct vudev *d)
+{
+	for (unsigned int i = 0; i < d->nr_started; i++) {
+		unsigned int index = d->queues[i].index;
+		uint32_t base;
+		int err = d->connected ? 0 : -ENOTCONN;
+
+		if (!err && vudev_protocol_acked(d))
+			err = vhu_set_vring_enable(&d->fe, index, false);
+		if (!err)
+			err = vhu_get_vring_base(&d->fe, index, &base);
+		if (err && d->connected)
+			pr_warn("%s: stopping queue %u: %s", d->name, index,
+				vhu_frontend_error(&d->fe));
+		d->base[i] = err ? vudev_used_idx(d, i) : (uint16_t)base;
+	}
+	d->nr_started = 0;
+}
+
+/*
+ * After a restart, kick every ring (the guest may have kicked the old
+ * backend for requests it never saw) and raise its interrupt (the old
+ * backend may have completed requests without signalling). Both are
+ * harmless when spurious.
+ */
+void vudev_rings_wake(struct vudev *d)
+{
+	uint64_t one = 1;
+
+	for (unsigned int i = 0; i < d->nr_started; i++) {
+		if (write(d->queues[i].kick_fd, &one, sizeof(one)) < 0 ||
+		    write(d->queues[i].call_fd, &one, sizeof(one)) < 0)
+			pr_warn("%s: queue %u: cannot signal: %s", d->name,
+				d->queues[i].index, strerror(errno));
+	}
 }
 
 /* --- net: the control queue vuvm serves itself ---------------------------
@@ -386,11 +507,13 @@ static uint8_t ctrl_command(struct vudev *d, const uint8_t *cmd, uint32_t len)
 	if (!want || want > pairs)
 		return VIRTIO_NET_ERR;
 	pthread_mutex_lock(&d->lock);
+	/* Kept for a reconnect; a backend that is away gets it then. */
+	d->ctrl_pairs = want;
 	for (unsigned int i = 0; i < d->nr_started && !err; i++)
-		if (protocol_acked(d))
-			err = vhu_set_vring_enable(&d->fe, d->started[i].index,
-						   d->started[i].index / 2 <
-							   want);
+		if (vudev_protocol_acked(d))
+			err = vhu_set_vring_enable(
+				&d->fe, d->queues[i].index,
+				vudev_ring_wanted(d, d->queues[i].index));
 	if (err)
 		pr_err("%s: VQ_PAIRS_SET %u: %s", d->name, want,
 		       vhu_frontend_error(&d->fe));
@@ -515,6 +638,58 @@ static void ctrl_stop(struct vudev *d)
 	d->ctrl_running = false;
 }
 
+/* A failure that means the connection is gone, not a refusal. */
+static bool connection_lost(const struct vudev *d, int err)
+{
+	return d->fe.broken || err == -ECONNRESET || err == -EPIPE ||
+	       err == -ETIMEDOUT || err == -EPROTO;
+}
+
+/*
+ * Records what the driver set up and starts the backend's rings when it
+ * can. A backend that is being reconnected, or whose connection breaks
+ * during the start, gets the rings when it is back (with reconnect=).
+ */
+static int activate_locked(struct vudev *d, uint64_t features,
+			   const struct vdev_queue *q, unsigned int n)
+{
+	int err;
+
+	if (d->failed) {
+		pr_err("%s: the backend is gone; the device cannot start",
+		       d->name);
+		return -ENOTCONN;
+	}
+	if (!n) {
+		pr_err("%s: the driver made no queue ready", d->name);
+		return -EINVAL;
+	}
+	for (unsigned int i = 0; i < n; i++)
+		if (!rings_in_ram(d, &q[i]))
+			return -EFAULT;
+	memcpy(d->queues, q, n * sizeof(*q));
+	memset(d->base, 0, sizeof(d->base));
+	d->nr_active = n;
+	d->guest_features = features;
+	d->ctrl_pairs = 0;
+	d->active = true;
+	if (!d->connected || d->suspended)
+		return 0;
+	err = vudev_rings_start(d);
+	if (err && connection_lost(d, err) && d->cfg->reconnect_ms >= 0) {
+		pr_warn("%s: the backend failed during the start; the rings "
+			"start when it is back",
+			d->name);
+		vudev_rings_stop(d);
+		return 0;
+	}
+	if (err) {
+		vudev_rings_stop(d);
+		d->active = false;
+	}
+	return err;
+}
+
 static int vudev_activate(void *opaque, uint64_t features,
 			  const struct vdev_queue *q, unsigned int nr)
 {
@@ -532,43 +707,33 @@ static int vudev_activate(void *opaque, uint64_t features,
 			data[n++] = q[i];
 	}
 	pthread_mutex_lock(&d->lock);
-	err = vudev_start(d, features, data, n);
+	err = activate_locked(d, features, data, n);
 	pthread_mutex_unlock(&d->lock);
 	if (!err && ctrl)
 		err = ctrl_start(d, ctrl, features);
 	return err;
 }
 
-/* Stops every started ring and remembers where the backend got to. */
-static void vudev_stop(struct vudev *d)
-{
-	for (unsigned int i = 0; i < d->nr_started; i++) {
-		unsigned int index = d->started[i].index;
-		int err = 0;
-
-		if (protocol_acked(d))
-			err = vhu_set_vring_enable(&d->fe, index, false);
-		if (!err)
-			err = vhu_get_vring_base(&d->fe, index,
-						 &d->last_avail[index]);
-		if (err)
-			pr_warn("%s: stopping queue %u: %s", d->name, index,
-				vhu_frontend_error(&d->fe));
-	}
-	d->nr_started = 0;
-	if (vhu_has_protocol_feature(&d->fe,
-				     VHOST_USER_PROTOCOL_F_RESET_DEVICE) &&
-	    vhu_reset_device(&d->fe))
-		pr_warn("%s: %s", d->name, vhu_frontend_error(&d->fe));
-}
-
+/*
+ * The driver reset the device: stop the rings, reset the backend, and
+ * drop the inflight region (a new activation starts from nothing, as in
+ * QEMU). A suspension stays until the control socket resumes.
+ */
 static void vudev_reset(void *opaque)
 {
 	struct vudev *d = opaque;
 
 	ctrl_stop(d);
 	pthread_mutex_lock(&d->lock);
-	vudev_stop(d);
+	vudev_rings_stop(d);
+	if (d->connected &&
+	    vhu_has_protocol_feature(&d->fe,
+				     VHOST_USER_PROTOCOL_F_RESET_DEVICE) &&
+	    vhu_reset_device(&d->fe))
+		pr_warn("%s: %s", d->name, vhu_frontend_error(&d->fe));
+	d->active = false;
+	d->nr_active = 0;
+	drop_inflight(d);
 	pthread_mutex_unlock(&d->lock);
 }
 
@@ -583,12 +748,21 @@ static const struct vdev_ops vudev_ops = {
 /* --- Opening: connect, negotiate, backend channel, config -------------------
  */
 
-#define VUDEV_PROTOCOL_WANTED                            \
-	(VIRTIO_BIT(VHOST_USER_PROTOCOL_F_MQ) |          \
-	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |   \
-	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG) |      \
-	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) | \
-	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE))
+#define VUDEV_PROTOCOL_WANTED                             \
+	(VIRTIO_BIT(VHOST_USER_PROTOCOL_F_MQ) |           \
+	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |    \
+	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG) |       \
+	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) |  \
+	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) | \
+	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE))
+
+static uint64_t protocol_wanted(const struct vudev *d)
+{
+	return VUDEV_PROTOCOL_WANTED |
+	       (inflight_wanted(d)
+			? VIRTIO_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD)
+			: 0);
+}
 
 static int open_backend_channel(struct vudev *d)
 {
@@ -647,16 +821,16 @@ static int read_config(struct vudev *d)
 static int check_queues(struct vudev *d)
 {
 	if (!vhu_has_protocol_feature(&d->fe, VHOST_USER_PROTOCOL_F_MQ) ||
-	    d->vdev.nr_queues <= d->fe.queue_num)
+	    backend_queues(d) <= d->fe.queue_num)
 		return 0;
 	pr_err("%s: %u queues asked for, the backend has %u", d->name,
-	       d->vdev.nr_queues, d->fe.queue_num);
+	       backend_queues(d), d->fe.queue_num);
 	return -EINVAL;
 }
 
 static int negotiate(struct vudev *d)
 {
-	int err = vhu_negotiate(&d->fe, VUDEV_PROTOCOL_WANTED);
+	int err = vhu_negotiate(&d->fe, protocol_wanted(d));
 
 	if (!err && !(d->fe.features & VIRTIO_BIT(VIRTIO_F_VERSION_1))) {
 		pr_err("%s: the backend does not offer VIRTIO_F_VERSION_1 "
@@ -689,8 +863,10 @@ int vudev_open(struct vudev *d, const struct vudev_config *cfg,
 
 	memset(d, 0, sizeof(*d));
 	d->chan_fd = -1;
+	d->inflight_fd = -1;
 	d->mem = mem;
 	d->cfg = cfg;
+	d->trace = trace;
 	snprintf(d->name, sizeof(d->name), "%s%u", cfg->type, index);
 	d->vdev = (struct vdev){
 		.name = d->name,
@@ -718,6 +894,7 @@ int vudev_open(struct vudev *d, const struct vudev_config *cfg,
 		vudev_close(d);
 		return err;
 	}
+	d->connected = true;
 	d->local_ctrl = local_ctrl_wanted(d);
 	if (d->local_ctrl) {
 		d->ctrl_index = d->vdev.nr_queues++;
@@ -734,7 +911,103 @@ void vudev_close(struct vudev *d)
 		close(d->chan_fd);
 	d->chan_fd = -1;
 	vhu_frontend_close(&d->fe);
+	drop_inflight(d);
 	pthread_mutex_destroy(&d->lock);
+}
+
+/* --- Losing and reconnecting the backend ------------------------------------
+ */
+
+static void disconnect(struct vudev *d)
+{
+	if (d->chan_fd >= 0)
+		close(d->chan_fd);
+	d->chan_fd = -1;
+	vhu_frontend_close(&d->fe);
+	d->connected = false;
+}
+
+void vudev_lost(struct vudev *d)
+{
+	pthread_mutex_lock(&d->lock);
+	if (d->connected) {
+		/* Disconnected first: the bases then come from the used
+		 * indices, since the backend can no longer be asked. */
+		disconnect(d);
+		vudev_rings_stop(d);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* The new backend must offer every feature the driver is using. */
+static int check_features_kept(struct vudev *d, char *why, size_t len)
+{
+	uint64_t missing = d->guest_features & ~d->fe.features;
+
+	if (!d->active || !missing)
+		return 0;
+	snprintf(why, len,
+		 "the backend no longer offers feature bits %#llx that the "
+		 "driver uses",
+		 (unsigned long long)missing);
+	return -ENOTSUP;
+}
+
+static int reconnect_locked(struct vudev *d, char *why, size_t len)
+{
+	int err = vhu_connect(&d->fe, d->cfg->socket, 0);
+
+	if (err) {
+		snprintf(why, len, "%s", vhu_frontend_error(&d->fe));
+		return err;
+	}
+	vhu_frontend_set_timeout(&d->fe, d->cfg->reply_timeout_ms);
+	if (d->trace)
+		vhu_frontend_set_trace(&d->fe, vudev_trace_line, d->name);
+	err = negotiate(d);
+	if (err)
+		snprintf(why, len, "handshake: %s", vhu_frontend_error(&d->fe));
+	if (!err)
+		err = check_features_kept(d, why, len);
+	if (err)
+		return err;
+	d->connected = true;
+	if (!d->active || d->suspended)
+		return 0;
+	err = vudev_rings_start(d);
+	if (err)
+		snprintf(why, len, "start: %s", vhu_frontend_error(&d->fe));
+	return err;
+}
+
+int vudev_reconnect(struct vudev *d, char *why, size_t len)
+{
+	uint8_t old[sizeof(d->config)];
+	int err;
+
+	pthread_mutex_lock(&d->lock);
+	memcpy(old, d->config, sizeof(old));
+	err = reconnect_locked(d, why, len);
+	if (err) {
+		/* base[] stays: the next backend starts where this one
+		 * should have. */
+		disconnect(d);
+		d->nr_started = 0;
+	} else {
+		vudev_rings_wake(d);
+		d->reconnects++;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (err)
+		return err;
+	return memcmp(old, d->config, d->vdev.config_size) ? 1 : 0;
+}
+
+void vudev_give_up(struct vudev *d)
+{
+	pthread_mutex_lock(&d->lock);
+	d->failed = true;
+	pthread_mutex_unlock(&d->lock);
 }
 
 /* --- The backend channel

@@ -51,19 +51,38 @@ struct vudev_config {
 struct vudev {
 	struct vdev vdev; /* what the transport sees */
 	struct vhu_frontend fe;
-	/* The vCPU threads (through the transport) and the event loop (the
-	 * backend channel) both talk on fe: one at a time. */
+	/* The vCPU threads (through the transport), the watcher (backend
+	 * channel, reconnects) and the control socket all talk on fe: one
+	 * at a time. Lock order: the transport's lock, then this one. */
 	pthread_mutex_t lock;
 	const struct mem_table *mem;
 	const struct vudev_config *cfg; /* outlives the device */
 	char name[24];
+	bool trace;
 	uint8_t config[256]; /* cached config space (GET_CONFIG) */
 	bool have_config;    /* the backend serves config (CONFIG feature) */
 	bool config_write_failed; /* logged once */
 	int chan_fd;		  /* vuvm's end of the backend channel, or -1 */
+	/*
+	 * States (see vhost_user_dev.c): connected (fe talks to a backend),
+	 * failed (the backend is gone for good), active (the driver set
+	 * DRIVER_OK: queues[] and guest_features are what it set up),
+	 * suspended (by the control socket). The first nr_started queues
+	 * are started on the backend; base[i] is where queue i (re)starts.
+	 */
+	bool connected, failed, active, suspended;
+	uint64_t guest_features;
+	unsigned int nr_active; /* queues[] the backend serves */
 	unsigned int nr_started;
-	struct vdev_queue started[VDEV_MAX_QUEUES];
-	uint32_t last_avail[VDEV_MAX_QUEUES]; /* from GET_VRING_BASE */
+	struct vdev_queue queues[VDEV_MAX_QUEUES];
+	uint16_t base[VDEV_MAX_QUEUES];
+	uint16_t used_at_suspend[VDEV_MAX_QUEUES];
+	unsigned int ctrl_pairs; /* VQ_PAIRS_SET, 0: all pairs */
+	/* INFLIGHT_SHMFD: the backend's region, kept across reconnects and
+	 * dropped when the driver resets the device. */
+	int inflight_fd;
+	struct vhu_inflight inflight;
+	unsigned int reconnects;
 	/*
 	 * net: the control queue vuvm serves itself (see local_ctrl_wanted()
 	 * in vhost_user_dev.c): its index, the running thread, a stop
@@ -106,6 +125,25 @@ void vudev_close(struct vudev *d);
  * failed or sent garbage.
  */
 int vudev_handle_channel(struct vudev *d);
+
+/*
+ * Reconnecting (devices.c drives it when cfg->reconnect_ms >= 0).
+ * vudev_lost: the connection is gone (hang-up or a broken reply stream):
+ * close it and remember where each started ring got to, from the used
+ * index in guest memory since the backend can no longer be asked.
+ * vudev_reconnect: one attempt to connect, replay the handshake and, when
+ * the driver had started the device and it is not suspended, the start
+ * sequence with the kept inflight region and the remembered bases; then
+ * every ring is kicked and its interrupt raised once, so neither side
+ * waits for a notification the old backend swallowed. Returns 1 when the
+ * new backend's config space differs (raise a config interrupt), 0, or
+ * -errno with the reason in @why.
+ * vudev_give_up: the backend is gone for good; the device refuses to
+ * start from now on (the caller sets DEVICE_NEEDS_RESET).
+ */
+void vudev_lost(struct vudev *d);
+int vudev_reconnect(struct vudev *d, char *why, size_t len);
+void vudev_give_up(struct vudev *d);
 
 /*
  * Control operations (the control socket, vmm/control.c). Each returns 0

@@ -6,12 +6,15 @@
  * pattern for exactly that sector number, in one generation throughout.
  * It also wants most of the disk written and at least two generations
  * (the full write and the overwrite), so an untouched or zeroed image
- * fails.
+ * fails. With GENERATIONS it wants exactly that many: blk-verify passes=N
+ * ends with one full write of its last generation, so 1 there means no
+ * sector kept an older pass's data (a lost write).
  *
- * Usage: blk_image_check IMAGE
+ * Usage: blk_image_check IMAGE [GENERATIONS]
  */
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "guest/workloads/blk_pattern.h"
@@ -63,11 +66,13 @@ static int check(FILE *f, struct tally *t)
 int main(int argc, char **argv)
 {
 	struct tally t;
-	unsigned int gens = 0;
+	unsigned int gens = 0, want = 0;
 	FILE *f;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: blk_image_check IMAGE\n");
+	if (argc == 3)
+		want = (unsigned int)strtoul(argv[2], NULL, 10);
+	if (argc < 2 || argc > 3 || (argc == 3 && (want < 1 || want > 255))) {
+		fprintf(stderr, "usage: blk_image_check IMAGE [GENERATIONS]\n");
 		return 2;
 	}
 	f = fopen(argv[1], "rb");
@@ -93,7 +98,13 @@ int main(int argc, char **argv)
 		printf("FAIL: sector %llu holds neither zeroes nor its own "
 		       "pattern\n",
 		       (unsigned long long)t.first_bad);
-	if (t.sectors == 0 || 2 * t.zero > t.sectors || gens < 2) {
+	if (want && gens != want) {
+		printf("FAIL: %u generations, wanted %u: some sectors hold an "
+		       "older write\n",
+		       gens, want);
+		return 1;
+	}
+	if (t.sectors == 0 || 2 * t.zero > t.sectors || gens < (want ?: 2)) {
 		printf("FAIL: blk-verify's writes are not in the image\n");
 		return 1;
 	}

@@ -155,7 +155,7 @@ static void test_blk(struct mem_table *mem)
 	CHECK(d.fe.acked_features ==
 	      (acked | VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES)));
 	d.vdev.ops->reset(d.vdev.opaque);
-	CHECK(d.nr_started == 0 && d.last_avail[0] == 0);
+	CHECK(d.nr_started == 0 && d.base[0] == 0 && !d.active);
 	CHECK(!d.fe.broken);
 
 	/* rings that leave RAM are refused before anything reaches them */

@@ -1,0 +1,160 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# A backend that crashes in the middle of a guest's work, with vuvm set to
+# reconnect: kill -9 it at random points and start it again, and the
+# workload must finish as if nothing happened; or kill it for good, and
+# the device alone must fail.
+#
+#   backend_restarts.sh [options] VUVM VUVM-BACKEND TYPE
+#
+#   -k N      kill the backend N times (default 3), restarting it each time
+#   -g        kill it once and never restart it
+#   -a ARGS   backend arguments after TYPE --socket-path S (@IMG@: image)
+#   -i SIZE   create a sparse image file of SIZE for @IMG@
+#   -d OPTS   more --device options (default reconnect=10)
+#   -w WL     the workload (--test WL, default blk-verify,passes=4)
+#   -m ARGS   more vuvm arguments (e.g. a second --device)
+#   -x N      vuvm's expected exit status (default 0)
+#   -o ERE    vuvm's stdout must match ERE (repeatable: each must)
+#   -e ERE    vuvm's stderr must match ERE (repeatable: each must)
+#   -c CMD    then run CMD (@IMG@ replaced) and require it to pass
+#   -s SEED   seed for the kill times (default: the pid; printed)
+#
+# Kills come 0.1-0.5 s apart (after the backend is back). With -k, vuvm
+# must log "reconnected" once per kill and the stdout must show no FAIL.
+# Every run fails on a sanitizer report. Exits 77 without /dev/kvm.
+set -u
+
+kills=3 gone= bargs= img_size= devopts=reconnect=10 wl=blk-verify,passes=4
+vargs= want=0 out_ere= err_ere= check= seed=$$
+while getopts k:ga:i:d:w:m:x:o:e:c:s: opt; do
+	case $opt in
+	k) kills=$OPTARG ;;
+	g) gone=1 kills=1 ;;
+	a) bargs=$OPTARG ;;
+	i) img_size=$OPTARG ;;
+	d) devopts=$OPTARG ;;
+	w) wl=$OPTARG ;;
+	m) vargs=$OPTARG ;;
+	x) want=$OPTARG ;;
+	o) out_ere="$out_ere$OPTARG
+" ;;
+	e) err_ere="$err_ere$OPTARG
+" ;;
+	c) check=$OPTARG ;;
+	s) seed=$OPTARG ;;
+	*) exit 2 ;;
+	esac
+done
+shift $((OPTIND - 1))
+[ $# -eq 3 ] || {
+	echo "usage: backend_restarts.sh [options] VUVM VUVM-BACKEND TYPE" >&2
+	exit 2
+}
+vuvm=$1 vub=$2 type=$3
+
+if [ ! -e /dev/kvm ]; then
+	echo "SKIP: /dev/kvm does not exist"
+	exit 77
+fi
+
+dir=$(mktemp -d /tmp/vuvm-restarts.XXXXXX) || exit 1
+bpid= vpid=
+cleanup() {
+	# Only the processes this script started, by pid.
+	[ -z "$bpid" ] || kill -KILL "$bpid" 2>/dev/null
+	[ -z "$vpid" ] || kill -KILL "$vpid" 2>/dev/null
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+	echo "FAIL: $* (seed $seed)"
+	echo "--- vuvm stdout (tail)"; tail -c 3000 "$dir/out" 2>/dev/null
+	echo "--- vuvm stderr"; head -c 6000 "$dir/err" 2>/dev/null
+	for log in "$dir"/backend.*.log; do
+		echo "--- $log"; head -c 2000 "$log" 2>/dev/null
+	done
+	exit 1
+}
+
+img=$dir/disk.img
+[ -z "$img_size" ] || truncate -s "$img_size" "$img" || exit 1
+subst() { printf '%s\n' "$1" | sed "s|@IMG@|$img|g"; }
+bargs=$(subst "$bargs")
+
+# Starts backend number $1 and waits for its socket.
+start_backend() {
+	rm -f "$dir/sock"
+	# shellcheck disable=SC2086 # ARGS are words on purpose
+	"$vub" "$type" --socket-path "$dir/sock" --log-level info $bargs \
+		>"$dir/backend.$1.log" 2>&1 &
+	bpid=$!
+	for _ in $(seq 200); do
+		[ -S "$dir/sock" ] && return 0
+		kill -0 "$bpid" 2>/dev/null || fail "backend $1 exited at start"
+		sleep 0.05
+	done
+	fail "no socket from backend $1 after 10 s"
+}
+
+# The kill times, from the seed: one per line, 0.10-0.50 s.
+awk -v n="$kills" -v s="$seed" 'BEGIN { srand(s);
+	for (i = 0; i < n; i++) printf "%.2f\n", 0.1 + rand() * 0.4 }' \
+	>"$dir/times"
+
+start_backend 0
+# shellcheck disable=SC2086
+"$vuvm" --device "$type,socket=$dir/sock,$devopts" $vargs --test "$wl" \
+	--timeout 100 >"$dir/out" 2>"$dir/err" &
+vpid=$!
+
+k=0
+while read -r t; do
+	sleep "$t"
+	kill -0 "$vpid" 2>/dev/null || break
+	kill -KILL "$bpid"
+	wait "$bpid" 2>/dev/null
+	bpid=
+	k=$((k + 1))
+	[ -n "$gone" ] && break
+	start_backend "$k"
+done <"$dir/times"
+
+wait "$vpid"
+status=$?
+vpid=
+[ -z "$bpid" ] || { kill -TERM "$bpid" 2>/dev/null; wait "$bpid"; bpid=; }
+
+! grep -qE 'Sanitizer|runtime error:' "$dir/err" ||
+	fail "sanitizer report on stderr"
+[ "$status" -eq "$want" ] || fail "vuvm exited $status, wanted $want"
+# Every ERE of list $1 (one per line) must match file $2.
+match_all() {
+	while IFS= read -r ere; do
+		[ -z "$ere" ] || grep -qE -- "$ere" "$2" ||
+			{ echo "$ere"; return 1; }
+	done <<EOF
+$1
+EOF
+}
+miss=$(match_all "$out_ere" "$dir/out") || fail "stdout does not match /$miss/"
+miss=$(match_all "$err_ere" "$dir/err") || fail "stderr does not match /$miss/"
+if [ -z "$gone" ]; then
+	[ "$k" -gt 0 ] || fail "the workload ended before the first kill"
+	n=$(grep -c 'reconnected after' "$dir/err")
+	[ "$n" -eq "$k" ] || fail "$k kills but $n reconnects"
+	! grep -q '^FAIL' "$dir/out" || fail "the workload reported FAIL"
+fi
+if [ -n "$check" ]; then
+	$(subst "$check") >"$dir/check.out" 2>&1 ||
+		{ cat "$dir/check.out"; fail "check failed: $check"; }
+	cat "$dir/check.out"
+fi
+resub=$(cat "$dir"/backend.*.log | sed -n \
+	's/.*resubmitting \([0-9]*\) in-flight.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+echo "PASS: $k kill(s) of the $type backend, vuvm exited $status;" \
+	"$resub in-flight request(s) resubmitted (seed $seed)"
+grep -E '^VUVM-JSON' "$dir/out" | tail -n 1
+exit 0
