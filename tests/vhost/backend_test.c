@@ -759,6 +759,88 @@ static void test_inflight(void)
 	rig_close(&r);
 }
 
+/* A started ring records in the region; the region cannot be swapped
+ * under it; a restart with the same region resubmits what was popped and
+ * never pushed; a ring larger than the region's queues is refused. */
+static void test_inflight_rings(void)
+{
+	struct vhu_inflight in = { .num_queues = NQ, .queue_size = 16 };
+	struct iovec iov[4];
+	struct vhu_vring_elem e = { .iov = iov, .iov_max = 4 };
+	struct vhu_inflight_split_header *h;
+	struct vhu_inflight_desc_split *d;
+	struct virtq_desc *desc;
+	struct virtq_avail *avail;
+	uint64_t u = MEM_UVA + ring_off(0);
+	struct vhu_backend_vq *vq;
+	struct vhu_msg m;
+	struct rig r;
+	int kfd, ifd;
+
+	rig_open(&r);
+	kfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	negotiate(&r, PF(INFLIGHT_SHMFD));
+	mem_table(&r);
+	req(&r, VHOST_USER_GET_INFLIGHT_FD, &in, sizeof(in), 0);
+	get_reply(&r, VHOST_USER_GET_INFLIGHT_FD, &m);
+	ifd = m.fds[0];
+	in = m.payload.inflight;
+	h = mmap(NULL, in.mmap_size, PROT_READ, MAP_SHARED, ifd, 0);
+	CHECK(h != MAP_FAILED);
+	d = (void *)(h + 1);
+	setup_ring(&r, 0);
+	CHECK_EQ(kick(&r, VHOST_USER_SET_VRING_KICK, 0, kfd), 0);
+	vq = vhu_backend_vq(&r.dev, 0);
+	CHECK(vq->started && vq->vring.inflight == vq->inflight);
+	CHECK_EQ(xfer(&r, VHOST_USER_SET_INFLIGHT_FD, 0, &in, sizeof(in), &ifd,
+		      1),
+		 0);
+	CHECK_EQ(r.dev.last_err, -EBUSY);
+	CHECK_HAS(vhu_backend_error(&r.dev), "ring 0 is started");
+	req(&r, VHOST_USER_GET_INFLIGHT_FD, &in, sizeof(in), -EBUSY);
+	no_reply(&r);
+
+	desc = (void *)(r.mem + ring_off(0));
+	avail = (void *)(r.mem + ring_off(0) + 0x1000);
+	desc[5] = (struct virtq_desc){ MEM_GPA + 0x90000, 8, VIRTQ_DESC_F_WRITE,
+				       0 };
+	avail->ring[0] = 5;
+	__atomic_store_n(&avail->idx, 1, __ATOMIC_RELEASE);
+	CHECK_EQ(vhu_vring_pop(&vq->vring, &e), 1);
+	CHECK_EQ(d[5].inflight, 1);
+	CHECK_EQ(d[5].counter, 1);
+	state(&r, VHOST_USER_GET_VRING_BASE, 0, 0, 0);
+	CHECK_EQ(reply_u64(&r, VHOST_USER_GET_VRING_BASE), 1ull << 32);
+
+	/* Handed back while stopped; the frontend's base 0 is overridden. */
+	CHECK_EQ(xfer(&r, VHOST_USER_SET_INFLIGHT_FD, 0, &in, sizeof(in), &ifd,
+		      1),
+		 0);
+	CHECK_EQ(r.dev.last_err, 0);
+	setup_ring(&r, 0);
+	CHECK_EQ(kick(&r, VHOST_USER_SET_VRING_KICK, 0, kfd), 0);
+	CHECK_EQ(vq->vring.resubmit_num, 1);
+	CHECK_EQ(vhu_vring_get_base(&vq->vring), 1);
+	CHECK_EQ(vhu_vring_pop(&vq->vring, &e), 1);
+	CHECK_EQ(e.head, 5);
+	CHECK_EQ(vhu_vring_pop(&vq->vring, &e), 0);
+	CHECK_EQ(vhu_vring_push(&vq->vring, 5, 8), 0);
+	CHECK_EQ(d[5].inflight, 0);
+	CHECK_EQ(h->used_idx, 1);
+	state(&r, VHOST_USER_GET_VRING_BASE, 0, 0, 0);
+	reply_u64(&r, VHOST_USER_GET_VRING_BASE);
+
+	state(&r, VHOST_USER_SET_VRING_NUM, 0, 32, 0);
+	addr(&r, 0, u, u + 0x1000, u + 0x2000, 0);
+	CHECK_EQ(kick(&r, VHOST_USER_SET_VRING_KICK, 0, kfd), -EINVAL);
+	CHECK_HAS(vhu_backend_error(&r.dev), "ring 0 has 32 entries");
+	CHECK(!vq->started);
+	munmap(h, in.mmap_size);
+	close(ifd);
+	close(kfd);
+	rig_close(&r);
+}
+
 /* ADD_MEM_REG / REM_MEM_REG one slot at a time. */
 static void test_mem_slots(void)
 {
@@ -917,6 +999,7 @@ static const struct check_case cases[] = {
 	{ "config", test_config },
 	{ "status_and_reset", test_status_and_reset },
 	{ "inflight", test_inflight },
+	{ "inflight_rings", test_inflight_rings },
 	{ "mem_slots", test_mem_slots },
 	{ "backend_channel", test_backend_channel },
 	{ "device_state", test_device_state },
