@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vmm/control.h"
 #include "vmm/memory.h"
 
 #ifndef VUVM_VERSION
@@ -125,6 +126,13 @@ static int cli_trace(struct vuvm_config *cfg, const char *arg, const char **why)
 	return 0;
 }
 
+static int cli_control(struct vuvm_config *cfg, const char *arg,
+		       const char **why)
+{
+	cfg->control = arg;
+	return control_check_path(arg, why);
+}
+
 static int cli_help(struct vuvm_config *cfg, const char *arg, const char **why);
 
 static int cli_version(struct vuvm_config *cfg, const char *arg,
@@ -164,6 +172,10 @@ static const struct cli_option cli_options[] = {
 	  cli_device },
 	{ "trace", "vhost", "log every vhost-user message, decoded",
 	  cli_trace },
+	{ "control", "PATH",
+	  "serve commands (status, suspend, resume, save, restore, quit) "
+	  "on a unix socket at PATH; see vuvmctl",
+	  cli_control },
 	{ "help", NULL, "print this help and exit", cli_help },
 	{ "version", NULL, "print the version and exit", cli_version },
 };

@@ -36,7 +36,8 @@ struct vuvm_config {
 	enum log_level log_level;
 	bool json;
 	bool hugepages;
-	bool trace_vhost; /* --trace vhost */
+	bool trace_vhost;    /* --trace vhost */
+	const char *control; /* --control PATH, NULL: no control socket */
 	unsigned int nr_devices;
 	struct vudev_config devices[VUVM_MAX_DEVICES];
 };

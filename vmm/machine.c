@@ -125,9 +125,12 @@ static int machine_setup(struct machine *m)
 	/*
 	 * Slots before anything goes on a KVM I/O bus (the UART's coalesced
 	 * zone in machine_create_vcpus(), the devices' ioeventfds), or the
-	 * slot change waits out a grace period: see kvm_add_slots().
+	 * slot change waits out a grace period: see kvm_add_slots(). The
+	 * control socket first, so that a path it refuses costs nothing.
 	 */
-	err = kvm_open(&m->kvm, KVM_DEVICE);
+	err = control_open(&m->control, m->cfg->control);
+	if (!err)
+		err = kvm_open(&m->kvm, KVM_DEVICE);
 	if (!err)
 		err = kvm_create_vm(&m->kvm);
 	if (!err)
@@ -179,6 +182,8 @@ static void machine_boot(struct machine *m)
 
 	if (!err)
 		err = devices_watch(m);
+	if (!err)
+		err = control_start(&m->control, m);
 	for (unsigned int i = 0; i < m->nr_vcpus && !err; i++)
 		err = vcpu_start(&m->vcpus[i]);
 	if (err)
@@ -190,6 +195,8 @@ static void machine_boot(struct machine *m)
 
 static void machine_teardown(struct machine *m)
 {
+	/* First: its commands use the devices. */
+	control_close(&m->control);
 	for (unsigned int i = 0; i < m->nr_vcpus; i++)
 		vcpu_join(&m->vcpus[i]);
 	ioport_drain(m);

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "vmm/config.h"
+#include "vmm/control.h"
 #include "vmm/devices.h"
 #include "vmm/ioapic.h"
 #include "vmm/kvm.h"
@@ -26,6 +27,7 @@ struct machine {
 	struct mem_table mem;
 	struct serial serial;
 	struct devices devices;
+	struct control control; /* --control */
 	unsigned int nr_vcpus;
 	struct vcpu vcpus[VUVM_MAX_CPUS];
 	sem_t stopped; /* posted once by the first machine_stop() */
