@@ -263,6 +263,8 @@ static void cmd_state(struct machine *m, char **argv, int argc, struct reply *r)
 	bool save = !strcmp(argv[0], "save");
 	struct vudev *d;
 	char msg[256] = "";
+	struct stat st;
+	bool created;
 	int fd, err;
 
 	if (argv[2][0] != '/') {
@@ -274,6 +276,7 @@ static void cmd_state(struct machine *m, char **argv, int argc, struct reply *r)
 	d = find_device(m, argv[1], r);
 	if (!d)
 		return;
+	created = save && lstat(argv[2], &st) < 0 && errno == ENOENT;
 	fd = save ? open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
 			 0600)
 		  : open(argv[2], O_RDONLY | O_CLOEXEC);
@@ -285,6 +288,9 @@ static void cmd_state(struct machine *m, char **argv, int argc, struct reply *r)
 	err = save ? vudev_save_state(d, fd, msg, sizeof(msg))
 		   : vudev_load_state(d, fd, msg, sizeof(msg));
 	close(fd);
+	/* A file this save created holds no valid state: not left behind. */
+	if (err < 0 && created)
+		unlink(argv[2]);
 	r->error = err < 0;
 	reply_line(r, "%s: %s", r->error ? "error" : "ok", msg);
 }

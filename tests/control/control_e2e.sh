@@ -12,8 +12,9 @@
 #   protocol  every command's replies and errors, several lines on one
 #             connection, an overlong line, a slow client, clients in
 #             sequence, no fd leak, quit;
-#   suspend   suspend blk0 and resume blk0 in the middle of blk-verify:
-#             the workload passes.
+#   suspend   suspend blk0 and resume blk0 in the middle of blk-verify
+#             (and save and restore its state meanwhile): the guest
+#             stands still, then the workload passes.
 # SPIN is a guest that never ends. protocol and suspend run under
 # with_backend.sh, which passes the backend's SOCK and a private DIR; the
 # other modes make their own DIR. Exits 77 only when /dev/kvm is missing.
@@ -253,10 +254,20 @@ mode_suspend() {
 	start_vuvm "$s" --device "blk,socket=$sock" \
 		--test blk-verify,passes=2 --timeout 60
 	sleep 0.5
+	# A running device's state cannot be saved; the file the failed save
+	# created is not left behind.
+	ctl 1 "^error: " "$s" save blk0 "$dir/early.state"
+	[ ! -e "$dir/early.state" ] || fail "a failed save left its file"
 	ctl 0 "^ok: " "$s" suspend blk0
 	sleep 0.3
 	p1=$(progress)
 	ctl 0 "^blk0 " "$s" status
+	# Suspended, the state goes out to a private file and back in.
+	ctl 0 "^ok: " "$s" save blk0 "$dir/blk0.state"
+	[ -s "$dir/blk0.state" ] || fail "save wrote nothing"
+	[ "$(stat -c %a "$dir/blk0.state")" = 600 ] ||
+		fail "the state file is not mode 0600"
+	ctl 0 "^ok: " "$s" restore 0 "$dir/blk0.state"
 	sleep 1
 	p2=$(progress)
 	kill -0 "$vpid" 2>/dev/null || fail "vuvm ended while suspended"
