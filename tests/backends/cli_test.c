@@ -62,6 +62,11 @@ static void test_usage_errors(void)
 		  "1M", NULL },
 		{ "blk", "--socket-path", "/tmp/x", "extra", NULL },
 		{ "blk", "--socket-path", "/tmp/x", "--fd", "3", NULL },
+		{ "blk", "--socket-path", "/tmp/x", "--reorder", "0", NULL },
+		{ "blk", "--socket-path", "/tmp/x", "--reorder", "33", NULL },
+		{ "net", "--socket-path", "/tmp/x", "--reorder", "2", NULL },
+		{ "blk", "--socket-path", "/tmp/x", "--die-after", "0", NULL },
+		{ "blk", "--socket-path", "/tmp/x", "--die-after", "x", NULL },
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {

@@ -158,6 +158,14 @@ static void wait_all(struct td *t, const struct req *r, unsigned int n,
 	}
 }
 
+static bool all_zero(const uint8_t *p, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
 static int make_disk(char *path)
 {
 	int fd;
@@ -292,6 +300,51 @@ static void test_inflight_kill(void)
 	unlink(disk);
 	unlink(log_path);
 	CHECK_EQ(check_count_fds(), fds);
+}
+
+/* rng offers the same tracking: a buffer taken by a killed process is
+ * filled by the next one. */
+static void test_rng_inflight(void)
+{
+	const char *argv_a[] = { "rng", "--die-after", "1", NULL };
+	const char *argv_b[] = { "rng", NULL };
+	struct vhu_inflight inf;
+	struct td_buf b;
+	uint32_t id, len;
+	uint16_t head;
+	int ifd, st;
+	uint8_t *p;
+	struct td t;
+
+	td_start_proto(&t, argv_a, WANT_PROTOCOL);
+	td_set_features_mem(&t, FEATURES);
+	CHECK_EQ(vhu_get_inflight_fd(&t.fe, 1, TD_QSIZE, &inf, &ifd), 0);
+	t.nq = 1;
+	td_start_queue(&t, 0);
+	CHECK_EQ(vhu_set_vring_enable(&t.fe, 0, true), 0);
+	b = (struct td_buf){ td_alloc(&t, 256), 256, true };
+	p = td_host(&t, b.gpa);
+	memset(p, 0, 256);
+	head = td_submit(&t, 0, &b, 1);
+	CHECK_EQ(waitpid(t.pid, &st, 0), t.pid);
+	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+	CHECK_EQ(t.q[0].used->idx, 0);
+	unlink(t.path);
+	vhu_frontend_close(&t.fe);
+
+	spawn_logged(&t, argv_b);
+	td_set_features_mem(&t, FEATURES);
+	CHECK_EQ(vhu_set_inflight_fd(&t.fe, &inf, ifd), 0);
+	td_attach_queue(&t, 0, 0);
+	CHECK_EQ(vhu_set_vring_enable(&t.fe, 0, true), 0);
+	len = td_wait_used(&t, 0, &id);
+	CHECK_EQ(id, head);
+	CHECK_EQ(len, 256);
+	CHECK(!all_zero(p, 256));
+	CHECK(log_has("queue 0: resubmitting 1 in-flight requests"));
+	td_stop(&t);
+	close(ifd);
+	unlink(log_path);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -514,6 +567,7 @@ static void test_state_bad(void)
 static const struct check_case cases[] = {
 	{ "reorder", test_reorder },
 	{ "inflight_kill", test_inflight_kill },
+	{ "rng_inflight", test_rng_inflight },
 	{ "state_roundtrip", test_state_roundtrip },
 	{ "state_bad", test_state_bad },
 };
