@@ -118,8 +118,7 @@ int control_open(struct control *c, const char *path)
 	return err;
 }
 
-/* --- Replies ---------------------------------------------------------------
- */
+/* --- Replies ------------------------------------------------------------ */
 
 struct reply {
 	char *buf;

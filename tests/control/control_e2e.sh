@@ -176,6 +176,8 @@ mode_protocol() {
 	ctl 0 "^ok: 1 device$" "$s" status
 	ctl 0 "^suspend DEV[|]all " "$s" help
 	ctl 1 "^error: unknown command 'frob' [(]try help[)]$" "$s" frob
+	ctl 0 "^ok: blk0 " "$s" suspend all
+	ctl 0 "^ok: blk0 " "$s" resume 0
 	ctl 1 "^error: no device 'blk7' " "$s" suspend blk7
 	ctl 1 "^error: no device '1' " "$s" resume 1
 	ctl 1 "^error: save: wrong arguments; usage: save DEV FILE$" \
