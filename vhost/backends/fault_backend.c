@@ -191,6 +191,24 @@ struct proxy {
 /* --- Command line ---------------------------------------------------------
  */
 
+/* "  name   help", the help wrapped at 78 columns under itself. */
+static void print_mode(FILE *f, const struct mode_info *m)
+{
+	const char *s = m->help;
+	int col = fprintf(f, "  %-18s", m->name);
+
+	while (*s) {
+		size_t word = strcspn(s, " ");
+
+		if (col + 1 + (int)word > 78)
+			col = fprintf(f, "\n%20s", "");
+		col += fprintf(f, " %.*s", (int)word, s);
+		s += word;
+		s += strspn(s, " ");
+	}
+	fputc('\n', f);
+}
+
 static void usage(FILE *f)
 {
 	fputs("usage: " PROGRAM " --listen PATH --upstream PATH\n"
@@ -216,7 +234,7 @@ static void usage(FILE *f)
 	      "Modes:\n",
 	      f);
 	for (int i = 0; i < M_COUNT; i++)
-		fprintf(f, "  %-18s %s\n", modes[i].name, modes[i].help);
+		print_mode(f, &modes[i]);
 	fputs("\nExit: 0 when the frontend hangs up, on SIGTERM, or after a\n"
 	      "fault that closes the connections; 1 on failure; 2 on usage\n"
 	      "errors.\n",
