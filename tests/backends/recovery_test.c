@@ -302,6 +302,112 @@ static void test_inflight_kill(void)
 	CHECK_EQ(check_count_fds(), fds);
 }
 
+/* The backend of one round of kill_loop: killed on its @die_after-th pop
+ * (0: never); the first one makes the in-flight region, the others get it
+ * back with the used index as base, as vuvm's reconnect does. */
+static void loop_backend(struct td *t, const char *disk, unsigned int die_after,
+			 struct vhu_inflight *inf, int *ifd)
+{
+	char n[16];
+	const char *argv[] = { "blk", "--file",	     disk, "--reorder",
+			       "4",   "--die-after", n,	   NULL };
+
+	snprintf(n, sizeof(n), "%u", die_after);
+	if (!die_after)
+		argv[5] = NULL;
+	if (*ifd < 0) {
+		td_start_proto(t, argv, WANT_PROTOCOL);
+		td_set_features_mem(t, FEATURES);
+		CHECK_EQ(vhu_get_inflight_fd(&t->fe, 1, TD_QSIZE, inf, ifd), 0);
+		t->nq = 1;
+		td_start_queue(t, 0);
+	} else {
+		td_spawn_connect(t, argv, WANT_PROTOCOL);
+		td_set_features_mem(t, FEATURES);
+		CHECK_EQ(vhu_set_inflight_fd(&t->fe, inf, *ifd), 0);
+		td_attach_queue(t, 0, t->q[0].used->idx);
+	}
+	CHECK_EQ(vhu_set_vring_enable(&t->fe, 0, true), 0);
+}
+
+/* Waits until everything available is used (true) or the backend died
+ * (false). */
+static bool loop_wait(struct td *t)
+{
+	for (int i = 0; i < 500; i++) {
+		int st;
+
+		if (__atomic_load_n(&t->q[0].used->idx, __ATOMIC_ACQUIRE) ==
+		    t->q[0].avail_idx)
+			return true;
+		if (waitpid(t->pid, &st, WNOHANG) == t->pid) {
+			CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL);
+			return false;
+		}
+		usleep(10000);
+	}
+	CHECK(!"the backend neither completed nor died");
+	return false;
+}
+
+/*
+ * 64 writes in batches of 8 through a chain of backend processes, six of
+ * them killed at random pops (some mid-resubmission): every write is
+ * completed exactly once (the used index ends at 64) with status OK, and
+ * every byte reaches the file.
+ */
+static void test_kill_loop(void)
+{
+	enum { NREQ = 64, BATCH = 8, KILLS = 6 };
+	int fds = check_count_fds(), ifd = -1;
+	char disk[64];
+	int disk_fd = make_disk(disk);
+	struct vhu_inflight inf;
+	struct req w[NREQ];
+	uint8_t buf[DATA_LEN];
+	unsigned int sent = 0, kills = 0, procs = 0;
+	uint64_t seed = 0x5eed;
+	struct td t;
+
+	for (bool done = false; !done;) {
+		unsigned int die = kills < KILLS ? 1 + td_rand(&seed) % 6 : 0;
+
+		loop_backend(&t, disk, die, &inf, &ifd);
+		procs++;
+		for (;;) {
+			if (!loop_wait(&t)) {
+				kills++;
+				unlink(t.path);
+				vhu_frontend_close(&t.fe);
+				break;
+			}
+			if (sent == NREQ) {
+				done = true;
+				break;
+			}
+			for (unsigned int i = 0; i < BATCH; i++, sent++)
+				queue_req(&t, &w[sent], VIRTIO_BLK_T_OUT,
+					  sent * 8, sent);
+			publish_all(&t);
+		}
+	}
+	CHECK_EQ(kills, KILLS);
+	CHECK_EQ(t.q[0].used->idx, NREQ);
+	for (unsigned int i = 0; i < NREQ; i++) {
+		CHECK_EQ(*(uint8_t *)td_host(&t, w[i].status), VIRTIO_BLK_S_OK);
+		CHECK_EQ(pread(disk_fd, buf, DATA_LEN, i * 8 * 512), DATA_LEN);
+		CHECK(pattern_ok(buf, i));
+	}
+	printf("kill_loop: %u processes, %u killed, %u writes, %u bytes "
+	       "verified\n",
+	       procs, kills, NREQ, NREQ * DATA_LEN);
+	td_stop(&t);
+	close(ifd);
+	close(disk_fd);
+	unlink(disk);
+	CHECK_EQ(check_count_fds(), fds);
+}
+
 /* rng offers the same tracking: a buffer taken by a killed process is
  * filled by the next one. */
 static void test_rng_inflight(void)
@@ -568,6 +674,7 @@ static const struct check_case cases[] = {
 	{ "reorder", test_reorder },
 	{ "inflight_kill", test_inflight_kill },
 	{ "rng_inflight", test_rng_inflight },
+	{ "kill_loop", test_kill_loop },
 	{ "state_roundtrip", test_state_roundtrip },
 	{ "state_bad", test_state_bad },
 };
