@@ -123,9 +123,11 @@ struct vhu_vring_elem {
  * plus the entries in flight (cfg->base is then ignored; compare
  * vhu_vring_get_base() with it to log that), and those entries are popped
  * again first, in counter order (vr->resubmit_num of them). A region with
- * the wrong version or size, a head out of range, or more entries in
- * flight than the driver has outstanding fails with -EINVAL; no memory for
- * the resubmit list, -ENOMEM.
+ * the wrong version or made for fewer descriptors than @num (more is
+ * fine: a driver may choose a smaller ring), a head out of range, an
+ * in-flight flag other than 0 or 1, or more entries in flight than the
+ * driver has outstanding fails with -EINVAL; no memory for the resubmit
+ * list, -ENOMEM.
  *
  * Call vhu_vring_cleanup() before initialising @vr again.
  */
