@@ -87,88 +87,31 @@ enum needs {
 	N_CODE,	    /* exactly the request in .code */
 };
 
+/* The fault's outcome for the connection. */
+enum verdict {
+	V_FORWARD, /* send the (altered) reply */
+	V_DROP,	   /* send nothing; stall from now on */
+	V_CLOSE,   /* close both connections and exit */
+};
+
+struct proxy;
+
 struct mode_info {
 	const char *name;
 	enum needs needs;
 	uint32_t code; /* N_CODE */
 	const char *help;
+	/* Alters the reply @r to @code, or acts instead of sending it. */
+	enum verdict (*apply)(struct proxy *p, uint32_t code,
+			      struct vhu_msg *r);
 };
 
-static const struct mode_info modes[M_COUNT] = {
-	[M_WRONG_CODE] = { "wrong-code", N_REPLY, 0,
-			   "the reply carries another request code" },
-	[M_BAD_FLAGS] = { "bad-flags", N_REPLY, 0,
-			  "the reply lacks the reply bit" },
-	[M_UNKNOWN_FLAGS] = { "unknown-flags", N_REPLY, 0,
-			      "the reply has an unknown flag bit (0x20)" },
-	[M_BAD_VERSION] = { "bad-version", N_REPLY, 0,
-			    "the reply says protocol version 2" },
-	[M_SHORT] = { "short", N_REPLY, 0,
-		      "the reply payload is 4 bytes short (header size too)" },
-	[M_LONG] = { "long", N_REPLY, 0,
-		     "the reply payload has 8 extra bytes (header size too)" },
-	[M_OVERSIZED] = { "oversized", N_REPLY, 0,
-			  "the reply header claims 4104 bytes, over the "
-			  "4096-byte maximum" },
-	[M_EXTRA_FD] = { "extra-fd", N_REPLY, 0,
-			 "one fd (/dev/null) more than the reply carries" },
-	[M_MISSING_FD] = { "missing-fd", N_FD_REPLY, 0,
-			   "the reply's fds are dropped (GET_INFLIGHT_FD, "
-			   "SET_DEVICE_STATE_FD)" },
-	[M_NACK] = { "nack", N_ACK, 0,
-		     "a NEED_REPLY ack is answered 1 (failure)" },
-	[M_STALL] = { "stall", N_ANY, 0,
-		      "the reply (or the request, if it has none) and "
-		      "everything after it is never forwarded; both "
-		      "connections stay open" },
-	[M_CLOSE_MID] = { "close-mid", N_REPLY, 0,
-			  "the header and half the payload are sent, then "
-			  "both connections closed" },
-	[M_CLOSE_MID_HEADER] = { "close-mid-header", N_REPLY, 0,
-				 "6 of the 12 header bytes are sent, then both "
-				 "connections closed" },
-	[M_HANG_UP] = { "hang-up", N_ANY, 0,
-			"both connections are closed instead of answering "
-			"(or forwarding) the request" },
-	[M_DUPLICATE] = { "duplicate", N_REPLY, 0, "the reply is sent twice" },
-	[M_REFUSE_FEATURES] = { "refuse-features", N_SET_FEAT, 0,
-				"GET_FEATURES/GET_PROTOCOL_FEATURES pass, then "
-				"SET_FEATURES or SET_PROTOCOL_FEATURES is "
-				"nacked (NEED_REPLY set) or hung up on" },
-	[M_NO_VERSION_1] = { "no-version-1", N_CODE, VHOST_USER_GET_FEATURES,
-			     "GET_FEATURES without VIRTIO_F_VERSION_1" },
-	[M_ZERO_CONFIG] = { "zero-config", N_CODE, VHOST_USER_GET_CONFIG,
-			    "GET_CONFIG answered with size 0 (no payload)" },
-	[M_CONFIG_ECHO] = { "config-echo", N_CODE, VHOST_USER_GET_CONFIG,
-			    "GET_CONFIG answered for offset+4 instead of "
-			    "the offset asked for" },
-	[M_BAD_QUEUE_NUM] = { "bad-queue-num", N_CODE, VHOST_USER_GET_QUEUE_NUM,
-			      "GET_QUEUE_NUM answered 0" },
-	[M_HUGE_QUEUE_NUM] = { "huge-queue-num", N_CODE,
-			       VHOST_USER_GET_QUEUE_NUM,
-			       "GET_QUEUE_NUM answered 2^40" },
-	[M_BAD_VRING_INDEX] = { "bad-vring-index", N_CODE,
-				VHOST_USER_GET_VRING_BASE,
-				"GET_VRING_BASE answered for the next queue" },
-	[M_BAD_VRING_BASE] = { "bad-vring-base", N_CODE,
-			       VHOST_USER_GET_VRING_BASE,
-			       "GET_VRING_BASE answered with a base over "
-			       "0xffff" },
-	[M_INFLIGHT_SIZE0] = { "inflight-size0", N_CODE,
-			       VHOST_USER_GET_INFLIGHT_FD,
-			       "GET_INFLIGHT_FD answered with mmap_size 0" },
-	[M_INFLIGHT_NOT_MEMFD] = { "inflight-not-memfd", N_CODE,
-				   VHOST_USER_GET_INFLIGHT_FD,
-				   "GET_INFLIGHT_FD answered with /dev/null "
-				   "for the region's fd" },
-	[M_INFLIGHT_TOO_BIG] = { "inflight-too-big", N_CODE,
-				 VHOST_USER_GET_INFLIGHT_FD,
-				 "GET_INFLIGHT_FD claims a region 1 MiB "
-				 "larger than its fd" },
-};
+/* The table of modes, after the functions it points to. */
+static const struct mode_info modes[M_COUNT];
 
 struct fault {
 	enum mode mode;
+	const struct mode_info *info;
 	uint32_t request; /* 0: any */
 	unsigned int nth; /* 1-based */
 	unsigned int seen;
@@ -287,6 +230,7 @@ static int parse_fault(char *spec, struct fault *f)
 	for (int i = 0; i < M_COUNT; i++) {
 		if (strcmp(spec, modes[i].name) == 0) {
 			f->mode = (enum mode)i;
+			f->info = &modes[i];
 			return 0;
 		}
 	}
@@ -443,7 +387,7 @@ static bool applies(const struct mode_info *m, const struct vhu_msg *req)
 static bool is_target(struct fault *f, const struct vhu_msg *req)
 {
 	if (f->injected || (f->request && req->hdr.request != f->request) ||
-	    !applies(&modes[f->mode], req))
+	    !applies(f->info, req))
 		return false;
 	return ++f->seen == f->nth;
 }
@@ -458,188 +402,359 @@ say_fault(struct fault *f, uint32_t code, const char *fmt, ...)
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
 	f->injected = true;
-	pr_err("fault: %s: %s (%s)", name_of(code), what, modes[f->mode].name);
+	pr_err("fault: %s: %s (%s)", name_of(code), what, f->info->name);
 }
-
-/* The fault's outcome for the connection. */
-enum verdict {
-	V_FORWARD, /* send the (altered) reply */
-	V_DROP,	   /* send nothing; stall from now on */
-	V_CLOSE,   /* close both connections and exit */
-};
 
 static int open_null(void)
 {
 	return open("/dev/null", O_RDONLY | O_CLOEXEC);
 }
 
-/* Alters @r, the reply to @code, as the mode says. */
-static enum verdict corrupt_reply(struct proxy *p, uint32_t code,
-				  struct vhu_msg *r)
+/*
+ * One function per mode: each alters @r, the reply to @code, logs what it
+ * did and says what becomes of the reply.
+ */
+static enum verdict apply_wrong_code(struct proxy *p, uint32_t code,
+				     struct vhu_msg *r)
 {
-	struct fault *f = &p->fault;
 	uint32_t other = code + 1 < VHOST_USER_MAX_REQUEST ? code + 1 : 1;
 
-	switch (f->mode) {
-	case M_WRONG_CODE:
-		r->hdr.request = other;
-		say_fault(f, code, "reply code %u (%s)", other, name_of(other));
-		return V_FORWARD;
-	case M_BAD_FLAGS:
-		r->hdr.flags &= ~VHOST_USER_REPLY_MASK;
-		say_fault(f, code, "reply flags 0x%x, no reply bit",
-			  r->hdr.flags);
-		return V_FORWARD;
-	case M_UNKNOWN_FLAGS:
-		r->hdr.flags |= 0x20;
-		say_fault(f, code, "reply flags 0x%x", r->hdr.flags);
-		return V_FORWARD;
-	case M_BAD_VERSION:
-		r->hdr.flags = (r->hdr.flags & ~VHOST_USER_VERSION_MASK) | 2;
-		say_fault(f, code, "reply flags 0x%x, version 2", r->hdr.flags);
-		return V_FORWARD;
-	case M_SHORT:
-		r->hdr.size = r->hdr.size >= 4 ? r->hdr.size - 4 : 0;
-		say_fault(f, code, "reply size %u", r->hdr.size);
-		return V_FORWARD;
-	case M_LONG:
-		if (r->hdr.size + 8 <= VHOST_USER_MAX_PAYLOAD) {
-			memset(r->payload.bytes + r->hdr.size, 0, 8);
-			r->hdr.size += 8;
-		}
-		say_fault(f, code, "reply size %u", r->hdr.size);
-		return V_FORWARD;
-	case M_OVERSIZED: {
-		struct vhu_msg_header h = r->hdr;
-
-		h.size = VHOST_USER_MAX_PAYLOAD + 8;
-		say_fault(f, code, "reply header claims size %u", h.size);
-		send_raw(p->front, &h, sizeof(h), &r->payload, r->hdr.size);
-		return V_DROP;
-	}
-	case M_EXTRA_FD: {
-		int fd = r->nfds < VHOST_USER_MAX_FDS ? open_null() : -1;
-
-		if (fd >= 0)
-			r->fds[r->nfds++] = fd;
-		say_fault(f, code, "reply carries %u fds", r->nfds);
-		return V_FORWARD;
-	}
-	case M_MISSING_FD:
-		say_fault(f, code, "%u fds dropped from the reply", r->nfds);
-		vhu_msg_close_fds(r);
-		return V_FORWARD;
-	case M_NACK:
-		r->payload.u64 = 1;
-		say_fault(f, code, "ack 1 (failure)");
-		return V_FORWARD;
-	case M_STALL:
-		say_fault(f, code, "reply withheld, connection kept open");
-		return V_DROP;
-	case M_CLOSE_MID:
-		if (r->hdr.size) {
-			say_fault(f, code,
-				  "header and %u of %u payload bytes sent, "
-				  "then closed",
-				  r->hdr.size / 2, r->hdr.size);
-			send_raw(p->front, &r->hdr, sizeof(r->hdr), &r->payload,
-				 r->hdr.size / 2);
-			return V_CLOSE;
-		}
-		/* no payload to cut: cut the header */
-		__attribute__((fallthrough));
-	case M_CLOSE_MID_HEADER:
-		say_fault(f, code, "6 of 12 header bytes sent, then closed");
-		send_raw(p->front, &r->hdr, 6, NULL, 0);
-		return V_CLOSE;
-	case M_HANG_UP:
-		say_fault(f, code, "closed instead of replying");
-		return V_CLOSE;
-	case M_DUPLICATE:
-		say_fault(f, code, "reply sent twice");
-		if (vhu_msg_send(p->front, r))
-			return V_CLOSE;
-		return V_FORWARD;
-	case M_NO_VERSION_1:
-		r->payload.u64 &= ~(1ull << VIRTIO_F_VERSION_1);
-		say_fault(f, code, "features 0x%llx, no VERSION_1",
-			  (unsigned long long)r->payload.u64);
-		return V_FORWARD;
-	case M_ZERO_CONFIG:
-		r->hdr.size = 0;
-		say_fault(f, code, "reply size 0");
-		return V_FORWARD;
-	case M_CONFIG_ECHO:
-		r->payload.config.offset += 4;
-		say_fault(f, code, "reply for offset %u",
-			  r->payload.config.offset);
-		return V_FORWARD;
-	case M_BAD_QUEUE_NUM:
-		r->payload.u64 = 0;
-		say_fault(f, code, "0 queues");
-		return V_FORWARD;
-	case M_HUGE_QUEUE_NUM:
-		r->payload.u64 = 1ull << 40;
-		say_fault(f, code, "%llu queues",
-			  (unsigned long long)r->payload.u64);
-		return V_FORWARD;
-	case M_BAD_VRING_INDEX:
-		r->payload.state.index++;
-		say_fault(f, code, "reply for queue %u",
-			  r->payload.state.index);
-		return V_FORWARD;
-	case M_BAD_VRING_BASE:
-		r->payload.state.num |= 0x10000;
-		say_fault(f, code, "base 0x%x", r->payload.state.num);
-		return V_FORWARD;
-	case M_INFLIGHT_SIZE0:
-		r->payload.inflight.mmap_size = 0;
-		say_fault(f, code, "mmap_size 0");
-		return V_FORWARD;
-	case M_INFLIGHT_NOT_MEMFD: {
-		int fd = open_null();
-
-		if (r->nfds && fd >= 0) {
-			close(r->fds[0]);
-			r->fds[0] = fd;
-		} else if (fd >= 0) {
-			close(fd);
-		}
-		say_fault(f, code, "the region's fd is /dev/null");
-		return V_FORWARD;
-	}
-	case M_INFLIGHT_TOO_BIG:
-		r->payload.inflight.mmap_size += 1 << 20;
-		say_fault(f, code, "mmap_size 0x%llx",
-			  (unsigned long long)r->payload.inflight.mmap_size);
-		return V_FORWARD;
-	case M_REFUSE_FEATURES: /* handled at the request */
-	case M_COUNT:
-		break;
-	}
+	r->hdr.request = other;
+	say_fault(&p->fault, code, "reply code %u (%s)", other, name_of(other));
 	return V_FORWARD;
 }
 
+static enum verdict apply_bad_flags(struct proxy *p, uint32_t code,
+				    struct vhu_msg *r)
+{
+	r->hdr.flags &= ~VHOST_USER_REPLY_MASK;
+	say_fault(&p->fault, code, "reply flags 0x%x, no reply bit",
+		  r->hdr.flags);
+	return V_FORWARD;
+}
+
+static enum verdict apply_unknown_flags(struct proxy *p, uint32_t code,
+					struct vhu_msg *r)
+{
+	r->hdr.flags |= 0x20;
+	say_fault(&p->fault, code, "reply flags 0x%x", r->hdr.flags);
+	return V_FORWARD;
+}
+
+static enum verdict apply_bad_version(struct proxy *p, uint32_t code,
+				      struct vhu_msg *r)
+{
+	r->hdr.flags = (r->hdr.flags & ~VHOST_USER_VERSION_MASK) | 2;
+	say_fault(&p->fault, code, "reply flags 0x%x, version 2", r->hdr.flags);
+	return V_FORWARD;
+}
+
+static enum verdict apply_short(struct proxy *p, uint32_t code,
+				struct vhu_msg *r)
+{
+	r->hdr.size = r->hdr.size >= 4 ? r->hdr.size - 4 : 0;
+	say_fault(&p->fault, code, "reply size %u", r->hdr.size);
+	return V_FORWARD;
+}
+
+static enum verdict apply_long(struct proxy *p, uint32_t code,
+			       struct vhu_msg *r)
+{
+	if (r->hdr.size + 8 <= VHOST_USER_MAX_PAYLOAD) {
+		memset(r->payload.bytes + r->hdr.size, 0, 8);
+		r->hdr.size += 8;
+	}
+	say_fault(&p->fault, code, "reply size %u", r->hdr.size);
+	return V_FORWARD;
+}
+
+/* vhu_msg_send() refuses such a header, so it goes out raw. */
+static enum verdict apply_oversized(struct proxy *p, uint32_t code,
+				    struct vhu_msg *r)
+{
+	struct vhu_msg_header h = r->hdr;
+
+	h.size = VHOST_USER_MAX_PAYLOAD + 8;
+	say_fault(&p->fault, code, "reply header claims size %u", h.size);
+	send_raw(p->front, &h, sizeof(h), &r->payload, r->hdr.size);
+	return V_DROP;
+}
+
+static enum verdict apply_extra_fd(struct proxy *p, uint32_t code,
+				   struct vhu_msg *r)
+{
+	int fd = r->nfds < VHOST_USER_MAX_FDS ? open_null() : -1;
+
+	if (fd >= 0)
+		r->fds[r->nfds++] = fd;
+	say_fault(&p->fault, code, "reply carries %u fds", r->nfds);
+	return V_FORWARD;
+}
+
+static enum verdict apply_missing_fd(struct proxy *p, uint32_t code,
+				     struct vhu_msg *r)
+{
+	say_fault(&p->fault, code, "%u fds dropped from the reply", r->nfds);
+	vhu_msg_close_fds(r);
+	return V_FORWARD;
+}
+
+static enum verdict apply_nack(struct proxy *p, uint32_t code,
+			       struct vhu_msg *r)
+{
+	r->payload.u64 = 1;
+	say_fault(&p->fault, code, "ack 1 (failure)");
+	return V_FORWARD;
+}
+
+static enum verdict apply_stall(struct proxy *p, uint32_t code,
+				struct vhu_msg *r)
+{
+	say_fault(&p->fault, code, "reply withheld, connection kept open");
+	return V_DROP;
+}
+
+static enum verdict apply_close_mid_header(struct proxy *p, uint32_t code,
+					   struct vhu_msg *r)
+{
+	say_fault(&p->fault, code, "6 of 12 header bytes sent, then closed");
+	send_raw(p->front, &r->hdr, 6, NULL, 0);
+	return V_CLOSE;
+}
+
+static enum verdict apply_close_mid(struct proxy *p, uint32_t code,
+				    struct vhu_msg *r)
+{
+	if (!r->hdr.size) /* no payload to cut: cut the header */
+		return apply_close_mid_header(p, code, r);
+	say_fault(&p->fault, code,
+		  "header and %u of %u payload bytes sent, then closed",
+		  r->hdr.size / 2, r->hdr.size);
+	send_raw(p->front, &r->hdr, sizeof(r->hdr), &r->payload,
+		 r->hdr.size / 2);
+	return V_CLOSE;
+}
+
+static enum verdict apply_hang_up(struct proxy *p, uint32_t code,
+				  struct vhu_msg *r)
+{
+	say_fault(&p->fault, code, "closed instead of replying");
+	return V_CLOSE;
+}
+
+static enum verdict apply_duplicate(struct proxy *p, uint32_t code,
+				    struct vhu_msg *r)
+{
+	say_fault(&p->fault, code, "reply sent twice");
+	return vhu_msg_send(p->front, r) ? V_CLOSE : V_FORWARD;
+}
+
+/* Only a SET_*FEATURES with NEED_REPLY gets here (see from_front()). */
+static enum verdict apply_refuse_features(struct proxy *p, uint32_t code,
+					  struct vhu_msg *r)
+{
+	r->payload.u64 = 1;
+	say_fault(&p->fault, code, "refused with ack 1");
+	return V_FORWARD;
+}
+
+static enum verdict apply_no_version_1(struct proxy *p, uint32_t code,
+				       struct vhu_msg *r)
+{
+	r->payload.u64 &= ~(1ull << VIRTIO_F_VERSION_1);
+	say_fault(&p->fault, code, "features 0x%llx, no VERSION_1",
+		  (unsigned long long)r->payload.u64);
+	return V_FORWARD;
+}
+
+static enum verdict apply_zero_config(struct proxy *p, uint32_t code,
+				      struct vhu_msg *r)
+{
+	r->hdr.size = 0;
+	say_fault(&p->fault, code, "reply size 0");
+	return V_FORWARD;
+}
+
+static enum verdict apply_config_echo(struct proxy *p, uint32_t code,
+				      struct vhu_msg *r)
+{
+	r->payload.config.offset += 4;
+	say_fault(&p->fault, code, "reply for offset %u",
+		  r->payload.config.offset);
+	return V_FORWARD;
+}
+
+static enum verdict apply_bad_queue_num(struct proxy *p, uint32_t code,
+					struct vhu_msg *r)
+{
+	r->payload.u64 = 0;
+	say_fault(&p->fault, code, "0 queues");
+	return V_FORWARD;
+}
+
+static enum verdict apply_huge_queue_num(struct proxy *p, uint32_t code,
+					 struct vhu_msg *r)
+{
+	r->payload.u64 = 1ull << 40;
+	say_fault(&p->fault, code, "%llu queues",
+		  (unsigned long long)r->payload.u64);
+	return V_FORWARD;
+}
+
+static enum verdict apply_bad_vring_index(struct proxy *p, uint32_t code,
+					  struct vhu_msg *r)
+{
+	r->payload.state.index++;
+	say_fault(&p->fault, code, "reply for queue %u",
+		  r->payload.state.index);
+	return V_FORWARD;
+}
+
+static enum verdict apply_bad_vring_base(struct proxy *p, uint32_t code,
+					 struct vhu_msg *r)
+{
+	r->payload.state.num |= 0x10000;
+	say_fault(&p->fault, code, "base 0x%x", r->payload.state.num);
+	return V_FORWARD;
+}
+
+static enum verdict apply_inflight_size0(struct proxy *p, uint32_t code,
+					 struct vhu_msg *r)
+{
+	r->payload.inflight.mmap_size = 0;
+	say_fault(&p->fault, code, "mmap_size 0");
+	return V_FORWARD;
+}
+
+static enum verdict apply_inflight_not_memfd(struct proxy *p, uint32_t code,
+					     struct vhu_msg *r)
+{
+	int fd = open_null();
+
+	if (fd >= 0 && r->nfds) {
+		close(r->fds[0]);
+		r->fds[0] = fd;
+	} else if (fd >= 0) {
+		close(fd);
+	}
+	say_fault(&p->fault, code, "the region's fd is /dev/null");
+	return V_FORWARD;
+}
+
+static enum verdict apply_inflight_too_big(struct proxy *p, uint32_t code,
+					   struct vhu_msg *r)
+{
+	r->payload.inflight.mmap_size += 1 << 20;
+	say_fault(&p->fault, code, "mmap_size 0x%llx",
+		  (unsigned long long)r->payload.inflight.mmap_size);
+	return V_FORWARD;
+}
+
+static const struct mode_info modes[M_COUNT] = {
+	[M_WRONG_CODE] = { "wrong-code", N_REPLY, 0,
+			   "the reply carries another request code",
+			   apply_wrong_code },
+	[M_BAD_FLAGS] = { "bad-flags", N_REPLY, 0,
+			  "the reply lacks the reply bit", apply_bad_flags },
+	[M_UNKNOWN_FLAGS] = { "unknown-flags", N_REPLY, 0,
+			      "the reply has an unknown flag bit (0x20)",
+			      apply_unknown_flags },
+	[M_BAD_VERSION] = { "bad-version", N_REPLY, 0,
+			    "the reply says protocol version 2",
+			    apply_bad_version },
+	[M_SHORT] = { "short", N_REPLY, 0,
+		      "the reply payload is 4 bytes short (header size too)",
+		      apply_short },
+	[M_LONG] = { "long", N_REPLY, 0,
+		     "the reply payload has 8 extra bytes (header size too)",
+		     apply_long },
+	[M_OVERSIZED] = { "oversized", N_REPLY, 0,
+			  "the reply header claims 4104 bytes, over the "
+			  "4096-byte maximum",
+			  apply_oversized },
+	[M_EXTRA_FD] = { "extra-fd", N_REPLY, 0,
+			 "one fd (/dev/null) more than the reply carries",
+			 apply_extra_fd },
+	[M_MISSING_FD] = { "missing-fd", N_FD_REPLY, 0,
+			   "the reply's fds are dropped (GET_INFLIGHT_FD, "
+			   "SET_DEVICE_STATE_FD)",
+			   apply_missing_fd },
+	[M_NACK] = { "nack", N_ACK, 0,
+		     "a NEED_REPLY ack is answered 1 (failure)", apply_nack },
+	[M_STALL] = { "stall", N_ANY, 0,
+		      "the reply (or the request, if it has none) and "
+		      "everything after it is never forwarded; both "
+		      "connections stay open",
+		      apply_stall },
+	[M_CLOSE_MID] = { "close-mid", N_REPLY, 0,
+			  "the header and half the payload are sent, then "
+			  "both connections closed",
+			  apply_close_mid },
+	[M_CLOSE_MID_HEADER] = { "close-mid-header", N_REPLY, 0,
+				 "6 of the 12 header bytes are sent, then both "
+				 "connections closed",
+				 apply_close_mid_header },
+	[M_HANG_UP] = { "hang-up", N_ANY, 0,
+			"both connections are closed instead of answering "
+			"(or forwarding) the request",
+			apply_hang_up },
+	[M_DUPLICATE] = { "duplicate", N_REPLY, 0, "the reply is sent twice",
+			  apply_duplicate },
+	[M_REFUSE_FEATURES] = { "refuse-features", N_SET_FEAT, 0,
+				"GET_FEATURES/GET_PROTOCOL_FEATURES pass, then "
+				"SET_FEATURES or SET_PROTOCOL_FEATURES is "
+				"nacked (NEED_REPLY set) or hung up on",
+				apply_refuse_features },
+	[M_NO_VERSION_1] = { "no-version-1", N_CODE, VHOST_USER_GET_FEATURES,
+			     "GET_FEATURES without VIRTIO_F_VERSION_1",
+			     apply_no_version_1 },
+	[M_ZERO_CONFIG] = { "zero-config", N_CODE, VHOST_USER_GET_CONFIG,
+			    "GET_CONFIG answered with size 0 (no payload)",
+			    apply_zero_config },
+	[M_CONFIG_ECHO] = { "config-echo", N_CODE, VHOST_USER_GET_CONFIG,
+			    "GET_CONFIG answered for offset+4 instead of "
+			    "the offset asked for",
+			    apply_config_echo },
+	[M_BAD_QUEUE_NUM] = { "bad-queue-num", N_CODE, VHOST_USER_GET_QUEUE_NUM,
+			      "GET_QUEUE_NUM answered 0", apply_bad_queue_num },
+	[M_HUGE_QUEUE_NUM] = { "huge-queue-num", N_CODE,
+			       VHOST_USER_GET_QUEUE_NUM,
+			       "GET_QUEUE_NUM answered 2^40",
+			       apply_huge_queue_num },
+	[M_BAD_VRING_INDEX] = { "bad-vring-index", N_CODE,
+				VHOST_USER_GET_VRING_BASE,
+				"GET_VRING_BASE answered for the next queue",
+				apply_bad_vring_index },
+	[M_BAD_VRING_BASE] = { "bad-vring-base", N_CODE,
+			       VHOST_USER_GET_VRING_BASE,
+			       "GET_VRING_BASE answered with a base over "
+			       "0xffff",
+			       apply_bad_vring_base },
+	[M_INFLIGHT_SIZE0] = { "inflight-size0", N_CODE,
+			       VHOST_USER_GET_INFLIGHT_FD,
+			       "GET_INFLIGHT_FD answered with mmap_size 0",
+			       apply_inflight_size0 },
+	[M_INFLIGHT_NOT_MEMFD] = { "inflight-not-memfd", N_CODE,
+				   VHOST_USER_GET_INFLIGHT_FD,
+				   "GET_INFLIGHT_FD answered with /dev/null "
+				   "for the region's fd",
+				   apply_inflight_not_memfd },
+	[M_INFLIGHT_TOO_BIG] = { "inflight-too-big", N_CODE,
+				 VHOST_USER_GET_INFLIGHT_FD,
+				 "GET_INFLIGHT_FD claims a region 1 MiB "
+				 "larger than its fd",
+				 apply_inflight_too_big },
+};
+
 /*
- * Faults that act on the request itself: refusing features, and stalling
- * or hanging up on a request that has no reply to hold back.
+ * Faults that act on the request itself, which has no reply to alter:
+ * refusing features by hanging up, hanging up, stalling.
  */
 static enum verdict corrupt_request(struct proxy *p, const struct vhu_msg *req)
 {
 	struct fault *f = &p->fault;
 	uint32_t code = req->hdr.request;
 
-	if (f->mode == M_REFUSE_FEATURES && vhu_msg_needs_reply(&req->hdr)) {
-		struct vhu_msg nack = {
-			.hdr = { code,
-				 VHOST_USER_VERSION | VHOST_USER_REPLY_MASK,
-				 8 },
-			.payload.u64 = 1,
-		};
-
-		say_fault(f, code, "refused with ack 1");
-		return vhu_msg_send(p->front, &nack) ? V_CLOSE : V_DROP;
-	}
 	if (f->mode == M_REFUSE_FEATURES || f->mode == M_HANG_UP) {
 		say_fault(f, code, "refused: connection closed");
 		return V_CLOSE;
@@ -672,7 +787,7 @@ static int from_front(struct proxy *p)
 	}
 	target = is_target(&p->fault, &m);
 	reply = has_reply(&m);
-	if (target && (p->fault.mode == M_REFUSE_FEATURES || !reply)) {
+	if (target && !reply) {
 		enum verdict v = corrupt_request(p, &m);
 
 		vhu_msg_close_fds(&m);
@@ -718,7 +833,7 @@ static int from_up(struct proxy *p)
 		memmove(p->pend, p->pend + 1, --p->npend * sizeof(p->pend[0]));
 	}
 	if (head.target)
-		v = corrupt_reply(p, head.code, &m);
+		v = p->fault.info->apply(p, head.code, &m);
 	if (v == V_FORWARD && (err = vhu_msg_send(p->front, &m)))
 		pr_err("reply to %s: %s", name_of(head.code), strerror(-err));
 	vhu_msg_close_fds(&m);
@@ -871,7 +986,7 @@ static int run(const struct cli *c, struct proxy *p)
 	close(p->up);
 	if (!p->fault.injected)
 		pr_warn("the fault (%s) was never injected",
-			modes[p->fault.mode].name);
+			p->fault.info->name);
 	return r < 0 ? 1 : 0;
 }
 
