@@ -124,7 +124,8 @@ static int inflight_count(struct vhu_vring *vr, unsigned int *inuse)
 	return 0;
 }
 
-/* Builds the resubmit list: the @inuse heads in flight, by counter. The
+/* Builds the resubmit list: the heads in flight, by counter (at most
+ * @inuse; one the frontend cleared since it was counted is skipped). The
  * region is read once into the list, so later changes to it by the
  * frontend cannot make us hand out a head twice or out of range. */
 static int inflight_collect(struct vhu_vring *vr, unsigned int inuse)
@@ -135,6 +136,7 @@ static int inflight_collect(struct vhu_vring *vr, unsigned int inuse)
 	vr->resubmit = calloc(inuse, sizeof(*vr->resubmit));
 	if (!e || !vr->resubmit) {
 		free(e);
+		vhu_vring_cleanup(vr);
 		return ring_fail(vr, -ENOMEM,
 				 "no memory for %u in-flight requests", inuse);
 	}
@@ -150,6 +152,10 @@ static int inflight_collect(struct vhu_vring *vr, unsigned int inuse)
 	for (unsigned int i = 0; i < n; i++)
 		vr->resubmit[i] = e[i].head;
 	vr->resubmit_num = n;
+	if (!n) { /* the frontend cleared them meanwhile */
+		free(vr->resubmit);
+		vr->resubmit = NULL;
+	}
 	vr->inflight_counter = n ? e[n - 1].counter : 0;
 	free(e);
 	return 0;
@@ -206,8 +212,9 @@ static int inflight_recover(struct vhu_vring *vr)
 				 "in-flight region has %u requests in flight, "
 				 "the driver has %u outstanding",
 				 inuse, outstanding);
-	vr->last_avail_idx = (uint16_t)(vr->used_idx + inuse);
-	return inuse ? inflight_collect(vr, inuse) : 0;
+	err = inuse ? inflight_collect(vr, inuse) : 0;
+	vr->last_avail_idx = (uint16_t)(vr->used_idx + vr->resubmit_num);
+	return err;
 }
 
 /* Pop: the chain at @head is the device's until pushed. The counter is
