@@ -4,17 +4,21 @@
  * backend running as a real process: what the transport is offered, the
  * config space it reads, the start sequence (the backend must accept the
  * memory table and rings, and refuse nothing), ring addresses outside RAM,
- * reset, and the config vuvm supplies for a net backend without CONFIG.
+ * reset, the config vuvm supplies for a net backend without CONFIG,
+ * reconnecting to a restarted backend, suspend/resume and device state.
  *
  * Usage: test_vhost_user_dev PATH-TO-vuvm-backend
  */
+#define _GNU_SOURCE /* memfd_create */
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -61,15 +65,17 @@ static void stop_backend(pid_t pid)
 	unlink(sock_path);
 }
 
+/* The device keeps a pointer to its config: one open device at a time. */
+static struct vudev_config dev_cfg;
+
 static int open_dev(struct vudev *d, const char *spec, struct mem_table *mem)
 {
-	struct vudev_config cfg;
 	char text[128];
 	const char *why = "";
 
 	snprintf(text, sizeof(text), "%s,socket=%s", spec, sock_path);
-	CHECK(vudev_parse(text, &cfg, &why) == 0);
-	return vudev_open(d, &cfg, mem, 0, 3000, false);
+	CHECK(vudev_parse(text, &dev_cfg, &why) == 0);
+	return vudev_open(d, &dev_cfg, mem, 0, 3000, false);
 }
 
 static void test_parse(void)
@@ -272,6 +278,200 @@ static void test_config_change(struct mem_table *mem)
 	unlink(sock_path);
 }
 
+static uint16_t *ring_index(struct mem_table *mem, uint64_t ring_gpa)
+{
+	return mem_gpa_to_host(mem, ring_gpa + 2, 2);
+}
+
+/* The eventfd's count, 0 when nothing was signalled (never blocks). */
+static uint64_t read_eventfd(int fd)
+{
+	struct pollfd p = { fd, POLLIN, 0 };
+	uint64_t n = 0;
+
+	if (poll(&p, 1, 0) != 1 || read(fd, &n, sizeof(n)) != sizeof(n))
+		return 0;
+	return n;
+}
+
+/* Kills the backend the way a crash does and tells the device. */
+static void crash_backend(struct vudev *d, pid_t pid)
+{
+	int status;
+
+	kill(pid, SIGKILL);
+	waitpid(pid, &status, 0);
+	vudev_lost(d);
+}
+
+/* Reconnects once the new backend listens (up to 3 s): retries only
+ * while connect() fails, since the backend serves one frontend. */
+static int reconnect_soon(struct vudev *d, char *why, size_t len)
+{
+	int r = vudev_reconnect(d, why, len);
+
+	for (int i = 0; i < 150 && r < 0 && strncmp(why, "connect", 7) == 0;
+	     i++) {
+		usleep(20000);
+		r = vudev_reconnect(d, why, len);
+	}
+	return r;
+}
+
+static void test_reconnect(struct mem_table *mem)
+{
+	const char *const args[] = { "--size", "8M", NULL };
+	const char *const no_flush[] = { "--size", "8M", "--no-feature",
+					 "flush", NULL };
+	struct vdev_queue q = make_queue(0, 0x200000);
+	uint64_t acked =
+		VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_BLK_F_FLUSH);
+	pid_t pid = start_backend("blk", args);
+	char why[300] = "";
+	struct vudev d;
+
+	CHECK(open_dev(&d, "blk,reconnect=5", mem) == 0);
+	CHECK(d.vdev.ops->activate(d.vdev.opaque, acked, &q, 1) == 0);
+	CHECK(d.nr_started == 1 && d.connected);
+	CHECK(d.inflight_fd >= 0); /* the blk backend offers INFLIGHT_SHMFD */
+
+	/* The driver had 7 requests completed when the backend died: the
+	 * ring restarts there, since GET_VRING_BASE cannot be asked. */
+	*ring_index(mem, q.driver_gpa) = 7;
+	*ring_index(mem, q.device_gpa) = 7;
+	read_eventfd(q.kick_fd);
+	crash_backend(&d, pid);
+	CHECK(!d.connected && d.nr_started == 0 && d.base[0] == 7);
+	CHECK(vudev_reconnect(&d, why, sizeof(why)) < 0);
+	CHECK(strstr(why, "connect") != NULL);
+
+	pid = start_backend("blk", args);
+	CHECK(reconnect_soon(&d, why, sizeof(why)) == 0);
+	CHECK(d.connected && d.nr_started == 1 && d.reconnects == 1);
+	CHECK(d.inflight_fd >= 0);
+	/* both sides were told to look at the ring again */
+	CHECK(read_eventfd(q.kick_fd) == 1 && read_eventfd(q.call_fd) == 1);
+
+	/* A backend without a feature the driver uses cannot take over. */
+	crash_backend(&d, pid);
+	pid = start_backend("blk", no_flush);
+	CHECK(reconnect_soon(&d, why, sizeof(why)) == -ENOTSUP);
+	CHECK(strstr(why, "no longer offers feature bits 0x200") != NULL);
+	CHECK(!d.connected && d.nr_started == 0);
+
+	/* Given up on: the device refuses to start again. */
+	vudev_give_up(&d);
+	d.vdev.ops->reset(d.vdev.opaque);
+	CHECK(d.inflight_fd < 0);
+	CHECK(d.vdev.ops->activate(d.vdev.opaque, acked, &q, 1) == -ENOTCONN);
+	close_queue(&q);
+	vudev_close(&d);
+	stop_backend(pid);
+}
+
+static void test_suspend_resume(struct mem_table *mem)
+{
+	const char *const args[] = { "--size", "8M", NULL };
+	struct vdev_queue q = make_queue(0, 0x200000);
+	uint64_t acked = VIRTIO_BIT(VIRTIO_F_VERSION_1);
+	uint16_t *used = ring_index(mem, q.device_gpa);
+	pid_t pid = start_backend("blk", args);
+	char msg[300];
+	struct vudev d;
+
+	*ring_index(mem, q.driver_gpa) = 0;
+	*used = 0;
+	CHECK(open_dev(&d, "blk", mem) == 0);
+	CHECK(vudev_resume(&d, msg, sizeof(msg)) == -EINVAL);
+	CHECK(strstr(msg, "blk0 is not suspended") != NULL);
+	CHECK(d.vdev.ops->activate(d.vdev.opaque, acked, &q, 1) == 0);
+
+	CHECK(vudev_suspend(&d, msg, sizeof(msg)) == 0);
+	CHECK(strstr(msg, "blk0 suspended; queue 0: base 0 used 0") != NULL);
+	CHECK(d.suspended && d.nr_started == 0);
+	CHECK(vudev_suspend(&d, msg, sizeof(msg)) == -EALREADY);
+
+	/* A clean resume restarts the ring and says nothing moved. */
+	CHECK(vudev_resume(&d, msg, sizeof(msg)) == 0);
+	CHECK(strcmp(msg, "blk0 resumed") == 0);
+	CHECK(!d.suspended && d.nr_started == 1);
+
+	/* A used index that moves while suspended is reported. */
+	CHECK(vudev_suspend(&d, msg, sizeof(msg)) == 0);
+	*used = 1;
+	CHECK(vudev_resume(&d, msg, sizeof(msg)) == 0);
+	CHECK(strstr(msg, "queue 0: used index moved 0 -> 1 while "
+			  "suspended") != NULL);
+	*used = 0;
+
+	/* A guest reset while suspended: the activation waits for resume. */
+	CHECK(vudev_suspend(&d, msg, sizeof(msg)) == 0);
+	d.vdev.ops->reset(d.vdev.opaque);
+	CHECK(d.vdev.ops->activate(d.vdev.opaque, acked, &q, 1) == 0);
+	CHECK(d.nr_started == 0);
+	CHECK(vudev_resume(&d, msg, sizeof(msg)) == 0 && d.nr_started == 1);
+	d.vdev.ops->reset(d.vdev.opaque);
+	close_queue(&q);
+	vudev_close(&d);
+	stop_backend(pid);
+}
+
+/* Device state: saved from one backend process, loaded into a fresh one
+ * after a crash, refused when running, when garbled, or without the
+ * feature. */
+static void test_device_state(struct mem_table *mem)
+{
+	const char *const args[] = { "--size", "8M", NULL };
+	struct vdev_queue q = make_queue(0, 0x200000);
+	uint64_t acked = VIRTIO_BIT(VIRTIO_F_VERSION_1);
+	pid_t pid = start_backend("blk", args);
+	int state = memfd_create("state", MFD_CLOEXEC);
+	int junk = memfd_create("junk", MFD_CLOEXEC);
+	char msg[300];
+	struct vudev d;
+
+	*ring_index(mem, q.driver_gpa) = 0;
+	*ring_index(mem, q.device_gpa) = 0;
+	CHECK(state >= 0 && junk >= 0);
+	CHECK(write(junk, "not a device state", 18) == 18);
+	CHECK(open_dev(&d, "blk,reconnect=5,reply-timeout=1", mem) == 0);
+	CHECK(d.vdev.ops->activate(d.vdev.opaque, acked, &q, 1) == 0);
+	CHECK(vudev_save_state(&d, state, msg, sizeof(msg)) == -EBUSY);
+	CHECK(strstr(msg, "blk0 is running: suspend it first") != NULL);
+
+	CHECK(vudev_suspend(&d, msg, sizeof(msg)) == 0);
+	CHECK(vudev_save_state(&d, state, msg, sizeof(msg)) == 0);
+	CHECK(strstr(msg, "blk0: saved") != NULL);
+	CHECK(lseek(state, 0, SEEK_END) > 0);
+
+	crash_backend(&d, pid);
+	CHECK(vudev_load_state(&d, state, msg, sizeof(msg)) == -ENOTCONN);
+	pid = start_backend("blk", args);
+	CHECK(reconnect_soon(&d, msg, sizeof(msg)) == 0);
+	CHECK(d.nr_started == 0); /* still suspended */
+	CHECK(lseek(junk, 0, SEEK_SET) == 0);
+	CHECK(vudev_load_state(&d, junk, msg, sizeof(msg)) < 0);
+	CHECK(strstr(msg, "CHECK_DEVICE_STATE") != NULL);
+	CHECK(lseek(state, 0, SEEK_SET) == 0);
+	CHECK(vudev_load_state(&d, state, msg, sizeof(msg)) == 0);
+	CHECK(strstr(msg, "blk0: loaded") != NULL);
+	CHECK(vudev_resume(&d, msg, sizeof(msg)) == 0 && d.nr_started == 1);
+	d.vdev.ops->reset(d.vdev.opaque);
+	close_queue(&q);
+	vudev_close(&d);
+	stop_backend(pid);
+
+	/* rng offers no DEVICE_STATE */
+	pid = start_backend("rng", NULL);
+	CHECK(open_dev(&d, "rng", mem) == 0);
+	CHECK(vudev_save_state(&d, state, msg, sizeof(msg)) == -ENOTSUP);
+	CHECK(strstr(msg, "does not offer DEVICE_STATE") != NULL);
+	vudev_close(&d);
+	stop_backend(pid);
+	close(state);
+	close(junk);
+}
+
 static int count_fds(void)
 {
 	char path[64];
@@ -303,6 +503,9 @@ int main(int argc, char **argv)
 	test_net_local_config(&mem);
 	test_queue_count(&mem);
 	test_config_change(&mem);
+	test_reconnect(&mem);
+	test_suspend_resume(&mem);
+	test_device_state(&mem);
 	CHECK(count_fds() == fds);
 	mem_free(&mem);
 	return check_exit();
