@@ -300,8 +300,34 @@ int devices_watch(struct machine *m)
 	return err;
 }
 
-void devices_close(struct machine *m)
+/*
+ * Whether @d's backend is lost and nobody will reconnect it: its replies
+ * broke the stream, or it hung up. Asked after the last request, so that
+ * the answer does not depend on whether the watcher saw it first.
+ */
+static bool backend_lost(struct device *d)
 {
+	struct pollfd p = { d->vu.fe.sock, POLLRDHUP, 0 };
+	bool lost;
+
+	if (!d->vu_open || d->vu.cfg->reconnect_ms >= 0)
+		return false;
+	pthread_mutex_lock(&d->vu.lock);
+	lost = d->vu.fe.broken || d->vu.fe.sock < 0 ||
+	       (poll(&p, 1, 0) == 1 &&
+		(p.revents & (POLLRDHUP | POLLHUP | POLLERR)));
+	if (lost)
+		pr_err("%s: the vhost-user backend was lost (%s)", d->vu.name,
+		       d->vu.fe.broken ? vhu_frontend_error(&d->vu.fe)
+				       : "it closed the connection");
+	pthread_mutex_unlock(&d->vu.lock);
+	return lost;
+}
+
+bool devices_close(struct machine *m)
+{
+	bool lost = false;
+
 	struct devices *ds = &m->devices;
 	uint64_t one = 1;
 
@@ -323,8 +349,10 @@ void devices_close(struct machine *m)
 
 		if (d->mmio_open)
 			mmio_dev_exit(&d->mmio);
+		lost |= backend_lost(d);
 		if (d->vu_open)
 			vudev_close(&d->vu);
 	}
 	ds->nr = 0;
+	return lost;
 }

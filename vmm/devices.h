@@ -72,7 +72,13 @@ int devices_watch(struct machine *m);
 bool devices_mmio(struct machine *m, uint64_t addr, uint8_t *data,
 		  unsigned int len, bool is_write);
 
-/* Stops the watcher, resets every device and closes its connection. */
-void devices_close(struct machine *m);
+/*
+ * Stops the watcher, resets every device and closes its connection.
+ * Returns true when a backend without reconnect= was lost (it hung up or
+ * broke the reply stream) at any time: vuvm then exits VUVM_EXIT_BACKEND
+ * whatever the guest said, since what the guest saw was the backend's
+ * failure.
+ */
+bool devices_close(struct machine *m);
 
 #endif

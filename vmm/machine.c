@@ -200,7 +200,11 @@ static void machine_teardown(struct machine *m)
 	for (unsigned int i = 0; i < m->nr_vcpus; i++)
 		vcpu_join(&m->vcpus[i]);
 	ioport_drain(m);
-	devices_close(m);
+	if (devices_close(m) && m->status < VUVM_EXIT_USAGE) {
+		pr_err("exit status %d, not the guest's %d: a backend was lost",
+		       VUVM_EXIT_BACKEND, m->status);
+		m->status = VUVM_EXIT_BACKEND;
+	}
 	for (unsigned int i = 0; i < m->nr_vcpus; i++)
 		vcpu_destroy(&m->vcpus[i]);
 	serial_flush(&m->serial);

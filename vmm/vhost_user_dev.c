@@ -413,13 +413,14 @@ void vudev_rings_stop(struct vudev *d)
 	for (unsigned int i = 0; i < d->nr_started; i++) {
 		unsigned int index = d->queues[i].index;
 		uint32_t base;
-		int err = d->connected ? 0 : -ENOTCONN;
+		/* A broken stream is not asked: the first error stays. */
+		int err = d->connected && !d->fe.broken ? 0 : -ENOTCONN;
 
 		if (!err && vudev_protocol_acked(d))
 			err = vhu_set_vring_enable(&d->fe, index, false);
 		if (!err)
 			err = vhu_get_vring_base(&d->fe, index, &base);
-		if (err && d->connected)
+		if (err && err != -ENOTCONN)
 			pr_warn("%s: stopping queue %u: %s", d->name, index,
 				vhu_frontend_error(&d->fe));
 		d->base[i] = err ? vudev_used_idx(d, i) : (uint16_t)base;
@@ -726,7 +727,7 @@ static void vudev_reset(void *opaque)
 	ctrl_stop(d);
 	pthread_mutex_lock(&d->lock);
 	vudev_rings_stop(d);
-	if (d->connected &&
+	if (d->connected && !d->fe.broken &&
 	    vhu_has_protocol_feature(&d->fe,
 				     VHOST_USER_PROTOCOL_F_RESET_DEVICE) &&
 	    vhu_reset_device(&d->fe))
