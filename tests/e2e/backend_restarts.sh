@@ -19,15 +19,20 @@
 #   -e ERE    vuvm's stderr must match ERE (repeatable: each must)
 #   -c CMD    then run CMD (@IMG@ replaced) and require it to pass
 #   -s SEED   seed for the kill times (default: the pid; printed)
+#   -S CTL    before each kill, suspend the device and save its state
+#             through vuvm's control socket (vuvmctl CTL); after the
+#             restart, restore the state into the new process and resume
+#   -P CTL    no kills: at each point suspend, wait 0.3 s, resume
 #
+# Every resume must report that no used index moved while suspended.
 # Kills come 0.1-0.5 s apart (after the backend is back). With -k, vuvm
 # must log "reconnected" once per kill and the stdout must show no FAIL.
 # Every run fails on a sanitizer report. Exits 77 without /dev/kvm.
 set -u
 
 kills=3 gone= bargs= img_size= devopts=reconnect=10 wl=blk-verify,passes=4
-vargs= want=0 out_ere= err_ere= check= seed=$$
-while getopts k:ga:i:d:w:m:x:o:e:c:s: opt; do
+vargs= want=0 out_ere= err_ere= check= seed=$$ ctl= how=kill
+while getopts k:ga:i:d:w:m:x:o:e:c:s:S:P: opt; do
 	case $opt in
 	k) kills=$OPTARG ;;
 	g) gone=1 kills=1 ;;
@@ -43,6 +48,8 @@ while getopts k:ga:i:d:w:m:x:o:e:c:s: opt; do
 " ;;
 	c) check=$OPTARG ;;
 	s) seed=$OPTARG ;;
+	S) ctl=$OPTARG how=save ;;
+	P) ctl=$OPTARG how=pause ;;
 	*) exit 2 ;;
 	esac
 done
@@ -104,22 +111,64 @@ awk -v n="$kills" -v s="$seed" 'BEGIN { srand(s);
 	for (i = 0; i < n; i++) printf "%.2f\n", 0.1 + rand() * 0.4 }' \
 	>"$dir/times"
 
+# ctl ERE COMMAND...: vuvmctl must say ok, and its reply match ERE.
+ctl() {
+	ere=$1
+	shift
+	"$ctl" "$dir/ctl.sock" "$@" >"$dir/ctl.out" 2>&1 ||
+		fail "vuvmctl $*: $(cat "$dir/ctl.out")"
+	grep -qE -- "$ere" "$dir/ctl.out" ||
+		fail "vuvmctl $*: no /$ere/ in: $(cat "$dir/ctl.out")"
+	! grep -q "moved" "$dir/ctl.out" ||
+		fail "the backend touched a ring while suspended: $(cat "$dir/ctl.out")"
+}
+
+# Waits until device 0 is connected again (after a restart).
+wait_connected() {
+	for _ in $(seq 200); do
+		"$ctl" "$dir/ctl.sock" status 2>/dev/null |
+			grep -qE "^$type""0 connected" && return 0
+		sleep 0.05
+	done
+	fail "vuvm did not reconnect within 10 s"
+}
+
 start_backend 0
+ctlopt=
+[ -z "$ctl" ] || ctlopt="--control $dir/ctl.sock"
 # shellcheck disable=SC2086
-"$vuvm" --device "$type,socket=$dir/sock,$devopts" $vargs --test "$wl" \
-	--timeout 100 >"$dir/out" 2>"$dir/err" &
+"$vuvm" --device "$type,socket=$dir/sock,$devopts" $vargs $ctlopt \
+	--test "$wl" --timeout 100 >"$dir/out" 2>"$dir/err" &
 vpid=$!
 
 k=0
 while read -r t; do
 	sleep "$t"
 	kill -0 "$vpid" 2>/dev/null || break
+	case $how in
+	pause)
+		ctl "^ok: ${type}0 suspended" suspend "${type}0"
+		sleep 0.3
+		ctl "^ok: ${type}0 resumed" resume "${type}0"
+		k=$((k + 1))
+		continue ;;
+	save)
+		ctl "^ok: ${type}0 suspended" suspend "${type}0"
+		ctl "^ok: ${type}0: saved [1-9][0-9]* bytes" save "${type}0" \
+			"$dir/state.$k" ;;
+	esac
 	kill -KILL "$bpid"
 	wait "$bpid" 2>/dev/null
 	bpid=
 	k=$((k + 1))
 	[ -n "$gone" ] && break
 	start_backend "$k"
+	if [ $how = save ]; then
+		wait_connected
+		ctl "^ok: ${type}0: loaded [1-9][0-9]* bytes" restore "${type}0" \
+			"$dir/state.$((k - 1))"
+		ctl "^ok: ${type}0 resumed" resume "${type}0"
+	fi
 done <"$dir/times"
 
 wait "$vpid"
@@ -142,8 +191,10 @@ EOF
 miss=$(match_all "$out_ere" "$dir/out") || fail "stdout does not match /$miss/"
 miss=$(match_all "$err_ere" "$dir/err") || fail "stderr does not match /$miss/"
 if [ -z "$gone" ]; then
-	[ "$k" -gt 0 ] || fail "the workload ended before the first kill"
+	[ "$k" -eq "$kills" ] ||
+		fail "the workload ended after $k of $kills ${how}s: make it longer"
 	n=$(grep -c 'reconnected after' "$dir/err")
+	[ $how = pause ] && n=$k
 	[ "$n" -eq "$k" ] || fail "$k kills but $n reconnects"
 	! grep -q '^FAIL' "$dir/out" || fail "the workload reported FAIL"
 fi
@@ -154,7 +205,7 @@ if [ -n "$check" ]; then
 fi
 resub=$(cat "$dir"/backend.*.log | sed -n \
 	's/.*resubmitting \([0-9]*\) in-flight.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
-echo "PASS: $k kill(s) of the $type backend, vuvm exited $status;" \
+echo "PASS: $k $how(s) of the $type backend, vuvm exited $status;" \
 	"$resub in-flight request(s) resubmitted (seed $seed)"
 grep -E '^VUVM-JSON' "$dir/out" | tail -n 1
 exit 0
