@@ -385,7 +385,8 @@ static int fe_send(struct vhu_frontend *fe, struct vhu_msg *req,
 	return 0;
 }
 
-static int recv_failed(struct vhu_frontend *fe, uint32_t code, int err)
+static int recv_failed(struct vhu_frontend *fe, uint32_t code, int err,
+		       const struct vhu_msg *reply)
 {
 	if (err == -ETIMEDOUT)
 		return fe_break(fe, code, err, "no reply within %d ms",
@@ -394,11 +395,12 @@ static int recv_failed(struct vhu_frontend *fe, uint32_t code, int err)
 		return fe_break(
 			fe, code, err,
 			"backend closed the connection before replying");
-	if (err == -EPROTO)
-		return fe_break(
-			fe, code, err,
-			"backend hung up mid-reply or sent an oversized "
-			"payload, too many fds or misplaced fds");
+	if (err == -EPROTO && reply->bad &&
+	    strncmp(reply->bad, "hung up ", 8) == 0)
+		return fe_break(fe, code, err, "backend hung up mid-reply (%s)",
+				reply->bad + 8);
+	if (err == -EPROTO && reply->bad)
+		return fe_break(fe, code, err, "reply: %s", reply->bad);
 	return fe_break(fe, code, err, "receive failed: %s", strerror(-err));
 }
 
@@ -460,7 +462,7 @@ static int fe_recv_reply(struct vhu_frontend *fe, const struct vhu_msg *req,
 	int err = vhu_msg_recv(fe->sock, reply, fe->timeout_ms);
 
 	if (err)
-		return recv_failed(fe, code, err);
+		return recv_failed(fe, code, err, reply);
 	fe_trace(fe, "<-", reply);
 	if (reply->hdr.flags != REPLY_FLAGS)
 		err = fe_break(fe, code, -EPROTO,

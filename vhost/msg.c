@@ -113,7 +113,7 @@ static int take_fds(struct msghdr *mh, struct vhu_msg *msg)
 /* Reads exactly @len bytes into @buf; fds are only accepted when @msg is
  * given (the header read). Returns bytes read before EOF, or -errno. */
 static ssize_t read_full(int sock, void *buf, size_t len, struct vhu_msg *msg,
-			 int64_t deadline)
+			 int64_t deadline, const char **bad)
 {
 	char control[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
 	size_t done = 0;
@@ -140,10 +140,15 @@ static ssize_t read_full(int sock, void *buf, size_t len, struct vhu_msg *msg,
 			err = take_fds(&mh, msg ? msg : &stray);
 			if (!msg) {
 				vhu_msg_close_fds(&stray);
-				err = -EPROTO;
+				*bad = "fds came with the payload, not the "
+				       "header";
+				return -EPROTO;
 			}
-			if (err)
+			if (err) {
+				*bad = "more fds than the 8 a message may "
+				       "carry";
 				return err;
+			}
 		}
 		if (n == 0)
 			break;
@@ -158,18 +163,27 @@ int vhu_msg_recv(int sock, struct vhu_msg *msg, int timeout_ms)
 	ssize_t n;
 
 	msg->nfds = 0;
-	n = read_full(sock, &msg->hdr, sizeof(msg->hdr), msg, deadline);
+	msg->bad = NULL;
+	n = read_full(sock, &msg->hdr, sizeof(msg->hdr), msg, deadline,
+		      &msg->bad);
 	if (n == 0)
 		return -ECONNRESET;
-	if (n >= 0 && (size_t)n < sizeof(msg->hdr))
+	if (n >= 0 && (size_t)n < sizeof(msg->hdr)) {
+		msg->bad = "hung up in the middle of the header";
 		n = -EPROTO;
-	if (n >= 0 && msg->hdr.size > VHOST_USER_MAX_PAYLOAD)
+	}
+	if (n >= 0 && msg->hdr.size > VHOST_USER_MAX_PAYLOAD) {
+		msg->bad = "oversized payload: more than the 4096 bytes a "
+			   "message may carry";
 		n = -EPROTO;
+	}
 	if (n >= 0 && msg->hdr.size) {
 		n = read_full(sock, &msg->payload, msg->hdr.size, NULL,
-			      deadline);
-		if (n >= 0 && (size_t)n < msg->hdr.size)
+			      deadline, &msg->bad);
+		if (n >= 0 && (size_t)n < msg->hdr.size) {
+			msg->bad = "hung up in the middle of the payload";
 			n = -EPROTO;
+		}
 	}
 	if (n < 0) {
 		vhu_msg_close_fds(msg);

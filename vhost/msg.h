@@ -33,6 +33,8 @@ struct vhu_msg {
 	} payload;
 	int fds[VHOST_USER_MAX_FDS];
 	unsigned int nfds;
+	/* Why vhu_msg_recv() returned -EPROTO (a static sentence), or NULL. */
+	const char *bad;
 };
 
 /*
@@ -51,7 +53,8 @@ int vhu_msg_send(int sock, const struct vhu_msg *msg);
  * message; -ECONNRESET  the peer closed the connection before a header started;
  *   -EPROTO      the peer closed mid-message, sent a payload larger than
  *                VHOST_USER_MAX_PAYLOAD or more than VHOST_USER_MAX_FDS fds,
- *                or sent fds anywhere but with the header;
+ *                or sent fds anywhere but with the header; msg->bad says
+ *                which;
  *   -ETIMEDOUT   nothing arrived within @timeout_ms;
  *   another negative errno from the socket.
  * On any error no fd is left open and msg->nfds is 0.

@@ -101,7 +101,9 @@ static void test_too_many_fds(void)
 	CHECK_EQ(get_features_with(&tp, VHOST_USER_GET_FEATURES, REPLY, &v, 8,
 				   fds, 12),
 		 -EPROTO);
-	CHECK_ERR(&tp.fe, "too many fds");
+	CHECK_ERR(
+		&tp.fe,
+		"GET_FEATURES: reply: more fds than the 8 a message may carry");
 	tp_close(&tp);
 	CHECK_EQ(check_count_fds(), before);
 	for (int i = 0; i < 12; i++)
@@ -116,7 +118,7 @@ static void test_oversized(void)
 	CHECK_EQ(get_features_with(&tp, VHOST_USER_GET_FEATURES, REPLY, NULL,
 				   VHOST_USER_MAX_PAYLOAD + 1, NULL, 0),
 		 -EPROTO);
-	CHECK_ERR(&tp.fe, "oversized");
+	CHECK_ERR(&tp.fe, "GET_FEATURES: reply: oversized payload");
 	check_broken(&tp);
 	tp_close(&tp);
 }
@@ -131,7 +133,8 @@ static void test_hangup_mid_header(void)
 	CHECK(write(tp.peer, &h, 6) == 6);
 	shutdown(tp.peer, SHUT_WR);
 	CHECK_EQ(vhu_get_features(&tp.fe, &f), -EPROTO);
-	CHECK_ERR(&tp.fe, "GET_FEATURES: backend hung up mid-reply");
+	CHECK_ERR(&tp.fe, "GET_FEATURES: backend hung up mid-reply (in the "
+			  "middle of the header)");
 	tp_close(&tp);
 }
 
@@ -146,7 +149,7 @@ static void test_hangup_mid_payload(void)
 	CHECK(write(tp.peer, "abc", 3) == 3);
 	shutdown(tp.peer, SHUT_WR);
 	CHECK_EQ(vhu_get_features(&tp.fe, &f), -EPROTO);
-	CHECK_ERR(&tp.fe, "hung up mid-reply");
+	CHECK_ERR(&tp.fe, "hung up mid-reply (in the middle of the payload)");
 	tp_close(&tp);
 }
 
