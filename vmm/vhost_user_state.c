@@ -25,6 +25,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "vhost/log.h"
@@ -61,6 +62,49 @@ static void describe_rings(struct vudev *d, char *msg, size_t len)
 	}
 }
 
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
+}
+
+/* Requests taken but not completed, summed over the rings. */
+static unsigned int unfinished(struct vudev *d)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < d->nr_active; i++)
+		n += (uint16_t)(d->base[i] - vudev_used_idx(d, i));
+	return n;
+}
+
+/*
+ * A backend should complete what it took before it answers
+ * GET_VRING_BASE; some (qemu-storage-daemon 7.2) answer first and complete
+ * the rest afterwards. Wait for those, within the reply timeout, so that
+ * a suspended device really stands still and a backend replaced while
+ * suspended loses nothing; say so, since it is the backend's bug.
+ */
+static void drain_late(struct vudev *d)
+{
+	unsigned int before = unfinished(d), left = before;
+	long long start = now_ms(), waited = 0;
+
+	while (left && waited < d->cfg->reply_timeout_ms) {
+		usleep(200);
+		waited = now_ms() - start;
+		left = unfinished(d);
+	}
+	if (before)
+		pr_warn("%s: the backend answered GET_VRING_BASE with %u "
+			"requests still in flight; %u completed in the next "
+			"%lld ms%s",
+			d->name, before, before - left, waited,
+			left ? ", the rest never" : "");
+}
+
 int vudev_suspend(struct vudev *d, char *msg, size_t len)
 {
 	pthread_mutex_lock(&d->lock);
@@ -70,6 +114,8 @@ int vudev_suspend(struct vudev *d, char *msg, size_t len)
 		return -EALREADY;
 	}
 	vudev_rings_stop(d);
+	if (d->connected && d->active)
+		drain_late(d);
 	for (unsigned int i = 0; i < d->nr_active; i++)
 		d->used_at_suspend[i] = vudev_used_idx(d, i);
 	d->suspended = true;

@@ -10,6 +10,8 @@
 #   -k N      kill the backend N times (default 3), restarting it each time
 #   -g        kill it once and never restart it
 #   -a ARGS   backend arguments after TYPE --socket-path S (@IMG@: image)
+#   -b CMD    start the backend with CMD instead (@SOCK@: its socket,
+#             @IMG@: the image), e.g. qemu-storage-daemon
 #   -i SIZE   create a sparse image file of SIZE for @IMG@
 #   -d OPTS   more --device options (default reconnect=10)
 #   -w WL     the workload (--test WL, default blk-verify,passes=4)
@@ -22,6 +24,8 @@
 #   -S CTL    before each kill, suspend the device and save its state
 #             through vuvm's control socket (vuvmctl CTL); after the
 #             restart, restore the state into the new process and resume
+#   -U CTL    an upgrade: suspend before each kill, resume after the
+#             restart (for backends without DEVICE_STATE)
 #   -P CTL    no kills: at each point suspend, wait 0.3 s, resume
 #
 # Every resume must report that no used index moved while suspended.
@@ -31,12 +35,13 @@
 set -u
 
 kills=3 gone= bargs= img_size= devopts=reconnect=10 wl=blk-verify,passes=4
-vargs= want=0 out_ere= err_ere= check= seed=$$ ctl= how=kill
-while getopts k:ga:i:d:w:m:x:o:e:c:s:S:P: opt; do
+vargs= want=0 out_ere= err_ere= check= seed=$$ ctl= how=kill bcmd=
+while getopts k:ga:b:i:d:w:m:x:o:e:c:s:S:U:P: opt; do
 	case $opt in
 	k) kills=$OPTARG ;;
 	g) gone=1 kills=1 ;;
 	a) bargs=$OPTARG ;;
+	b) bcmd=$OPTARG ;;
 	i) img_size=$OPTARG ;;
 	d) devopts=$OPTARG ;;
 	w) wl=$OPTARG ;;
@@ -49,6 +54,7 @@ while getopts k:ga:i:d:w:m:x:o:e:c:s:S:P: opt; do
 	c) check=$OPTARG ;;
 	s) seed=$OPTARG ;;
 	S) ctl=$OPTARG how=save ;;
+	U) ctl=$OPTARG how=upgrade ;;
 	P) ctl=$OPTARG how=pause ;;
 	*) exit 2 ;;
 	esac
@@ -88,15 +94,20 @@ fail() {
 
 img=$dir/disk.img
 [ -z "$img_size" ] || truncate -s "$img_size" "$img" || exit 1
-subst() { printf '%s\n' "$1" | sed "s|@IMG@|$img|g"; }
+subst() { printf '%s\n' "$1" | sed "s|@IMG@|$img|g; s|@SOCK@|$dir/sock|g"; }
 bargs=$(subst "$bargs")
+bcmd=$(subst "$bcmd")
 
 # Starts backend number $1 and waits for its socket.
 start_backend() {
 	rm -f "$dir/sock"
-	# shellcheck disable=SC2086 # ARGS are words on purpose
-	"$vub" "$type" --socket-path "$dir/sock" --log-level info $bargs \
-		>"$dir/backend.$1.log" 2>&1 &
+	# shellcheck disable=SC2086 # ARGS and CMD are words on purpose
+	if [ -n "$bcmd" ]; then
+		$bcmd >"$dir/backend.$1.log" 2>&1 &
+	else
+		"$vub" "$type" --socket-path "$dir/sock" --log-level info \
+			$bargs >"$dir/backend.$1.log" 2>&1 &
+	fi
 	bpid=$!
 	for _ in $(seq 200); do
 		[ -S "$dir/sock" ] && return 0
@@ -152,21 +163,26 @@ while read -r t; do
 		ctl "^ok: ${type}0 resumed" resume "${type}0"
 		k=$((k + 1))
 		continue ;;
-	save)
+	save | upgrade)
+		# Suspended, nothing may be left in flight: the next
+		# process starts where GET_VRING_BASE said.
 		ctl "^ok: ${type}0 suspended" suspend "${type}0"
-		ctl "^ok: ${type}0: saved [1-9][0-9]* bytes" save "${type}0" \
-			"$dir/state.$k" ;;
+		! grep -q "not completed" "$dir/ctl.out" ||
+			fail "requests in flight at suspend: $(cat "$dir/ctl.out")" ;;
 	esac
+	[ $how = save ] &&
+		ctl "^ok: ${type}0: saved [1-9][0-9]* bytes" save "${type}0" \
+			"$dir/state.$k"
 	kill -KILL "$bpid"
 	wait "$bpid" 2>/dev/null
 	bpid=
 	k=$((k + 1))
 	[ -n "$gone" ] && break
 	start_backend "$k"
-	if [ $how = save ]; then
+	if [ $how != kill ]; then
 		wait_connected
-		ctl "^ok: ${type}0: loaded [1-9][0-9]* bytes" restore "${type}0" \
-			"$dir/state.$((k - 1))"
+		[ $how = upgrade ] || ctl "^ok: ${type}0: loaded [1-9][0-9]* bytes" \
+			restore "${type}0" "$dir/state.$((k - 1))"
 		ctl "^ok: ${type}0 resumed" resume "${type}0"
 	fi
 done <"$dir/times"
@@ -208,4 +224,6 @@ resub=$(cat "$dir"/backend.*.log | sed -n \
 echo "PASS: $k $how(s) of the $type backend, vuvm exited $status;" \
 	"$resub in-flight request(s) resubmitted (seed $seed)"
 grep -E '^VUVM-JSON' "$dir/out" | tail -n 1
+# What vuvm noticed about the backend on the way (worth a look).
+grep -hE 'answered GET_VRING_BASE|ignored' "$dir/err" "$dir"/backend.*.log
 exit 0
