@@ -67,6 +67,10 @@ static void test_usage_errors(void)
 		{ "net", "--socket-path", "/tmp/x", "--reorder", "2", NULL },
 		{ "blk", "--socket-path", "/tmp/x", "--die-after", "0", NULL },
 		{ "blk", "--socket-path", "/tmp/x", "--die-after", "x", NULL },
+		{ "blk", "--socket-path", "/tmp/x", "--die-after-push", "0",
+		  NULL },
+		{ "blk", "--socket-path", "/tmp/x", "--no-feature", "inflight",
+		  NULL },
 	};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {

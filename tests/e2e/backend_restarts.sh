@@ -27,6 +27,11 @@
 #   -U CTL    an upgrade: suspend before each kill, resume after the
 #             restart (for backends without DEVICE_STATE)
 #   -P CTL    no kills: at each point suspend, wait 0.3 s, resume
+#   -R        the backends must have resubmitted in-flight requests
+#   -D LO-HI  the backend kills itself instead (vuvm-backend
+#             --die-after-push N, N random in LO..HI): right after a
+#             completion, so with --reorder the rest of its batch is in
+#             flight behind requests already completed
 #
 # Every resume must report that no used index moved while suspended.
 # Kills come 0.1-0.5 s apart (after the backend is back). With -k, vuvm
@@ -36,7 +41,8 @@ set -u
 
 kills=3 gone= bargs= img_size= devopts=reconnect=10 wl=blk-verify,passes=4
 vargs= want=0 out_ere= err_ere= check= seed=$$ ctl= how=kill bcmd=
-while getopts k:ga:b:i:d:w:m:x:o:e:c:s:S:U:P: opt; do
+die_range= need_resub=
+while getopts k:ga:b:i:d:w:m:x:o:e:c:s:S:U:P:D:R opt; do
 	case $opt in
 	k) kills=$OPTARG ;;
 	g) gone=1 kills=1 ;;
@@ -56,6 +62,8 @@ while getopts k:ga:b:i:d:w:m:x:o:e:c:s:S:U:P: opt; do
 	S) ctl=$OPTARG how=save ;;
 	U) ctl=$OPTARG how=upgrade ;;
 	P) ctl=$OPTARG how=pause ;;
+	D) die_range=$OPTARG how=self ;;
+	R) need_resub=1 ;;
 	*) exit 2 ;;
 	esac
 done
@@ -98,6 +106,12 @@ subst() { printf '%s\n' "$1" | sed "s|@IMG@|$img|g; s|@SOCK@|$dir/sock|g"; }
 bargs=$(subst "$bargs")
 bcmd=$(subst "$bcmd")
 
+# The completion count backend $1 dies at with -D (none for the last).
+die_arg() {
+	[ $how = self ] && [ "$1" -lt "$kills" ] || return 0
+	echo "--die-after-push $(sed -n "$(($1 + 1))p" "$dir/times")"
+}
+
 # Starts backend number $1 and waits for its socket.
 start_backend() {
 	rm -f "$dir/sock"
@@ -106,21 +120,27 @@ start_backend() {
 		$bcmd >"$dir/backend.$1.log" 2>&1 &
 	else
 		"$vub" "$type" --socket-path "$dir/sock" --log-level info \
-			$bargs >"$dir/backend.$1.log" 2>&1 &
+			$bargs $(die_arg "$1") >"$dir/backend.$1.log" 2>&1 &
 	fi
 	bpid=$!
 	for _ in $(seq 200); do
 		[ -S "$dir/sock" ] && return 0
-		kill -0 "$bpid" 2>/dev/null || fail "backend $1 exited at start"
 		sleep 0.05
+		kill -0 "$bpid" 2>/dev/null && continue
+		# Gone after it listened: vuvm came and left (the run ended).
+		grep -q "listening on" "$dir/backend.$1.log" && return 0
+		fail "backend $1 exited at start"
 	done
 	fail "no socket from backend $1 after 10 s"
 }
 
-# The kill times, from the seed: one per line, 0.10-0.50 s.
-awk -v n="$kills" -v s="$seed" 'BEGIN { srand(s);
-	for (i = 0; i < n; i++) printf "%.2f\n", 0.1 + rand() * 0.4 }' \
-	>"$dir/times"
+# The kill times, from the seed: one per line, 0.10-0.50 s; with -D the
+# completion counts instead.
+lo=${die_range%-*} hi=${die_range#*-}
+awk -v n="$kills" -v s="$seed" -v lo="${lo:-0}" -v hi="${hi:-0}" \
+	'BEGIN { srand(s); for (i = 0; i < n; i++)
+		if (hi) printf "%d\n", lo + rand() * (hi - lo);
+		else printf "%.2f\n", 0.1 + rand() * 0.4 }' >"$dir/times"
 
 # ctl ERE COMMAND...: vuvmctl must say ok, and its reply match ERE.
 ctl() {
@@ -154,6 +174,16 @@ vpid=$!
 
 k=0
 while read -r t; do
+	if [ $how = self ]; then
+		# 137: SIGKILL, it died where told; else the run was over.
+		wait "$bpid"
+		st=$?
+		bpid=
+		[ $st -eq 137 ] || break
+		k=$((k + 1))
+		start_backend "$k"
+		continue
+	fi
 	sleep "$t"
 	kill -0 "$vpid" 2>/dev/null || break
 	case $how in
@@ -206,7 +236,8 @@ EOF
 }
 miss=$(match_all "$out_ere" "$dir/out") || fail "stdout does not match /$miss/"
 miss=$(match_all "$err_ere" "$dir/err") || fail "stderr does not match /$miss/"
-if [ -z "$gone" ]; then
+# A run that must fail (-x) may end before the kills do.
+if [ -z "$gone" ] && [ "$want" -eq 0 ]; then
 	[ "$k" -eq "$kills" ] ||
 		fail "the workload ended after $k of $kills ${how}s: make it longer"
 	n=$(grep -c 'reconnected after' "$dir/err")
@@ -221,6 +252,8 @@ if [ -n "$check" ]; then
 fi
 resub=$(cat "$dir"/backend.*.log | sed -n \
 	's/.*resubmitting \([0-9]*\) in-flight.*/\1/p' | awk '{ s += $1 } END { print s + 0 }')
+[ -z "$need_resub" ] || [ "$resub" -gt 0 ] ||
+	fail "no backend resubmitted an in-flight request"
 echo "PASS: $k $how(s) of the $type backend, vuvm exited $status;" \
 	"$resub in-flight request(s) resubmitted (seed $seed)"
 grep -E '^VUVM-JSON' "$dir/out" | tail -n 1

@@ -62,6 +62,8 @@ static const struct feature_name feature_names[] = {
 	{ "configure_mem_slots", NULL, true,
 	  VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS },
 	{ "proto_status", NULL, true, VHOST_USER_PROTOCOL_F_STATUS },
+	{ "inflight_shmfd", NULL, true, VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD },
+	{ "device_state", NULL, true, VHOST_USER_PROTOCOL_F_DEVICE_STATE },
 };
 
 struct cli {
@@ -76,7 +78,7 @@ static void usage(FILE *f)
 	fputs("usage: vuvm-backend blk|net|rng --socket-path PATH | --fd N\n"
 	      "         [--file F | --size SIZE] [--queues N] [--reorder N]\n"
 	      "         [--no-feature NAME]... [--log-level LEVEL]\n"
-	      "         [--die-after N]\n"
+	      "         [--die-after N] [--die-after-push N]\n"
 	      "       vuvm-backend blk|net|rng --print-capabilities\n"
 	      "       vuvm-backend --help\n"
 	      "\n"
@@ -91,11 +93,14 @@ static void usage(FILE *f)
 	      "\n"
 	      "  --no-feature: indirect_desc event_idx proto_mq reply_ack\n"
 	      "       backend_req config reset_device configure_mem_slots\n"
-	      "       proto_status; blk: mq seg_max blk_size flush discard\n"
+	      "       proto_status inflight_shmfd device_state; blk: mq\n"
+	      "       seg_max blk_size flush discard\n"
 	      "       write_zeroes; net: mq mac status\n"
 	      "  --log-level: error warn info debug (default warn)\n"
 	      "  --die-after N: test aid: SIGKILL ourselves on taking the\n"
 	      "       Nth request, leaving it in flight\n"
+	      "  --die-after-push N: test aid: SIGKILL ourselves right\n"
+	      "       after completing the Nth request\n"
 	      "  blk and rng track in-flight requests (INFLIGHT_SHMFD)\n"
 	      "\n"
 	      "Exit status: 0 frontend gone or SIGTERM/SIGINT, 1 failure,\n"
@@ -154,7 +159,13 @@ static int parse_uint(const char *s, unsigned int max, unsigned int *out)
 	return 0;
 }
 
-enum { OPT_LOG_LEVEL = 256, OPT_PRINT_CAPS, OPT_REORDER, OPT_DIE_AFTER };
+enum {
+	OPT_LOG_LEVEL = 256,
+	OPT_PRINT_CAPS,
+	OPT_REORDER,
+	OPT_DIE_AFTER,
+	OPT_DIE_AFTER_PUSH
+};
 
 static const struct option long_opts[] = {
 	{ "socket-path", required_argument, NULL, 's' },
@@ -165,6 +176,7 @@ static const struct option long_opts[] = {
 	{ "no-feature", required_argument, NULL, 'n' },
 	{ "reorder", required_argument, NULL, OPT_REORDER },
 	{ "die-after", required_argument, NULL, OPT_DIE_AFTER },
+	{ "die-after-push", required_argument, NULL, OPT_DIE_AFTER_PUSH },
 	{ "print-capabilities", no_argument, NULL, OPT_PRINT_CAPS },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, 'h' },
@@ -212,6 +224,11 @@ static int parse_opt(struct cli *c, int o, const char *arg, const char *opt)
 		if (parse_uint(arg, INT32_MAX, &n) || !n)
 			return usage_error("bad --die-after '%s'", arg);
 		c->opt.die_after = n;
+		return 0;
+	case OPT_DIE_AFTER_PUSH:
+		if (parse_uint(arg, INT32_MAX, &n) || !n)
+			return usage_error("bad --die-after-push '%s'", arg);
+		c->opt.die_after_push = n;
 		return 0;
 	case OPT_PRINT_CAPS:
 		c->print_capabilities = true;

@@ -75,6 +75,12 @@ int vub_push(struct vub *b, unsigned int index, uint16_t head, uint32_t len)
 	struct vhu_backend_vq *vq = vhu_backend_vq(&b->dev, index);
 	int r = vhu_vring_push(&vq->vring, head, len);
 
+	if (!r && ++b->pushes == b->opt.die_after_push) {
+		pr_warn("queue %u: request %u completed, dying now "
+			"(--die-after-push)",
+			index, head);
+		raise(SIGKILL);
+	}
 	return r ? vub_queue_failed(b, index, r) : 0;
 }
 

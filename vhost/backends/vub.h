@@ -52,6 +52,7 @@ struct vub_options {
 	uint64_t no_protocol_features; /* protocol bits turned off */
 	unsigned int reorder;	       /* blk: chains per batch (0: 1) */
 	unsigned long die_after; /* test aid: SIGKILL on this pop (0: never) */
+	unsigned long die_after_push; /* ... right after this completion */
 };
 
 /* One device type. */
@@ -87,8 +88,9 @@ struct vub {
 	/* VUB_IOV_MAX each: one per chain held at a time (2, or blk's
 	 * --reorder) */
 	struct iovec *iov[VUB_MAX_REORDER];
-	unsigned long pops; /* chains popped, for --die-after */
-	void *priv;	    /* the device's */
+	unsigned long pops;   /* chains popped, for --die-after */
+	unsigned long pushes; /* chains completed, for --die-after-push */
+	void *priv;	      /* the device's */
 };
 
 /* Whether every queue is stopped (what a device state transfer needs). */
@@ -107,7 +109,9 @@ int vub_pop(struct vub *b, unsigned int index, unsigned int slot,
 	    struct vhu_vring_elem *e);
 
 /* Completes @head with @len bytes written. 0, or -errno (ring failed,
- * logged, queue marked dead). */
+ * logged, queue marked dead). With --die-after-push N the Nth completion
+ * kills the process right after it is published (with --reorder, the
+ * rest of the batch is then in flight behind completed requests). */
 int vub_push(struct vub *b, unsigned int index, uint16_t head, uint32_t len);
 
 /*
