@@ -289,12 +289,19 @@ static int start_queue(struct vudev *d, const struct vdev_queue *q,
 	};
 	int err = vhu_set_vring_base(&d->fe, q->index, base);
 
+	/*
+	 * The call fd before the kick fd, as QEMU and Cloud Hypervisor do:
+	 * the kick starts the ring, and a backend that finds requests
+	 * waiting (after a resume or reconnect) completes them at once.
+	 * qemu-storage-daemon 7.2 then signals a call fd it does not have
+	 * yet and gives up the connection (vu_panic).
+	 */
 	if (!err)
 		err = vhu_set_vring_addr(&d->fe, &addr);
 	if (!err)
-		err = vhu_set_vring_kick(&d->fe, q->index, q->kick_fd);
-	if (!err)
 		err = vhu_set_vring_call(&d->fe, q->index, q->call_fd);
+	if (!err)
+		err = vhu_set_vring_kick(&d->fe, q->index, q->kick_fd);
 	return err;
 }
 

@@ -8,7 +8,7 @@
  * At open it connects and negotiates (features, protocol features, queue
  * count, backend channel, config). On the driver's DRIVER_OK it sends the
  * start sequence of docs/vhost-user.md (SET_FEATURES, SET_MEM_TABLE from
- * the region table, per queue SET_VRING_NUM/BASE/ADDR/KICK/CALL, then
+ * the region table, per queue SET_VRING_NUM/BASE/ADDR/CALL/KICK, then
  * SET_VRING_ENABLE), with ring addresses translated from guest-physical to
  * vuvm's own addresses. On reset it stops every started ring
  * (SET_VRING_ENABLE 0, GET_VRING_BASE) and sends RESET_DEVICE when

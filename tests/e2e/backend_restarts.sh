@@ -9,11 +9,13 @@
 #
 #   -k N      kill the backend N times (default 3), restarting it each time
 #   -g        kill it once and never restart it
+#   -K SIG    with -g: the signal (default KILL; STOP leaves a backend that
+#             is connected but never answers again)
 #   -a ARGS   backend arguments after TYPE --socket-path S (@IMG@: image)
 #   -b CMD    start the backend with CMD instead (@SOCK@: its socket,
 #             @IMG@: the image), e.g. qemu-storage-daemon
 #   -i SIZE   create a sparse image file of SIZE for @IMG@
-#   -d OPTS   more --device options (default reconnect=10)
+#   -d OPTS   more --device options (default reconnect=10; none: none)
 #   -w WL     the workload (--test WL, default blk-verify,passes=4)
 #   -m ARGS   more vuvm arguments (e.g. a second --device)
 #   -x N      vuvm's expected exit status (default 0)
@@ -41,11 +43,12 @@ set -u
 
 kills=3 gone= bargs= img_size= devopts=reconnect=10 wl=blk-verify,passes=4
 vargs= want=0 out_ere= err_ere= check= seed=$$ ctl= how=kill bcmd=
-die_range= need_resub=
-while getopts k:ga:b:i:d:w:m:x:o:e:c:s:S:U:P:D:R opt; do
+die_range= need_resub= sig=KILL
+while getopts k:gK:a:b:i:d:w:m:x:o:e:c:s:S:U:P:D:R opt; do
 	case $opt in
 	k) kills=$OPTARG ;;
 	g) gone=1 kills=1 ;;
+	K) sig=$OPTARG ;;
 	a) bargs=$OPTARG ;;
 	b) bcmd=$OPTARG ;;
 	i) img_size=$OPTARG ;;
@@ -68,6 +71,7 @@ while getopts k:ga:b:i:d:w:m:x:o:e:c:s:S:U:P:D:R opt; do
 	esac
 done
 shift $((OPTIND - 1))
+[ "$devopts" != none ] || devopts=
 [ $# -eq 3 ] || {
 	echo "usage: backend_restarts.sh [options] VUVM VUVM-BACKEND TYPE" >&2
 	exit 2
@@ -168,7 +172,7 @@ start_backend 0
 ctlopt=
 [ -z "$ctl" ] || ctlopt="--control $dir/ctl.sock"
 # shellcheck disable=SC2086
-"$vuvm" --device "$type,socket=$dir/sock,$devopts" $vargs $ctlopt \
+"$vuvm" --device "$type,socket=$dir/sock${devopts:+,$devopts}" $vargs $ctlopt \
 	--test "$wl" --timeout 100 >"$dir/out" 2>"$dir/err" &
 vpid=$!
 
@@ -203,10 +207,10 @@ while read -r t; do
 	[ $how = save ] &&
 		ctl "^ok: ${type}0: saved [1-9][0-9]* bytes" save "${type}0" \
 			"$dir/state.$k"
-	kill -KILL "$bpid"
-	wait "$bpid" 2>/dev/null
-	bpid=
+	kill -"$sig" "$bpid"
 	k=$((k + 1))
+	# A stopped backend stays until the end (cleanup kills it).
+	[ "$sig" = KILL ] && { wait "$bpid" 2>/dev/null; bpid=; }
 	[ -n "$gone" ] && break
 	start_backend "$k"
 	if [ $how != kill ]; then
@@ -217,10 +221,21 @@ while read -r t; do
 	fi
 done <"$dir/times"
 
+# vuvm must end by itself: within 60 s of the last kill (the rest of the
+# workload), 15 s when the backend is gone for good.
+bound=60
+[ -z "$gone" ] || bound=15
+for _ in $(seq $((bound * 10))); do
+	kill -0 "$vpid" 2>/dev/null || break
+	sleep 0.1
+done
+kill -0 "$vpid" 2>/dev/null &&
+	fail "vuvm still runs $bound s after the last $how"
 wait "$vpid"
 status=$?
 vpid=
-[ -z "$bpid" ] || { kill -TERM "$bpid" 2>/dev/null; wait "$bpid"; bpid=; }
+[ -z "$bpid" ] || [ "$sig" != KILL ] ||
+	{ kill -TERM "$bpid" 2>/dev/null; wait "$bpid"; bpid=; }
 
 ! grep -qE 'Sanitizer|runtime error:' "$dir/err" ||
 	fail "sanitizer report on stderr"

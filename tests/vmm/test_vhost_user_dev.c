@@ -434,7 +434,7 @@ static void test_device_state(struct mem_table *mem)
 	*ring_index(mem, q.device_gpa) = 0;
 	CHECK(state >= 0 && junk >= 0);
 	CHECK(write(junk, "not a device state", 18) == 18);
-	CHECK(open_dev(&d, "blk,reconnect=5,reply-timeout=1", mem) == 0);
+	CHECK(open_dev(&d, "blk,reconnect=5,reply-timeout=3", mem) == 0);
 	CHECK(d.vdev.ops->activate(d.vdev.opaque, acked, &q, 1) == 0);
 	CHECK(vudev_save_state(&d, state, msg, sizeof(msg)) == -EBUSY);
 	CHECK(strstr(msg, "blk0 is running: suspend it first") != NULL);

@@ -37,6 +37,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vhost/backend.h"
 #include "vhost/log.h"
 #include "vhost/msg.h"
 #include "vhost/trace.h"
@@ -248,28 +249,6 @@ static int unix_addr(const char *path, struct sockaddr_un *sa)
 		return -ENAMETOOLONG;
 	strcpy(sa->sun_path, path);
 	return 0;
-}
-
-static int listen_on(const char *path)
-{
-	struct sockaddr_un sa;
-	struct stat st;
-	int fd, err = unix_addr(path, &sa);
-
-	if (err)
-		return err;
-	/* A stale socket from an earlier run, never any other file. */
-	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) || listen(fd, 1)) {
-		err = -errno;
-		close(fd);
-		return err;
-	}
-	return fd;
 }
 
 static int connect_upstream(const char *path, int timeout_ms)
@@ -960,12 +939,10 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 
 static int run(const struct cli *c, struct proxy *p)
 {
-	int lfd = listen_on(c->listen), r;
+	int lfd = vhu_backend_listen(c->listen), r;
 
-	if (lfd < 0) {
-		pr_err("listen on %s: %s", c->listen, strerror(-lfd));
-		return 1;
-	}
+	if (lfd < 0)
+		return 1; /* said by vhu_backend_listen() */
 	p->front = accept_front(lfd, p->sig);
 	close(lfd);
 	unlink(c->listen); /* one frontend, like vuvm-backend */
