@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vhost/clock.h"
 #include "vhost/log.h"
 #include "vhost/msg.h"
 #include "vhost/trace.h"
@@ -158,14 +159,6 @@ void vhu_trace_log(void *opaque, const char *line)
 }
 
 /* --- connection -------------------------------------------------------- */
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void fe_reset(struct vhu_frontend *fe)
 {

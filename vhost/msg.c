@@ -9,6 +9,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vhost/clock.h"
+
 int vhu_msg_send(int sock, const struct vhu_msg *msg)
 {
 	char control[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
@@ -51,14 +53,6 @@ void vhu_msg_close_fds(struct vhu_msg *msg)
 	for (unsigned int i = 0; i < msg->nfds; i++)
 		close(msg->fds[i]);
 	msg->nfds = 0;
-}
-
-static int64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Waits until @sock is readable or the deadline (-1: none) has passed. The

@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vhost/clock.h"
 #include "vhost/log.h"
 #include "vmm/machine.h"
 
@@ -370,14 +371,6 @@ bool control_exec(struct machine *m, char *line, char *out, size_t len)
 }
 
 /* --- The thread ----------------------------------------------------------- */
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* The reply fits the socket buffer many times over: a client that lets
  * it fill up by not reading is dropped rather than waited for. */

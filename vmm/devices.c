@@ -12,6 +12,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vhost/clock.h"
 #include "vhost/log.h"
 #include "virtio/virtio_mmio.h"
 #include "vmm/machine.h"
@@ -97,14 +98,6 @@ bool devices_mmio(struct machine *m, uint64_t addr, uint8_t *data,
 }
 
 /* --- The watcher thread and reconnecting ---------------------------------- */
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
-}
 
 /* Waits @ms or until vuvm stops; false when it stops. */
 static bool pause_unless_stopped(struct devices *ds, long long ms)

@@ -28,6 +28,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vhost/clock.h"
 #include "vhost/log.h"
 #include "vmm/vhost_user_internal.h"
 
@@ -60,14 +61,6 @@ static void describe_rings(struct vudev *d, char *msg, size_t len)
 					      " (%u taken, not completed)",
 					      (uint16_t)(d->base[i] - used));
 	}
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000LL + ts.tv_nsec / 1000000;
 }
 
 /* Requests taken but not completed, summed over the rings. */

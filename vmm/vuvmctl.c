@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vhost/clock.h"
 #include "vmm/control.h"
 
 #define CTL_DEFAULT_TIMEOUT 30.0
@@ -111,14 +112,6 @@ static int connect_to(const char *path)
 		return -1;
 	}
 	return fd;
-}
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
 /* Prints complete lines from @buf; returns the exit status once the final
