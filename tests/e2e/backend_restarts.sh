@@ -13,7 +13,8 @@
 #             is connected but never answers again)
 #   -a ARGS   backend arguments after TYPE --socket-path S (@IMG@: image)
 #   -b CMD    start the backend with CMD instead (@SOCK@: its socket,
-#             @IMG@: the image), e.g. qemu-storage-daemon
+#             @IMG@: the image, @DIR@: a private directory), e.g.
+#             qemu-storage-daemon
 #   -i SIZE   create a sparse image file of SIZE for @IMG@
 #   -d OPTS   more --device options (default reconnect=10; none: none)
 #   -w WL     the workload (--test WL, default blk-verify,passes=4)
@@ -106,7 +107,10 @@ fail() {
 
 img=$dir/disk.img
 [ -z "$img_size" ] || truncate -s "$img_size" "$img" || exit 1
-subst() { printf '%s\n' "$1" | sed "s|@IMG@|$img|g; s|@SOCK@|$dir/sock|g"; }
+subst() {
+	printf '%s\n' "$1" |
+		sed "s|@IMG@|$img|g; s|@SOCK@|$dir/sock|g; s|@DIR@|$dir|g"
+}
 bargs=$(subst "$bargs")
 bcmd=$(subst "$bcmd")
 
