@@ -14,12 +14,18 @@
  *      index out of range; an avail index that jumps by more than the
  *      queue size), kicked; whatever the device does within POLL_NS is
  *      reported, then a reset and a fresh set-up must work.
- *  (c) one ordinary request (blk: read sector 0; rng: 16 bytes).
+ *  (c) rings placed where no ring can be: the descriptor table, avail
+ *      ring or used ring of an otherwise proper queue moved beyond RAM,
+ *      into the MMIO hole, across the end of RAM or to wrap 2^64 just
+ *      before DRIVER_OK. The device must refuse to start: Status must
+ *      read DEVICE_NEEDS_RESET (vuvm logs "device needs reset: <why>").
+ *  (d) one ordinary request (blk: read sector 0; rng: 16 bytes).
  *
- * What the device answers is reported, never trusted or asserted: the
- * checks are only that the device still talks and can be brought up
- * again. Waits are bounded, since a backend is right to refuse a bad
- * chain and never use it.
+ * What the device answers to a bad chain is reported, never trusted or
+ * asserted: a backend may fail the ring, skip the chain or complete it
+ * with an error. The checks are that the device still talks and can be
+ * brought up again, and (c). Waits are bounded, since a backend is right
+ * to refuse a bad chain and never use it.
  */
 #include <stdio.h>
 #include <string.h>
@@ -191,10 +197,12 @@ struct bad {
 	const char *name;
 	uint64_t addr; /* 0: the good buffer */
 	uint32_t len;
-	bool loop; /* the data descriptor's next points to itself */
-	bool wild; /* next out of range */
-	bool jump; /* avail index jumps past the queue size */
-	int ind;   /* IND_*: the chain goes through an indirect table */
+	bool loop;	  /* the data descriptor's next points to itself */
+	bool wild;	  /* next out of range */
+	bool jump;	  /* avail index jumps past the queue size */
+	bool bad_head;	  /* the avail entry names a head >= queue size */
+	bool ro_after_rw; /* a readable descriptor after the writable one */
+	int ind;	  /* IND_*: the chain goes through an indirect table */
 };
 
 /* Indirect tables: good, or broken in one way. */
@@ -221,6 +229,12 @@ static const struct bad bad_cases[] = {
 	{ .name = "avail index jumps by more than the queue size",
 	  .len = BUF_LEN,
 	  .jump = true },
+	{ .name = "avail entry names head 0x7fff",
+	  .len = BUF_LEN,
+	  .bad_head = true },
+	{ .name = "readable descriptor after a writable one",
+	  .len = BUF_LEN,
+	  .ro_after_rw = true },
 	{ .name = "indirect table beyond RAM", .ind = IND_BEYOND_RAM },
 	{ .name = "indirect table of 0 bytes", .ind = IND_EMPTY },
 	{ .name = "indirect table of 20 bytes", .ind = IND_ODD_LEN },
@@ -259,7 +273,9 @@ static uint16_t build_chain(struct virtq *vq, bool blk, const struct bad *c,
 		next = 1; /* itself: the walker must notice the cycle */
 	else if (c->wild)
 		next = 0x1234;
-	if (blk || c->loop || c->wild)
+	else if (c->ro_after_rw)
+		next = 2;
+	if (blk || c->loop || c->wild || c->ro_after_rw)
 		flags |= VIRTQ_DESC_F_NEXT;
 	b->hdr->type = VIRTIO_BLK_T_IN;
 	b->hdr->reserved = 0;
@@ -267,8 +283,9 @@ static uint16_t build_chain(struct virtq *vq, bool blk, const struct bad *c,
 	set_desc(vq->desc, 0, dma_addr(b->hdr), sizeof(*b->hdr),
 		 VIRTQ_DESC_F_NEXT, 1);
 	set_desc(vq->desc, 1, addr, c->len, flags, next);
-	set_desc(vq->desc, 2, dma_addr(b->status), 1, VIRTQ_DESC_F_WRITE, 0);
-	return head;
+	set_desc(vq->desc, 2, dma_addr(b->status), 1,
+		 c->ro_after_rw ? 0 : VIRTQ_DESC_F_WRITE, 0);
+	return c->bad_head ? 0x7fff : head;
 }
 
 /*
@@ -385,7 +402,79 @@ static void bad_chains(struct vio_dev *d, const struct bufs *b)
 	}
 }
 
-/* --- (c) one good request ------------------------------------------------ */
+/* --- (c) rings outside RAM ---------------------------------------------- */
+
+enum { RING_DESC, RING_AVAIL, RING_USED };
+
+static const unsigned int ring_reg[] = {
+	[RING_DESC] = VIRTIO_MMIO_QUEUE_DESC_LOW,
+	[RING_AVAIL] = VIRTIO_MMIO_QUEUE_DRIVER_LOW,
+	[RING_USED] = VIRTIO_MMIO_QUEUE_DEVICE_LOW,
+};
+static const char *const ring_name[] = { "descriptor table", "avail ring",
+					 "used ring" };
+
+/* The end of the highest RAM range: a ring starting 16 bytes before it
+ * runs past it. 0 if the device tree has no memory node. */
+static uint64_t ram_end(void)
+{
+	struct dt_range r[8];
+	int n = dt_memory(r, 8);
+	uint64_t end = 0;
+
+	for (int i = 0; i < n && i < 8; i++)
+		if (r[i].base + r[i].size > end)
+			end = r[i].base + r[i].size;
+	return end;
+}
+
+/*
+ * Sets queue 0 up properly, then moves ring part @part to @addr (allowed
+ * while the queue is not ready) and sets DRIVER_OK: the device must answer
+ * with DEVICE_NEEDS_RESET rather than start on it.
+ */
+static void ring_outside(struct vio_dev *d, int part, uint64_t addr,
+			 const char *where)
+{
+	struct virtq vq;
+	char what[96];
+	uint32_t s;
+
+	snprintf(what, sizeof(what), "%s %s (%#llx)", ring_name[part], where,
+		 (unsigned long long)addr);
+	if (!report(!vio_begin(d, 0) && !vio_queue_setup(d, 0, &vq, QSIZE, 0),
+		    "%s: the queue is set up", what)) {
+		report_info("%s", d->error);
+		vio_reset(d);
+		return;
+	}
+	wr(d, VIRTIO_MMIO_QUEUE_READY, 0);
+	write_addr(d, ring_reg[part], addr);
+	wr(d, VIRTIO_MMIO_QUEUE_READY, 1);
+	wr(d, VIRTIO_MMIO_STATUS,
+	   rd(d, VIRTIO_MMIO_STATUS) | VIRTIO_CONFIG_S_DRIVER_OK);
+	s = rd(d, VIRTIO_MMIO_STATUS);
+	report(s & VIRTIO_CONFIG_S_NEEDS_RESET,
+	       "%s: DRIVER_OK is refused with DEVICE_NEEDS_RESET (status %#x)",
+	       what, s);
+	check_alive(d, what);
+}
+
+static void rings_outside(struct vio_dev *d)
+{
+	uint64_t end = ram_end();
+
+	for (int part = RING_DESC; part <= RING_USED; part++) {
+		ring_outside(d, part, BEYOND_RAM, "beyond RAM");
+		ring_outside(d, part, MMIO_HOLE, "in the MMIO hole");
+		ring_outside(d, part, WRAPPING, "wrapping 2^64");
+		if (end)
+			ring_outside(d, part, end - 16,
+				     "across the end of RAM");
+	}
+}
+
+/* --- (d) one good request ------------------------------------------------ */
 
 static void good_blk(const struct vio_dev *found, uint8_t *buf)
 {
@@ -465,6 +554,7 @@ int hostile_main(const char *args)
 		    (unsigned long long)seed, (unsigned long long)rounds);
 	random_writes(&d, (uint32_t)seed, rounds);
 	bad_chains(&d, &b);
+	rings_outside(&d);
 	good_request(&d, b.data);
 	report_prefix_pop();
 	return report_summary();

@@ -17,7 +17,8 @@
 #    COMMAND runs at once (to test that vuvm waits for it);
 #  - runs COMMAND and keeps its exit status;
 #  - stops only the backend it started (SIGTERM, then SIGKILL after 5 s),
-#    and with -n expects the backend to have exited by itself by then;
+#    and with -n expects the backend to have exited by itself by then,
+#    with status 0;
 #  - prints the backend's log when anything failed, then removes @DIR@.
 # Exits with COMMAND's status (77 when /dev/kvm does not exist), or 1 when
 # the backend failed to start, died early, or had to be killed.
@@ -92,6 +93,14 @@ stop_backend() {
 		if kill -0 "$pid" 2>/dev/null; then
 			echo "FAIL: the backend did not exit when vuvm hung up"
 			fail=1
+		else
+			wait "$pid"
+			st=$?
+			pid=
+			[ $st -eq 0 ] && return 0
+			echo "FAIL: the backend exited with status $st"
+			fail=1
+			return 0
 		fi
 	fi
 	kill -TERM "$pid" 2>/dev/null
