@@ -444,7 +444,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	 * that is not used) is what a first start sees. */
 	f.exact =
 		!((const struct vhu_inflight_split_header *)region)->version &&
-		f.cfg.base == f.cfg.used->idx;
+		!(data[0] & 0xc0) && f.cfg.base == f.cfg.used->idx;
 	ret = vhu_vring_init(&f.vr, &f.cfg);
 	if (data[0] & 0xc0)
 		FUZZ_CHECK(ret == -EINVAL);
