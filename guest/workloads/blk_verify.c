@@ -20,7 +20,8 @@
  * above: N passes of "write the whole disk, read it all back", each with
  * its own generation, so a sector left from an earlier pass is caught;
  * long enough to kill and restart a backend in the middle; progress as an
- * INFO line at most every 100 ms).
+ * INFO line at most every 100 ms), stall=SEC (default 5: how long
+ * requests may go without a completion before the run fails).
  *
  * Every virtio-blk device in the device tree is verified, one after the
  * other; a device that fails (DEVICE_NEEDS_RESET included: "device needs
@@ -79,9 +80,10 @@ struct verify {
 	struct slot *slots; /* depth per queue */
 	uint32_t rng;
 	bool verbose;
-	bool verify;	 /* compare read data (verify=0: no) */
-	bool dead;	 /* the device needs a reset: stop using it */
-	uint64_t passes; /* 0: the default story */
+	bool verify;	   /* compare read data (verify=0: no) */
+	bool dead;	   /* the device needs a reset: stop using it */
+	uint64_t passes;   /* 0: the default story */
+	uint64_t stall_ns; /* stall=: how long without a completion */
 	uint64_t written, verified; /* bytes, over every phase */
 	uint64_t last_info;	    /* when the last progress line went out */
 	struct vw_wait wait;
@@ -341,11 +343,13 @@ static bool run_phase(struct verify *v, enum phase ph, const char *what)
 		if (err)
 			return phase_failed(v, what, err);
 		progress(v, what, now);
-		if (now - seen > VW_TIMEOUT_NS)
+		if (now - seen > v->stall_ns)
 			return report(false,
 				      "%s: %d requests not completed "
-				      "after 5 s",
-				      what, busy);
+				      "after %llu s",
+				      what, busy,
+				      (unsigned long long)(v->stall_ns /
+							   1000000000ull));
 	} while (more || busy);
 	us = (time_ns() - t0) / 1000 + 1;
 	report_info("%s: %llu requests, %llu KiB in %llu us (%llu MiB/s)", what,
@@ -374,12 +378,12 @@ static int one(struct verify *v, uint32_t type, uint64_t sector, void *buf,
 	r->sector = sector;
 	r->nseg = len ? 1 : 0;
 	r->seg[0] = (struct virtq_buf){ dma_addr(buf), len };
-	err = blk_run(&v->blk, 0, r, VW_TIMEOUT_NS);
+	err = blk_run(&v->blk, 0, r, v->stall_ns);
 	if (err == VIO_ENEEDSRESET)
 		v->dead = true;
 	if (err) {
 		report(false, "request type %u: %s", type,
-		       err == BLK_ETIMEDOUT ? "no completion in 5 s"
+		       err == BLK_ETIMEDOUT ? "no completion in time (stall=)"
 					    : v->blk.vio.error);
 		return -1;
 	}
@@ -490,6 +494,9 @@ static int params(struct verify *v, const char *args, uint64_t *queues,
 		       "4..32768, maxsec 1..2048, passes 1..1000000\n");
 		return -1;
 	}
+	v->stall_ns = vw_stall(args);
+	if (!v->stall_ns)
+		return -1;
 	v->depth = (unsigned int)depth;
 	v->maxsec = (unsigned int)maxsec;
 	kv_get_bool(args, "verbose", false, &v->verbose);

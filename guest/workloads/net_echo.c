@@ -14,9 +14,10 @@
  * frames come back unchanged; macswap: with source and destination MAC
  * swapped), lossy=1 (for a backend that may crash and restart: a frame
  * not echoed within LOSS_NS counts as lost and the run goes on; it fails
- * only when nothing is echoed for 5 s, when a frame comes back corrupted
- * or never sent, or when the device needs a reset; duplicates, which a
- * restarted backend may send, are counted, not failed).
+ * only when nothing is echoed for stall=SEC (default 5), when a frame
+ * comes back corrupted or never sent, or when the device needs a reset;
+ * duplicates, which a restarted backend may send, are counted, not
+ * failed).
  *
  * Whatever the mode, a device that sets DEVICE_NEEDS_RESET fails the run
  * with "device needs reset" in the FAIL line. A VUVM-JSON line gives
@@ -71,6 +72,7 @@ struct echo {
 	uint32_t frames;
 	bool macswap;
 	bool lossy;
+	uint64_t stall_ns; /* stall=: how long without progress */
 	uint8_t dst[VIRTIO_NET_ETH_ALEN];
 	uint8_t *scratch;
 	struct vw_wait wait;
@@ -292,7 +294,7 @@ static bool pair_done(const struct echo *e, const struct pair *p)
 	return p->received >= e->frames && p->tx_done == p->t.sent;
 }
 
-/* What counts as progress for the 5 s bound: with lossy=1 only echoes. */
+/* What counts as progress for the stall bound: with lossy=1 only echoes. */
 static uint32_t progress_of(const struct echo *e, const struct pair *p)
 {
 	return e->lossy ? p->received : p->received + p->tx_done;
@@ -331,9 +333,11 @@ static bool pump(struct echo *e)
 			return report(false, "%s", e->net.vio.error);
 		last = progress;
 		progress = 0;
-		if (now - seen > VW_TIMEOUT_NS)
-			return report(false, "no frame %s for 5 s",
-				      e->lossy ? "echoed" : "moved");
+		if (now - seen > e->stall_ns)
+			return report(false, "no frame %s for %llu s",
+				      e->lossy ? "echoed" : "moved",
+				      (unsigned long long)(e->stall_ns /
+							   1000000000ull));
 	} while (!done);
 	return true;
 }
@@ -445,7 +449,8 @@ static int params(struct echo *e, const char *args, uint64_t *pairs,
 		return -1;
 	}
 	e->frames = (uint32_t)frames;
-	return 0;
+	e->stall_ns = vw_stall(args);
+	return e->stall_ns ? 0 : -1;
 }
 
 static void run(struct echo *e, const struct vio_dev *found, uint64_t pairs,

@@ -26,6 +26,19 @@ int vw_mode(const char *args)
 	return -1;
 }
 
+uint64_t vw_stall(const char *args)
+{
+	uint64_t sec;
+
+	if (kv_get_u64(args, "stall", VW_TIMEOUT_NS / 1000000000ull, &sec) ==
+		    -2 ||
+	    !sec || sec > 3600) {
+		printf("ERROR: stall must be 1..3600 seconds\n");
+		return 0;
+	}
+	return sec * 1000000000ull;
+}
+
 int vw_find(uint32_t device_id, const char *type, struct vio_dev *dev)
 {
 	if (vio_find(device_id, dev, 1) > 0) {

@@ -22,6 +22,10 @@
  *   only after a millisecond without progress (in either mode).
  * vw_wait_end: unroutes, and reports in irq mode how many sleeps and
  *   interrupts there were.
+ * vw_stall: reads stall=SEC (1..3600, default 5: VW_TIMEOUT_NS) from
+ *   @args, how long a workload waits without progress before it gives
+ *   up (raise it for backends that are restarted or suspended for longer
+ *   meanwhile); 0 after printing an ERROR line for a bad value.
  * vw_rand: xorshift32; state must not be 0.
  */
 #ifndef VUVM_GUEST_WORKLOADS_VIRTIO_COMMON_H
@@ -46,6 +50,7 @@ struct vw_wait {
 };
 
 int vw_mode(const char *args);
+uint64_t vw_stall(const char *args);
 int vw_wait_start(struct vw_wait *w, int mode, struct vio_dev *dev);
 int vw_idle(struct vw_wait *w, struct virtq *vqs, unsigned int n);
 int vw_find_all(uint32_t device_id, const char *type, struct vio_dev *devs,

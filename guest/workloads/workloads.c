@@ -15,8 +15,8 @@ static const char *const fault_params[] = { "kind", NULL };
 static const char *const rng_params[] = { "mode", "bytes", "depth", NULL };
 static const char *const net_echo_params[] = { "mode",	"queues", "frames",
 					       "qsize", "expect", "lossy",
-					       NULL };
-static const char *const hostile_params[] = { "seed", "rounds", NULL };
+					       "stall", NULL };
+static const char *const hostile_params[] = { "seed", "rounds", "case", NULL };
 static const char *const blk_bench_params[] = { "mode",	   "rw",     "bs",
 						"qd",	   "queues", "qsize",
 						"seconds", "count",  NULL };
@@ -26,7 +26,8 @@ static const char *const net_bench_params[] = { "mode",	  "size",    "batch",
 						NULL };
 static const char *const blk_verify_params[] = { "mode",   "queues", "depth",
 						 "qsize",  "maxsec", "verbose",
-						 "verify", "passes", NULL };
+						 "verify", "passes", "stall",
+						 NULL };
 
 const struct workload workloads[] = {
 	{ "probe", "print what the guest sees (memory, CPUs, devices, TSC)",
