@@ -12,8 +12,11 @@
  *      per case (addresses beyond RAM, in the MMIO hole, wrapping 2^64;
  *      zero-length and 0xffffffff-long buffers; a descriptor loop; a next
  *      index out of range; an avail index that jumps by more than the
- *      queue size), kicked; whatever the device does within POLL_NS is
- *      reported, then a reset and a fresh set-up must work.
+ *      queue size; an avail entry naming a head out of range; a readable
+ *      descriptor after a writable one; six broken indirect tables),
+ *      kicked; whatever the device does within POLL_NS is reported, then
+ *      a reset and a fresh set-up must work. case=N (1-based) runs only
+ *      the N-th, for backends that drop the connection on the first.
  *  (c) rings placed where no ring can be: the descriptor table, avail
  *      ring or used ring of an otherwise proper queue moved beyond RAM,
  *      into the MMIO hole, across the end of RAM or to wrap 2^64 just
@@ -378,7 +381,8 @@ static int bring_up(struct vio_dev *d, struct virtq *vq)
 	return err;
 }
 
-static void bad_chains(struct vio_dev *d, const struct bufs *b)
+/* @only: 0 for every case, else the one case numbered from 1. */
+static void bad_chains(struct vio_dev *d, const struct bufs *b, uint64_t only)
 {
 	bool blk = d->device_id == VIRTIO_ID_BLOCK;
 	struct virtq vq;
@@ -386,6 +390,9 @@ static void bad_chains(struct vio_dev *d, const struct bufs *b)
 
 	for (unsigned int i = 0; i < NR_BAD; i++) {
 		const struct bad *c = &bad_cases[i];
+
+		if (only && only != i + 1)
+			continue;
 
 		if (!report(!bring_up(d, &vq), "%s: the device comes up",
 			    c->name)) {
@@ -526,14 +533,16 @@ static void good_request(const struct vio_dev *d, uint8_t *buf)
 int hostile_main(const char *args)
 {
 	static struct vio_dev d;
-	uint64_t seed, rounds;
+	uint64_t seed, rounds, only;
 	struct bufs b;
 
 	if (kv_get_u64(args, "seed", 1, &seed) == -2 ||
-	    kv_get_u64(args, "rounds", 8, &rounds) == -2 || !(uint32_t)seed ||
-	    rounds > MAX_ROUNDS) {
-		printf("ERROR: hostile: seed 1..2^32-1, rounds 0..%u\n",
-		       MAX_ROUNDS);
+	    kv_get_u64(args, "rounds", 8, &rounds) == -2 ||
+	    kv_get_u64(args, "case", 0, &only) == -2 || !(uint32_t)seed ||
+	    rounds > MAX_ROUNDS || only > NR_BAD) {
+		printf("ERROR: hostile: seed 1..2^32-1, rounds 0..%u, case "
+		       "0..%u\n",
+		       MAX_ROUNDS, (unsigned int)NR_BAD);
 		return WORKLOAD_BAD_REQUEST;
 	}
 	if (find_first(&d)) {
@@ -553,7 +562,7 @@ int hostile_main(const char *args)
 		    d.device_id, (unsigned long long)d.base,
 		    (unsigned long long)seed, (unsigned long long)rounds);
 	random_writes(&d, (uint32_t)seed, rounds);
-	bad_chains(&d, &b);
+	bad_chains(&d, &b, only);
 	rings_outside(&d);
 	good_request(&d, b.data);
 	report_prefix_pop();
