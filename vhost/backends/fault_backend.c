@@ -813,9 +813,16 @@ static int from_up(struct proxy *p)
 	}
 	if (head.target)
 		v = p->fault.info->apply(p, head.code, &m);
-	if (v == V_FORWARD && (err = vhu_msg_send(p->front, &m)))
-		pr_err("reply to %s: %s", name_of(head.code), strerror(-err));
+	if (v == V_FORWARD)
+		err = vhu_msg_send(p->front, &m);
 	vhu_msg_close_fds(&m);
+	/* A frontend that gave up after the fault is the end, not an error. */
+	if (err == -EPIPE || err == -ECONNRESET) {
+		pr_info("the frontend hung up");
+		return 0;
+	}
+	if (err)
+		pr_err("reply to %s: %s", name_of(head.code), strerror(-err));
 	p->stalled = v == V_DROP;
 	if (v == V_CLOSE)
 		return 0;
