@@ -201,37 +201,45 @@ static void reap_reconnectors(struct devices *ds)
 	}
 }
 
-/* Slots 2i (the vhost-user socket) and 2i+1 (the backend channel), -1
- * while the device reconnects or has failed, then the wake and stop
- * eventfds. Only hang-ups are asked for on the socket, since its replies
- * belong to whichever thread sent the request. Rebuilt on every pass:
- * a reconnect changes the fds. */
+/* Slots 3i (the vhost-user socket), 3i+1 (the backend channel), 3i+2
+ * (the ring error eventfd), -1 while the device reconnects or has failed,
+ * then the wake and stop eventfds. Only hang-ups are asked for on the
+ * socket, since its replies belong to whichever thread sent the request.
+ * Rebuilt on every pass: a reconnect changes the fds. */
+#define WATCH_SLOTS 3
+
 static unsigned int watch_fds(struct devices *ds, struct pollfd *p)
 {
 	for (unsigned int i = 0; i < ds->nr; i++) {
 		struct device *d = &ds->dev[i];
 		bool on = !d->reconnecting && d->vu.connected;
+		struct pollfd *q = &p[WATCH_SLOTS * i];
 
-		p[2 * i] = (struct pollfd){ .fd = on ? d->vu.fe.sock : -1,
-					    .events = POLLRDHUP };
-		p[2 * i + 1] = (struct pollfd){ .fd = on ? d->vu.chan_fd : -1,
-						.events = POLLIN };
+		q[0] = (struct pollfd){ .fd = on ? d->vu.fe.sock : -1,
+					.events = POLLRDHUP };
+		q[1] = (struct pollfd){ .fd = on ? d->vu.chan_fd : -1,
+					.events = POLLIN };
+		q[2] = (struct pollfd){ .fd = d->vu.err_fd, .events = POLLIN };
 	}
-	p[2 * ds->nr] = (struct pollfd){ .fd = ds->wake_fd, .events = POLLIN };
-	p[2 * ds->nr + 1] =
+	p[WATCH_SLOTS * ds->nr] =
+		(struct pollfd){ .fd = ds->wake_fd, .events = POLLIN };
+	p[WATCH_SLOTS * ds->nr + 1] =
 		(struct pollfd){ .fd = ds->stop_fd, .events = POLLIN };
-	return 2 * ds->nr + 2;
+	return WATCH_SLOTS * ds->nr + 2;
 }
 
 /* Returns false when the machine must stop. */
 static bool watch_device(struct machine *m, struct device *d,
-			 const struct pollfd *sock, const struct pollfd *chan)
+			 const struct pollfd *q)
 {
 	int r;
 
-	if (sock->revents)
+	if (q[2].revents && vudev_ring_error(&d->vu))
+		mmio_dev_fail(&d->mmio, "the backend stopped serving a ring "
+					"(SET_VRING_ERR)");
+	if (q[0].revents)
 		return device_lost(m, d);
-	if (!chan->revents)
+	if (!q[1].revents)
 		return true;
 	r = vudev_handle_channel(&d->vu);
 	if (r == 1)
@@ -252,7 +260,7 @@ static void *watch(void *opaque)
 {
 	struct machine *m = opaque;
 	struct devices *ds = &m->devices;
-	struct pollfd p[2 * VUVM_MAX_DEVICES + 2];
+	struct pollfd p[WATCH_SLOTS * VUVM_MAX_DEVICES + 2];
 
 	for (;;) {
 		unsigned int n = watch_fds(ds, p);
@@ -268,8 +276,7 @@ static void *watch(void *opaque)
 		if (p[n - 2].revents)
 			reap_reconnectors(ds);
 		for (unsigned int i = 0; i < ds->nr; i++)
-			if (!watch_device(m, &ds->dev[i], &p[2 * i],
-					  &p[2 * i + 1]))
+			if (!watch_device(m, &ds->dev[i], &p[WATCH_SLOTS * i]))
 				goto stop;
 	}
 stop:

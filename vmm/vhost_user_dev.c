@@ -290,7 +290,8 @@ static int start_queue(struct vudev *d, const struct vdev_queue *q,
 	int err = vhu_set_vring_base(&d->fe, q->index, base);
 
 	/*
-	 * The call fd before the kick fd, as QEMU and Cloud Hypervisor do:
+	 * The call and error fds before the kick fd, as QEMU and Cloud
+	 * Hypervisor do:
 	 * the kick starts the ring, and a backend that finds requests
 	 * waiting (after a resume or reconnect) completes them at once.
 	 * qemu-storage-daemon 7.2 then signals a call fd it does not have
@@ -300,6 +301,8 @@ static int start_queue(struct vudev *d, const struct vdev_queue *q,
 		err = vhu_set_vring_addr(&d->fe, &addr);
 	if (!err)
 		err = vhu_set_vring_call(&d->fe, q->index, q->call_fd);
+	if (!err)
+		err = vhu_set_vring_err(&d->fe, q->index, d->err_fd);
 	if (!err)
 		err = vhu_set_vring_kick(&d->fe, q->index, q->kick_fd);
 	return err;
@@ -885,11 +888,17 @@ int vudev_open(struct vudev *d, const struct vudev_config *cfg,
 		.ops = &vudev_ops,
 		.opaque = d,
 	};
+	d->err_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (d->err_fd < 0) {
+		pr_err("%s: eventfd: %s", d->name, strerror(errno));
+		return -errno;
+	}
 	pthread_mutex_init(&d->lock, NULL);
 	err = vhu_connect(&d->fe, cfg->socket, timeout_ms);
 	if (err) {
 		pr_err("%s: %s", d->name, vhu_frontend_error(&d->fe));
 		pthread_mutex_destroy(&d->lock);
+		close(d->err_fd);
 		return err;
 	}
 	vhu_frontend_set_timeout(&d->fe, cfg->reply_timeout_ms);
@@ -918,6 +927,9 @@ void vudev_close(struct vudev *d)
 	if (d->chan_fd >= 0)
 		close(d->chan_fd);
 	d->chan_fd = -1;
+	if (d->err_fd >= 0)
+		close(d->err_fd);
+	d->err_fd = -1;
 	vhu_frontend_close(&d->fe);
 	drop_inflight(d);
 	pthread_mutex_destroy(&d->lock);
@@ -1016,6 +1028,18 @@ void vudev_give_up(struct vudev *d)
 	pthread_mutex_lock(&d->lock);
 	d->failed = true;
 	pthread_mutex_unlock(&d->lock);
+}
+
+int vudev_ring_error(struct vudev *d)
+{
+	uint64_t n = 0;
+
+	if (read(d->err_fd, &n, sizeof(n)) != sizeof(n) || !n)
+		return 0;
+	pr_err("%s: the backend signalled a ring error (SET_VRING_ERR): it "
+	       "stopped serving a queue; its log says why",
+	       d->name);
+	return 1;
 }
 
 /* --- The backend channel

@@ -63,6 +63,7 @@ struct vudev {
 	bool have_config;    /* the backend serves config (CONFIG feature) */
 	bool config_write_failed; /* logged once */
 	int chan_fd;		  /* vuvm's end of the backend channel, or -1 */
+	int err_fd; /* SET_VRING_ERR of every ring: a broken ring */
 	/*
 	 * States (see vhost_user_dev.c): connected (fe talks to a backend),
 	 * failed (the backend is gone for good), active (the driver set
@@ -125,6 +126,13 @@ void vudev_close(struct vudev *d);
  * failed or sent garbage.
  */
 int vudev_handle_channel(struct vudev *d);
+
+/*
+ * The backend signalled d->err_fd (SET_VRING_ERR: it stopped serving a
+ * ring the driver broke). Returns 1 after logging it (the caller sets
+ * DEVICE_NEEDS_RESET), 0 when the eventfd was not signalled.
+ */
+int vudev_ring_error(struct vudev *d);
 
 /*
  * Reconnecting (devices.c drives it when cfg->reconnect_ms >= 0).

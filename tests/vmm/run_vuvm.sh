@@ -5,17 +5,21 @@
 #   run_vuvm.sh [-o ERE] [-O ERE] [-e ERE] [-E ERE] STATUS CMD [ARG...]
 #
 # STATUS is an extended regex for the exit status ("0", "52|121"). -o/-e:
-# stdout/stderr must match ERE; -O/-E: they must not. Sanitizer reports on
-# stderr always fail. Exits 77 (skip) only when /dev/kvm does not exist.
+# stdout/stderr must match ERE; -O/-E: they must not. Each option may be
+# given several times: every ERE counts. Sanitizer reports on stderr
+# always fail. Exits 77 (skip) only when /dev/kvm does not exist.
 set -u
 
+# Lists of EREs, one per line.
+nl='
+'
 want_out= deny_out= want_err= deny_err=
 while getopts o:O:e:E: opt; do
 	case $opt in
-	o) want_out=$OPTARG ;;
-	O) deny_out=$OPTARG ;;
-	e) want_err=$OPTARG ;;
-	E) deny_err=$OPTARG ;;
+	o) want_out=$want_out$OPTARG$nl ;;
+	O) deny_out=$deny_out$OPTARG$nl ;;
+	e) want_err=$want_err$OPTARG$nl ;;
+	E) deny_err=$deny_err$OPTARG$nl ;;
 	*) exit 2 ;;
 	esac
 done
@@ -41,14 +45,24 @@ complain() {
 
 echo "$status" | grep -qxE "$want_status" ||
 	complain "exit status $status, wanted $want_status"
-[ -z "$want_out" ] || grep -qE -- "$want_out" "$tmp/out" ||
-	complain "stdout does not match /$want_out/"
-[ -z "$deny_out" ] || ! grep -qE -- "$deny_out" "$tmp/out" ||
-	complain "stdout matches /$deny_out/"
-[ -z "$want_err" ] || grep -qE -- "$want_err" "$tmp/err" ||
-	complain "stderr does not match /$want_err/"
-[ -z "$deny_err" ] || ! grep -qE -- "$deny_err" "$tmp/err" ||
-	complain "stderr matches /$deny_err/"
+# check LIST FILE WANT NAME: every ERE of LIST must (WANT=1) or must not
+# (WANT=0) match FILE.
+check() {
+	while IFS= read -r ere; do
+		[ -n "$ere" ] || continue
+		if grep -qE -- "$ere" "$2"; then
+			[ "$3" = 1 ] || complain "$4 matches /$ere/"
+		else
+			[ "$3" = 0 ] || complain "$4 does not match /$ere/"
+		fi
+	done <<EOF
+$1
+EOF
+}
+check "$want_out" "$tmp/out" 1 stdout
+check "$deny_out" "$tmp/out" 0 stdout
+check "$want_err" "$tmp/err" 1 stderr
+check "$deny_err" "$tmp/err" 0 stderr
 ! grep -qE 'Sanitizer|runtime error:' "$tmp/err" ||
 	complain "sanitizer report on stderr"
 
