@@ -10,6 +10,7 @@
 #include "vmm/control.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdarg.h>
@@ -256,15 +257,38 @@ static void cmd_resume(struct machine *m, char **argv, int argc,
 	cmd_each(m, argv[1], vudev_resume, r);
 }
 
-/* save/restore: the file is opened here, by vuvm, so it must not depend
- * on the client's working directory. */
+/*
+ * save/restore: the file is opened here, by vuvm, so it must not depend
+ * on the client's working directory. Only regular files (a FIFO or a
+ * device could block the control thread), opened without blocking. A
+ * save goes to FILE.tmp and is renamed over FILE only once the backend
+ * said it succeeded, so a failed save never destroys a good copy.
+ */
+static int open_state(const char *path, bool save, char *tmp, size_t len)
+{
+	struct stat st;
+	int fd;
+
+	snprintf(tmp, len, "%s.tmp", path);
+	fd = save ? open(tmp,
+			 O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW |
+				 O_NONBLOCK,
+			 0600)
+		  : open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return -EINVAL;
+	}
+	return fd;
+}
+
 static void cmd_state(struct machine *m, char **argv, int argc, struct reply *r)
 {
 	bool save = !strcmp(argv[0], "save");
+	char msg[256] = "", tmp[PATH_MAX + 8];
 	struct vudev *d;
-	char msg[256] = "";
-	struct stat st;
-	bool created;
 	int fd, err;
 
 	if (argv[2][0] != '/') {
@@ -276,21 +300,27 @@ static void cmd_state(struct machine *m, char **argv, int argc, struct reply *r)
 	d = find_device(m, argv[1], r);
 	if (!d)
 		return;
-	created = save && lstat(argv[2], &st) < 0 && errno == ENOENT;
-	fd = save ? open(argv[2], O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC,
-			 0600)
-		  : open(argv[2], O_RDONLY | O_CLOEXEC);
+	fd = open_state(argv[2], save, tmp, sizeof(tmp));
 	if (fd < 0) {
 		r->error = true;
-		reply_line(r, "error: %s: %s", argv[2], strerror(errno));
+		reply_line(r, "error: %s: %s", save ? tmp : argv[2],
+			   fd == -EINVAL ? "not a regular file"
+					 : strerror(-fd));
 		return;
 	}
 	err = save ? vudev_save_state(d, fd, msg, sizeof(msg))
 		   : vudev_load_state(d, fd, msg, sizeof(msg));
-	close(fd);
-	/* A file this save created holds no valid state: not left behind. */
-	if (err < 0 && created)
-		unlink(argv[2]);
+	if (close(fd) && !err && save) {
+		err = -errno;
+		snprintf(msg, sizeof(msg), "%.200s: %s", tmp, strerror(errno));
+	}
+	if (save && !err && rename(tmp, argv[2])) {
+		err = -errno;
+		snprintf(msg, sizeof(msg), "rename to %.200s: %s", argv[2],
+			 strerror(errno));
+	}
+	if (save && err)
+		unlink(tmp);
 	r->error = err < 0;
 	reply_line(r, "%s: %s", r->error ? "error" : "ok", msg);
 }

@@ -114,7 +114,7 @@ static void *reconnect(void *opaque)
 	struct devices *ds = &m->devices;
 	const struct vudev_config *cfg = d->vu.cfg;
 	long long start = now_ms(), deadline = start + cfg->reconnect_ms;
-	long long delay = 50;
+	long long delay = 50, left;
 	char why[VHU_ERROR_LEN + 64] = "no attempt made";
 	unsigned int attempts = 0;
 	uint64_t one = 1;
@@ -123,15 +123,17 @@ static void *reconnect(void *opaque)
 	pr_warn("%s: reconnecting to %s for up to %.1f s", d->vu.name,
 		cfg->socket, cfg->reconnect_ms / 1000.0);
 	/* reconnect=0: no attempt, the device fails at once. */
-	while (cfg->reconnect_ms && now_ms() < deadline) {
+	/* An attempt never outlasts the window: its replies are bounded
+	 * by what is left of it. */
+	while (cfg->reconnect_ms && (left = deadline - now_ms()) > 0) {
 		attempts++;
-		r = vudev_reconnect(&d->vu, why, sizeof(why));
+		r = vudev_reconnect(&d->vu, (int)left, why, sizeof(why));
 		if (r >= 0)
 			break;
 		pr_debug("%s: attempt %u: %s", d->vu.name, attempts, why);
-		if (!pause_unless_stopped(ds, delay < deadline - now_ms()
-						      ? delay
-						      : deadline - now_ms()))
+		left = deadline - now_ms();
+		if (left > 0 &&
+		    !pause_unless_stopped(ds, delay < left ? delay : left))
 			goto out;
 		delay = delay * 2 < 1000 ? delay * 2 : 1000;
 	}

@@ -192,7 +192,9 @@ static int vudev_config_read(void *opaque, uint32_t offset, void *buf,
 {
 	struct vudev *d = opaque;
 
+	pthread_mutex_lock(&d->config_lock);
 	memcpy(buf, d->config + offset, len);
+	pthread_mutex_unlock(&d->config_lock);
 	return 0;
 }
 
@@ -213,8 +215,11 @@ static int vudev_config_write(void *opaque, uint32_t offset, const void *buf,
 			"logged)",
 			d->name, vhu_frontend_error(&d->fe));
 	d->config_write_failed |= err != 0;
-	if (!err)
+	if (!err) {
+		pthread_mutex_lock(&d->config_lock);
 		memcpy(d->config + offset, buf, len);
+		pthread_mutex_unlock(&d->config_lock);
+	}
 	pthread_mutex_unlock(&d->lock);
 	return err;
 }
@@ -684,6 +689,9 @@ static int activate_locked(struct vudev *d, uint64_t features,
 	d->guest_features = features;
 	d->ctrl_pairs = 0;
 	d->active = true;
+	/* Started while suspended: resume compares against these rings. */
+	for (unsigned int i = 0; i < n && d->suspended; i++)
+		d->used_at_suspend[i] = vudev_used_idx(d, i);
 	if (!d->connected || d->suspended)
 		return 0;
 	err = vudev_rings_start(d);
@@ -817,16 +825,31 @@ static void local_net_config(struct vudev *d, unsigned int index)
 					       : d->vdev.config_size);
 }
 
+/*
+ * GET_CONFIG into the cache, swapped in whole under config_lock so that a
+ * vCPU never reads half an update. d->config_changed says whether it
+ * differs from what was cached.
+ */
 static int read_config(struct vudev *d)
 {
 	uint32_t size = d->vdev.config_size;
+	uint8_t fresh[sizeof(d->config)];
+	int err;
 
+	d->config_changed = false;
 	d->have_config = size && vhu_has_protocol_feature(
 					 &d->fe, VHOST_USER_PROTOCOL_F_CONFIG);
 	if (!d->have_config)
 		return 0; /* zeroes, or what vudev_open() put there */
-	return vhu_get_config(&d->fe, 0, size, VHOST_USER_CONFIG_FLAG_WRITABLE,
-			      d->config);
+	err = vhu_get_config(&d->fe, 0, size, VHOST_USER_CONFIG_FLAG_WRITABLE,
+			     fresh);
+	if (err)
+		return err;
+	pthread_mutex_lock(&d->config_lock);
+	d->config_changed = memcmp(d->config, fresh, size) != 0;
+	memcpy(d->config, fresh, size);
+	pthread_mutex_unlock(&d->config_lock);
+	return 0;
 }
 
 static int check_queues(struct vudev *d)
@@ -894,10 +917,12 @@ int vudev_open(struct vudev *d, const struct vudev_config *cfg,
 		return -errno;
 	}
 	pthread_mutex_init(&d->lock, NULL);
+	pthread_mutex_init(&d->config_lock, NULL);
 	err = vhu_connect(&d->fe, cfg->socket, timeout_ms);
 	if (err) {
 		pr_err("%s: %s", d->name, vhu_frontend_error(&d->fe));
 		pthread_mutex_destroy(&d->lock);
+		pthread_mutex_destroy(&d->config_lock);
 		close(d->err_fd);
 		return err;
 	}
@@ -933,6 +958,7 @@ void vudev_close(struct vudev *d)
 	vhu_frontend_close(&d->fe);
 	drop_inflight(d);
 	pthread_mutex_destroy(&d->lock);
+	pthread_mutex_destroy(&d->config_lock);
 }
 
 /* --- Losing and reconnecting the backend ------------------------------------
@@ -973,7 +999,8 @@ static int check_features_kept(struct vudev *d, char *why, size_t len)
 	return -ENOTSUP;
 }
 
-static int reconnect_locked(struct vudev *d, char *why, size_t len)
+static int reconnect_locked(struct vudev *d, int budget_ms, char *why,
+			    size_t len)
 {
 	int err = vhu_connect(&d->fe, d->cfg->socket, 0);
 
@@ -981,7 +1008,9 @@ static int reconnect_locked(struct vudev *d, char *why, size_t len)
 		snprintf(why, len, "%s", vhu_frontend_error(&d->fe));
 		return err;
 	}
-	vhu_frontend_set_timeout(&d->fe, d->cfg->reply_timeout_ms);
+	vhu_frontend_set_timeout(&d->fe, budget_ms < d->cfg->reply_timeout_ms
+						 ? budget_ms
+						 : d->cfg->reply_timeout_ms);
 	if (d->trace)
 		vhu_frontend_set_trace(&d->fe, vudev_trace_line, d->name);
 	err = negotiate(d);
@@ -1000,27 +1029,29 @@ static int reconnect_locked(struct vudev *d, char *why, size_t len)
 	return err;
 }
 
-int vudev_reconnect(struct vudev *d, char *why, size_t len)
+int vudev_reconnect(struct vudev *d, int budget_ms, char *why, size_t len)
 {
-	uint8_t old[sizeof(d->config)];
+	bool changed;
 	int err;
 
 	pthread_mutex_lock(&d->lock);
-	memcpy(old, d->config, sizeof(old));
-	err = reconnect_locked(d, why, len);
+	err = reconnect_locked(d, budget_ms, why, len);
+	changed = d->config_changed;
 	if (err) {
 		/* base[] stays: the next backend starts where this one
 		 * should have. */
 		disconnect(d);
 		d->nr_started = 0;
 	} else {
+		/* Later requests get the whole reply timeout again. */
+		vhu_frontend_set_timeout(&d->fe, d->cfg->reply_timeout_ms);
 		vudev_rings_wake(d);
 		d->reconnects++;
 	}
 	pthread_mutex_unlock(&d->lock);
 	if (err)
 		return err;
-	return memcmp(old, d->config, d->vdev.config_size) ? 1 : 0;
+	return changed ? 1 : 0;
 }
 
 void vudev_give_up(struct vudev *d)

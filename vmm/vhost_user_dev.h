@@ -59,7 +59,11 @@ struct vudev {
 	const struct vudev_config *cfg; /* outlives the device */
 	char name[24];
 	bool trace;
-	uint8_t config[256]; /* cached config space (GET_CONFIG) */
+	/* Cached config space (GET_CONFIG), read by vCPUs under
+	 * config_lock alone, so they never wait on a backend for it. */
+	pthread_mutex_t config_lock;
+	uint8_t config[256];
+	bool config_changed; /* by the last read_config() */
 	bool have_config;    /* the backend serves config (CONFIG feature) */
 	bool config_write_failed; /* logged once */
 	int chan_fd;		  /* vuvm's end of the backend channel, or -1 */
@@ -139,7 +143,8 @@ int vudev_ring_error(struct vudev *d);
  * vudev_lost: the connection is gone (hang-up or a broken reply stream):
  * close it and remember where each started ring got to, from the used
  * index in guest memory since the backend can no longer be asked.
- * vudev_reconnect: one attempt to connect, replay the handshake and, when
+ * vudev_reconnect: one attempt, with every reply awaited at most
+ * min(reply-timeout, @budget_ms), to connect, replay the handshake and, when
  * the driver had started the device and it is not suspended, the start
  * sequence with the kept inflight region and the remembered bases; then
  * every ring is kicked and its interrupt raised once, so neither side
@@ -150,7 +155,7 @@ int vudev_ring_error(struct vudev *d);
  * start from now on (the caller sets DEVICE_NEEDS_RESET).
  */
 void vudev_lost(struct vudev *d);
-int vudev_reconnect(struct vudev *d, char *why, size_t len);
+int vudev_reconnect(struct vudev *d, int budget_ms, char *why, size_t len);
 void vudev_give_up(struct vudev *d);
 
 /*

@@ -24,7 +24,9 @@
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -63,6 +65,26 @@ static void describe_rings(struct vudev *d, char *msg, size_t len)
 	}
 }
 
+/*
+ * A base GET_VRING_BASE returned must lie between the used index and a
+ * ring's size beyond it. One that does not is the backend's error: say so
+ * and restart that ring from the used index, as after a crash.
+ */
+static void check_bases(struct vudev *d)
+{
+	for (unsigned int i = 0; i < d->nr_active; i++) {
+		uint16_t used = vudev_used_idx(d, i);
+
+		if ((uint16_t)(d->base[i] - used) <= d->queues[i].size)
+			continue;
+		pr_err("%s: queue %u: GET_VRING_BASE said %u, behind the "
+		       "used index %u or more than a ring ahead of it; the "
+		       "ring restarts at %u",
+		       d->name, d->queues[i].index, d->base[i], used, used);
+		d->base[i] = used;
+	}
+}
+
 /* Requests taken but not completed, summed over the rings. */
 static unsigned int unfinished(struct vudev *d)
 {
@@ -86,7 +108,7 @@ static void drain_late(struct vudev *d)
 	long long start = now_ms(), waited = 0;
 
 	while (left && waited < d->cfg->reply_timeout_ms) {
-		usleep(200);
+		usleep(1000);
 		waited = now_ms() - start;
 		left = unfinished(d);
 	}
@@ -107,6 +129,7 @@ int vudev_suspend(struct vudev *d, char *msg, size_t len)
 		return -EALREADY;
 	}
 	vudev_rings_stop(d);
+	check_bases(d);
 	if (d->connected && d->active)
 		drain_late(d);
 	for (unsigned int i = 0; i < d->nr_active; i++)
@@ -162,10 +185,14 @@ int vudev_resume(struct vudev *d, char *msg, size_t len)
 		if (!err)
 			vudev_rings_wake(d);
 	}
-	if (err)
-		say(msg, len, "%s: restart failed: %s", d->name,
-		    vhu_frontend_error(&d->fe));
-	else if (d->active && !d->connected)
+	if (err) {
+		/* Nothing half-started: the device stays suspended, and a
+		 * later resume (or a reconnect) tries again. */
+		say(msg, len, "%s: restart failed: %s; still suspended",
+		    d->name, vhu_frontend_error(&d->fe));
+		vudev_rings_stop(d);
+		d->suspended = true;
+	} else if (d->active && !d->connected)
 		say(msg + strlen(msg), len - strlen(msg),
 		    "; the backend is away: its rings start when it is back");
 	pthread_mutex_unlock(&d->lock);
@@ -200,62 +227,84 @@ static int state_ready(struct vudev *d, char *msg, size_t len)
 	return 0;
 }
 
-/* Waits for @events on @fd within the reply timeout; 0 or -ETIMEDOUT. */
-static int wait_fd(struct vudev *d, int fd, short events)
+/* Waits for @events on @fd until @deadline (ms); 0 or -ETIMEDOUT. */
+static int wait_fd(int fd, short events, int64_t deadline)
 {
 	struct pollfd p = { fd, events, 0 };
+	int64_t left;
 	int r;
 
-	do
-		r = poll(&p, 1, d->cfg->reply_timeout_ms);
-	while (r < 0 && errno == EINTR);
+	do {
+		left = deadline - now_ms();
+		r = left > 0 ? poll(&p, 1, (int)left) : 0;
+	} while (r < 0 && errno == EINTR);
 	return r > 0 ? 0 : r == 0 ? -ETIMEDOUT : -errno;
 }
 
-/*
- * Copies @in to @out until EOF on @in; returns the bytes or -errno. On a
- * save @in is the pipe (waited for), on a load @out is (nonblocking,
- * waited for); the other side is the user's file.
- */
-static long long copy_fd(struct vudev *d, int in, int out, bool save)
-{
-	char buf[16384];
-	long long total = 0;
-	ssize_t n, w;
-	int err;
+/* A growing buffer for one device state. */
+struct state_buf {
+	char *data;
+	size_t len, cap;
+};
 
+/* Reads the backend's pipe @fd into @b until EOF or @deadline. */
+static int pipe_to_buf(int fd, struct state_buf *b, int64_t deadline)
+{
 	for (;;) {
-		if (save && (err = wait_fd(d, in, POLLIN)))
+		ssize_t n;
+		int err;
+
+		if (b->len == b->cap) {
+			size_t cap = b->cap ? 2 * b->cap : 16384;
+			char *p = cap > STATE_MAX_BYTES ? NULL
+							: realloc(b->data, cap);
+
+			if (!p)
+				return cap > STATE_MAX_BYTES ? -EFBIG : -ENOMEM;
+			b->data = p;
+			b->cap = cap;
+		}
+		err = wait_fd(fd, POLLIN, deadline);
+		if (err)
 			return err;
-		n = read(in, buf, sizeof(buf));
-		if (n < 0 && errno == EINTR)
+		n = read(fd, b->data + b->len, b->cap - b->len);
+		if (n < 0 && (errno == EINTR || errno == EAGAIN))
 			continue;
 		if (n <= 0)
-			return n < 0 ? -errno : total;
-		if ((total += n) > STATE_MAX_BYTES)
-			return -EFBIG;
-		for (ssize_t off = 0; off < n;) {
-			if (!save && (err = wait_fd(d, out, POLLOUT)))
-				return err;
-			w = write(out, buf + off, (size_t)(n - off));
-			if (w < 0 && errno != EINTR && errno != EAGAIN)
-				return -errno;
-			off += w > 0 ? w : 0;
-		}
+			return n < 0 ? -errno : 0;
+		b->len += (size_t)n;
 	}
 }
 
+/* Writes @b into the backend's pipe @fd (nonblocking) by @deadline. */
+static int buf_to_pipe(int fd, const struct state_buf *b, int64_t deadline)
+{
+	for (size_t off = 0; off < b->len;) {
+		int err = wait_fd(fd, POLLOUT, deadline);
+		ssize_t n;
+
+		if (err)
+			return err;
+		n = write(fd, b->data + off, b->len - off);
+		if (n < 0 && errno != EINTR && errno != EAGAIN)
+			return -errno;
+		off += n > 0 ? (size_t)n : 0;
+	}
+	return 0;
+}
+
 /*
- * One transfer: SET_DEVICE_STATE_FD with the backend's end of a pipe, the
- * copy between @file and our end (or the fd the backend chose instead),
- * then CHECK_DEVICE_STATE.
+ * One transfer, within one reply timeout in all: SET_DEVICE_STATE_FD with
+ * the backend's end of a pipe, the copy between @b and our end (or the fd
+ * the backend chose instead), then CHECK_DEVICE_STATE. Called with the
+ * lock held; the user's file is not touched here.
  */
-static int transfer(struct vudev *d, uint32_t direction, int file,
-		    long long *bytes, char *msg, size_t len)
+static int transfer(struct vudev *d, uint32_t direction, struct state_buf *b,
+		    char *msg, size_t len)
 {
 	bool save = direction == VHOST_USER_TRANSFER_STATE_DIRECTION_SAVE;
+	int64_t deadline = now_ms() + d->cfg->reply_timeout_ms;
 	int p[2], ours, theirs, backend_fd = -1, err;
-	long long n;
 
 	if (pipe2(p, O_CLOEXEC))
 		return -errno;
@@ -275,35 +324,40 @@ static int transfer(struct vudev *d, uint32_t direction, int file,
 		close(ours);
 		ours = backend_fd;
 	}
-	if (!save)
-		fcntl(ours, F_SETFL, fcntl(ours, F_GETFL) | O_NONBLOCK);
-	n = save ? copy_fd(d, ours, file, true) : copy_fd(d, file, ours, false);
+	fcntl(ours, F_SETFL, fcntl(ours, F_GETFL) | O_NONBLOCK);
+	err = save ? pipe_to_buf(ours, b, deadline)
+		   : buf_to_pipe(ours, b, deadline);
 	close(ours); /* EOF for a loading backend */
-	err = n < 0 ? (int)n : vhu_check_device_state(&d->fe);
-	if (n < 0)
+	if (err) {
 		say(msg, len, "%s: moving the device state: %s", d->name,
-		    strerror((int)-n));
-	else if (err)
+		    strerror(-err));
+		return err;
+	}
+	err = vhu_check_device_state(&d->fe);
+	if (err)
 		say(msg, len, "%s: %s", d->name, vhu_frontend_error(&d->fe));
-	*bytes = n;
 	return err;
 }
 
-static int move_state(struct vudev *d, uint32_t direction, int fd, char *msg,
-		      size_t len)
+static int move_state(struct vudev *d, uint32_t direction, struct state_buf *b,
+		      char *msg, size_t len)
 {
-	bool save = direction == VHOST_USER_TRANSFER_STATE_DIRECTION_SAVE;
-	long long bytes = 0;
 	int err;
 
 	pthread_mutex_lock(&d->lock);
 	err = state_ready(d, msg, len);
 	if (!err)
-		err = transfer(d, direction, fd, &bytes, msg, len);
+		err = transfer(d, direction, b, msg, len);
 	pthread_mutex_unlock(&d->lock);
+	return err;
+}
+
+static int report_state(struct vudev *d, int err, const char *what,
+			size_t bytes, char *msg, size_t len)
+{
 	if (!err)
-		say(msg, len, "%s: %s %lld bytes of device state", d->name,
-		    save ? "saved" : "loaded", bytes);
+		say(msg, len, "%s: %s %zu bytes of device state", d->name, what,
+		    bytes);
 	if (err)
 		pr_err("%s", msg);
 	else
@@ -311,16 +365,59 @@ static int move_state(struct vudev *d, uint32_t direction, int fd, char *msg,
 	return err;
 }
 
+/* The file is written after the device's lock is let go. */
 int vudev_save_state(struct vudev *d, int fd, char *msg, size_t len)
 {
-	return move_state(d, VHOST_USER_TRANSFER_STATE_DIRECTION_SAVE, fd, msg,
-			  len);
+	struct state_buf b = { 0 };
+	int err = move_state(d, VHOST_USER_TRANSFER_STATE_DIRECTION_SAVE, &b,
+			     msg, len);
+
+	for (size_t off = 0; !err && off < b.len;) {
+		ssize_t n = write(fd, b.data + off, b.len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			err = n < 0 ? -errno : -EIO;
+			say(msg, len, "%s: writing the state: %s", d->name,
+			    strerror(-err));
+		}
+		off += n > 0 ? (size_t)n : 0;
+	}
+	free(b.data);
+	return report_state(d, err, "saved", b.len, msg, len);
 }
 
+/* The file is read whole before the device's lock is taken. */
 int vudev_load_state(struct vudev *d, int fd, char *msg, size_t len)
 {
-	return move_state(d, VHOST_USER_TRANSFER_STATE_DIRECTION_LOAD, fd, msg,
-			  len);
+	struct state_buf b = { 0 };
+	struct stat st;
+	int err = 0;
+
+	if (fstat(fd, &st) || st.st_size < 0 ||
+	    (uint64_t)st.st_size > STATE_MAX_BYTES)
+		err = -EFBIG;
+	else if (!(b.data = malloc((size_t)st.st_size + 1)))
+		err = -ENOMEM;
+	while (!err && b.len < (size_t)st.st_size) {
+		ssize_t n =
+			read(fd, b.data + b.len, (size_t)st.st_size - b.len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			break; /* shorter than it said: load what is there */
+		b.len += (size_t)n;
+	}
+	if (err)
+		say(msg, len, "%s: reading the state: %s", d->name,
+		    strerror(-err));
+	else
+		err = move_state(d, VHOST_USER_TRANSFER_STATE_DIRECTION_LOAD,
+				 &b, msg, len);
+	free(b.data);
+	return report_state(d, err, "loaded", b.len, msg, len);
 }
 
 void vudev_describe(struct vudev *d, char *buf, size_t len)

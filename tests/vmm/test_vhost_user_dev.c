@@ -25,6 +25,7 @@
 
 #include "tests/vmm/check.h"
 #include "vhost/backend.h"
+#include "vhost/clock.h"
 #include "virtio/virtio_blk.h"
 #include "virtio/virtio_config.h"
 #include "virtio/virtio_ids.h"
@@ -312,12 +313,12 @@ static void crash_backend(struct vudev *d, pid_t pid)
  * while connect() fails, since the backend serves one frontend. */
 static int reconnect_soon(struct vudev *d, char *why, size_t len)
 {
-	int r = vudev_reconnect(d, why, len);
+	int r = vudev_reconnect(d, 3000, why, len);
 
 	for (int i = 0; i < 150 && r < 0 && strncmp(why, "connect", 7) == 0;
 	     i++) {
 		usleep(20000);
-		r = vudev_reconnect(d, why, len);
+		r = vudev_reconnect(d, 3000, why, len);
 	}
 	return r;
 }
@@ -346,7 +347,7 @@ static void test_reconnect(struct mem_table *mem)
 	read_eventfd(q.kick_fd);
 	crash_backend(&d, pid);
 	CHECK(!d.connected && d.nr_started == 0 && d.base[0] == 7);
-	CHECK(vudev_reconnect(&d, why, sizeof(why)) < 0);
+	CHECK(vudev_reconnect(&d, 3000, why, sizeof(why)) < 0);
 	CHECK(strstr(why, "connect") != NULL);
 
 	pid = start_backend("blk", args);
@@ -372,6 +373,31 @@ static void test_reconnect(struct mem_table *mem)
 	close_queue(&q);
 	vudev_close(&d);
 	stop_backend(pid);
+}
+
+/* A reconnect attempt to a backend that accepts and never answers ends
+ * within its budget, not the 5 s reply timeout. */
+static void test_reconnect_budget(struct mem_table *mem)
+{
+	const char *const args[] = { "--size", "8M", NULL };
+	pid_t pid = start_backend("blk", args);
+	char why[300] = "";
+	struct vudev d;
+	int64_t t0;
+	int lfd;
+
+	CHECK(open_dev(&d, "blk,reconnect=5", mem) == 0);
+	crash_backend(&d, pid);
+	lfd = vhu_backend_listen(sock_path); /* listens, never accepts */
+	CHECK(lfd >= 0);
+	t0 = now_ms();
+	CHECK(vudev_reconnect(&d, 200, why, sizeof(why)) == -ETIMEDOUT);
+	CHECK(now_ms() - t0 < 2000);
+	CHECK(strstr(why, "no reply within 200 ms") != NULL);
+	CHECK(!d.connected && d.fe.sock < 0);
+	close(lfd);
+	unlink(sock_path);
+	vudev_close(&d);
 }
 
 static void test_suspend_resume(struct mem_table *mem)
@@ -409,12 +435,19 @@ static void test_suspend_resume(struct mem_table *mem)
 			  "suspended") != NULL);
 	*used = 0;
 
-	/* A guest reset while suspended: the activation waits for resume. */
+	/* A guest reset while suspended: the activation waits for resume,
+	 * and the new rings (another used index) are not mistaken for the
+	 * old ones having moved. */
+	*ring_index(mem, q.driver_gpa) = 3;
+	*used = 3;
 	CHECK(vudev_suspend(&d, msg, sizeof(msg)) == 0);
 	d.vdev.ops->reset(d.vdev.opaque);
+	*ring_index(mem, q.driver_gpa) = 0;
+	*used = 0;
 	CHECK(d.vdev.ops->activate(d.vdev.opaque, acked, &q, 1) == 0);
 	CHECK(d.nr_started == 0);
 	CHECK(vudev_resume(&d, msg, sizeof(msg)) == 0 && d.nr_started == 1);
+	CHECK(strcmp(msg, "blk0 resumed") == 0);
 	d.vdev.ops->reset(d.vdev.opaque);
 	close_queue(&q);
 	vudev_close(&d);
@@ -509,6 +542,7 @@ int main(int argc, char **argv)
 	test_queue_count(&mem);
 	test_config_change(&mem);
 	test_reconnect(&mem);
+	test_reconnect_budget(&mem);
 	test_suspend_resume(&mem);
 	test_device_state(&mem);
 	CHECK(count_fds() == fds);
