@@ -1153,7 +1153,7 @@ static int set_inflight_fd(struct vhu_backend *dev, struct vhu_msg *msg,
 	uint64_t need =
 		(uint64_t)inflight_queue_size(in->queue_size) * in->num_queues;
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
-	int err = check_inflight(dev, "SET_INFLIGHT_FD", in);
+	int err = check_inflight(dev, "SET_INFLIGHT_FD", in), seals;
 	struct stat st;
 	void *p;
 
@@ -1170,6 +1170,13 @@ static int set_inflight_fd(struct vhu_backend *dev, struct vhu_msg *msg,
 			(unsigned long long)in->mmap_size,
 			(unsigned long long)in->mmap_offset,
 			(unsigned long long)need);
+	/* A region that can shrink under our mapping would kill us with
+	 * SIGBUS: only sealed ones (as GET_INFLIGHT_FD makes them). */
+	seals = fcntl(msg->fds[0], F_GET_SEALS);
+	if (seals < 0 || !(seals & F_SEAL_SHRINK))
+		return refuse(dev, -EINVAL,
+			      "SET_INFLIGHT_FD: the fd is not sealed against "
+			      "shrinking (F_SEAL_SHRINK)");
 	p = mmap(NULL, in->mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED,
 		 msg->fds[0], (off_t)in->mmap_offset);
 	if (p == MAP_FAILED)

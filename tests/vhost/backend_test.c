@@ -749,6 +749,20 @@ static void test_inflight(void)
 		      1),
 		 0);
 	CHECK(r.dev.last_err < 0);
+	/* A region that could shrink under the backend's mapping. */
+	{
+		int loose = memfd_create("loose", MFD_CLOEXEC);
+
+		CHECK(loose >= 0 &&
+		      ftruncate(loose, (off_t)m.payload.inflight.mmap_size) ==
+			      0);
+		in = m.payload.inflight;
+		CHECK_EQ(xfer(&r, VHOST_USER_SET_INFLIGHT_FD, 0, &in,
+			      sizeof(in), &loose, 1),
+			 0);
+		CHECK_HAS(vhu_backend_error(&r.dev), "F_SEAL_SHRINK");
+		close(loose);
+	}
 	in.num_queues = NQ + 1;
 	req(&r, VHOST_USER_GET_INFLIGHT_FD, &in, sizeof(in), -EINVAL);
 	in.num_queues = 1;
