@@ -55,6 +55,21 @@ static void spawn_logged(struct td *t, const char *const *argv)
 	CHECK_EQ(vhu_negotiate(&t->fe, WANT_PROTOCOL), 0);
 }
 
+/*
+ * What a frontend does after its backend died: a new process, the kept
+ * in-flight region @inf/@ifd handed to it, ring 0 restarted at base 0 (the
+ * used index, since the dead one cannot be asked) and enabled.
+ */
+static void restart_with(struct td *t, const char *const *argv,
+			 const struct vhu_inflight *inf, int ifd)
+{
+	spawn_logged(t, argv);
+	td_set_features_mem(t, FEATURES);
+	CHECK_EQ(vhu_set_inflight_fd(&t->fe, inf, ifd), 0);
+	td_attach_queue(t, 0, 0);
+	CHECK_EQ(vhu_set_vring_enable(&t->fe, 0, true), 0);
+}
+
 /* Whether the current log has @s, waiting up to 2 s for it. */
 static bool log_has(const char *s)
 {
@@ -278,11 +293,7 @@ static void test_inflight_kill(void)
 
 	/* The frontend keeps the fd and hands it to the next process, with
 	 * the used index as the base (it could not ask the dead one). */
-	spawn_logged(&t, argv_b);
-	td_set_features_mem(&t, FEATURES);
-	CHECK_EQ(vhu_set_inflight_fd(&t.fe, &inf, ifd), 0);
-	td_attach_queue(&t, 0, 0);
-	CHECK_EQ(vhu_set_vring_enable(&t.fe, 0, true), 0);
+	restart_with(&t, argv_b, &inf, ifd);
 	wait_all(&t, w, 4, ids);
 	CHECK(log_has("queue 0: resubmitting 3 in-flight requests"));
 	CHECK(log_has("SET_VRING_BASE 0 ignored, the in-flight region puts "
@@ -438,11 +449,7 @@ static void test_rng_inflight(void)
 	unlink(t.path);
 	vhu_frontend_close(&t.fe);
 
-	spawn_logged(&t, argv_b);
-	td_set_features_mem(&t, FEATURES);
-	CHECK_EQ(vhu_set_inflight_fd(&t.fe, &inf, ifd), 0);
-	td_attach_queue(&t, 0, 0);
-	CHECK_EQ(vhu_set_vring_enable(&t.fe, 0, true), 0);
+	restart_with(&t, argv_b, &inf, ifd);
 	len = td_wait_used(&t, 0, &id);
 	CHECK_EQ(id, head);
 	CHECK_EQ(len, 256);
