@@ -4,7 +4,8 @@
  *
  * Every CPU runs the same short ring-0 prologue (cpu_enter in entry.S): own
  * GDT and TSS, the shared IDT, SSE on, syscall MSRs, FS and GS bases pointing
- * at its struct cpu, then iretq to ring 3 with IOPL=3 and IF=0. Ring 0 is
+ * at its struct cpu, then iretq to ring 3 with IF=0 (and IOPL=3, which this
+ * KVM ignores: ring 3 reaches ports only through sys_call). Ring 0 is
  * emulated instruction by instruction on the software KVM we run on, so
  * everything that can be done in ring 3 is: the BSP fills the IDT and each
  * AP's struct cpu from ring 3, since the identity map is user-accessible.

@@ -17,7 +17,11 @@
 #define CR4_OSFXSR 0x200
 #define CR4_OSXMMEXCPT 0x400
 
-/* IOPL=3 so ring 3 can do port I/O; IF=0 (see cpu.h); bit 1 is fixed. */
+/*
+ * IF=0 (see cpu.h); bit 1 is fixed. IOPL=3 is asked for but does nothing
+ * here: kvm_pvm runs ring 3 with IOPL=0 whatever we set, so ring 3 does
+ * port I/O through sys_call (io.h). Harmless where it is honoured.
+ */
 #define USER_RFLAGS 0x3002
 
 	.section .text.entry, "ax"

@@ -3,10 +3,11 @@
  * Port I/O, TSC, MSR and MMIO access.
  *
  * Port I/O: the raw_* instructions work in ring 0 only. We do iretq to ring
- * 3 with IOPL=3, but this software KVM (kvm_pvm) clears IOPL for ring 3
+ * 3 with IOPL=3, but this software KVM (kvm_pvm) ignores IOPL for ring 3
  * (the ring 3 RFLAGS reads IOPL=0) and delivers #GP for every in/out there,
- * so ring 3 uses outb()/inb()/... below, which go through one syscall each,
- * and console output batches bytes with pio_write().
+ * so ring 3 uses outb()/inb()/... below, which go through one sys_call
+ * (the marked ud2, cpu.h) each, and console output batches bytes with
+ * pio_write().
  * rdmsr/wrmsr are ring 0 only; rdtsc and MMIO work in ring 3.
  */
 #ifndef VUVM_GUEST_IO_H
