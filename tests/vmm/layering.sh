@@ -3,7 +3,9 @@
 #
 # vmm/'s layering (issue 11): no include cycle and no call cycle among its
 # modules, and only machine.c (and main.c, which calls machine_run()) know
-# vmm/machine.h. A module is a file stem: x.c and x.h are one module.
+# vmm/machine.h. A module is a file stem: x.c and x.h are one module, and
+# x_internal.h is the private half of the module(s) whose names start
+# with x (vcpu_internal.h of vcpu, vhost_user_internal.h of vhost_user_*).
 #
 # Includes come from the #include "vmm/..." lines of vmm/*.[ch]; calls from
 # the static library: a module calls another when its object leaves a
@@ -18,8 +20,9 @@ src=$1
 lib=$2
 fail=0
 
-# Prints every cycle of the edge list on stdin ("from to" lines), one
-# "a -> b -> a" line per strongly connected pair; nothing when acyclic.
+# Prints "a -> b -> a" for every pair of modules on a common cycle of the
+# edge list on stdin ("from to" lines; transitive closure); nothing when
+# the graph is acyclic.
 cycles() {
 	awk '
 	$1 != $2 { edge[$1, $2] = 1; node[$1]; node[$2] }
@@ -29,8 +32,6 @@ cycles() {
 		for (i in node) for (j in node)
 			if (i < j && (i, j) in edge && (j, i) in edge)
 				print i " -> " j " -> " i
-		for (i in node) if ((i, i) in edge)
-			print i " -> ... -> " i
 	}' | sort -u
 }
 
@@ -39,8 +40,7 @@ includes=$(for f in "$src"/vmm/*.[ch]; do
 	sed -n 's|^#include "vmm/\(.*\)\.h".*|\1|p' "$f" |
 		while read -r to; do echo "$stem $to"; done
 done | awk '
-	# X_internal.h is the private half of the module(s) named X...: its
-	# include of their public header is not an edge between modules.
+	# x_internal.h including its own module'"'"'s header is no edge.
 	$1 ~ /_internal$/ && index($2, substr($1, 1, length($1) - 9)) == 1 { next }
 	{ print }')
 found=$(echo "$includes" | cycles)
@@ -50,18 +50,18 @@ if [ -n "$found" ]; then
 	fail=1
 fi
 
-users=$(grep -l '^#include "vmm/machine.h"' "$src"/vmm/*.[ch] "$src"/tests/vmm/*.c \
-	2>/dev/null | sed 's|.*/||' | grep -v -x -e machine.c -e main.c || true)
+users=$(grep -l '^#include "vmm/machine.h"' "$src"/vmm/*.[ch] \
+	"$src"/tests/vmm/*.c 2>/dev/null | sed 's|.*/||' |
+	grep -v -x -e machine.c -e main.c || true)
 if [ -n "$users" ]; then
 	echo "FAIL: vmm/machine.h is machine.c's; also included by:" $users
 	fail=1
 fi
 
-# "member:address type name" per symbol, member = x.c.o.
+# nm -A: "LIB:x.c.o:ADDRESS T name" defined, "LIB:x.c.o: U name" used.
 calls=$(nm -A "$lib" 2>/dev/null | awk '
 	{ split($1, p, ":"); m = p[2]; sub(/\.c\.o$/, "", m) }
 	NF == 3 && $2 ~ /^[TDBR]$/ { def[$3] = m }
-	NF == 2 && $1 ~ /:$/ && $2 == "U" { next }
 	$(NF - 1) == "U" { use[m, $NF] = 1 }
 	END { for (k in use) { split(k, q, SUBSEP)
 		if (q[2] in def) print q[1], def[q[2]] } }')
