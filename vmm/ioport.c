@@ -11,6 +11,7 @@
 
 #include "vhost/log.h"
 #include "vmm/fdt.h"
+#include "vmm/kvm.h"
 
 void ioport_init(struct ioport *io, struct serial *serial, struct vm_stop *stop)
 {

@@ -17,9 +17,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vmm/kvm.h"
 #include "vmm/serial.h"
 #include "vmm/stop.h"
+
+struct kvm;
 
 struct ioport {
 	struct serial *serial;

@@ -19,6 +19,7 @@
 
 #include "vhost/log.h"
 #include "vmm/config.h"
+#include "vmm/kvm.h"
 #include "vmm/vcpu_internal.h"
 #include "vmm/x86_boot.h"
 

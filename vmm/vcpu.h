@@ -16,8 +16,9 @@
 
 #include <linux/kvm.h>
 
-#include "vmm/kvm.h"
 #include "vmm/stop.h"
+
+struct kvm;
 
 /*
  * What a vCPU does with the exits it does not handle itself, each called
