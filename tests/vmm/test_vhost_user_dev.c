@@ -337,7 +337,7 @@ static void test_reconnect(struct mem_table *mem)
 
 	CHECK(open_dev(&d, "blk,reconnect=5", mem) == 0);
 	CHECK(d.vdev.ops->activate(d.vdev.opaque, acked, &q, 1) == 0);
-	CHECK(d.nr_started == 1 && d.connected);
+	CHECK(d.nr_started == 1 && d.link == VUDEV_CONNECTED);
 	CHECK(d.inflight_fd >= 0); /* the blk backend offers INFLIGHT_SHMFD */
 
 	/* The driver had 7 requests completed when the backend died: the
@@ -346,13 +346,14 @@ static void test_reconnect(struct mem_table *mem)
 	*ring_index(mem, q.device_gpa) = 7;
 	read_eventfd(q.kick_fd);
 	crash_backend(&d, pid);
-	CHECK(!d.connected && d.nr_started == 0 && d.base[0] == 7);
+	CHECK(d.link == VUDEV_LOST && d.nr_started == 0 && d.base[0] == 7);
 	CHECK(vudev_reconnect(&d, 3000, why, sizeof(why)) < 0);
 	CHECK(strstr(why, "connect") != NULL);
 
 	pid = start_backend("blk", args);
 	CHECK(reconnect_soon(&d, why, sizeof(why)) == 0);
-	CHECK(d.connected && d.nr_started == 1 && d.reconnects == 1);
+	CHECK(d.link == VUDEV_CONNECTED && d.nr_started == 1 &&
+	      d.reconnects == 1);
 	CHECK(d.inflight_fd >= 0);
 	/* The driver was told to look at the ring again (the kick that
 	 * wakes the backend is the backend's to consume: not checked). */
@@ -363,7 +364,7 @@ static void test_reconnect(struct mem_table *mem)
 	pid = start_backend("blk", no_flush);
 	CHECK(reconnect_soon(&d, why, sizeof(why)) == -ENOTSUP);
 	CHECK(strstr(why, "no longer offers feature bits 0x200") != NULL);
-	CHECK(!d.connected && d.nr_started == 0);
+	CHECK(d.link == VUDEV_LOST && d.nr_started == 0);
 
 	/* Given up on: the device refuses to start again. */
 	vudev_give_up(&d);
@@ -394,7 +395,7 @@ static void test_reconnect_budget(struct mem_table *mem)
 	CHECK(vudev_reconnect(&d, 200, why, sizeof(why)) == -ETIMEDOUT);
 	CHECK(now_ms() - t0 < 2000);
 	CHECK(strstr(why, "no reply within 200 ms") != NULL);
-	CHECK(!d.connected && d.fe.sock < 0);
+	CHECK(d.link == VUDEV_LOST && d.fe.sock < 0);
 	close(lfd);
 	unlink(sock_path);
 	vudev_close(&d);
