@@ -34,7 +34,7 @@
 /*
  * The device's state is three things, each moved by its own party at its
  * own time; while the device is open every combination of them occurs
- * (docs/reliability.md, "Device states", has the table with what
+ * (docs/reliability.md, "The states of a device", has the table with what
  * vudev_describe() prints for each):
  *
  * 1. The link, the backend connection (enum vudev_link). It moves only as
