@@ -483,6 +483,19 @@ static void local_net_config(struct vudev *d, unsigned int index)
 					       : d->vdev.config_size);
 }
 
+/* A net control queue the backend cannot serve: vuvm adds it last. */
+static void add_local_ctrl(struct vudev *d)
+{
+	d->local_ctrl = netctrl_wanted(d->vdev.device_id, d->fe.features,
+				       d->vdev.nr_queues);
+	if (!d->local_ctrl)
+		return;
+	netctrl_init(&d->ctrl, d->name, d->mem, d->vdev.nr_queues++,
+		     vudev_set_pairs, d);
+	pr_info("%s: queue %u is the control queue, served by vuvm", d->name,
+		d->ctrl.index);
+}
+
 int vudev_open(struct vudev *d, const struct vudev_config *cfg,
 	       const struct mem_table *mem, unsigned int index, int timeout_ms,
 	       bool trace)
@@ -528,14 +541,7 @@ int vudev_open(struct vudev *d, const struct vudev_config *cfg,
 		return err;
 	}
 	vudev_set_link(d, VUDEV_CONNECTED);
-	d->local_ctrl = netctrl_wanted(d->vdev.device_id, d->fe.features,
-				       d->vdev.nr_queues);
-	if (d->local_ctrl) {
-		netctrl_init(&d->ctrl, d->name, mem, d->vdev.nr_queues++,
-			     vudev_set_pairs, d);
-		pr_info("%s: queue %u is the control queue, served by vuvm",
-			d->name, d->ctrl.index);
-	}
+	add_local_ctrl(d);
 	return 0;
 }
 

@@ -33,9 +33,9 @@
 
 /*
  * The device's state is three things, each moved by its own party at its
- * own time; while the device is open every combination of them occurs
- * (docs/reliability.md, "The states of a device", has the table with what
- * vudev_describe() prints for each):
+ * own time; while the device is open they combine freely, except that
+ * nothing runs on a FAILED link (docs/reliability.md, "The states of a
+ * device", has the table with what vudev_describe() prints for each):
  *
  * 1. The link, the backend connection (enum vudev_link). It moves only as
  *    this table says; vudev_set_link() logs and refuses any other move:
