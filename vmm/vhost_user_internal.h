@@ -44,7 +44,9 @@ const char *vudev_link_name(enum vudev_link link);
 int vudev_connect(struct vudev *d, int connect_ms, int reply_ms);
 
 /* The handshake on a connected fe: features, protocol features, queue
- * count, backend channel, config. 0 or -errno (logged). */
+ * count, backend channel, config. 0 or -errno (logged). vudev_open() calls
+ * this and vudev_connect() before any other thread knows the device, so
+ * without the lock. */
 int vudev_negotiate(struct vudev *d);
 
 /*
