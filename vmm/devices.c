@@ -201,7 +201,7 @@ static unsigned int watch_fds(struct devices *ds, struct pollfd *p)
 {
 	for (unsigned int i = 0; i < ds->nr; i++) {
 		struct device *d = &ds->dev[i];
-		bool on = !d->reconnecting && d->vu.connected;
+		bool on = !d->reconnecting && vudev_is_connected(&d->vu);
 		struct pollfd *q = &p[WATCH_SLOTS * i];
 
 		q[0] = (struct pollfd){ .fd = on ? d->vu.fe.sock : -1,
