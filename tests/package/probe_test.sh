@@ -6,8 +6,9 @@
 #
 #   probe_test.sh PROBE BACKEND-COMMAND PROBE-ARGS PATTERN...
 #
-# BACKEND-COMMAND and PROBE-ARGS are strings split at spaces; @SOCK@ in
-# BACKEND-COMMAND is the socket path, which the probe gets last. A PATTERN
+# BACKEND-COMMAND and PROBE-ARGS are strings split at spaces; in
+# BACKEND-COMMAND @SOCK@ is the socket path, which the probe gets last, and
+# @DIR@ a private directory (removed afterwards). A PATTERN
 # "t:ERE" must match a line of the text output, "j:STRING" must occur in
 # the JSON line. Exits 77 when the backend's program is not installed.
 set -u
@@ -17,8 +18,11 @@ set -u
 }
 probe=$1 backend=$2 args=$3
 shift 3
-command -v "${backend%% *}" >/dev/null || {
-	echo "SKIP: ${backend%% *} is not installed"
+# The backend's program: its first word that is neither env nor VAR=value.
+prog=$(echo "$backend" | awk '{ for (i = 1; i <= NF; i++)
+	if ($i != "env" && $i !~ /=/) { print $i; exit } }')
+command -v "$prog" >/dev/null || {
+	echo "SKIP: $prog is not installed"
 	exit 77
 }
 dir=$(mktemp -d /tmp/vuvm-probe.XXXXXX) || exit 1
@@ -37,7 +41,7 @@ trap 'exit 1' INT TERM
 # Starts the backend and waits up to 10 s for its socket.
 start_backend() {
 	# shellcheck disable=SC2086 # the command is split at spaces
-	$(printf '%s' "$backend" | sed "s|@SOCK@|$sock|g") \
+	$(printf '%s' "$backend" | sed -e "s|@SOCK@|$sock|g" -e "s|@DIR@|$dir|g") \
 		>"$dir/backend.log" 2>&1 &
 	pid=$!
 	for _ in $(seq 200); do
