@@ -171,29 +171,24 @@ struct probe_opts {
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: vuvm-probe [--type blk|net|rng] [--config-size N]\n"
-		"         [--timeout SEC] [--json] SOCKET\n"
-		"       vuvm-probe --help | --version\n"
-		"Connects to the vhost-user backend listening on SOCKET and "
-		"prints\n"
-		"what it offers: features, protocol features, queues, memory\n"
-		"slots and config space, decoded.\n\n"
-		"  --type TYPE      the device type, for feature names and "
-		"the\n"
-		"                   config layout (default: none, config not "
-		"read)\n"
-		"  --config-size N  bytes of config space to read, 0..256 "
-		"(default\n"
-		"                   blk 60, net 12, rng 0)\n"
-		"  --timeout SEC    wait up to SEC seconds for the backend to\n"
-		"                   listen (default 5)\n"
-		"  --json           print one JSON object instead of key: "
-		"value\n"
-		"  --help           print this help and exit\n"
-		"  --version        print the version and exit\n\n"
-		"Exit status: 0 probed, 1 the backend failed or is not there,\n"
-		"2 usage error. See vuvm-probe(1).\n");
+	fputs("usage: vuvm-probe [--type blk|net|rng] [--config-size N]\n"
+	      "         [--timeout SEC] [--json] SOCKET\n"
+	      "       vuvm-probe --help | --version\n"
+	      "Prints what the vhost-user backend on SOCKET offers:\n"
+	      "features, protocol features, queues, memory slots and\n"
+	      "config space, decoded.\n\n"
+	      "  --type TYPE      device type: feature names and config\n"
+	      "                   layout (default none: no config read)\n"
+	      "  --config-size N  config bytes to read, 0..256 (default\n"
+	      "                   blk 60, net 12, rng 0)\n"
+	      "  --timeout SEC    wait up to SEC s for the backend to\n"
+	      "                   listen (default 5)\n"
+	      "  --json           one JSON object, not key: value lines\n"
+	      "  --help           print this help and exit\n"
+	      "  --version        print the version and exit\n\n"
+	      "Exit status: 0 probed, 1 the backend failed or is not\n"
+	      "there, 2 usage error. See vuvm-probe(1).\n",
+	      out);
 }
 
 /* --- the command line ---------------------------------------------------- */
