@@ -37,14 +37,16 @@ file(GLOB VHU_VIRTIO_HEADERS ${PROJECT_SOURCE_DIR}/virtio/*.h)
 install(FILES ${VHU_VIRTIO_HEADERS}
 	DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/vuvm/virtio)
 # The prefix is the one installed to (cmake --install --prefix, CPack's
-# /usr), not the one configured, so the .pc is written at install time.
-set(VHU_PC_IN ${CMAKE_CURRENT_SOURCE_DIR}/vuvm-vhost.pc.in)
-set(VHU_PC ${CMAKE_CURRENT_BINARY_DIR}/vuvm-vhost.pc)
+# /usr), not the one configured, so the .pc is written at install time,
+# straight to where it goes as install(FILES) would put it (and into the
+# install manifest), not into the build tree.
 install(CODE "set(prefix \"\${CMAKE_INSTALL_PREFIX}\")
 	set(CMAKE_INSTALL_LIBDIR \"${CMAKE_INSTALL_LIBDIR}\")
 	set(CMAKE_INSTALL_INCLUDEDIR \"${CMAKE_INSTALL_INCLUDEDIR}\")
 	set(PROJECT_VERSION \"${PROJECT_VERSION}\")
-	set(PROJECT_HOMEPAGE_URL \"${PROJECT_HOMEPAGE_URL}\")
-	configure_file(\"${VHU_PC_IN}\" \"${VHU_PC}\" @ONLY)")
-install(FILES ${VHU_PC} DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
+	set(pc \"\$ENV{DESTDIR}\${prefix}/${CMAKE_INSTALL_LIBDIR}/pkgconfig/vuvm-vhost.pc\")
+	message(STATUS \"Installing: \${pc}\")
+	file(READ \"${CMAKE_CURRENT_SOURCE_DIR}/vuvm-vhost.pc.in\" in)
+	file(CONFIGURE OUTPUT \"\${pc}\" CONTENT \"\${in}\" @ONLY)
+	list(APPEND CMAKE_INSTALL_MANIFEST_FILES \"\${pc}\")")
 add_subdirectory(probe)
