@@ -31,7 +31,7 @@ set_target_properties(vuvm_vhost_static PROPERTIES OUTPUT_NAME vuvm-vhost)
 install(TARGETS vuvm_vhost_shared vuvm_vhost_static
 	LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
 	ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR})
-install(FILES frontend.h protocol.h msg.h trace.h backend.h vring.h
+install(FILES frontend.h protocol.h msg.h trace.h requests.h backend.h vring.h
 	DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/vuvm/vhost)
 file(GLOB VHU_VIRTIO_HEADERS ${PROJECT_SOURCE_DIR}/virtio/*.h)
 install(FILES ${VHU_VIRTIO_HEADERS}
