@@ -1,15 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The test harness of every host test. CHECK*() name the failing
- * expression, its line and the case being run, count the failure and carry
- * on, so that one run reports every failing check. REQUIRE*() do the same
- * and then end the program: for the few checks after which going on makes
- * no sense (a NULL or MAP_FAILED about to be used, a thread or process that
- * did not start). main returns check_exit(), or CHECK_RUN() for a table of
- * cases (all, or the one named on the command line): the number of failed
- * checks as the exit status. Also: upper time bounds that scale with the
- * machine's load (tests/time_scale.h), one memfd mapped twice, an open-fd
- * counter for leak checks.
+ * The test harness of the host tests (all but tests/guest/test_guest_libc.c,
+ * which stands in for printf itself). CHECK*() name the failing expression
+ * (CHECK_MSG: a printf-style sentence instead), its line and the case being
+ * run, count the failure and carry on, so that one run reports every
+ * failing check. REQUIRE() does the same and then ends the program: for the
+ * few checks after which going on makes no sense (a NULL or MAP_FAILED
+ * about to be used, a thread or process that did not start). main returns
+ * check_exit(), or CHECK_RUN() for a table of cases (all, or the one named
+ * on the command line): the number of failed checks as the exit status.
+ * Also: upper time bounds that scale with the machine's load
+ * (tests/time_scale.h), one memfd mapped twice, an open-fd counter for
+ * leak checks.
  */
 #ifndef VUVM_TESTS_CHECK_H
 #define VUVM_TESTS_CHECK_H
@@ -78,6 +80,13 @@ static inline void check_abandon(void)
 		if (a_ != b_)                                                  \
 			check_fail(__FILE__, __LINE__,                         \
 				   "%s == %s (%lld != %lld)", #a, #b, a_, b_); \
+	} while (0)
+
+/* CHECK that says what it saw, printf-style: CHECK_MSG(ok, "p50 %llu", v). */
+#define CHECK_MSG(expr, ...)                                         \
+	do {                                                         \
+		if (!(expr))                                         \
+			check_fail(__FILE__, __LINE__, __VA_ARGS__); \
 	} while (0)
 
 /* NULL is a failure, not a crash. */

@@ -49,7 +49,7 @@ static int in_child(void (*fn)(void), char *err, size_t len)
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
-static void four_failures(void)
+static void five_failures(void)
 {
 	const char *s = "abc";
 
@@ -59,6 +59,8 @@ static void four_failures(void)
 	CHECK_STR(s, "abd");
 	CHECK_STR(NULL, "x");
 	CHECK_HAS(s, "bc");
+	CHECK_MSG(2 > 3, "two is %d", 2);
+	CHECK_MSG(3 > 2, "never printed");
 	exit(check_exit());
 }
 
@@ -103,12 +105,14 @@ static void test_counting(void)
 {
 	char err[4096];
 
-	CHECK_EQ(in_child(four_failures, err, sizeof(err)), 4);
+	CHECK_EQ(in_child(five_failures, err, sizeof(err)), 5);
 	CHECK_HAS(err, "CHECK failed: 1 + 1 == 3");
 	CHECK_HAS(err, "2 * 3 == 7 (6 != 7)");
 	CHECK_HAS(err, "got: \"abc\"\nwanted: \"abd\"");
 	CHECK_HAS(err, "got: \"(null)\"");
-	CHECK_HAS(err, "FAIL: 4 failure(s)");
+	CHECK_HAS(err, "CHECK failed: two is 2\n");
+	CHECK(!strstr(err, "never printed"));
+	CHECK_HAS(err, "FAIL: 5 failure(s)");
 	CHECK(!strstr(err, "1 + 1 == 2"));
 	CHECK(!strstr(err, "\"bc\" in s"));
 	/* 77 would read as "skipped", 256 as success. */

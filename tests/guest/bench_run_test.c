@@ -11,8 +11,6 @@
  * pass ends the run at once; a device that stops completing ends it as
  * stalled, VW_TIMEOUT_NS after the last completion and not much later.
  */
-#include <stdlib.h>
-
 #include "arch/x86_64/io.h"
 #include "lib/time.h"
 #include "tests/check.h"
@@ -46,10 +44,18 @@ uint32_t time_tsc_khz(void)
 	return 1000000;
 }
 
+/* Guest RAM: a bump allocator over a static arena, emptied per case. */
+static uint8_t arena[1 << 20] __attribute__((aligned(4096)));
+static size_t arena_used;
+
 void *dma_alloc(size_t size, size_t align)
 {
-	(void)align;
-	return calloc(1, size);
+	size_t at = (arena_used + align - 1) & ~(align - 1);
+
+	if (at + size > sizeof(arena))
+		return NULL;
+	arena_used = at + size;
+	return arena + at;
 }
 
 bool virtq_kick_prepare(struct virtq *vq)
@@ -125,9 +131,13 @@ static void idle(void *ctx)
 		f->bad_idles++;
 }
 
+/* The one fake device, set up afresh by each case. */
+static struct fake dev;
+
 static void fake_init(struct fake *f, unsigned int nq)
 {
 	memset(f, 0, sizeof(*f));
+	arena_used = 0;
 	f->qd = 4;
 	f->latency = 3;
 	f->fail_at = -1;
@@ -138,86 +148,74 @@ static void fake_init(struct fake *f, unsigned int nq)
 
 static void test_count(void)
 {
-	static struct fake f;
-
-	fake_init(&f, 2);
-	f.b.count = 101;
-	CHECK_EQ(bench_run(&f.b, pass, idle, &f), 0);
-	CHECK_EQ(f.b.q[0].started, 51);
-	CHECK_EQ(f.b.q[1].started, 50);
-	CHECK_EQ(f.b.q[0].done + f.b.q[1].done, 101);
-	CHECK_EQ(bench_in_flight(&f.b), 0);
-	CHECK_EQ(f.passes, 2 * f.round);
-	CHECK(f.idles > 0);
-	CHECK_EQ(f.bad_idles, 0);
+	fake_init(&dev, 2);
+	dev.b.count = 101;
+	CHECK_EQ(bench_run(&dev.b, pass, idle, &dev), 0);
+	CHECK_EQ(dev.b.q[0].started, 51);
+	CHECK_EQ(dev.b.q[1].started, 50);
+	CHECK_EQ(dev.b.q[0].done + dev.b.q[1].done, 101);
+	CHECK_EQ(bench_in_flight(&dev.b), 0);
+	CHECK_EQ(dev.passes, 2 * dev.round);
+	CHECK(dev.idles > 0);
+	CHECK_EQ(dev.bad_idles, 0);
 }
 
 /* Rounds with nothing in flight and nothing done: no idle there. */
 static void test_gaps(void)
 {
-	static struct fake f;
-
-	fake_init(&f, 1);
-	f.b.count = 40;
-	f.latency = 1;
-	f.accept_every = 3;
-	CHECK_EQ(bench_run(&f.b, pass, idle, &f), 0);
-	CHECK_EQ(f.b.q[0].done, 40);
-	CHECK_EQ(f.bad_idles, 0);
-	CHECK(f.round >= 30);
+	fake_init(&dev, 1);
+	dev.b.count = 40;
+	dev.latency = 1;
+	dev.accept_every = 3;
+	CHECK_EQ(bench_run(&dev.b, pass, idle, &dev), 0);
+	CHECK_EQ(dev.b.q[0].done, 40);
+	CHECK_EQ(dev.bad_idles, 0);
+	CHECK(dev.round >= 30);
 }
 
 static void test_seconds(void)
 {
-	static struct fake f;
-
-	fake_init(&f, 1);
-	f.b.duration_ns = 200000; /* 200 rounds of one tick */
-	CHECK_EQ(bench_run(&f.b, pass, idle, &f), 0);
-	CHECK(f.b.q[0].started > 40);
-	CHECK_EQ(f.b.q[0].done, f.b.q[0].started);
-	CHECK(f.last_start_at < f.b.deadline);
-	CHECK(clock_now >= f.b.deadline);
-	CHECK_EQ(f.bad_idles, 0);
+	fake_init(&dev, 1);
+	dev.b.duration_ns = 200000; /* 200 rounds of one tick */
+	CHECK_EQ(bench_run(&dev.b, pass, idle, &dev), 0);
+	CHECK(dev.b.q[0].started > 40);
+	CHECK_EQ(dev.b.q[0].done, dev.b.q[0].started);
+	CHECK(dev.last_start_at < dev.b.deadline);
+	CHECK(clock_now >= dev.b.deadline);
+	CHECK_EQ(dev.bad_idles, 0);
 }
 
 static void test_driver_error(void)
 {
-	static struct fake f;
-
-	fake_init(&f, 2);
-	f.b.count = 1000;
-	f.fail_at = 7;
-	CHECK_EQ(bench_run(&f.b, pass, idle, &f), BENCH_EDRIVER);
-	CHECK_EQ(f.round, 7);
-	CHECK_EQ(f.passes, 2 * 6 + 1); /* nothing after the failing pass */
+	fake_init(&dev, 2);
+	dev.b.count = 1000;
+	dev.fail_at = 7;
+	CHECK_EQ(bench_run(&dev.b, pass, idle, &dev), BENCH_EDRIVER);
+	CHECK_EQ(dev.round, 7);
+	CHECK_EQ(dev.passes, 2 * 6 + 1); /* nothing after the failing pass */
 }
 
 static void test_stalled(void)
 {
-	static struct fake f;
-
-	fake_init(&f, 1);
-	f.b.count = 100;
-	f.stop_completing = true;
+	fake_init(&dev, 1);
+	dev.b.count = 100;
+	dev.stop_completing = true;
 	tick = 1000000; /* 1 ms a round: 5 s is 5000 rounds */
-	CHECK_EQ(bench_run(&f.b, pass, idle, &f), BENCH_ESTALLED);
+	CHECK_EQ(bench_run(&dev.b, pass, idle, &dev), BENCH_ESTALLED);
 	tick = 1000;
-	CHECK_EQ(f.b.q[0].done, 1);
-	CHECK(bench_in_flight(&f.b) > 0);
-	CHECK(clock_now - f.last_done_at > VW_TIMEOUT_NS);
-	CHECK(clock_now - f.last_done_at <= VW_TIMEOUT_NS + 2000000);
-	CHECK_EQ(f.bad_idles, 0);
+	CHECK_EQ(dev.b.q[0].done, 1);
+	CHECK(bench_in_flight(&dev.b) > 0);
+	CHECK(clock_now - dev.last_done_at > VW_TIMEOUT_NS);
+	CHECK(clock_now - dev.last_done_at <= VW_TIMEOUT_NS + 2000000);
+	CHECK_EQ(dev.bad_idles, 0);
 }
 
 static void test_errors(void)
 {
-	static struct fake f;
-
-	fake_init(&f, 2);
-	f.b.q[0].errors = 3;
-	f.b.q[1].errors = 4;
-	CHECK_EQ(bench_errors(&f.b), 7);
+	fake_init(&dev, 2);
+	dev.b.q[0].errors = 3;
+	dev.b.q[1].errors = 4;
+	CHECK_EQ(bench_errors(&dev.b), 7);
 }
 
 static const struct check_case cases[] = {
