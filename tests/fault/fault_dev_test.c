@@ -38,6 +38,9 @@ struct fcase {
 };
 
 static const char *backend_bin, *proxy_bin;
+/* The reply timeout: --device's reply-timeout= in seconds, and the
+ * milliseconds vuvm makes of it (its error sentences say those). */
+static char reply_timeout[48], reply_ms[16];
 static char dir[64];
 
 static void sleep_ms(long ms)
@@ -141,13 +144,13 @@ static int drive(const struct fcase *c, struct mem_table *mem)
 	struct vdev_queue q;
 	struct vudev d;
 	const char *why = "";
-	char spec[128];
+	char spec[192];
 	int err;
 
-	snprintf(spec, sizeof(spec), "blk,socket=%s/p.sock,reply-timeout=0.3",
-		 dir);
+	snprintf(spec, sizeof(spec), "blk,socket=%s/p.sock,reply-timeout=%s",
+		 dir, reply_timeout);
 	CHECK(vudev_parse(spec, &cfg, &why) == 0);
-	err = vudev_open(&d, &cfg, mem, 0, 3000, false);
+	err = vudev_open(&d, &cfg, mem, 0, (int)check_ms(3000), false);
 	if (c->phase == PH_START)
 		return err;
 	CHECK_EQ(err, 0);
@@ -227,19 +230,40 @@ static void run_case(const struct fcase *c, struct mem_table *mem)
 	rmdir(dir);
 }
 
-/* "@REQ@" in @tmpl becomes @name. */
-static void expand(char *out, size_t len, const char *tmpl, const char *name)
+/* Every @key in @tmpl becomes @value. */
+static void replace(char *out, size_t len, const char *tmpl, const char *key,
+		    const char *value)
 {
 	const char *at;
 	size_t n = 0;
 
-	while ((at = strstr(tmpl, "@REQ@")) && n < len) {
+	while ((at = strstr(tmpl, key)) && n < len) {
 		n += (size_t)snprintf(out + n, len - n, "%.*s%s",
-				      (int)(at - tmpl), tmpl, name);
-		tmpl = at + 5;
+				      (int)(at - tmpl), tmpl, value);
+		tmpl = at + strlen(key);
 	}
 	if (n < len)
 		snprintf(out + n, len - n, "%s", tmpl);
+}
+
+/* "@REQ@" in @tmpl becomes @name, "@MS@" the reply timeout in ms. */
+static void expand(char *out, size_t len, const char *tmpl, const char *name)
+{
+	char tmp[256];
+
+	replace(tmp, sizeof(tmp), tmpl, "@REQ@", name);
+	replace(out, len, tmp, "@MS@", reply_ms);
+}
+
+/* 300 ms times the load factor, as vuvm will read it. */
+static void set_reply_timeout(void)
+{
+	long ms = check_ms(300);
+
+	snprintf(reply_timeout, sizeof(reply_timeout), "%ld.%03ld", ms / 1000,
+		 ms % 1000);
+	snprintf(reply_ms, sizeof(reply_ms), "%d",
+		 (int)(strtod(reply_timeout, NULL) * 1000));
 }
 
 static int parse_phase(const char *s, enum phase *p)
@@ -305,6 +329,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	backend_bin = argv[2];
+	set_reply_timeout();
 	proxy_bin = argv[3];
 	f = fopen(argv[1], "re");
 	REQUIRE(f != NULL);

@@ -13,7 +13,8 @@
 # Beyond that the proxy must log its "fault:" line (the fault really
 # happened) and exit 0 by itself once vuvm is gone, and vuvm must be done
 # within BOUND seconds (default 5; the reply timeout is 0.3 s), times the
-# load factor of tests/time_scale.sh, as every wait here. Exits 77
+# load factor of tests/time_scale.sh, as every wait here and the reply
+# timeout (@MS@ in ERE: its milliseconds, as vuvm says them). Exits 77
 # without /dev/kvm.
 set -u
 
@@ -34,6 +35,10 @@ if [ "${1:-}" != --inner ]; then
 fi
 shift
 sock=$1 dir=$2 vuvm=$3 fproxy=$5 fault=$6 workload=$7 status=$8 ere=$9
+reply_s=$(awk -v ms="$(scaled_ms 300)" \
+	'BEGIN { printf "%d.%03d\n", ms / 1000, ms % 1000 }')
+reply_ms=$(awk -v s="$reply_s" 'BEGIN { printf "%d\n", s * 1000 }')
+ere=$(printf '%s\n' "$ere" | sed "s/@MS@/$reply_ms/g")
 psock=$dir/proxy.sock
 plog=$dir/proxy.log
 ppid=
@@ -58,7 +63,7 @@ done
 
 t0=$(date +%s%N)
 sh "$top/tests/vmm/run_vuvm.sh" -e "$ere" -E "AddressSanitizer" "$status" \
-	"$vuvm" --device "blk,socket=$psock,reply-timeout=0.3" \
+	"$vuvm" --device "blk,socket=$psock,reply-timeout=$reply_s" \
 	--test "$workload" --timeout 20 || fail "vuvm (above)"
 ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$ms" -le "$(scaled_ms $((bound * 1000)))" ] ||
