@@ -12,6 +12,7 @@
 #include "lib/kv.h"
 #include "lib/time.h"
 #include "virtio/alloc.h"
+#include "workloads/virtio_common.h"
 
 #define NS_PER_S 1000000000ull
 
@@ -116,6 +117,55 @@ void bench_tick(struct bench *b, uint64_t now)
 	       (unsigned long long)done);
 	b->last_done = done;
 	b->next_tick += ns_to_tsc(NS_PER_S);
+}
+
+uint64_t bench_in_flight(const struct bench *b)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < b->nq; i++)
+		n += b->q[i].started - b->q[i].done;
+	return n;
+}
+
+uint64_t bench_errors(const struct bench *b)
+{
+	uint64_t n = 0;
+
+	for (unsigned int i = 0; i < b->nq; i++)
+		n += b->q[i].errors;
+	return n;
+}
+
+int bench_run(struct bench *b,
+	      int (*pass)(void *ctx, unsigned int q, uint64_t now),
+	      void (*idle)(void *ctx), void *ctx)
+{
+	uint64_t now, seen;
+	bool moved, more;
+
+	bench_start(b);
+	seen = b->t0;
+	do {
+		now = rdtsc();
+		moved = more = false;
+		for (unsigned int q = 0; q < b->nq; q++) {
+			int n = pass(ctx, q, now);
+
+			if (n < 0)
+				return BENCH_EDRIVER;
+			moved |= n > 0;
+			more |= bench_quota(b, q, now) > 0;
+		}
+		if (moved)
+			seen = now;
+		else if (bench_in_flight(b))
+			idle(ctx);
+		bench_tick(b, now);
+		if (tsc_to_ns(now - seen) > VW_TIMEOUT_NS)
+			return BENCH_ESTALLED;
+	} while (more || bench_in_flight(b));
+	return 0;
 }
 
 /* Per second, from a count over @ns nanoseconds, without overflow for

@@ -136,46 +136,33 @@ static int reap(struct bb *s, unsigned int q)
 	return ret < 0 ? -1 : n;
 }
 
-static uint64_t in_flight(const struct bb *s)
+/* One round's work on queue @q (bench_run): completions, then refill. */
+static int pass(void *ctx, unsigned int q, uint64_t now)
 {
-	uint64_t n = 0;
+	struct bb *s = ctx;
+	int n = reap(s, q);
 
-	for (unsigned int q = 0; q < s->blk.nq; q++)
-		n += s->b.q[q].started - s->b.q[q].done;
-	return n;
+	return n < 0 || fill(s, q, now) < 0 ? -1 : n;
+}
+
+static void idle(void *ctx)
+{
+	struct bb *s = ctx;
+
+	vw_idle(&s->wait, s->blk.vq, s->blk.nq);
 }
 
 static bool run(struct bb *s)
 {
-	uint64_t now, seen;
-	bool moved, more;
+	int r = bench_run(&s->b, pass, idle, s);
 
-	bench_start(&s->b);
-	seen = s->b.t0;
-	do {
-		now = rdtsc();
-		moved = false;
-		more = false;
-		for (unsigned int q = 0; q < s->blk.nq; q++) {
-			int n = reap(s, q);
-
-			if (n < 0 || fill(s, q, now) < 0)
-				return report(false, "driver: %s",
-					      s->blk.vio.error);
-			moved |= n > 0;
-			more |= bench_quota(&s->b, q, now) > 0;
-		}
-		if (moved)
-			seen = now;
-		else if (in_flight(s))
-			vw_idle(&s->wait, s->blk.vq, s->blk.nq);
-		bench_tick(&s->b, now);
-		if (tsc_to_ns(now - seen) > VW_TIMEOUT_NS)
-			return report(false,
-				      "%llu requests not completed "
-				      "after 5 s",
-				      (unsigned long long)in_flight(s));
-	} while (more || in_flight(s));
+	if (r == BENCH_EDRIVER)
+		return report(false, "driver: %s", s->blk.vio.error);
+	if (r == BENCH_ESTALLED)
+		return report(false,
+			      "%llu requests not completed "
+			      "after 5 s",
+			      (unsigned long long)bench_in_flight(&s->b));
 	return true;
 }
 
@@ -269,7 +256,7 @@ static void bench(struct bb *s, const struct vio_dev *found, uint64_t queues,
 {
 	int err = blk_open(&s->blk, found, (unsigned int)queues,
 			   (unsigned int)qsize, 0);
-	uint64_t errors = 0;
+	uint64_t errors;
 
 	if (!report(!err, "set up: %s", err ? s->blk.vio.error : "ok"))
 		return;
@@ -283,8 +270,7 @@ static void bench(struct bb *s, const struct vio_dev *found, uint64_t queues,
 		return;
 	if (run(s)) {
 		results(s);
-		for (unsigned int q = 0; q < s->blk.nq; q++)
-			errors += s->b.q[q].errors;
+		errors = bench_errors(&s->b);
 		report(!errors, "%s bs=%u qd=%u: %llu I/O errors",
 		       rw_names[s->rw], s->bs, s->qd,
 		       (unsigned long long)errors);

@@ -186,44 +186,34 @@ static int reap_rx(struct nb *s, unsigned int i)
 	return ret < 0 ? -1 : n;
 }
 
-static uint64_t in_flight(const struct nb *s)
+/* One round's work on pair @i (bench_run): transmit completions,
+ * received frames, then the next batch. */
+static int pass(void *ctx, unsigned int i, uint64_t now)
 {
-	uint64_t n = 0;
+	struct nb *s = ctx;
+	int a = reap_tx(s, i), c = reap_rx(s, i);
 
-	for (unsigned int i = 0; i < s->net.npairs; i++)
-		n += s->b.q[i].started - s->b.q[i].done;
-	return n;
+	if (a < 0 || c < 0 || send(s, i, now) < 0)
+		return -1;
+	return a + c;
+}
+
+static void idle(void *ctx)
+{
+	struct nb *s = ctx;
+
+	vw_idle(&s->wait, s->net.vq, 2 * s->net.npairs);
 }
 
 static bool run(struct nb *s)
 {
-	uint64_t now, seen;
-	bool moved, more;
-	int a, c;
+	int r = bench_run(&s->b, pass, idle, s);
 
-	bench_start(&s->b);
-	seen = s->b.t0;
-	do {
-		now = rdtsc();
-		moved = more = false;
-		for (unsigned int i = 0; i < s->net.npairs; i++) {
-			a = reap_tx(s, i);
-			c = reap_rx(s, i);
-			if (a < 0 || c < 0 || send(s, i, now) < 0)
-				return report(false, "driver: %s",
-					      s->net.vio.error);
-			moved |= a > 0 || c > 0;
-			more |= bench_quota(&s->b, i, now) > 0;
-		}
-		if (moved)
-			seen = now;
-		else if (in_flight(s))
-			vw_idle(&s->wait, s->net.vq, 2 * s->net.npairs);
-		bench_tick(&s->b, now);
-		if (tsc_to_ns(now - seen) > VW_TIMEOUT_NS)
-			return report(false, "%llu frames not done after 5 s",
-				      (unsigned long long)in_flight(s));
-	} while (more || in_flight(s));
+	if (r == BENCH_EDRIVER)
+		return report(false, "driver: %s", s->net.vio.error);
+	if (r == BENCH_ESTALLED)
+		return report(false, "%llu frames not done after 5 s",
+			      (unsigned long long)bench_in_flight(&s->b));
 	return true;
 }
 
@@ -347,7 +337,7 @@ static void bench(struct nb *s, const struct vio_dev *found, uint64_t pairs,
 {
 	int err = net_open(&s->net, found, (unsigned int)pairs,
 			   (unsigned int)qsize, 0);
-	uint64_t errors = 0;
+	uint64_t errors;
 	bool ok;
 
 	if (!report(!err, "set up: %s", err ? s->net.vio.error : "ok"))
@@ -365,8 +355,7 @@ static void bench(struct nb *s, const struct vio_dev *found, uint64_t pairs,
 		return;
 	if (run(s)) {
 		results(s);
-		for (unsigned int i = 0; i < s->net.npairs; i++)
-			errors += s->b.q[i].errors;
+		errors = bench_errors(&s->b);
 		report(!errors, "%s %u-byte frames: %llu bad echoes",
 		       s->rtt ? "rtt" : "tx", s->size,
 		       (unsigned long long)errors);

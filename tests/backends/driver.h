@@ -107,7 +107,7 @@ static inline pid_t td_spawn(const char *const *argv, const char *path)
 	}
 	args[n] = NULL;
 	pid = fork();
-	CHECK(pid >= 0);
+	REQUIRE(pid >= 0);
 	if (!pid) {
 		execv(VUB_BINARY, (char *const *)args);
 		_exit(127);
@@ -115,13 +115,13 @@ static inline pid_t td_spawn(const char *const *argv, const char *path)
 	return pid;
 }
 
-/* Waits up to @ms for @pid; returns its exit status, or -1 on a timeout
- * (the process is then killed) or a death by signal. */
+/* Waits up to @ms, scaled by check_ms(), for @pid; returns its exit status,
+ * or -1 on a timeout (the process is then killed) or a death by signal. */
 static inline int td_wait_exit(pid_t pid, int ms)
 {
 	int st;
 
-	for (int i = 0; i < ms; i += 10) {
+	for (long i = 0; i < check_ms(ms); i += 10) {
 		pid_t r = waitpid(pid, &st, WNOHANG);
 
 		if (r == pid)
@@ -155,10 +155,10 @@ static inline void td_spawn_connect(struct td *t, const char *const *argv,
 static inline void td_make_memory(struct td *t)
 {
 	t->mem_fd = memfd_create("guest", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	CHECK(t->mem_fd >= 0 && !ftruncate(t->mem_fd, TD_MEM_SIZE));
+	REQUIRE(t->mem_fd >= 0 && !ftruncate(t->mem_fd, TD_MEM_SIZE));
 	t->mem = mmap(NULL, TD_MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      t->mem_fd, 0);
-	CHECK(t->mem != MAP_FAILED);
+	REQUIRE(t->mem != MAP_FAILED);
 	td_reset_heap(t);
 }
 
@@ -424,14 +424,14 @@ static inline bool td_poll_used(struct td *t, unsigned int qi, int ms)
 	}
 }
 
-/* Waits (up to 3 s) for the next used element of queue @qi; returns its
+/* Waits (up to 3 s, scaled) for the next used element of queue @qi; returns its
  * length, and its id in *@id. */
 static inline uint32_t td_wait_used(struct td *t, unsigned int qi, uint32_t *id)
 {
 	struct td_queue *q = &t->q[qi];
 	struct virtq_used_elem e;
 
-	CHECK(td_poll_used(t, qi, 3000));
+	CHECK(td_poll_used(t, qi, (int)check_ms(3000)));
 	e = q->used->ring[q->used_seen % TD_QSIZE];
 	q->used_seen++;
 	if (id)

@@ -75,7 +75,7 @@ static bool log_has(const char *s)
 {
 	static char buf[65536];
 
-	for (int i = 0; i < 200; i++) {
+	for (long i = 0; i < check_ms(2000) / 10; i++) {
 		int fd = open(log_path, O_RDONLY | O_CLOEXEC);
 		ssize_t n;
 
@@ -101,7 +101,7 @@ static int count_proc_fds(pid_t pid)
 
 	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
 	d = opendir(path);
-	CHECK(d);
+	REQUIRE(d);
 	while ((e = readdir(d)))
 		n += e->d_name[0] != '.';
 	closedir(d);
@@ -266,7 +266,7 @@ static void test_inflight_kill(void)
 	CHECK_EQ(vhu_get_inflight_fd(&t.fe, 1, TD_QSIZE, &inf, &ifd), 0);
 	h = mmap(NULL, inf.mmap_size, PROT_READ | PROT_WRITE, MAP_SHARED, ifd,
 		 (off_t)inf.mmap_offset);
-	CHECK(h != MAP_FAILED);
+	REQUIRE(h != MAP_FAILED);
 	d = (void *)(h + 1);
 	t.nq = 1;
 	td_start_queue(&t, 0);
@@ -345,7 +345,7 @@ static void loop_backend(struct td *t, const char *disk, unsigned int die_after,
  * (false). */
 static bool loop_wait(struct td *t)
 {
-	for (int i = 0; i < 500; i++) {
+	for (long i = 0; i < check_ms(5000) / 10; i++) {
 		int st;
 
 		if (__atomic_load_n(&t->q[0].used->idx, __ATOMIC_ACQUIRE) ==

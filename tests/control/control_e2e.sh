@@ -19,6 +19,7 @@
 # with_backend.sh, which passes the backend's SOCK and a private DIR; the
 # other modes make their own DIR. Exits 77 only when /dev/kvm is missing.
 set -u
+. "$(dirname "$0")/../time_scale.sh"
 
 [ $# -ge 5 ] || {
 	echo "usage: control_e2e.sh MODE VUVM VUVMCTL CTL_RAW SPIN [SOCK DIR]" >&2
@@ -68,12 +69,13 @@ start_vuvm() {
 	shift
 	"$vuvm" --control "$path" "$@" >"$dir/out" 2>"$dir/err" &
 	vpid=$!
-	for _ in $(seq 200); do
+	for _ in $(seq "$(scaled_tries 10000 50)"); do
 		"$ctl" "$path" status >/dev/null 2>&1 && return 0
 		kill -0 "$vpid" 2>/dev/null || fail "vuvm exited at start"
 		sleep 0.05
 	done
-	fail "the control socket $path does not answer after 10 s"
+	fail "the control socket $path does not answer after 10 s" \
+		"times $(time_scale)"
 }
 
 # ctl STATUS ERE ARGS...: vuvmctl ARGS must exit STATUS with stdout and
@@ -222,7 +224,7 @@ mode_protocol() {
 	[ $got -eq 0 ] || fail "a slow client was not let go (ctl_raw $got)"
 	grep -qx "error: the line did not end in time; closing" \
 		"$dir/ctl.out" || fail "no reason given to the slow client"
-	[ $ms -ge 4500 ] && [ $ms -le 9000 ] ||
+	[ $ms -ge 4500 ] && [ $ms -le "$(scaled_ms 9000)" ] ||
 		fail "a slow client let go after $ms ms, wanted about 5000"
 	kill -0 "$vpid" 2>/dev/null || fail "vuvm died with a slow client"
 

@@ -41,6 +41,7 @@
 # must log "reconnected" once per kill and the stdout must show no FAIL.
 # Every run fails on a sanitizer report. Exits 77 without /dev/kvm.
 set -u
+. "$(dirname "$0")/../time_scale.sh"
 
 kills=3 gone= bargs= img_size= devopts=reconnect=10 wl=blk-verify,passes=4
 vargs= want=0 out_ere= err_ere= check= seed=$$ ctl= how=kill bcmd=
@@ -131,7 +132,7 @@ start_backend() {
 			$bargs $(die_arg "$1") >"$dir/backend.$1.log" 2>&1 &
 	fi
 	bpid=$!
-	for _ in $(seq 200); do
+	for _ in $(seq "$(scaled_tries 10000 50)"); do
 		[ -S "$dir/sock" ] && return 0
 		sleep 0.05
 		kill -0 "$bpid" 2>/dev/null && continue
@@ -139,7 +140,7 @@ start_backend() {
 		grep -q "listening on" "$dir/backend.$1.log" && return 0
 		fail "backend $1 exited at start"
 	done
-	fail "no socket from backend $1 after 10 s"
+	fail "no socket from backend $1 after 10 s times $(time_scale)"
 }
 
 # The kill times, from the seed: one per line, 0.10-0.50 s; with -D the
@@ -164,12 +165,12 @@ ctl() {
 
 # Waits until device 0 is connected again (after a restart).
 wait_connected() {
-	for _ in $(seq 200); do
+	for _ in $(seq "$(scaled_tries 10000 50)"); do
 		"$ctl" "$dir/ctl.sock" status 2>/dev/null |
 			grep -qE "^$type""0 connected" && return 0
 		sleep 0.05
 	done
-	fail "vuvm did not reconnect within 10 s"
+	fail "vuvm did not reconnect within 10 s times $(time_scale)"
 }
 
 start_backend 0
@@ -226,15 +227,16 @@ while read -r t; do
 done <"$dir/times"
 
 # vuvm must end by itself: within 60 s of the last kill (the rest of the
-# workload), 15 s when the backend is gone for good.
+# workload), 15 s when the backend is gone for good; both times the load
+# factor (tests/time_scale.sh).
 bound=60
 [ -z "$gone" ] || bound=15
-for _ in $(seq $((bound * 10))); do
+for _ in $(seq "$(scaled_tries $((bound * 1000)) 100)"); do
 	kill -0 "$vpid" 2>/dev/null || break
 	sleep 0.1
 done
 kill -0 "$vpid" 2>/dev/null &&
-	fail "vuvm still runs $bound s after the last $how"
+	fail "vuvm still runs $bound s times $(time_scale) after the last $how"
 wait "$vpid"
 status=$?
 vpid=

@@ -23,6 +23,7 @@
 # Exits with COMMAND's status (77 when /dev/kvm does not exist), or 1 when
 # the backend failed to start, died early, or had to be killed.
 set -u
+. "$(dirname "$0")/../time_scale.sh"
 
 wait_sec=10 late= self_exit= image=
 while getopts w:l:ni: opt; do
@@ -66,7 +67,7 @@ start_backend() {
 
 # Waits for the socket; fails if the backend exits or time runs out.
 wait_socket() {
-	tries=$(awk "BEGIN { print int($wait_sec * 20) }")
+	tries=$(scaled_tries "$(awk "BEGIN { print $wait_sec * 1000 }")" 50)
 	while [ ! -S "$sock" ]; do
 		if ! kill -0 "$pid" 2>/dev/null; then
 			echo "FAIL: the backend exited before creating $sock"
@@ -74,7 +75,8 @@ wait_socket() {
 		fi
 		tries=$((tries - 1))
 		if [ $tries -le 0 ]; then
-			echo "FAIL: no socket $sock after $wait_sec s"
+			echo "FAIL: no socket $sock after $wait_sec s" \
+				"times $(time_scale) (load)"
 			return 1
 		fi
 		sleep 0.05
@@ -82,11 +84,12 @@ wait_socket() {
 }
 
 # Stops the backend it started, whatever state it is in. With -n the
-# backend must have exited by itself (vuvm hung up) within 2 s.
+# backend must have exited by itself (vuvm hung up) within 2 s (times the
+# load factor of tests/time_scale.sh, as every wait here).
 stop_backend() {
 	[ -n "$pid" ] || return 0
 	if [ -n "$self_exit" ]; then
-		for _ in $(seq 20); do
+		for _ in $(seq "$(scaled_tries 2000 100)"); do
 			kill -0 "$pid" 2>/dev/null || break
 			sleep 0.1
 		done
@@ -104,7 +107,7 @@ stop_backend() {
 		fi
 	fi
 	kill -TERM "$pid" 2>/dev/null
-	for _ in $(seq 50); do
+	for _ in $(seq "$(scaled_tries 5000 100)"); do
 		kill -0 "$pid" 2>/dev/null || break
 		sleep 0.1
 	done

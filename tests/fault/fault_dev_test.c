@@ -38,6 +38,9 @@ struct fcase {
 };
 
 static const char *backend_bin, *proxy_bin;
+/* The reply timeout: --device's reply-timeout= in seconds, and the
+ * milliseconds vuvm makes of it (its error sentences say those). */
+static char reply_timeout[48], reply_ms[16];
 static char dir[64];
 
 static void sleep_ms(long ms)
@@ -52,7 +55,7 @@ static pid_t spawn(char *const argv[], const char *log)
 {
 	pid_t pid = fork();
 
-	CHECK(pid >= 0);
+	REQUIRE(pid >= 0);
 	if (pid == 0) {
 		int fd = open(log ? log : "/dev/null",
 			      O_WRONLY | O_CREAT | O_TRUNC, 0600);
@@ -69,22 +72,25 @@ static void wait_socket(const char *path, pid_t pid)
 {
 	struct stat st;
 
-	for (int i = 0; i < 500; i++) {
+	for (long i = 0; i < check_ms(5000) / 10; i++) {
 		if (stat(path, &st) == 0 && S_ISSOCK(st.st_mode))
 			return;
-		CHECK(waitpid(pid, NULL, WNOHANG) == 0);
+		if (waitpid(pid, NULL, WNOHANG) != 0) {
+			CHECK(!"the process exited before its socket appeared");
+			return;
+		}
 		sleep_ms(10);
 	}
-	CHECK(!"no socket after 5 s");
+	CHECK(!"no socket within the bound");
 }
 
-/* Waits up to 2 s for @pid to exit by itself; returns its status, or -1
- * when it had to be killed. */
+/* Waits up to 2 s (scaled) for @pid to exit by itself; returns its status, or
+ * -1 when it had to be killed. */
 static int reap(pid_t pid)
 {
 	int status;
 
-	for (int i = 0; i < 200; i++) {
+	for (long i = 0; i < check_ms(2000) / 10; i++) {
 		if (waitpid(pid, &status, WNOHANG) == pid)
 			return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 		sleep_ms(10);
@@ -138,13 +144,13 @@ static int drive(const struct fcase *c, struct mem_table *mem)
 	struct vdev_queue q;
 	struct vudev d;
 	const char *why = "";
-	char spec[128];
+	char spec[192];
 	int err;
 
-	snprintf(spec, sizeof(spec), "blk,socket=%s/p.sock,reply-timeout=0.3",
-		 dir);
+	snprintf(spec, sizeof(spec), "blk,socket=%s/p.sock,reply-timeout=%s",
+		 dir, reply_timeout);
 	CHECK(vudev_parse(spec, &cfg, &why) == 0);
-	err = vudev_open(&d, &cfg, mem, 0, 3000, false);
+	err = vudev_open(&d, &cfg, mem, 0, (int)check_ms(3000), false);
 	if (c->phase == PH_START)
 		return err;
 	CHECK_EQ(err, 0);
@@ -180,7 +186,7 @@ static void run_case(const struct fcase *c, struct mem_table *mem)
 	int fds, saved, efd, err;
 
 	snprintf(dir, sizeof(dir), "/tmp/vuvm-fault-XXXXXX");
-	CHECK(mkdtemp(dir) != NULL);
+	REQUIRE(mkdtemp(dir) != NULL);
 	snprintf(bsock, sizeof(bsock), "%s/b.sock", dir);
 	snprintf(psock, sizeof(psock), "%s/p.sock", dir);
 	snprintf(plog, sizeof(plog), "%s/proxy.log", dir);
@@ -224,19 +230,40 @@ static void run_case(const struct fcase *c, struct mem_table *mem)
 	rmdir(dir);
 }
 
-/* "@REQ@" in @tmpl becomes @name. */
-static void expand(char *out, size_t len, const char *tmpl, const char *name)
+/* Every @key in @tmpl becomes @value. */
+static void replace(char *out, size_t len, const char *tmpl, const char *key,
+		    const char *value)
 {
 	const char *at;
 	size_t n = 0;
 
-	while ((at = strstr(tmpl, "@REQ@")) && n < len) {
+	while ((at = strstr(tmpl, key)) && n < len) {
 		n += (size_t)snprintf(out + n, len - n, "%.*s%s",
-				      (int)(at - tmpl), tmpl, name);
-		tmpl = at + 5;
+				      (int)(at - tmpl), tmpl, value);
+		tmpl = at + strlen(key);
 	}
 	if (n < len)
 		snprintf(out + n, len - n, "%s", tmpl);
+}
+
+/* "@REQ@" in @tmpl becomes @name, "@MS@" the reply timeout in ms. */
+static void expand(char *out, size_t len, const char *tmpl, const char *name)
+{
+	char tmp[256];
+
+	replace(tmp, sizeof(tmp), tmpl, "@REQ@", name);
+	replace(out, len, tmp, "@MS@", reply_ms);
+}
+
+/* 300 ms times the load factor, as vuvm will read it. */
+static void set_reply_timeout(void)
+{
+	long ms = check_ms(300);
+
+	snprintf(reply_timeout, sizeof(reply_timeout), "%ld.%03ld", ms / 1000,
+		 ms % 1000);
+	snprintf(reply_ms, sizeof(reply_ms), "%d",
+		 (int)(strtod(reply_timeout, NULL) * 1000));
 }
 
 static int parse_phase(const char *s, enum phase *p)
@@ -258,7 +285,7 @@ static int run_line(char *line, const char *only, struct mem_table *mem)
 	char mode[32], phase[8], reqs[512], status[16], tmpl[256];
 	char *save = NULL, *req, label[96];
 	struct fcase c;
-	int n = 0;
+	int n = 0, before;
 
 	if (sscanf(line, "%31s %7s %511s %15s %255[^\n]", mode, phase, reqs,
 		   status, tmpl) != 5) {
@@ -277,9 +304,11 @@ static int run_line(char *line, const char *only, struct mem_table *mem)
 			 req);
 		expand(c.ere, sizeof(c.ere), tmpl, c.name);
 		snprintf(label, sizeof(label), "%s@%s", mode, req);
+		before = check_failures;
 		check_case = label;
 		run_case(&c, mem);
-		printf("ok %s\n", label);
+		printf("%s %s\n", check_failures == before ? "ok" : "FAIL",
+		       label);
 		n++;
 	}
 	return n;
@@ -300,16 +329,17 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	backend_bin = argv[2];
+	set_reply_timeout();
 	proxy_bin = argv[3];
 	f = fopen(argv[1], "re");
-	CHECK(f != NULL);
-	CHECK(mem_alloc(&mem, 4 << 20, false) == 0);
+	REQUIRE(f != NULL);
+	REQUIRE(mem_alloc(&mem, 4 << 20, false) == 0);
 	while (fgets(line, sizeof(line), f))
 		if (line[0] != '#' && line[0] != '\n')
 			n += run_line(line, argc == 5 ? argv[4] : NULL, &mem);
 	fclose(f);
 	mem_free(&mem);
 	CHECK(n > 0);
-	printf("%d fault cases passed\n", n);
-	return 0;
+	printf("%d fault cases run\n", n);
+	return check_exit();
 }

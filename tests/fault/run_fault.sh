@@ -12,13 +12,16 @@
 # fairly fail on a reply the proxy cut off); run_vuvm.sh checks vuvm.
 # Beyond that the proxy must log its "fault:" line (the fault really
 # happened) and exit 0 by itself once vuvm is gone, and vuvm must be done
-# within BOUND seconds (default 5; the reply timeout is 0.3 s). Exits 77
+# within BOUND seconds (default 5; the reply timeout is 0.3 s), times the
+# load factor of tests/time_scale.sh, as every wait here and the reply
+# timeout (@MS@ in ERE: its milliseconds, as vuvm says them). Exits 77
 # without /dev/kvm.
 set -u
 
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(cd "$here/../.." && pwd)
 bound=${FAULT_BOUND:-5}
+. "$top/tests/time_scale.sh"
 
 if [ "${1:-}" != --inner ]; then
 	[ $# -eq 7 ] || {
@@ -32,6 +35,10 @@ if [ "${1:-}" != --inner ]; then
 fi
 shift
 sock=$1 dir=$2 vuvm=$3 fproxy=$5 fault=$6 workload=$7 status=$8 ere=$9
+reply_s=$(awk -v ms="$(scaled_ms 300)" \
+	'BEGIN { printf "%d.%03d\n", ms / 1000, ms % 1000 }')
+reply_ms=$(awk -v s="$reply_s" 'BEGIN { printf "%d\n", s * 1000 }')
+ere=$(printf '%s\n' "$ere" | sed "s/@MS@/$reply_ms/g")
 psock=$dir/proxy.sock
 plog=$dir/proxy.log
 ppid=
@@ -47,26 +54,28 @@ fail() {
 "$fproxy" --listen "$psock" --upstream "$sock" --fault "$fault" \
 	>"$plog" 2>&1 &
 ppid=$!
-for _ in $(seq 100); do
+for _ in $(seq "$(scaled_tries 5000 50)"); do
 	[ -S "$psock" ] && break
 	kill -0 "$ppid" 2>/dev/null || fail "the proxy exited at start"
 	sleep 0.05
 done
-[ -S "$psock" ] || fail "no proxy socket after 5 s"
+[ -S "$psock" ] || fail "no proxy socket after 5 s times $(time_scale)"
 
 t0=$(date +%s%N)
 sh "$top/tests/vmm/run_vuvm.sh" -e "$ere" -E "AddressSanitizer" "$status" \
-	"$vuvm" --device "blk,socket=$psock,reply-timeout=0.3" \
+	"$vuvm" --device "blk,socket=$psock,reply-timeout=$reply_s" \
 	--test "$workload" --timeout 20 || fail "vuvm (above)"
 ms=$((($(date +%s%N) - t0) / 1000000))
-[ "$ms" -le $((bound * 1000)) ] || fail "vuvm took $ms ms, bound $bound s"
+[ "$ms" -le "$(scaled_ms $((bound * 1000)))" ] ||
+	fail "vuvm took $ms ms, bound $bound s times $(time_scale)"
 
 # vuvm is gone, so the proxy must end by itself, and cleanly.
-for _ in $(seq 40); do
+for _ in $(seq "$(scaled_tries 2000 50)"); do
 	kill -0 "$ppid" 2>/dev/null || break
 	sleep 0.05
 done
-kill -0 "$ppid" 2>/dev/null && fail "the proxy still runs 2 s after vuvm exited"
+kill -0 "$ppid" 2>/dev/null &&
+	fail "the proxy still runs 2 s times $(time_scale) after vuvm exited"
 wait "$ppid"
 pstatus=$?
 ppid=

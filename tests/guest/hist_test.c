@@ -9,18 +9,7 @@
 #include <stdlib.h>
 
 #include "lib/hist.h"
-
-static int failures;
-
-#define CHECK(cond, ...)                                             \
-	do {                                                         \
-		if (!(cond)) {                                       \
-			printf("FAIL: %s:%d: ", __FILE__, __LINE__); \
-			printf(__VA_ARGS__);                         \
-			printf("\n");                                \
-			failures++;                                  \
-		}                                                    \
-	} while (0)
+#include "tests/check.h"
 
 static struct hist h, h2, h3;
 
@@ -49,28 +38,29 @@ static void check_bound(const uint64_t *sorted, size_t n, const char *what)
 		uint64_t want = exact(sorted, n, ppms[i]);
 		uint64_t got = hist_value_at(&h, ppms[i]);
 
-		CHECK(got >= want && (got - want) * HIST_SUB <= want,
-		      "%s: ppm %u: got %llu, exact %llu", what, ppms[i],
-		      (unsigned long long)got, (unsigned long long)want);
-		CHECK(got >= prev, "%s: ppm %u: %llu below the previous %llu",
-		      what, ppms[i], (unsigned long long)got,
-		      (unsigned long long)prev);
+		CHECK_MSG(got >= want && (got - want) * HIST_SUB <= want,
+			  "%s: ppm %u: got %llu, exact %llu", what, ppms[i],
+			  (unsigned long long)got, (unsigned long long)want);
+		CHECK_MSG(got >= prev,
+			  "%s: ppm %u: %llu below the previous %llu", what,
+			  ppms[i], (unsigned long long)got,
+			  (unsigned long long)prev);
 		prev = got;
 	}
-	CHECK(hist_value_at(&h, 1000000) == sorted[n - 1], "%s: max exact",
-	      what);
-	CHECK(h.max == sorted[n - 1] && h.min == sorted[0],
-	      "%s: min %llu max %llu", what, (unsigned long long)h.min,
-	      (unsigned long long)h.max);
-	CHECK(h.count == n, "%s: count", what);
+	CHECK_MSG(hist_value_at(&h, 1000000) == sorted[n - 1], "%s: max exact",
+		  what);
+	CHECK_MSG(h.max == sorted[n - 1] && h.min == sorted[0],
+		  "%s: min %llu max %llu", what, (unsigned long long)h.min,
+		  (unsigned long long)h.max);
+	CHECK_MSG(h.count == n, "%s: count", what);
 }
 
 static void test_empty(void)
 {
 	hist_init(&h);
-	CHECK(hist_value_at(&h, 500000) == 0, "empty: p50");
-	CHECK(hist_value_at(&h, 1000000) == 0, "empty: max");
-	CHECK(hist_mean(&h) == 0, "empty: mean");
+	CHECK_MSG(hist_value_at(&h, 500000) == 0, "empty: p50");
+	CHECK_MSG(hist_value_at(&h, 1000000) == 0, "empty: max");
+	CHECK_MSG(hist_mean(&h) == 0, "empty: mean");
 }
 
 static void test_small_exact(void)
@@ -83,11 +73,11 @@ static void test_small_exact(void)
 		hist_record(&h, v[i]);
 	}
 	/* Below HIST_SUB every value has its own bucket: exact answers. */
-	CHECK(hist_value_at(&h, 500000) == 50, "1..100: p50 %llu",
-	      (unsigned long long)hist_value_at(&h, 500000));
-	CHECK(hist_value_at(&h, 990000) == 99, "1..100: p99");
-	CHECK(hist_mean(&h) == 50, "1..100: mean %llu",
-	      (unsigned long long)hist_mean(&h));
+	CHECK_MSG(hist_value_at(&h, 500000) == 50, "1..100: p50 %llu",
+		  (unsigned long long)hist_value_at(&h, 500000));
+	CHECK_MSG(hist_value_at(&h, 990000) == 99, "1..100: p99");
+	CHECK_MSG(hist_mean(&h) == 50, "1..100: mean %llu",
+		  (unsigned long long)hist_mean(&h));
 	check_bound(v, 100, "1..100");
 }
 
@@ -98,8 +88,8 @@ static void test_one_value(void)
 	hist_init(&h);
 	hist_record(&h, v);
 	/* Clamped to [min, max]: a lone value comes back exactly. */
-	CHECK(hist_value_at(&h, 500000) == v, "one value: p50");
-	CHECK(hist_value_at(&h, 1) == v, "one value: p0.0001");
+	CHECK_MSG(hist_value_at(&h, 500000) == v, "one value: p50");
+	CHECK_MSG(hist_value_at(&h, 1) == v, "one value: p0.0001");
 	check_bound(&v, 1, "one value");
 }
 
@@ -125,11 +115,11 @@ static void test_random(void)
 	qsort(v, N, sizeof(v[0]), cmp_u64);
 	check_bound(v, N, "random");
 	for (uint32_t p = 0; p <= 1000000; p += 12345)
-		CHECK(hist_value_at(&h, p) == hist_value_at(&h2, p),
-		      "merge: ppm %u differs", p);
-	CHECK(h2.count == N && h2.min == h.min && h2.max == h.max &&
-		      h2.sum == h.sum,
-	      "merge: count, min, max, sum");
+		CHECK_MSG(hist_value_at(&h, p) == hist_value_at(&h2, p),
+			  "merge: ppm %u differs", p);
+	CHECK_MSG(h2.count == N && h2.min == h.min && h2.max == h.max &&
+			  h2.sum == h.sum,
+		  "merge: count, min, max, sum");
 }
 
 /* Every bucket boundary: each value's percentile-1e6 is itself. */
@@ -146,16 +136,16 @@ static void test_edges(void)
 			hist_init(&h);
 			hist_record(&h, one);
 			hist_record(&h, one);
-			CHECK(hist_value_at(&h, 500000) == one, "edge %llu",
-			      (unsigned long long)one);
+			CHECK_MSG(hist_value_at(&h, 500000) == one, "edge %llu",
+				  (unsigned long long)one);
 		}
 	}
 	/* Values past the last bucket still report an exact max. */
 	hist_init(&h);
 	hist_record(&h, 5);
 	hist_record(&h, UINT64_MAX);
-	CHECK(hist_value_at(&h, 1000000) == UINT64_MAX, "huge: max");
-	CHECK(hist_value_at(&h, 500000) == 5, "huge: p50");
+	CHECK_MSG(hist_value_at(&h, 1000000) == UINT64_MAX, "huge: max");
+	CHECK_MSG(hist_value_at(&h, 500000) == 5, "huge: p50");
 }
 
 int main(void)
@@ -165,10 +155,5 @@ int main(void)
 	test_one_value();
 	test_random();
 	test_edges();
-	if (failures) {
-		printf("%d failures\n", failures);
-		return 1;
-	}
-	printf("PASS: hist\n");
-	return 0;
+	return check_exit();
 }

@@ -111,7 +111,7 @@ static void open_fake(void)
 	blk.capacity = 8;
 	if (!mem)
 		mem = dma_alloc(virtq_mem_size(QSIZE, 0), 4096);
-	CHECK(mem);
+	REQUIRE(mem);
 	CHECK_EQ(virtq_init(&blk.vq[0], QSIZE, mem, (uint64_t)(uintptr_t)mem,
 			    blk.vio.features, 0),
 		 0);

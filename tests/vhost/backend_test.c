@@ -127,17 +127,17 @@ static void rig_open(struct rig *r)
 
 	memset(r, 0, sizeof(*r));
 	r->fds_before = check_count_fds();
-	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
 	r->t.state_fd = -1;
 	CHECK_EQ(vhu_backend_init(&r->dev, sv[0], NQ, QMAX, &tops, &r->t), 0);
 	r->dev.timeout_ms = 500;
 	r->peer = sv[1];
 	r->mem_fd = memfd_create("guest", MFD_CLOEXEC);
 	CHECK(r->mem_fd >= 0);
-	CHECK(ftruncate(r->mem_fd, MEM_SIZE) == 0);
+	REQUIRE(ftruncate(r->mem_fd, MEM_SIZE) == 0);
 	r->mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      r->mem_fd, 0);
-	CHECK(r->mem != MAP_FAILED);
+	REQUIRE(r->mem != MAP_FAILED);
 }
 
 /* Tears down and checks that every fd opened since rig_open is closed. */
@@ -758,11 +758,11 @@ static void test_inflight(void)
 	CHECK(m.payload.inflight.mmap_size >= NQ * (16 + 16 * 16));
 	p = mmap(NULL, m.payload.inflight.mmap_size, PROT_READ, MAP_SHARED,
 		 m.fds[0], 0);
-	CHECK(p != MAP_FAILED);
+	REQUIRE(p != MAP_FAILED);
 	h = (void *)(p + m.payload.inflight.mmap_size / NQ);
 	CHECK_EQ(h->version, 1);
 	CHECK_EQ(h->desc_num, 16);
-	CHECK(r.dev.vqs[1].inflight != NULL);
+	REQUIRE(r.dev.vqs[1].inflight != NULL);
 	munmap(p, m.payload.inflight.mmap_size);
 	/* Hand it back, as after a reconnect. */
 	CHECK_EQ(xfer(&r, VHOST_USER_SET_INFLIGHT_FD, 0, &m.payload.inflight,
@@ -832,7 +832,7 @@ static void test_inflight_rings(void)
 	ifd = m.fds[0];
 	in = m.payload.inflight;
 	h = mmap(NULL, in.mmap_size, PROT_READ, MAP_SHARED, ifd, 0);
-	CHECK(h != MAP_FAILED);
+	REQUIRE(h != MAP_FAILED);
 	d = (void *)(h + 1);
 	setup_ring(&r, 0);
 	CHECK_EQ(kick(&r, VHOST_USER_SET_VRING_KICK, 0, kfd), 0);
@@ -940,7 +940,7 @@ static void test_backend_channel(void)
 	rig_open(&r);
 	CHECK_EQ(vhu_backend_config_change(&r.dev), -ENOTCONN);
 	negotiate(&r, PF(BACKEND_REQ) | PF(REPLY_ACK));
-	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
 	CHECK_EQ(xfer(&r, VHOST_USER_SET_BACKEND_REQ_FD,
 		      VHOST_USER_NEED_REPLY_MASK, NULL, 0, &sv[1], 1),
 		 0);

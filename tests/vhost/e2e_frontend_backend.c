@@ -112,7 +112,7 @@ static void *backend_thread(void *arg)
 				       { vq->running ? vq->kick_fd : -1, POLLIN,
 					 0 } };
 
-		if (poll(p, 2, 5000) <= 0) {
+		if (poll(p, 2, (int)check_ms(5000)) <= 0) {
 			r = -ETIMEDOUT;
 			break;
 		}
@@ -194,7 +194,7 @@ static void guest_request(struct vmm *v, uint16_t n, const char *text)
 	*virtq_used_event(avail, QSIZE) = n; /* interrupt for this one */
 	__atomic_store_n(&avail->idx, (uint16_t)(n + 1), __ATOMIC_RELEASE);
 	CHECK(write(v->kick, &one, 8) == 8);
-	CHECK_EQ(poll(&p, 1, 5000), 1);
+	CHECK_EQ(poll(&p, 1, (int)check_ms(5000)), 1);
 	CHECK(read(v->call, &one, 8) == 8);
 	CHECK_EQ(__atomic_load_n(&used->idx, __ATOMIC_ACQUIRE), n + 1);
 	CHECK_EQ(used->ring[n % QSIZE].id, head);
@@ -213,13 +213,13 @@ static void test_e2e(void)
 
 	snprintf(path, sizeof(path), "/tmp/vuvm-e2e-%d.sock", (int)getpid());
 	u.listen_fd = vhu_backend_listen(path);
-	CHECK(u.listen_fd >= 0);
-	CHECK(pthread_create(&th, NULL, backend_thread, &u) == 0);
+	REQUIRE(u.listen_fd >= 0);
+	REQUIRE(pthread_create(&th, NULL, backend_thread, &u) == 0);
 	v.mem_fd = memfd_create("guest-ram", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	CHECK(v.mem_fd >= 0 && ftruncate(v.mem_fd, MEM_SIZE) == 0);
+	REQUIRE(v.mem_fd >= 0 && ftruncate(v.mem_fd, MEM_SIZE) == 0);
 	v.mem = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED,
 		     v.mem_fd, 0);
-	CHECK(v.mem != MAP_FAILED);
+	REQUIRE(v.mem != MAP_FAILED);
 	v.kick = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	v.call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	start_device(&v, path);

@@ -59,8 +59,8 @@ static void test_retry_until_listening(void)
 	long t0 = now_ms();
 
 	make_path();
-	CHECK(pthread_create(&t, NULL, late_backend, NULL) == 0);
-	CHECK_EQ(vhu_connect(&fe, path, 2000), 0);
+	REQUIRE(pthread_create(&t, NULL, late_backend, NULL) == 0);
+	CHECK_EQ(vhu_connect(&fe, path, (int)check_ms(2000)), 0);
 	CHECK(now_ms() - t0 >= 70);
 	CHECK_EQ(vhu_get_features(&fe, &f), 0);
 	CHECK_EQ(f, 0x42);
@@ -76,7 +76,7 @@ static void test_deadline(void)
 
 	make_path();
 	CHECK_EQ(vhu_connect(&fe, path, 100), -ETIMEDOUT);
-	CHECK(now_ms() - t0 >= 95 && now_ms() - t0 < 600);
+	CHECK(now_ms() - t0 >= 95 && now_ms() - t0 < check_ms(600));
 	CHECK(strstr(vhu_frontend_error(&fe), "not ready after 100 ms"));
 	CHECK_EQ(fe.sock, -1);
 	CHECK_EQ(vhu_connect(&fe, path, 0), -ETIMEDOUT);

@@ -21,7 +21,7 @@ void tp_open(struct tpair *tp)
 {
 	int sv[2];
 
-	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	REQUIRE(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
 	CHECK(vhu_frontend_from_fd(&tp->fe, sv[0]) == 0);
 	vhu_frontend_set_timeout(&tp->fe, 1000);
 	tp->peer = sv[1];

@@ -2,20 +2,24 @@
 # SPDX-License-Identifier: MIT
 # Runs one command (normally vuvm) and checks its exit status and output.
 #
-#   run_vuvm.sh [-o ERE] [-O ERE] [-e ERE] [-E ERE] STATUS CMD [ARG...]
+#   run_vuvm.sh [-K|-k] [-o ERE] [-O ERE] [-e ERE] [-E ERE] STATUS CMD [ARG...]
 #
 # STATUS is an extended regex for the exit status ("0", "52|121"). -o/-e:
 # stdout/stderr must match ERE; -O/-E: they must not. Each option may be
 # given several times: every ERE counts. Sanitizer reports on stderr
-# always fail. Exits 77 (skip) only when /dev/kvm does not exist.
+# always fail. Exits 77 (skip) when /dev/kvm does not exist and CMD needs
+# KVM: with -K it does, with -k it does not (vuvm --help); without either,
+# CMD needs KVM when it is vuvm itself.
 set -u
 
 # Lists of EREs, one per line.
 nl='
 '
-want_out= deny_out= want_err= deny_err=
-while getopts o:O:e:E: opt; do
+want_out= deny_out= want_err= deny_err= kvm=
+while getopts Kko:O:e:E: opt; do
 	case $opt in
+	K) kvm=1 ;;
+	k) kvm=0 ;;
 	o) want_out=$want_out$OPTARG$nl ;;
 	O) deny_out=$deny_out$OPTARG$nl ;;
 	e) want_err=$want_err$OPTARG$nl ;;
@@ -27,7 +31,13 @@ shift $((OPTIND - 1))
 want_status=$1
 shift
 
-if [ ! -e /dev/kvm ]; then
+if [ -z "$kvm" ]; then
+	case ${1##*/} in
+	vuvm) kvm=1 ;;
+	*) kvm=0 ;;
+	esac
+fi
+if [ "$kvm" = 1 ] && [ ! -e /dev/kvm ]; then
 	echo "SKIP: /dev/kvm does not exist"
 	exit 77
 fi

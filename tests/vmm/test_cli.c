@@ -5,7 +5,7 @@
  */
 #include <string.h>
 
-#include "tests/vmm/check.h"
+#include "tests/check.h"
 #include "vmm/cli.h"
 
 static struct vuvm_config cfg;

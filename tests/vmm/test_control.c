@@ -16,7 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "tests/vmm/check.h"
+#include "tests/check.h"
 #include "vmm/control.h"
 #include "vmm/devices.h"
 #include "vmm/stop.h"

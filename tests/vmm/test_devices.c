@@ -18,7 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "tests/vmm/check.h"
+#include "tests/check.h"
 #include "tests/vmm/log_capture.h"
 #include "vhost/clock.h"
 #include "virtio/virtio_config.h"

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tests/vmm/check.h"
+#include "tests/check.h"
 #include "tests/vmm/elf_builder.h"
 #include "vmm/elf.h"
 #include "vmm/memory.h"

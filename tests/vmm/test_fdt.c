@@ -9,7 +9,7 @@
 
 #include <libfdt.h>
 
-#include "tests/vmm/check.h"
+#include "tests/check.h"
 #include "vmm/fdt.h"
 #include "vmm/memory.h"
 

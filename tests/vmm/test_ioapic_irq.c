@@ -21,7 +21,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "tests/vmm/check.h"
+#include "tests/check.h"
 #include "vmm/elf.h"
 #include "vmm/ioapic.h"
 #include "vmm/kvm.h"

@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tests/vmm/check.h"
+#include "tests/check.h"
 #include "tests/vmm/log_capture.h"
 #include "vmm/fdt.h"
 #include "vmm/ioport.h"

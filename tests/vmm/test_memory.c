@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "tests/vmm/check.h"
+#include "tests/check.h"
 #include "vmm/memory.h"
 
 #define MiB (1ULL << 20)

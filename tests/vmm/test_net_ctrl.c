@@ -18,7 +18,7 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#include "tests/vmm/check.h"
+#include "tests/check.h"
 #include "virtio/virtio_config.h"
 #include "virtio/virtio_ids.h"
 #include "virtio/virtio_net.h"

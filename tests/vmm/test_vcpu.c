@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tests/vmm/check.h"
+#include "tests/check.h"
 #include "tests/vmm/log_capture.h"
 #include "vmm/config.h"
 #include "vmm/vcpu_internal.h"

@@ -25,7 +25,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "tests/vmm/check.h"
+#include "tests/check.h"
 #include "vhost/backend.h"
 #include "vhost/clock.h"
 #include "virtio/virtio_blk.h"
@@ -273,8 +273,8 @@ static void test_config_change(struct mem_table *mem)
 	snprintf(sock_path, sizeof(sock_path), "/tmp/vuvm-vudev-%d.sock",
 		 getpid());
 	b.listen_fd = vhu_backend_listen(sock_path);
-	CHECK(b.listen_fd >= 0);
-	CHECK(pthread_create(&t, NULL, chan_backend_run, &b) == 0);
+	REQUIRE(b.listen_fd >= 0);
+	REQUIRE(pthread_create(&t, NULL, chan_backend_run, &b) == 0);
 	CHECK(open_dev(&d, "blk", mem) == 0);
 	CHECK(d.chan_fd >= 0);
 	CHECK(d.config[0] == 0x11); /* what GET_CONFIG at open saw */
@@ -318,7 +318,8 @@ static int reconnect_soon(struct vudev *d, char *why, size_t len)
 {
 	int r = vudev_reconnect(d, 3000, why, len);
 
-	for (int i = 0; i < 150 && r < 0 && strncmp(why, "connect", 7) == 0;
+	for (long i = 0; i < check_ms(3000) / 20 && r < 0 &&
+			 strncmp(why, "connect", 7) == 0;
 	     i++) {
 		usleep(20000);
 		r = vudev_reconnect(d, 3000, why, len);
@@ -396,7 +397,7 @@ static void test_reconnect_budget(struct mem_table *mem)
 	CHECK(lfd >= 0);
 	t0 = now_ms();
 	CHECK(vudev_reconnect(&d, 200, why, sizeof(why)) == -ETIMEDOUT);
-	CHECK(now_ms() - t0 < 2000);
+	CHECK(now_ms() - t0 < check_ms(2000));
 	CHECK(strstr(why, "no reply within 200 ms") != NULL);
 	CHECK(d.link == VUDEV_LOST && d.fe.sock < 0);
 	close(lfd);

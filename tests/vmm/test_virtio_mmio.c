@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "tests/vmm/check.h"
+#include "tests/check.h"
 #include "virtio/virtio_config.h"
 #include "virtio/virtio_mmio.h"
 #include "vmm/virtio_mmio.h"

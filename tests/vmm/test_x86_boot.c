@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "tests/vmm/check.h"
+#include "tests/check.h"
 #include "vmm/x86_boot.h"
 
 #define GiB (1ULL << 30)

@@ -750,13 +750,7 @@ static int blk_get_config(struct vub *b, uint32_t offset, void *buf,
 {
 	struct blk *d = b->priv;
 
-	/* Past the struct the config space reads as zeroes. */
-	memset(buf, 0, size);
-	if (offset < sizeof(d->config))
-		memcpy(buf, (uint8_t *)&d->config + offset,
-		       size < sizeof(d->config) - offset
-			       ? size
-			       : sizeof(d->config) - offset);
+	vub_config_read(&d->config, sizeof(d->config), offset, buf, size);
 	return 0;
 }
 

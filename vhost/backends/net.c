@@ -222,12 +222,7 @@ static int net_get_config(struct vub *b, uint32_t offset, void *buf,
 {
 	struct net *n = b->priv;
 
-	memset(buf, 0, size);
-	if (offset < sizeof(n->config))
-		memcpy(buf, (uint8_t *)&n->config + offset,
-		       size < sizeof(n->config) - offset
-			       ? size
-			       : sizeof(n->config) - offset);
+	vub_config_read(&n->config, sizeof(n->config), offset, buf, size);
 	return 0;
 }
 

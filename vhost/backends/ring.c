@@ -2,7 +2,8 @@
 /*
  * What every reference device shares: popping and pushing on a queue with
  * the "a broken ring stops only that queue" rule, notifications, copies
- * between a chain's segments and flat buffers, and size parsing.
+ * between a chain's segments and flat buffers, slices of a config space,
+ * and size parsing.
  */
 #define _GNU_SOURCE
 #define pr_fmt(fmt) "ring: " fmt
@@ -141,6 +142,15 @@ size_t vub_buf_to_iov(const struct iovec *iov, unsigned int n, size_t off,
 		      const void *buf, size_t len)
 {
 	return iov_walk(iov, n, off, len, copy_in, (void *)buf);
+}
+
+void vub_config_read(const void *config, size_t len, uint32_t offset, void *buf,
+		     uint32_t size)
+{
+	memset(buf, 0, size);
+	if (offset < len)
+		memcpy(buf, (const char *)config + offset,
+		       size < len - offset ? size : len - offset);
 }
 
 int vub_parse_size(const char *s, uint64_t *out)

@@ -79,7 +79,7 @@ static void rng_teardown(struct vub *b)
 static int rng_get_config(struct vub *b, uint32_t offset, void *buf,
 			  uint32_t size)
 {
-	memset(buf, 0, size);
+	vub_config_read(NULL, 0, offset, buf, size);
 	return 0;
 }
 

@@ -134,6 +134,16 @@ size_t vub_iov_to_buf(const struct iovec *iov, unsigned int n, size_t off,
 size_t vub_buf_to_iov(const struct iovec *iov, unsigned int n, size_t off,
 		      const void *buf, size_t len);
 
+/*
+ * A device's GET_CONFIG when its config space is the @len bytes at
+ * @config (NULL when @len is 0): bytes [@offset, @offset + @size) into
+ * @buf, zeroes where that runs past @len (the config space reads as zeroes
+ * beyond the device's struct). Never reads outside @config, whatever
+ * @offset and @size.
+ */
+void vub_config_read(const void *config, size_t len, uint32_t offset, void *buf,
+		     uint32_t size);
+
 /* Parses "64M", "512", "1G" (K/M/G/T, powers of 1024). 0 or -EINVAL. */
 int vub_parse_size(const char *s, uint64_t *out);
 
