@@ -9,7 +9,7 @@ set -eu
 # librte-net-virtio23 (net_virtio_user, DPDK's own frontend, which
 # tests/bench/compare.sh compares vuvm with).
 packages="build-essential cmake clang libclang-rt-14-dev libfdt-dev
-	qemu-system-common qemu-utils dpdk dpdk-dev librte-net-vhost23
+	libjansson-dev qemu-system-common qemu-utils dpdk dpdk-dev librte-net-vhost23
 	librte-net-virtio23"
 
 if [ "$(id -u)" -eq 0 ]; then
