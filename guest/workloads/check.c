@@ -21,7 +21,9 @@ static const struct {
 	const char *name;
 	int (*run)(const char *args);
 } scenario_code[] = {
-	{ "blk-main", check_blk_main },
+	{ "blk-layout", check_blk_layout },
+	{ "blk-mixed-chain", check_blk_mixed },
+	{ "blk-requests", check_blk_requests },
 };
 
 int check_main(const char *args)

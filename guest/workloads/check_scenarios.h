@@ -7,6 +7,8 @@
 #ifndef VUVM_GUEST_WORKLOADS_CHECK_SCENARIOS_H
 #define VUVM_GUEST_WORKLOADS_CHECK_SCENARIOS_H
 
-int check_blk_main(const char *args);
+int check_blk_layout(const char *args);
+int check_blk_mixed(const char *args);
+int check_blk_requests(const char *args);
 
 #endif

@@ -178,7 +178,7 @@ jobs)
 args)
 	FAKE_ARGS=$tmp/args run --backend "$good_backend"
 	want_status 0
-	grep -qx 'check,scenario=blk-main' "$tmp/args" ||
+	grep -qx 'check,scenario=blk-layout' "$tmp/args" ||
 		complain "the guest was not given its scenario"
 	grep -qx 'exit,status=0' "$tmp/args" ||
 		complain "no preflight boot"
