@@ -23,7 +23,6 @@
 
 #include "vmm/config.h"
 
-#define SOCKET_WAIT_MS 5000 /* a backend must create its socket by then */
 #define TERM_WAIT_MS   3000 /* and exit by then after SIGTERM */
 #define VUVM_GRACE_S   15   /* beyond --timeout before vuvm is killed */
 #define TAIL_LINES     20
@@ -144,7 +143,8 @@ static int start_backend(const struct run_config *cfg, struct run_state *st)
 	char *cmd = expand(cfg->backend, st->sock, st->dir);
 	char log[300];
 	char *argv[] = { "/bin/sh", "-c", cmd, NULL };
-	long long deadline = now_ms() + SOCKET_WAIT_MS;
+	/* A backend must create its socket within the scenario's time. */
+	long long deadline = now_ms() + (long long)(cfg->timeout * 1000);
 	struct stat sb;
 
 	if (!cmd)
@@ -169,8 +169,8 @@ static int start_backend(const struct run_config *cfg, struct run_state *st)
 		if (now_ms() > deadline) {
 			snprintf(st->problem, sizeof(st->problem),
 				 "the backend did not create its socket within "
-				 "%d s",
-				 SOCKET_WAIT_MS / 1000);
+				 "%g s (--timeout)",
+				 cfg->timeout);
 			return -1;
 		}
 		sleep_ms(5);
@@ -423,11 +423,17 @@ static void judge(const struct run_config *cfg, const struct scenario_def *sc,
 			trace = tail(st, "vuvm.log");
 		if (!blog && cfg->backend)
 			blog = tail(st, "backend.log");
-		r->logs =
-			xasprintf("vuvm (exit status %d), last lines:\n%s%s%s",
-				  st->vuvm_status, trace ? trace : "",
-				  blog ? "backend log, last lines:\n" : "",
-				  blog ? blog : "");
+		if (st->vuvm_status < 0)
+			r->logs = xasprintf("vuvm did not run\n%s%s",
+					    blog ? "backend log, last lines:\n"
+						 : "",
+					    blog ? blog : "");
+		else
+			r->logs = xasprintf(
+				"vuvm (exit status %d), last lines:\n%s%s%s",
+				st->vuvm_status, trace ? trace : "",
+				blog ? "backend log, last lines:\n" : "",
+				blog ? blog : "");
 	}
 	free(trace);
 	free(blog);
