@@ -1,7 +1,8 @@
 #!/bin/sh
 # The whole test suite, as CI runs it: installs the packages, builds vuvm
-# twice (gcc; clang with ASan+UBSan and the fuzz targets) and runs every
-# CTest test in both builds.
+# twice (gcc; clang with ASan+UBSan and the fuzz targets), runs every
+# CTest test in both builds, and takes the gcc build's Debian package
+# through its whole life (build, lintian, install, use, purge).
 set -eu
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,7 @@ tests/install-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j "$(nproc)"
 ctest --test-dir build --output-on-failure -j 2
+tests/package/deb_cycle.sh build
 
 cmake -S . -B build-asan -DCMAKE_C_COMPILER=clang -DVUVM_SANITIZE=ON \
 	-DVUVM_FUZZ=ON

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: MIT
 /*
- * The backend side of vhost-user. Reading order: the request table, the
- * dispatcher (receive, check against the table, one switch to a handler,
- * reply or ack, close leftover fds), then the handlers grouped as in the
- * spec: session and features, memory, rings, config and the rest, and
- * finally the helpers a device uses (translation, kick/call, backend
- * channel, listening socket).
+ * The backend side of vhost-user. Reading order: how it reads the shared
+ * request table (requests.h), the handlers grouped as in the spec: session
+ * and features, memory, rings, config and the rest; then the dispatcher
+ * (receive, check against the table row, the handler from handlers[],
+ * reply or ack, close leftover fds), and finally the helpers a device uses
+ * (translation, kick/call, backend channel, listening socket).
  */
 #define _GNU_SOURCE
 #define pr_fmt(fmt) "vhost-user backend: " fmt
@@ -27,81 +27,33 @@
 
 #include "vhost/log.h"
 #include "vhost/msg.h"
+#include "vhost/requests.h"
 #include "virtio/virtio_config.h"
 
 /* ------------------------------------------------------------------------ */
-/* The request table                                                         */
+/* Requests: the shared table's `accept` side                                */
 
-#define NO_FEATURE 0xff
+/* The row of a request the backend side takes; NULL for any other code. */
+static const struct vhu_request_info *taken(uint32_t req)
+{
+	const struct vhu_request_info *r = vhu_request_info(req);
 
-/* How a request must look on the wire before its handler sees it. */
-struct req_rule {
-	const char *name;
-	uint32_t size; /* exact payload size, or minimum when size_min */
-	bool size_min;
-	uint8_t min_fds;
-	uint8_t max_fds;
-	bool replies;	 /* carries its own reply; NEED_REPLY is ignored */
-	uint8_t feature; /* protocol feature it needs, or NO_FEATURE */
-};
-
-#define RULE(req, sz, mn, fmin, fmax, rep, feat)                            \
-	[VHOST_USER_##req] = {                                              \
-		#req, sz, mn, fmin, fmax, rep, VHOST_USER_PROTOCOL_F_##feat \
-	}
-#define VHOST_USER_PROTOCOL_F_F_NONE NO_FEATURE
-#define U64			     sizeof(uint64_t)
-
-static const struct req_rule rules[VHOST_USER_MAX_REQUEST] = {
-	RULE(GET_FEATURES, 0, false, 0, 0, true, F_NONE),
-	RULE(SET_FEATURES, U64, false, 0, 0, false, F_NONE),
-	RULE(SET_OWNER, 0, false, 0, 0, false, F_NONE),
-	RULE(RESET_OWNER, 0, false, 0, 0, false, F_NONE),
-	RULE(SET_MEM_TABLE, 8, true, 1, VHOST_USER_MEM_REGIONS_MAX, false,
-	     F_NONE),
-	RULE(SET_VRING_NUM, sizeof(struct vhu_vring_state), false, 0, 0, false,
-	     F_NONE),
-	RULE(SET_VRING_ADDR, sizeof(struct vhu_vring_addr), false, 0, 0, false,
-	     F_NONE),
-	RULE(SET_VRING_BASE, sizeof(struct vhu_vring_state), false, 0, 0, false,
-	     F_NONE),
-	RULE(GET_VRING_BASE, sizeof(struct vhu_vring_state), false, 0, 0, true,
-	     F_NONE),
-	/* The fd is checked against the no-fd bit by the handler. */
-	RULE(SET_VRING_KICK, U64, false, 0, 1, false, F_NONE),
-	RULE(SET_VRING_CALL, U64, false, 0, 1, false, F_NONE),
-	RULE(SET_VRING_ERR, U64, false, 0, 1, false, F_NONE),
-	RULE(GET_PROTOCOL_FEATURES, 0, false, 0, 0, true, F_NONE),
-	RULE(SET_PROTOCOL_FEATURES, U64, false, 0, 0, false, F_NONE),
-	RULE(GET_QUEUE_NUM, 0, false, 0, 0, true, MQ),
-	RULE(SET_VRING_ENABLE, sizeof(struct vhu_vring_state), false, 0, 0,
-	     false, F_NONE),
-	RULE(SET_BACKEND_REQ_FD, 0, false, 1, 1, false, BACKEND_REQ),
-	RULE(GET_CONFIG, VHU_CONFIG_HDR_SIZE, true, 0, 0, true, CONFIG),
-	RULE(SET_CONFIG, VHU_CONFIG_HDR_SIZE, true, 0, 0, false, CONFIG),
-	RULE(GET_INFLIGHT_FD, sizeof(struct vhu_inflight), false, 0, 0, true,
-	     INFLIGHT_SHMFD),
-	RULE(SET_INFLIGHT_FD, sizeof(struct vhu_inflight), false, 1, 1, false,
-	     INFLIGHT_SHMFD),
-	RULE(RESET_DEVICE, 0, false, 0, 0, false, RESET_DEVICE),
-	RULE(GET_MAX_MEM_SLOTS, 0, false, 0, 0, true, CONFIGURE_MEM_SLOTS),
-	RULE(ADD_MEM_REG, sizeof(struct vhu_single_mem_region), false, 1, 1,
-	     false, CONFIGURE_MEM_SLOTS),
-	/* Some QEMU versions sent the region's fd with REM_MEM_REG too. */
-	RULE(REM_MEM_REG, sizeof(struct vhu_single_mem_region), false, 0, 1,
-	     false, CONFIGURE_MEM_SLOTS),
-	RULE(SET_STATUS, U64, false, 0, 0, false, STATUS),
-	RULE(GET_STATUS, 0, false, 0, 0, true, STATUS),
-	RULE(SET_DEVICE_STATE_FD, sizeof(struct vhu_device_state), false, 1, 1,
-	     true, DEVICE_STATE),
-	RULE(CHECK_DEVICE_STATE, 0, false, 0, 0, true, DEVICE_STATE),
-};
+	return r && r->accept.on ? r : NULL;
+}
 
 static const char *req_name(uint32_t req)
 {
-	if (req < VHOST_USER_MAX_REQUEST && rules[req].name)
-		return rules[req].name;
-	return "UNKNOWN";
+	const struct vhu_request_info *r = taken(req);
+
+	return r ? r->name : "UNKNOWN";
+}
+
+/* Whether @req carries its own reply (then NEED_REPLY is ignored). */
+static bool own_reply(uint32_t req)
+{
+	const struct vhu_request_info *r = taken(req);
+
+	return r && vhu_reply_always(r->reply);
 }
 
 /* A frontend (driven by its guest) may repeat a bad request at will: the
@@ -1230,15 +1182,55 @@ static int check_device_state(struct vhu_backend *dev, struct vhu_msg *msg,
 /* ------------------------------------------------------------------------ */
 /* Dispatch                                                                  */
 
+typedef int (*handler_fn)(struct vhu_backend *dev, struct vhu_msg *msg,
+			  struct vhu_msg *reply);
+
+/*
+ * The one thing the backend side adds to the shared request table: who
+ * handles a request. A row whose `accept` side is on needs an entry here
+ * (tests/vhost/backend_test.c "every_row_handled" sends every code and
+ * checks that exactly those rows get past "not supported").
+ */
+static const handler_fn handlers[VHOST_USER_MAX_REQUEST] = {
+	[VHOST_USER_GET_FEATURES] = get_features,
+	[VHOST_USER_SET_FEATURES] = set_features,
+	[VHOST_USER_SET_OWNER] = set_owner,
+	[VHOST_USER_RESET_OWNER] = reset_device,
+	[VHOST_USER_SET_MEM_TABLE] = set_mem_table,
+	[VHOST_USER_SET_VRING_NUM] = set_vring_num,
+	[VHOST_USER_SET_VRING_ADDR] = set_vring_addr,
+	[VHOST_USER_SET_VRING_BASE] = set_vring_base,
+	[VHOST_USER_GET_VRING_BASE] = get_vring_base,
+	[VHOST_USER_SET_VRING_KICK] = set_vring_kick,
+	[VHOST_USER_SET_VRING_CALL] = set_vring_call_err,
+	[VHOST_USER_SET_VRING_ERR] = set_vring_call_err,
+	[VHOST_USER_GET_PROTOCOL_FEATURES] = get_protocol_features,
+	[VHOST_USER_SET_PROTOCOL_FEATURES] = set_protocol_features,
+	[VHOST_USER_GET_QUEUE_NUM] = get_queue_num,
+	[VHOST_USER_SET_VRING_ENABLE] = set_vring_enable,
+	[VHOST_USER_SET_BACKEND_REQ_FD] = set_backend_req_fd,
+	[VHOST_USER_GET_CONFIG] = get_config,
+	[VHOST_USER_SET_CONFIG] = set_config,
+	[VHOST_USER_GET_INFLIGHT_FD] = get_inflight_fd,
+	[VHOST_USER_SET_INFLIGHT_FD] = set_inflight_fd,
+	[VHOST_USER_RESET_DEVICE] = reset_device,
+	[VHOST_USER_GET_MAX_MEM_SLOTS] = get_max_mem_slots,
+	[VHOST_USER_ADD_MEM_REG] = add_mem_reg,
+	[VHOST_USER_REM_MEM_REG] = rem_mem_reg,
+	[VHOST_USER_SET_STATUS] = set_status,
+	[VHOST_USER_GET_STATUS] = get_status,
+	[VHOST_USER_SET_DEVICE_STATE_FD] = set_device_state_fd,
+	[VHOST_USER_CHECK_DEVICE_STATE] = check_device_state,
+};
+
 /* Checks @msg against its table row before any handler looks at it. */
 static int check_msg(struct vhu_backend *dev, const struct vhu_msg *msg)
 {
-	uint32_t req = msg->hdr.request;
-	const struct req_rule *r =
-		&rules[req < VHOST_USER_MAX_REQUEST ? req : 0];
+	uint32_t req = msg->hdr.request, size = msg->hdr.size;
+	const struct vhu_request_info *r = taken(req);
 	const char *name = req_name(req);
 
-	if (req >= VHOST_USER_MAX_REQUEST || !r->name)
+	if (!r || !handlers[req])
 		return refuse(dev, -ENOTSUP, "request %u is not supported",
 			      req);
 	if ((msg->hdr.flags & ~VHOST_USER_NEED_REPLY_MASK) !=
@@ -1247,89 +1239,20 @@ static int check_msg(struct vhu_backend *dev, const struct vhu_msg *msg)
 			dev, -EINVAL,
 			"%s: flags 0x%x, expected version 1 without reply bit",
 			name, msg->hdr.flags);
-	if (r->size_min ? msg->hdr.size < r->size : msg->hdr.size != r->size)
+	if (r->size_min ? size < r->size : size != r->size)
 		return refuse(dev, -EINVAL,
-			      "%s: payload %u bytes, expected %s%u", name,
-			      msg->hdr.size, r->size_min ? "at least " : "",
-			      r->size);
-	if (msg->nfds < r->min_fds || msg->nfds > r->max_fds)
+			      "%s: payload %u bytes, expected %s%u", name, size,
+			      r->size_min ? "at least " : "", r->size);
+	if (msg->nfds < r->accept.min_fds || msg->nfds > r->accept.max_fds)
 		return refuse(dev, -EINVAL, "%s: %u fds, expected %u..%u", name,
-			      msg->nfds, r->min_fds, r->max_fds);
-	if (r->feature != NO_FEATURE &&
-	    !vhu_backend_has_protocol_feature(dev, r->feature))
+			      msg->nfds, r->accept.min_fds, r->accept.max_fds);
+	/* The table gives this side a protocol feature bit or nothing. */
+	if (r->accept.needs >= 0 && !vhu_backend_has_protocol_feature(
+					    dev, (unsigned int)r->accept.needs))
 		return refuse(dev, -ENOTSUP,
 			      "%s: protocol feature %u was not negotiated",
-			      name, r->feature);
+			      name, r->accept.needs);
 	return 0;
-}
-
-typedef int (*handler_fn)(struct vhu_backend *dev, struct vhu_msg *msg,
-			  struct vhu_msg *reply);
-
-static handler_fn handler_of(uint32_t req)
-{
-	switch (req) {
-	case VHOST_USER_GET_FEATURES:
-		return get_features;
-	case VHOST_USER_SET_FEATURES:
-		return set_features;
-	case VHOST_USER_SET_OWNER:
-		return set_owner;
-	case VHOST_USER_RESET_OWNER:
-		return reset_device;
-	case VHOST_USER_SET_MEM_TABLE:
-		return set_mem_table;
-	case VHOST_USER_SET_VRING_NUM:
-		return set_vring_num;
-	case VHOST_USER_SET_VRING_ADDR:
-		return set_vring_addr;
-	case VHOST_USER_SET_VRING_BASE:
-		return set_vring_base;
-	case VHOST_USER_GET_VRING_BASE:
-		return get_vring_base;
-	case VHOST_USER_SET_VRING_KICK:
-		return set_vring_kick;
-	case VHOST_USER_SET_VRING_CALL:
-		return set_vring_call_err;
-	case VHOST_USER_SET_VRING_ERR:
-		return set_vring_call_err;
-	case VHOST_USER_GET_PROTOCOL_FEATURES:
-		return get_protocol_features;
-	case VHOST_USER_SET_PROTOCOL_FEATURES:
-		return set_protocol_features;
-	case VHOST_USER_GET_QUEUE_NUM:
-		return get_queue_num;
-	case VHOST_USER_SET_VRING_ENABLE:
-		return set_vring_enable;
-	case VHOST_USER_SET_BACKEND_REQ_FD:
-		return set_backend_req_fd;
-	case VHOST_USER_GET_CONFIG:
-		return get_config;
-	case VHOST_USER_SET_CONFIG:
-		return set_config;
-	case VHOST_USER_GET_INFLIGHT_FD:
-		return get_inflight_fd;
-	case VHOST_USER_SET_INFLIGHT_FD:
-		return set_inflight_fd;
-	case VHOST_USER_RESET_DEVICE:
-		return reset_device;
-	case VHOST_USER_GET_MAX_MEM_SLOTS:
-		return get_max_mem_slots;
-	case VHOST_USER_ADD_MEM_REG:
-		return add_mem_reg;
-	case VHOST_USER_REM_MEM_REG:
-		return rem_mem_reg;
-	case VHOST_USER_SET_STATUS:
-		return set_status;
-	case VHOST_USER_GET_STATUS:
-		return get_status;
-	case VHOST_USER_SET_DEVICE_STATE_FD:
-		return set_device_state_fd;
-	case VHOST_USER_CHECK_DEVICE_STATE:
-		return check_device_state;
-	default:
-		return NULL;
-	}
 }
 
 /* Closes the fds no handler kept (those are set to -1). */
@@ -1355,7 +1278,8 @@ static int send_reply(struct vhu_backend *dev, struct vhu_msg *reply,
 }
 
 /* Runs the request; returns its result. @replied says whether @reply
- * holds a reply to send (own-reply requests; GET_CONFIG also on error). */
+ * holds a reply to send: for requests with their own reply, and for a
+ * config reply also on error (empty: the spec's "failed"). */
 static int handle(struct vhu_backend *dev, struct vhu_msg *msg,
 		  struct vhu_msg *reply, bool *replied)
 {
@@ -1365,8 +1289,9 @@ static int handle(struct vhu_backend *dev, struct vhu_msg *msg,
 	*replied = false;
 	if (err)
 		return err;
-	err = handler_of(req)(dev, msg, reply);
-	*replied = rules[req].replies && (!err || req == VHOST_USER_GET_CONFIG);
+	err = handlers[req](dev, msg, reply);
+	*replied = own_reply(req) &&
+		   (!err || taken(req)->reply == VHU_REPLY_CONFIG);
 	return err;
 }
 
@@ -1384,8 +1309,7 @@ int vhu_backend_dispatch(struct vhu_backend *dev)
 	ack = !replied && vhu_msg_needs_reply(&msg.hdr) &&
 	      vhu_backend_has_protocol_feature(
 		      dev, VHOST_USER_PROTOCOL_F_REPLY_ACK) &&
-	      !(msg.hdr.request < VHOST_USER_MAX_REQUEST &&
-		rules[msg.hdr.request].replies);
+	      !own_reply(msg.hdr.request);
 	if (ack)
 		reply_u64(&reply, (uint64_t)-res);
 	if (replied || ack)

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * The vhost-user frontend. Every request goes through fe_call(), which
- * applies the one wire table below: what the request may carry, what it
- * needs negotiated, and what comes back. The public functions only check
- * their arguments, fill the payload and check the body of the reply.
+ * applies the request's row in the shared table (requests.h, its `send`
+ * side): what the request may carry, what it needs negotiated, and what
+ * comes back. The public functions only check their arguments, fill the
+ * payload and check the body of the reply.
  */
 #define pr_fmt(fmt) "vhost-user: " fmt
 #include "vhost/frontend.h"
@@ -21,70 +22,10 @@
 #include "vhost/clock.h"
 #include "vhost/log.h"
 #include "vhost/msg.h"
+#include "vhost/requests.h"
 #include "vhost/trace.h"
 
-/* What the backend sends back for a request. */
-enum reply_kind {
-	REPLY_NONE,
-	REPLY_ACK, /* a u64 ack, only when REPLY_ACK is negotiated */
-	REPLY_U64,
-	REPLY_STATE,
-	REPLY_CONFIG,	/* config header + the requested bytes */
-	REPLY_INFLIGHT, /* inflight + exactly one fd */
-	REPLY_LOG,	/* u64 (libvhost-user) or empty (DPDK) */
-	REPLY_STATE_FD, /* u64 + an fd unless bit 8 says none */
-};
-
-#define VAR_SIZE      UINT32_MAX
-#define NEEDS_NONE    (-1)
-#define NEEDS_OFFERED (-2) /* bit 30 offered by GET_FEATURES */
-#define NEEDS_ACKED   (-3) /* bit 30 acked by SET_FEATURES */
-#define P(name)	      VHOST_USER_PROTOCOL_F_##name
-
-struct wire_rule {
-	bool known;
-	uint32_t size; /* request payload, or VAR_SIZE */
-	uint8_t min_fds, max_fds;
-	uint8_t reply;
-	int8_t needs; /* protocol feature bit or NEEDS_* */
-};
-
-#define RULE(req, sz, minf, maxf, rep, need) \
-	[VHOST_USER_##req] = { true, sz, minf, maxf, REPLY_##rep, need }
-
-static const struct wire_rule wire[VHOST_USER_MAX_REQUEST] = {
-	RULE(GET_FEATURES, 0, 0, 0, U64, NEEDS_NONE),
-	RULE(SET_FEATURES, 8, 0, 0, NONE, NEEDS_NONE),
-	RULE(SET_OWNER, 0, 0, 0, NONE, NEEDS_NONE),
-	RULE(RESET_OWNER, 0, 0, 0, NONE, NEEDS_NONE),
-	RULE(SET_MEM_TABLE, VAR_SIZE, 1, VHOST_USER_MAX_FDS, ACK, NEEDS_NONE),
-	RULE(SET_LOG_BASE, 16, 1, 1, LOG, P(LOG_SHMFD)),
-	RULE(SET_LOG_FD, 0, 1, 1, NONE, NEEDS_NONE),
-	RULE(SET_VRING_NUM, 8, 0, 0, NONE, NEEDS_NONE),
-	RULE(SET_VRING_ADDR, 40, 0, 0, NONE, NEEDS_NONE),
-	RULE(SET_VRING_BASE, 8, 0, 0, NONE, NEEDS_NONE),
-	RULE(GET_VRING_BASE, 8, 0, 0, STATE, NEEDS_NONE),
-	RULE(SET_VRING_KICK, 8, 0, 1, ACK, NEEDS_NONE),
-	RULE(SET_VRING_CALL, 8, 0, 1, ACK, NEEDS_NONE),
-	RULE(SET_VRING_ERR, 8, 0, 1, ACK, NEEDS_NONE),
-	RULE(GET_PROTOCOL_FEATURES, 0, 0, 0, U64, NEEDS_OFFERED),
-	RULE(SET_PROTOCOL_FEATURES, 8, 0, 0, NONE, NEEDS_OFFERED),
-	RULE(GET_QUEUE_NUM, 0, 0, 0, U64, P(MQ)),
-	RULE(SET_VRING_ENABLE, 8, 0, 0, ACK, NEEDS_ACKED),
-	RULE(SET_BACKEND_REQ_FD, 0, 1, 1, ACK, P(BACKEND_REQ)),
-	RULE(GET_CONFIG, VAR_SIZE, 0, 0, CONFIG, P(CONFIG)),
-	RULE(SET_CONFIG, VAR_SIZE, 0, 0, ACK, P(CONFIG)),
-	RULE(GET_INFLIGHT_FD, 24, 0, 0, INFLIGHT, P(INFLIGHT_SHMFD)),
-	RULE(SET_INFLIGHT_FD, 24, 1, 1, NONE, P(INFLIGHT_SHMFD)),
-	RULE(RESET_DEVICE, 0, 0, 0, NONE, P(RESET_DEVICE)),
-	RULE(GET_MAX_MEM_SLOTS, 0, 0, 0, U64, P(CONFIGURE_MEM_SLOTS)),
-	RULE(ADD_MEM_REG, 40, 1, 1, ACK, P(CONFIGURE_MEM_SLOTS)),
-	RULE(REM_MEM_REG, 40, 0, 0, ACK, P(CONFIGURE_MEM_SLOTS)),
-	RULE(SET_STATUS, 8, 0, 0, ACK, P(STATUS)),
-	RULE(GET_STATUS, 0, 0, 0, U64, P(STATUS)),
-	RULE(SET_DEVICE_STATE_FD, 8, 1, 1, STATE_FD, P(DEVICE_STATE)),
-	RULE(CHECK_DEVICE_STATE, 0, 0, 0, U64, P(DEVICE_STATE)),
-};
+#define P(name) VHOST_USER_PROTOCOL_F_##name
 
 #define REPLY_FLAGS    (VHOST_USER_VERSION | VHOST_USER_REPLY_MASK)
 #define F_PROTOCOL     (1ull << VHOST_USER_F_PROTOCOL_FEATURES)
@@ -310,13 +251,24 @@ static void msg_init(struct vhu_msg *msg, uint32_t req, uint32_t size)
 	memset(&msg->payload, 0, size);
 }
 
-static int check_needs(struct vhu_frontend *fe, uint32_t req, int needs)
+/* The row @req is sent by; NULL if the frontend does not send it. */
+static const struct vhu_request_info *sent_row(uint32_t req)
 {
-	if (needs == NEEDS_OFFERED && !(fe->features & F_PROTOCOL))
+	const struct vhu_request_info *r = vhu_request_info(req);
+
+	return r && r->send.on ? r : NULL;
+}
+
+/* What the row of @req (one the frontend sends) needs negotiated. */
+static int check_needs(struct vhu_frontend *fe, uint32_t req)
+{
+	int needs = sent_row(req)->send.needs;
+
+	if (needs == VHU_NEEDS_OFFERED && !(fe->features & F_PROTOCOL))
 		return fe_fail(fe, req, -ENOTSUP,
 			       "backend did not offer PROTOCOL_FEATURES "
 			       "(bit 30 of GET_FEATURES)");
-	if (needs == NEEDS_ACKED && !(fe->acked_features & F_PROTOCOL))
+	if (needs == VHU_NEEDS_ACKED && !(fe->acked_features & F_PROTOCOL))
 		return fe_fail(fe, req, -ENOTSUP,
 			       "needs PROTOCOL_FEATURES (bit 30) acked by "
 			       "SET_FEATURES");
@@ -327,45 +279,45 @@ static int check_needs(struct vhu_frontend *fe, uint32_t req, int needs)
 	return 0;
 }
 
-/* The request must match its rule; a mismatch is a bug in this file, but
+/* The request must match its row; a mismatch is a bug in this file, but
  * it is still refused before anything goes out. */
 static int check_request(struct vhu_frontend *fe, const struct vhu_msg *req,
-			 const struct wire_rule *rule)
+			 const struct vhu_request_info *r)
 {
-	uint32_t code = req->hdr.request;
+	uint32_t code = req->hdr.request, size = req->hdr.size;
 
 	if (fe->sock < 0)
 		return fe_fail(fe, code, -ENOTCONN, "not connected");
 	if (fe->broken)
 		return fe_fail(fe, code, -EPIPE,
 			       "connection unusable after an earlier error");
-	if (rule->size != VAR_SIZE && req->hdr.size != rule->size)
+	if (r->size_min ? size < r->size : size != r->size)
 		return fe_fail(fe, code, -EINVAL,
-			       "payload size %u, expected %u", req->hdr.size,
-			       rule->size);
-	if (req->nfds < rule->min_fds || req->nfds > rule->max_fds)
+			       "payload size %u, expected %s%u", size,
+			       r->size_min ? "at least " : "", r->size);
+	if (req->nfds < r->send.min_fds || req->nfds > r->send.max_fds)
 		return fe_fail(fe, code, -EINVAL, "%u fds, expected %u..%u",
-			       req->nfds, rule->min_fds, rule->max_fds);
+			       req->nfds, r->send.min_fds, r->send.max_fds);
 	for (unsigned int i = 0; i < req->nfds; i++)
 		if (req->fds[i] < 0)
 			return fe_fail(fe, code, -EBADF, "fd %u is invalid", i);
-	return check_needs(fe, code, rule->needs);
+	return check_needs(fe, code);
 }
 
 static bool expects_reply(const struct vhu_msg *req,
-			  const struct wire_rule *rule)
+			  const struct vhu_request_info *r)
 {
-	if (rule->reply == REPLY_ACK)
+	if (r->reply == VHU_REPLY_ACK)
 		return vhu_msg_needs_reply(&req->hdr);
-	return rule->reply != REPLY_NONE;
+	return r->reply != VHU_REPLY_NONE;
 }
 
 static int fe_send(struct vhu_frontend *fe, struct vhu_msg *req,
-		   const struct wire_rule *rule)
+		   const struct vhu_request_info *r)
 {
 	int err;
 
-	if (rule->reply == REPLY_ACK &&
+	if (r->reply == VHU_REPLY_ACK &&
 	    vhu_has_protocol_feature(fe, VHOST_USER_PROTOCOL_F_REPLY_ACK))
 		req->hdr.flags |= VHOST_USER_NEED_REPLY_MASK;
 	fe_trace(fe, "->", req);
@@ -397,13 +349,13 @@ static int recv_failed(struct vhu_frontend *fe, uint32_t code, int err,
 	return fe_break(fe, code, err, "receive failed: %s", strerror(-err));
 }
 
-/* Expected reply payload size; REPLY_CONFIG echoes the request size. */
+/* Expected reply payload size; a config reply echoes the request size. */
 static uint32_t reply_size(const struct vhu_msg *req, uint8_t kind)
 {
 	switch (kind) {
-	case REPLY_CONFIG:
+	case VHU_REPLY_CONFIG:
 		return req->hdr.size;
-	case REPLY_INFLIGHT:
+	case VHU_REPLY_INFLIGHT:
 		return sizeof(struct vhu_inflight);
 	default:
 		return 8;
@@ -413,14 +365,13 @@ static uint32_t reply_size(const struct vhu_msg *req, uint8_t kind)
 static int check_reply_fds(struct vhu_frontend *fe, uint32_t code,
 			   const struct vhu_msg *reply, uint8_t kind)
 {
-	unsigned int want = kind == REPLY_INFLIGHT ? 1 : 0;
+	unsigned int min, max;
 
-	if (kind == REPLY_STATE_FD && reply->nfds <= 1)
-		return 0;
-	if (reply->nfds != want)
+	vhu_reply_fds(kind, &min, &max);
+	if (reply->nfds < min || reply->nfds > max)
 		return fe_break(fe, code, -EPROTO,
 				"reply carries %u fds, expected %u",
-				reply->nfds, want);
+				reply->nfds, min);
 	return 0;
 }
 
@@ -430,26 +381,27 @@ static int check_reply_size(struct vhu_frontend *fe, const struct vhu_msg *req,
 	uint32_t code = req->hdr.request, size = reply->hdr.size;
 	uint32_t want = reply_size(req, kind);
 
-	if (kind == REPLY_LOG && size == 0)
+	if (kind == VHU_REPLY_LOG && size == 0)
 		return 0;
 	/* libvhost-user reports a failed GET_CONFIG with an empty reply. */
-	if (kind == REPLY_CONFIG && size == 0)
+	if (kind == VHU_REPLY_CONFIG && size == 0)
 		return fe_fail(fe, code, -EIO, "backend failed (empty reply)");
-	if (kind == REPLY_CONFIG && size != want)
+	if (kind == VHU_REPLY_CONFIG && size != want)
 		return fe_break(
 			fe, code, -EPROTO, "reply size %u, expected %u+%u",
 			size, VHU_CONFIG_HDR_SIZE, want - VHU_CONFIG_HDR_SIZE);
 	if (size != want)
 		return fe_break(fe, code, -EPROTO, "reply size %u, expected %u",
 				size, want);
-	if (kind == REPLY_ACK && reply->payload.u64)
+	if (kind == VHU_REPLY_ACK && reply->payload.u64)
 		return fe_fail(fe, code, -EIO, "backend failed (ack 0x%llx)",
 			       (unsigned long long)reply->payload.u64);
 	return 0;
 }
 
 static int fe_recv_reply(struct vhu_frontend *fe, const struct vhu_msg *req,
-			 const struct wire_rule *rule, struct vhu_msg *reply)
+			 const struct vhu_request_info *r,
+			 struct vhu_msg *reply)
 {
 	uint32_t code = req->hdr.request;
 	int err = vhu_msg_recv(fe->sock, reply, fe->timeout_ms);
@@ -466,9 +418,9 @@ static int fe_recv_reply(struct vhu_frontend *fe, const struct vhu_msg *req,
 			       req_name(reply->hdr.request),
 			       reply->hdr.request);
 	else
-		err = check_reply_fds(fe, code, reply, rule->reply);
+		err = check_reply_fds(fe, code, reply, r->reply);
 	if (!err)
-		err = check_reply_size(fe, req, reply, rule->reply);
+		err = check_reply_size(fe, req, reply, r->reply);
 	if (err)
 		vhu_msg_close_fds(reply);
 	return err;
@@ -483,18 +435,17 @@ static int fe_call(struct vhu_frontend *fe, struct vhu_msg *req,
 		   struct vhu_msg *reply)
 {
 	uint32_t code = req->hdr.request;
-	const struct wire_rule *rule;
+	const struct vhu_request_info *r = sent_row(code);
 	int err;
 
 	reply->nfds = 0;
-	if (code >= VHOST_USER_MAX_REQUEST || !wire[code].known)
+	if (!r)
 		return fe_fail(fe, code, -EINVAL, "not a front-end request");
-	rule = &wire[code];
-	err = check_request(fe, req, rule);
+	err = check_request(fe, req, r);
 	if (!err)
-		err = fe_send(fe, req, rule);
-	if (!err && expects_reply(req, rule))
-		err = fe_recv_reply(fe, req, rule, reply);
+		err = fe_send(fe, req, r);
+	if (!err && expects_reply(req, r))
+		err = fe_recv_reply(fe, req, r, reply);
 	return err;
 }
 
@@ -640,7 +591,7 @@ static int check_protocol_deps(struct vhu_frontend *fe, uint64_t features)
 int vhu_set_protocol_features(struct vhu_frontend *fe, uint64_t features)
 {
 	uint32_t code = VHOST_USER_SET_PROTOCOL_FEATURES;
-	int err = check_needs(fe, code, NEEDS_OFFERED);
+	int err = check_needs(fe, code);
 
 	if (err)
 		return err;
@@ -990,7 +941,7 @@ int vhu_set_vring_enable(struct vhu_frontend *fe, unsigned int index,
 {
 	uint32_t code = VHOST_USER_SET_VRING_ENABLE;
 	uint64_t barrier;
-	int err = check_needs(fe, code, NEEDS_ACKED);
+	int err = check_needs(fe, code);
 
 	if (!err)
 		err = send_state(fe, code, index, enable);

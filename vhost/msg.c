@@ -13,7 +13,7 @@
 
 int vhu_msg_send(int sock, const struct vhu_msg *msg)
 {
-	char control[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
+	char control[VHU_FDS_SPACE(VHOST_USER_MAX_FDS)];
 	struct iovec iov[2] = {
 		{ (void *)&msg->hdr, sizeof(msg->hdr) },
 		{ (void *)&msg->payload, msg->hdr.size },
@@ -25,19 +25,7 @@ int vhu_msg_send(int sock, const struct vhu_msg *msg)
 	if (msg->hdr.size > VHOST_USER_MAX_PAYLOAD ||
 	    msg->nfds > VHOST_USER_MAX_FDS)
 		return -EINVAL;
-	if (msg->nfds) {
-		struct cmsghdr *cm;
-		size_t len = sizeof(int) * msg->nfds;
-
-		memset(control, 0, sizeof(control));
-		mh.msg_control = control;
-		mh.msg_controllen = CMSG_SPACE(len);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(len);
-		memcpy(CMSG_DATA(cm), msg->fds, len);
-	}
+	vhu_msg_attach_fds(&mh, control, sizeof(control), msg->fds, msg->nfds);
 	do {
 		n = sendmsg(sock, &mh, MSG_NOSIGNAL);
 	} while (n < 0 && errno == EINTR);
@@ -46,6 +34,29 @@ int vhu_msg_send(int sock, const struct vhu_msg *msg)
 	/* A unix stream socket takes a message this small whole, or not at
 	 * all; a partial send means the peer is going away. */
 	return (size_t)n == total ? 0 : -EPIPE;
+}
+
+int vhu_msg_attach_fds(struct msghdr *mh, void *control, size_t size,
+		       const int *fds, unsigned int nfds)
+{
+	size_t len = sizeof(int) * nfds;
+	struct cmsghdr *cm;
+
+	mh->msg_control = NULL;
+	mh->msg_controllen = 0;
+	if (!nfds)
+		return 0;
+	if (size < CMSG_SPACE(len))
+		return -EINVAL;
+	memset(control, 0, CMSG_SPACE(len));
+	mh->msg_control = control;
+	mh->msg_controllen = CMSG_SPACE(len);
+	cm = CMSG_FIRSTHDR(mh);
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(len);
+	memcpy(CMSG_DATA(cm), fds, len);
+	return 0;
 }
 
 void vhu_msg_close_fds(struct vhu_msg *msg)
@@ -109,7 +120,7 @@ static int take_fds(struct msghdr *mh, struct vhu_msg *msg)
 static ssize_t read_full(int sock, void *buf, size_t len, struct vhu_msg *msg,
 			 int64_t deadline, const char **bad)
 {
-	char control[CMSG_SPACE(sizeof(int) * VHOST_USER_MAX_FDS)];
+	char control[VHU_FDS_SPACE(VHOST_USER_MAX_FDS)];
 	size_t done = 0;
 
 	while (done < len) {

@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/socket.h>
 
 #include "vhost/protocol.h"
 
@@ -63,6 +64,20 @@ int vhu_msg_recv(int sock, struct vhu_msg *msg, int timeout_ms);
 
 /* Closes every fd in @msg and sets nfds to 0. */
 void vhu_msg_close_fds(struct vhu_msg *msg);
+
+/* Control-data bytes that carry @n fds: char control[VHU_FDS_SPACE(n)]. */
+#define VHU_FDS_SPACE(n) CMSG_SPACE(sizeof(int) * (n))
+
+/*
+ * Attaches @nfds fds (any number, any value: they are not checked) to @mh
+ * as one SCM_RIGHTS control message built in @control, @size bytes of the
+ * caller's. Without fds @mh gets no control data. Returns 0, or -EINVAL
+ * if @size is less than VHU_FDS_SPACE(nfds). The one way vhost/ and its
+ * tests put fds on the wire: vhu_msg_send() uses it, and so do tests that
+ * write raw (malformed, oversized, split) messages.
+ */
+int vhu_msg_attach_fds(struct msghdr *mh, void *control, size_t size,
+		       const int *fds, unsigned int nfds);
 
 /* Header helpers. */
 static inline bool vhu_msg_is_reply(const struct vhu_msg_header *hdr)

@@ -11,116 +11,6 @@
 #include <stdio.h>
 #include <string.h>
 
-#define R(name) [VHOST_USER_##name] = #name
-static const char *const request_names[VHOST_USER_MAX_REQUEST] = {
-	R(NONE),
-	R(GET_FEATURES),
-	R(SET_FEATURES),
-	R(SET_OWNER),
-	R(RESET_OWNER),
-	R(SET_MEM_TABLE),
-	R(SET_LOG_BASE),
-	R(SET_LOG_FD),
-	R(SET_VRING_NUM),
-	R(SET_VRING_ADDR),
-	R(SET_VRING_BASE),
-	R(GET_VRING_BASE),
-	R(SET_VRING_KICK),
-	R(SET_VRING_CALL),
-	R(SET_VRING_ERR),
-	R(GET_PROTOCOL_FEATURES),
-	R(SET_PROTOCOL_FEATURES),
-	R(GET_QUEUE_NUM),
-	R(SET_VRING_ENABLE),
-	R(SEND_RARP),
-	R(NET_SET_MTU),
-	R(SET_BACKEND_REQ_FD),
-	R(IOTLB_MSG),
-	R(SET_VRING_ENDIAN),
-	R(GET_CONFIG),
-	R(SET_CONFIG),
-	R(CREATE_CRYPTO_SESSION),
-	R(CLOSE_CRYPTO_SESSION),
-	R(POSTCOPY_ADVISE),
-	R(POSTCOPY_LISTEN),
-	R(POSTCOPY_END),
-	R(GET_INFLIGHT_FD),
-	R(SET_INFLIGHT_FD),
-	R(GPU_SET_SOCKET),
-	R(RESET_DEVICE),
-	R(VRING_KICK),
-	R(GET_MAX_MEM_SLOTS),
-	R(ADD_MEM_REG),
-	R(REM_MEM_REG),
-	R(SET_STATUS),
-	R(GET_STATUS),
-	R(GET_SHARED_OBJECT),
-	R(SET_DEVICE_STATE_FD),
-	R(CHECK_DEVICE_STATE),
-	R(GET_SHMEM_CONFIG),
-};
-#undef R
-
-#define R(name) [VHOST_USER_BACKEND_##name] = #name
-static const char *const backend_names[VHOST_USER_BACKEND_MAX_REQUEST] = {
-	R(NONE),
-	R(IOTLB_MSG),
-	R(CONFIG_CHANGE_MSG),
-	R(VRING_HOST_NOTIFIER_MSG),
-	R(VRING_CALL),
-	R(VRING_ERR),
-	R(SHARED_OBJECT_ADD),
-	R(SHARED_OBJECT_REMOVE),
-	R(SHARED_OBJECT_LOOKUP),
-	R(SHMEM_MAP),
-	R(SHMEM_UNMAP),
-};
-#undef R
-
-#define R(name) [VHOST_USER_PROTOCOL_F_##name] = #name
-static const char *const protocol_names[VHOST_USER_PROTOCOL_F_MAX] = {
-	R(MQ),
-	R(LOG_SHMFD),
-	R(RARP),
-	R(REPLY_ACK),
-	R(NET_MTU),
-	R(BACKEND_REQ),
-	R(CROSS_ENDIAN),
-	R(CRYPTO_SESSION),
-	R(PAGEFAULT),
-	R(CONFIG),
-	R(BACKEND_SEND_FD),
-	R(HOST_NOTIFIER),
-	R(INFLIGHT_SHMFD),
-	R(RESET_DEVICE),
-	R(INBAND_NOTIFICATIONS),
-	R(CONFIGURE_MEM_SLOTS),
-	R(STATUS),
-	R(XEN_MMAP),
-	R(SHARED_OBJECT),
-	R(DEVICE_STATE),
-	R(GET_VRING_BASE_INFLIGHT),
-	R(GPA_ADDRESSES),
-	R(SHMEM),
-};
-#undef R
-
-const char *vhu_request_name(uint32_t request)
-{
-	return request < VHOST_USER_MAX_REQUEST ? request_names[request] : NULL;
-}
-
-const char *vhu_backend_request_name(uint32_t request)
-{
-	return request < VHOST_USER_BACKEND_MAX_REQUEST ? backend_names[request]
-							: NULL;
-}
-
-const char *vhu_protocol_feature_name(unsigned int bit)
-{
-	return bit < VHOST_USER_PROTOCOL_F_MAX ? protocol_names[bit] : NULL;
-}
-
 /* --- a bounded appender ------------------------------------------------ */
 
 struct out {
@@ -190,88 +80,26 @@ static void put_protocol_names(struct out *o, uint64_t v)
 
 /* --- payload layouts ----------------------------------------------------- */
 
-enum layout {
-	L_HEX,
-	L_U64,
-	L_PROTOCOL,
-	L_VRING_FD,
-	L_STATE,
-	L_ADDR,
-	L_MEM,
-	L_MEM_REG,
-	L_LOG,
-	L_CONFIG,
-	L_INFLIGHT,
-	L_DEVICE_STATE,
-	L_AREA,
-};
-
-static enum layout frontend_layout(uint32_t req, bool reply, uint32_t size)
+/* The layout of @m's payload, from its row in the request table. */
+static enum vhu_layout layout_of(const struct vhu_msg *m, bool backend_channel)
 {
-	switch (req) {
-	case VHOST_USER_GET_PROTOCOL_FEATURES:
-	case VHOST_USER_SET_PROTOCOL_FEATURES:
-		return L_PROTOCOL;
-	case VHOST_USER_SET_VRING_KICK:
-	case VHOST_USER_SET_VRING_CALL:
-	case VHOST_USER_SET_VRING_ERR:
-		return reply ? L_U64 : L_VRING_FD;
-	case VHOST_USER_SET_VRING_NUM:
-	case VHOST_USER_SET_VRING_BASE:
-	case VHOST_USER_GET_VRING_BASE:
-	case VHOST_USER_SET_VRING_ENABLE:
-		return reply && req != VHOST_USER_GET_VRING_BASE ? L_U64
-								 : L_STATE;
-	case VHOST_USER_SET_VRING_ADDR:
-		return reply ? L_U64 : L_ADDR;
-	case VHOST_USER_SET_MEM_TABLE:
-		return reply ? L_U64 : L_MEM;
-	case VHOST_USER_ADD_MEM_REG:
-	case VHOST_USER_REM_MEM_REG:
-		return reply ? L_U64 : L_MEM_REG;
-	case VHOST_USER_SET_LOG_BASE:
-		return reply ? L_U64 : L_LOG;
-	case VHOST_USER_GET_CONFIG:
-		return L_CONFIG;
-	case VHOST_USER_SET_CONFIG:
-		return reply ? L_U64 : L_CONFIG;
-	case VHOST_USER_GET_INFLIGHT_FD:
-	case VHOST_USER_SET_INFLIGHT_FD:
-		return reply && req == VHOST_USER_SET_INFLIGHT_FD ? L_U64
-								  : L_INFLIGHT;
-	case VHOST_USER_SET_DEVICE_STATE_FD:
-		return reply ? L_U64 : L_DEVICE_STATE;
-	}
-	return size == sizeof(uint64_t) ? L_U64 : L_HEX;
-}
+	uint32_t req = m->hdr.request;
+	bool reply = vhu_msg_is_reply(&m->hdr);
+	const struct vhu_request_info *r =
+		backend_channel ? vhu_backend_request_info(req)
+				: vhu_request_info(req);
+	enum vhu_layout l;
 
-static enum layout backend_layout(uint32_t req, bool reply, uint32_t size)
-{
-	if (reply)
-		return L_U64;
-	switch (req) {
-	case VHOST_USER_BACKEND_VRING_HOST_NOTIFIER_MSG:
-		return L_AREA;
-	case VHOST_USER_BACKEND_VRING_CALL:
-	case VHOST_USER_BACKEND_VRING_ERR:
-		return L_STATE;
-	}
-	return L_HEX;
+	if (r)
+		l = reply ? r->reply_layout : r->layout;
+	else if (backend_channel)
+		l = reply ? VHU_L_U64 : VHU_L_HEX;
+	else
+		l = VHU_L_AUTO;
+	if (l == VHU_L_AUTO)
+		l = m->hdr.size == sizeof(uint64_t) ? VHU_L_U64 : VHU_L_HEX;
+	return l;
 }
-
-/* Fixed sizes; 0 for the variable layouts, which check their own. */
-static const uint32_t layout_size[] = {
-	[L_U64] = 8,
-	[L_PROTOCOL] = 8,
-	[L_VRING_FD] = 8,
-	[L_STATE] = sizeof(struct vhu_vring_state),
-	[L_ADDR] = sizeof(struct vhu_vring_addr),
-	[L_MEM_REG] = sizeof(struct vhu_single_mem_region),
-	[L_LOG] = sizeof(struct vhu_log),
-	[L_INFLIGHT] = sizeof(struct vhu_inflight),
-	[L_DEVICE_STATE] = sizeof(struct vhu_device_state),
-	[L_AREA] = sizeof(struct vhu_vring_area),
-};
 
 static void put_region(struct out *o, const struct vhu_mem_region *r)
 {
@@ -325,57 +153,57 @@ static void put_addr(struct out *o, const struct vhu_vring_addr *a)
 }
 
 /* The layouts that describe shared memory handed over with an fd. */
-static void put_shm(struct out *o, const struct vhu_msg *m, enum layout l)
+static void put_shm(struct out *o, const struct vhu_msg *m, enum vhu_layout l)
 {
 	const typeof(m->payload) *p = &m->payload;
 
-	if (l == L_LOG)
+	if (l == VHU_L_LOG)
 		put(o, "mmap_size=0x%llx mmap_offset=0x%llx",
 		    (unsigned long long)p->log.mmap_size,
 		    (unsigned long long)p->log.mmap_offset);
-	else if (l == L_INFLIGHT)
+	else if (l == VHU_L_INFLIGHT)
 		put(o,
 		    "mmap_size=0x%llx mmap_offset=0x%llx num_queues=%u "
 		    "queue_size=%u",
 		    (unsigned long long)p->inflight.mmap_size,
 		    (unsigned long long)p->inflight.mmap_offset,
 		    p->inflight.num_queues, p->inflight.queue_size);
-	else if (l == L_DEVICE_STATE)
+	else if (l == VHU_L_DEVICE_STATE)
 		put(o, "direction=%u phase=%u", p->device_state.direction,
 		    p->device_state.phase);
 }
 
-static void put_fixed(struct out *o, const struct vhu_msg *m, enum layout l)
+static void put_fixed(struct out *o, const struct vhu_msg *m, enum vhu_layout l)
 {
 	const typeof(m->payload) *p = &m->payload;
 
 	switch (l) {
-	case L_U64:
+	case VHU_L_U64:
 		put(o, "u64=0x%llx", (unsigned long long)p->u64);
 		break;
-	case L_PROTOCOL:
+	case VHU_L_PROTOCOL:
 		put(o, "u64=0x%llx", (unsigned long long)p->u64);
 		put_protocol_names(o, p->u64);
 		break;
-	case L_VRING_FD:
+	case VHU_L_VRING_FD:
 		put(o, "index=%u%s", (unsigned int)(p->u64 & 0xff),
 		    p->u64 & VHOST_USER_VRING_NOFD_MASK ? " nofd" : "");
 		if (p->u64 & ~0x1ffull)
 			put(o, " bits=0x%llx", (unsigned long long)p->u64);
 		break;
-	case L_STATE:
+	case VHU_L_STATE:
 		put(o, "index=%u num=%u", p->state.index, p->state.num);
 		break;
-	case L_ADDR:
+	case VHU_L_ADDR:
 		put_addr(o, &p->addr);
 		break;
-	case L_MEM_REG:
+	case VHU_L_MEM_REG:
 		put_region(o, &p->mem_reg.region);
 		break;
 	default:
 		put_shm(o, m, l);
 		break;
-	case L_AREA:
+	case VHU_L_AREA:
 		put(o, "index=%u%s size=0x%llx offset=0x%llx",
 		    (unsigned int)(p->area.u64 & 0xff),
 		    p->area.u64 & VHOST_USER_VRING_NOFD_MASK ? " nofd" : "",
@@ -386,13 +214,14 @@ static void put_fixed(struct out *o, const struct vhu_msg *m, enum layout l)
 }
 
 /* Renders the payload; false if its size does not fit the layout. */
-static bool put_payload(struct out *o, const struct vhu_msg *m, enum layout l)
+static bool put_payload(struct out *o, const struct vhu_msg *m,
+			enum vhu_layout l)
 {
-	if (l == L_MEM)
+	if (l == VHU_L_MEM)
 		return put_mem(o, m);
-	if (l == L_CONFIG)
+	if (l == VHU_L_CONFIG)
 		return put_config(o, m);
-	if (l == L_HEX || m->hdr.size != layout_size[l])
+	if (l == VHU_L_HEX || m->hdr.size != vhu_layout_size(l))
 		return false;
 	put_fixed(o, m, l);
 	return true;
@@ -403,11 +232,9 @@ size_t vhu_trace_format(char *buf, size_t len, const struct vhu_msg *msg,
 {
 	struct out o = { buf, len, 0 };
 	uint32_t req = msg->hdr.request, size = msg->hdr.size;
-	bool reply = vhu_msg_is_reply(&msg->hdr);
 	const char *name = backend_channel ? vhu_backend_request_name(req)
 					   : vhu_request_name(req);
-	enum layout l = backend_channel ? backend_layout(req, reply, size)
-					: frontend_layout(req, reply, size);
+	enum vhu_layout l = layout_of(msg, backend_channel);
 
 	if (!len)
 		return 0;
@@ -423,7 +250,7 @@ size_t vhu_trace_format(char *buf, size_t len, const struct vhu_msg *msg,
 	} else if (size) {
 		put(&o, " {");
 		if (!put_payload(&o, msg, l)) {
-			if (l != L_HEX)
+			if (l != VHU_L_HEX)
 				put(&o, "bad size %u: ", size);
 			put_hex(&o, msg->payload.bytes, size);
 		}

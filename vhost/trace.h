@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Human-readable vhost-user messages, for `--trace vhost`, test failures and
- * error sentences: request names and one-line renderings of whole messages
- * in either direction, on the main socket or on the backend channel.
+ * Human-readable vhost-user messages, for `--trace vhost` and test failures:
+ * one-line renderings of whole messages in either direction, on the main
+ * socket or on the backend channel. Names and payload layouts come from the
+ * request table (requests.h).
  *
  * A rendered line looks like
  *
@@ -22,13 +23,7 @@
 #include <stdint.h>
 
 #include "vhost/msg.h"
-
-/* "GET_FEATURES", ...; NULL for a code with no name. */
-const char *vhu_request_name(uint32_t request);
-/* Backend-channel names: "CONFIG_CHANGE_MSG", ...; NULL if none. */
-const char *vhu_backend_request_name(uint32_t request);
-/* "MQ", "REPLY_ACK", ...; NULL for an unknown bit. */
-const char *vhu_protocol_feature_name(unsigned int bit);
+#include "vhost/requests.h" /* the names: vhu_request_name() and co. */
 
 /*
  * Renders @msg as one line into @buf, always NUL-terminated and cut at @len

@@ -14,6 +14,7 @@
 
 #include "vmm/control.h"
 #include "vmm/memory.h"
+#include "vmm/vudev_config.h"
 
 #ifndef VUVM_VERSION
 #define VUVM_VERSION "unknown"

@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 #include "vhost/log.h"
-#include "vmm/vhost_user_dev.h"
+#include "vmm/vudev_config.h"
 
 #define VUVM_MAX_CPUS	 64
 #define VUVM_MAX_DEVICES 8

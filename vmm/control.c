@@ -26,7 +26,8 @@
 
 #include "vhost/clock.h"
 #include "vhost/log.h"
-#include "vmm/machine.h"
+#include "vmm/devices.h"
+#include "vmm/stop.h"
 
 #define CONTROL_MAX_ARGS    3
 #define CONTROL_REPLY_MAX   4096 /* 8 devices' status lines fit */
@@ -95,7 +96,8 @@ static int control_bind(struct control *c)
 	return 0;
 }
 
-int control_open(struct control *c, const char *path)
+int control_open(struct control *c, const char *path, struct devices *devices,
+		 struct vm_stop *stop)
 {
 	const char *why;
 	int err;
@@ -104,7 +106,9 @@ int control_open(struct control *c, const char *path)
 			       .listen_fd = -1,
 			       .stop_fd = -1,
 			       .line_timeout_ms = CONTROL_LINE_TIMEOUT_MS,
-			       .idle_timeout_ms = CONTROL_IDLE_TIMEOUT_MS };
+			       .idle_timeout_ms = CONTROL_IDLE_TIMEOUT_MS,
+			       .devices = devices,
+			       .stop = stop };
 	if (!path)
 		return 0;
 	if (control_check_path(path, &why)) {
@@ -164,14 +168,14 @@ struct command {
 	int min_args, max_args;
 	const char *usage;
 	const char *help;
-	void (*run)(struct machine *m, char **argv, int argc, struct reply *r);
+	void (*run)(struct control *c, char **argv, int argc, struct reply *r);
 };
 
 /* Device @arg by name (blk0) or index (0); NULL after an error reply. */
-static struct vudev *find_device(struct machine *m, const char *arg,
+static struct vudev *find_device(struct control *c, const char *arg,
 				 struct reply *r)
 {
-	struct devices *ds = &m->devices;
+	struct devices *ds = c->devices;
 	char *end;
 	unsigned long i;
 
@@ -195,16 +199,17 @@ static struct vudev *find_device(struct machine *m, const char *arg,
 	return NULL;
 }
 
-static void cmd_status(struct machine *m, char **argv, int argc,
+static void cmd_status(struct control *c, char **argv, int argc,
 		       struct reply *r)
 {
+	struct devices *ds = c->devices;
 	char line[512];
 	unsigned int n = 0;
 
-	for (unsigned int i = 0; i < m->devices.nr; i++) {
-		if (!m->devices.dev[i].vu_open)
+	for (unsigned int i = 0; i < ds->nr; i++) {
+		if (!ds->dev[i].vu_open)
 			continue;
-		vudev_describe(&m->devices.dev[i].vu, line, sizeof(line));
+		vudev_describe(&ds->dev[i].vu, line, sizeof(line));
 		reply_line(r, "%s", line);
 		n++;
 	}
@@ -214,14 +219,15 @@ static void cmd_status(struct machine *m, char **argv, int argc,
 typedef int (*device_op)(struct vudev *d, char *msg, size_t len);
 
 /* suspend/resume: one device, or all of them with one message each. */
-static void cmd_each(struct machine *m, const char *arg, device_op op,
+static void cmd_each(struct control *c, const char *arg, device_op op,
 		     struct reply *r)
 {
+	struct devices *ds = c->devices;
 	char all[CONTROL_REPLY_MAX / 2] = "", msg[256];
 	size_t used = 0;
 
 	if (strcmp(arg, "all")) {
-		struct vudev *d = find_device(m, arg, r);
+		struct vudev *d = find_device(c, arg, r);
 
 		if (!d)
 			return;
@@ -230,11 +236,11 @@ static void cmd_each(struct machine *m, const char *arg, device_op op,
 		reply_line(r, "%s: %s", r->error ? "error" : "ok", msg);
 		return;
 	}
-	for (unsigned int i = 0; i < m->devices.nr; i++) {
-		if (!m->devices.dev[i].vu_open)
+	for (unsigned int i = 0; i < ds->nr; i++) {
+		if (!ds->dev[i].vu_open)
 			continue;
 		msg[0] = '\0';
-		if (op(&m->devices.dev[i].vu, msg, sizeof(msg)) < 0)
+		if (op(&ds->dev[i].vu, msg, sizeof(msg)) < 0)
 			r->error = true;
 		used += (size_t)snprintf(all + used, sizeof(all) - used, "%s%s",
 					 used ? "; " : "", msg);
@@ -245,16 +251,16 @@ static void cmd_each(struct machine *m, const char *arg, device_op op,
 		   used ? all : "no devices");
 }
 
-static void cmd_suspend(struct machine *m, char **argv, int argc,
+static void cmd_suspend(struct control *c, char **argv, int argc,
 			struct reply *r)
 {
-	cmd_each(m, argv[1], vudev_suspend, r);
+	cmd_each(c, argv[1], vudev_suspend, r);
 }
 
-static void cmd_resume(struct machine *m, char **argv, int argc,
+static void cmd_resume(struct control *c, char **argv, int argc,
 		       struct reply *r)
 {
-	cmd_each(m, argv[1], vudev_resume, r);
+	cmd_each(c, argv[1], vudev_resume, r);
 }
 
 /*
@@ -284,7 +290,7 @@ static int open_state(const char *path, bool save, char *tmp, size_t len)
 	return fd;
 }
 
-static void cmd_state(struct machine *m, char **argv, int argc, struct reply *r)
+static void cmd_state(struct control *c, char **argv, int argc, struct reply *r)
 {
 	bool save = !strcmp(argv[0], "save");
 	char msg[256] = "", tmp[PATH_MAX + 8];
@@ -297,7 +303,7 @@ static void cmd_state(struct machine *m, char **argv, int argc, struct reply *r)
 			   argv[2]);
 		return;
 	}
-	d = find_device(m, argv[1], r);
+	d = find_device(c, argv[1], r);
 	if (!d)
 		return;
 	fd = open_state(argv[2], save, tmp, sizeof(tmp));
@@ -325,17 +331,17 @@ static void cmd_state(struct machine *m, char **argv, int argc, struct reply *r)
 	reply_line(r, "%s: %s", r->error ? "error" : "ok", msg);
 }
 
-static void cmd_quit(struct machine *m, char **argv, int argc, struct reply *r)
+static void cmd_quit(struct control *c, char **argv, int argc, struct reply *r)
 {
 	pr_warn("quit: stopping the machine at the client's request "
 		"(exit status %d)",
 		CONTROL_QUIT_STATUS);
-	machine_stop(m, CONTROL_QUIT_STATUS);
+	vm_stop_request(c->stop, CONTROL_QUIT_STATUS);
 	reply_line(r, "ok: stopping the machine (exit status %d)",
 		   CONTROL_QUIT_STATUS);
 }
 
-static void cmd_help(struct machine *m, char **argv, int argc, struct reply *r);
+static void cmd_help(struct control *c, char **argv, int argc, struct reply *r);
 
 static const struct command commands[] = {
 	{ "help", 0, 0, "help", "list the commands", cmd_help },
@@ -356,7 +362,7 @@ static const struct command commands[] = {
 
 #define NR_COMMANDS (sizeof(commands) / sizeof(commands[0]))
 
-static void cmd_help(struct machine *m, char **argv, int argc, struct reply *r)
+static void cmd_help(struct control *c, char **argv, int argc, struct reply *r)
 {
 	for (size_t i = 0; i < NR_COMMANDS; i++)
 		reply_line(r, "%-18s %s", commands[i].usage, commands[i].help);
@@ -364,7 +370,7 @@ static void cmd_help(struct machine *m, char **argv, int argc, struct reply *r)
 		   NR_COMMANDS);
 }
 
-bool control_exec(struct machine *m, char *line, char *out, size_t len)
+bool control_exec(struct control *ctl, char *line, char *out, size_t len)
 {
 	struct reply r = { out, len, 0, false };
 	char *argv[CONTROL_MAX_ARGS + 1], *save;
@@ -393,7 +399,7 @@ bool control_exec(struct machine *m, char *line, char *out, size_t len)
 				   c->name, c->usage);
 			return false;
 		}
-		c->run(m, argv, argc, &r);
+		c->run(ctl, argv, argc, &r);
 		return !r.error;
 	}
 	reply_line(&r, "error: unknown command '%.64s' (try help)", argv[0]);
@@ -446,9 +452,9 @@ static bool serve_lines(struct control *c, struct client *cl)
 			cl->overlong = false;
 		} else {
 			pr_info("command: %.200s", cl->buf);
-			control_exec(c->m, cl->buf, out, sizeof(out));
+			control_exec(c, cl->buf, out, sizeof(out));
 		}
-		if (!send_reply(cl->fd, out) || machine_stopping(c->m))
+		if (!send_reply(cl->fd, out) || vm_stop_requested(c->stop))
 			return false;
 		memmove(cl->buf, cl->buf + n, cl->used - n);
 		cl->used -= n;
@@ -535,13 +541,12 @@ static void *control_thread(void *opaque)
 	}
 }
 
-int control_start(struct control *c, struct machine *m)
+int control_start(struct control *c)
 {
 	int err;
 
 	if (!c->path)
 		return 0;
-	c->m = m;
 	c->stop_fd = eventfd(0, EFD_CLOEXEC);
 	if (c->stop_fd < 0)
 		return -errno;

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: MIT
+/*
+ * The devices: opening each one (backend, then transport), routing guest
+ * MMIO to its window, and the watcher thread with the reconnectors it
+ * starts and joins.
+ */
 #define _GNU_SOURCE /* POLLRDHUP */
 #define pr_fmt(fmt) "devices: " fmt
 #include "vmm/devices.h"
 
 #include <errno.h>
 #include <poll.h>
-#include <signal.h>
 #include <stdint.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -15,29 +19,16 @@
 #include "vhost/clock.h"
 #include "vhost/log.h"
 #include "virtio/virtio_mmio.h"
-#include "vmm/machine.h"
 
-static int signal_ioeventfd(void *ctx, uint64_t addr, uint32_t len,
-			    uint32_t datamatch, int fd, bool assign)
+static int device_open(struct devices *ds, const struct vuvm_config *cfg,
+		       const struct mem_table *mem, unsigned int i)
 {
-	return kvm_ioeventfd(ctx, addr, len, datamatch, fd, assign);
-}
-
-static int signal_irqfd(void *ctx, uint32_t gsi, int fd, bool assign)
-{
-	return kvm_irqfd(ctx, gsi, fd, assign);
-}
-
-static int device_open(struct machine *m, unsigned int i)
-{
-	struct devices *ds = &m->devices;
 	struct device *d = &ds->dev[i];
 	uint64_t base = DEVICES_MMIO_BASE + i * DEVICES_MMIO_STRIDE;
 	int err;
 
-	err = vudev_open(&d->vu, &m->cfg->devices[i], &m->mem, i,
-			 m->cfg->devices[i].connect_timeout_ms,
-			 m->cfg->trace_vhost);
+	err = vudev_open(&d->vu, &cfg->devices[i], mem, i,
+			 cfg->devices[i].connect_timeout_ms, cfg->trace_vhost);
 	if (err)
 		return err;
 	d->vu_open = true;
@@ -52,44 +43,41 @@ static int device_open(struct machine *m, unsigned int i)
 	ds->dt[i] = (struct dt_virtio_mmio){ base, VIRTIO_MMIO_WINDOW_SIZE,
 					     DEVICES_GSI_BASE + i };
 	pr_info("%s: %s at %#llx, GSI %u, %u queues", d->vu.name,
-		m->cfg->devices[i].socket, (unsigned long long)base,
+		cfg->devices[i].socket, (unsigned long long)base,
 		DEVICES_GSI_BASE + i, d->vu.vdev.nr_queues);
 	return 0;
 }
 
-int devices_open(struct machine *m)
+int devices_open(struct devices *ds, const struct vuvm_config *cfg,
+		 const struct mem_table *mem,
+		 const struct mmio_signals *signals, struct vm_stop *stop)
 {
-	struct devices *ds = &m->devices;
-
 	ds->stop_fd = -1;
 	ds->wake_fd = -1;
-	/* Device state travels through pipes whose reader may vanish: a
-	 * write must fail with EPIPE, not kill vuvm. */
-	signal(SIGPIPE, SIG_IGN);
-	ds->signals = (struct mmio_signals){ &m->kvm, signal_ioeventfd,
-					     signal_irqfd };
-	for (unsigned int i = 0; i < m->cfg->nr_devices; i++) {
+	ds->signals = *signals;
+	ds->stop = stop;
+	for (unsigned int i = 0; i < cfg->nr_devices; i++) {
 		int err;
 
 		ds->nr = i + 1;
-		err = device_open(m, i);
+		err = device_open(ds, cfg, mem, i);
 		if (err)
 			return err;
 	}
 	return 0;
 }
 
-bool devices_mmio(struct machine *m, uint64_t addr, uint8_t *data,
+bool devices_mmio(struct devices *ds, uint64_t addr, uint8_t *data,
 		  unsigned int len, bool is_write)
 {
 	uint64_t i = (addr - DEVICES_MMIO_BASE) / DEVICES_MMIO_STRIDE;
 	uint64_t off = (addr - DEVICES_MMIO_BASE) % DEVICES_MMIO_STRIDE;
 	struct mmio_dev *d;
 
-	if (addr < DEVICES_MMIO_BASE || i >= m->devices.nr ||
-	    off + len > VIRTIO_MMIO_WINDOW_SIZE || !m->devices.dev[i].mmio_open)
+	if (addr < DEVICES_MMIO_BASE || i >= ds->nr ||
+	    off + len > VIRTIO_MMIO_WINDOW_SIZE || !ds->dev[i].mmio_open)
 		return false;
-	d = &m->devices.dev[i].mmio;
+	d = &ds->dev[i].mmio;
 	if (is_write)
 		mmio_dev_write(d, off, data, len);
 	else
@@ -110,8 +98,7 @@ static bool pause_unless_stopped(struct devices *ds, long long ms)
 static void *reconnect(void *opaque)
 {
 	struct device *d = opaque;
-	struct machine *m = d->m;
-	struct devices *ds = &m->devices;
+	struct devices *ds = d->ds;
 	const struct vudev_config *cfg = d->vu.cfg;
 	long long start = now_ms(), deadline = start + cfg->reconnect_ms;
 	long long delay = 50, left;
@@ -157,7 +144,7 @@ out:
 }
 
 /* The backend of @d is gone: stop vuvm, or reconnect. False: stop. */
-static bool device_lost(struct machine *m, struct device *d)
+static bool device_lost(struct devices *ds, struct device *d)
 {
 	int err;
 
@@ -173,7 +160,7 @@ static bool device_lost(struct machine *m, struct device *d)
 	if (d->vu.cfg->reconnect_ms < 0)
 		return false;
 	vudev_lost(&d->vu);
-	d->m = m;
+	d->ds = ds;
 	d->reconnect_done = false;
 	err = pthread_create(&d->reconnector, NULL, reconnect, d);
 	if (err) {
@@ -214,7 +201,7 @@ static unsigned int watch_fds(struct devices *ds, struct pollfd *p)
 {
 	for (unsigned int i = 0; i < ds->nr; i++) {
 		struct device *d = &ds->dev[i];
-		bool on = !d->reconnecting && d->vu.connected;
+		bool on = !d->reconnecting && vudev_is_connected(&d->vu);
 		struct pollfd *q = &p[WATCH_SLOTS * i];
 
 		q[0] = (struct pollfd){ .fd = on ? d->vu.fe.sock : -1,
@@ -230,8 +217,8 @@ static unsigned int watch_fds(struct devices *ds, struct pollfd *p)
 	return WATCH_SLOTS * ds->nr + 2;
 }
 
-/* Returns false when the machine must stop. */
-static bool watch_device(struct machine *m, struct device *d,
+/* Returns false when the run must stop. */
+static bool watch_device(struct devices *ds, struct device *d,
 			 const struct pollfd *q)
 {
 	int r;
@@ -240,7 +227,7 @@ static bool watch_device(struct machine *m, struct device *d,
 		mmio_dev_fail(&d->mmio, "the backend stopped serving a ring "
 					"(SET_VRING_ERR)");
 	if (q[0].revents)
-		return device_lost(m, d);
+		return device_lost(ds, d);
 	if (!q[1].revents)
 		return true;
 	r = vudev_handle_channel(&d->vu);
@@ -260,8 +247,7 @@ static bool watch_device(struct machine *m, struct device *d,
 
 static void *watch(void *opaque)
 {
-	struct machine *m = opaque;
-	struct devices *ds = &m->devices;
+	struct devices *ds = opaque;
 	struct pollfd p[WATCH_SLOTS * VUVM_MAX_DEVICES + 2];
 
 	for (;;) {
@@ -278,17 +264,16 @@ static void *watch(void *opaque)
 		if (p[n - 2].revents)
 			reap_reconnectors(ds);
 		for (unsigned int i = 0; i < ds->nr; i++)
-			if (!watch_device(m, &ds->dev[i], &p[WATCH_SLOTS * i]))
+			if (!watch_device(ds, &ds->dev[i], &p[WATCH_SLOTS * i]))
 				goto stop;
 	}
 stop:
-	machine_stop(m, VUVM_EXIT_BACKEND);
+	vm_stop_request(ds->stop, VUVM_EXIT_BACKEND);
 	return NULL;
 }
 
-int devices_watch(struct machine *m)
+int devices_watch(struct devices *ds)
 {
-	struct devices *ds = &m->devices;
 	int err;
 
 	if (!ds->nr)
@@ -297,7 +282,7 @@ int devices_watch(struct machine *m)
 	ds->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (ds->stop_fd < 0 || ds->wake_fd < 0)
 		return -errno;
-	err = -pthread_create(&ds->watcher, NULL, watch, m);
+	err = -pthread_create(&ds->watcher, NULL, watch, ds);
 	ds->watching = !err;
 	return err;
 }
@@ -326,11 +311,9 @@ static bool backend_lost(struct device *d)
 	return lost;
 }
 
-bool devices_close(struct machine *m)
+bool devices_close(struct devices *ds)
 {
 	bool lost = false;
-
-	struct devices *ds = &m->devices;
 	uint64_t one = 1;
 
 	/* The stop eventfd stays readable: it ends the reconnectors too. */

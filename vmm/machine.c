@@ -10,34 +10,88 @@
 
 #include <errno.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "vhost/log.h"
+#include "vmm/control.h"
+#include "vmm/devices.h"
 #include "vmm/elf.h"
 #include "vmm/fdt.h"
 #include "vmm/guest_image.h"
+#include "vmm/ioapic.h"
 #include "vmm/ioport.h"
+#include "vmm/kvm.h"
+#include "vmm/memory.h"
+#include "vmm/serial.h"
+#include "vmm/stop.h"
+#include "vmm/vcpu.h"
 #include "vmm/x86_boot.h"
+
+struct machine {
+	const struct vuvm_config *cfg;
+	struct kvm kvm;
+	struct ioapic ioapic;
+	struct ioapic_sink ioapic_sink; /* routes go to kvm */
+	struct mem_table mem;
+	struct serial serial;
+	struct ioport ioport; /* the UART and the exit port */
+	struct devices devices;
+	struct mmio_signals signals; /* the devices' eventfds go to kvm */
+	struct control control;	     /* --control */
+	struct vm_stop stop;
+	struct vcpu_exits exits; /* every vCPU's PIO and MMIO come here */
+	unsigned int nr_vcpus;
+	struct vcpu vcpus[VUVM_MAX_CPUS];
+};
 
 /* Static: large but mostly untouched, so it costs no page faults. */
 static struct machine machine;
 
-void machine_stop(struct machine *m, int status)
-{
-	int expected = 0;
+/* --- What the modules get instead of the machine ------------------------- */
 
-	if (!__atomic_compare_exchange_n(&m->stopping, &expected, 1, false,
-					 __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-		return;
-	m->status = status;
-	sem_post(&m->stopped);
+static void machine_pio(void *ctx, unsigned int cpu, uint16_t port,
+			bool is_write, uint8_t *data, unsigned int size)
+{
+	struct machine *m = ctx;
+
+	ioport_access(&m->ioport, cpu, port, is_write, data, size);
 }
 
-bool machine_stopping(const struct machine *m)
+/* The IOAPIC first, then the device windows. */
+static bool machine_mmio(void *ctx, uint64_t addr, uint8_t *data,
+			 unsigned int len, bool is_write)
 {
-	return __atomic_load_n(&m->stopping, __ATOMIC_SEQ_CST);
+	struct machine *m = ctx;
+
+	return ioapic_mmio(&m->ioapic, addr, data, len, is_write) ||
+	       devices_mmio(&m->devices, addr, data, len, is_write);
 }
+
+static void machine_drain(void *ctx)
+{
+	struct machine *m = ctx;
+
+	ioport_drain(&m->ioport);
+}
+
+static int machine_set_routes(void *ctx, const struct ioapic_route *routes,
+			      unsigned int nr)
+{
+	return kvm_set_msi_routes(ctx, routes, nr);
+}
+
+static int machine_ioeventfd(void *ctx, uint64_t addr, uint32_t len,
+			     uint32_t datamatch, int fd, bool assign)
+{
+	return kvm_ioeventfd(ctx, addr, len, datamatch, fd, assign);
+}
+
+static int machine_irqfd(void *ctx, uint32_t gsi, int fd, bool assign)
+{
+	return kvm_irqfd(ctx, gsi, fd, assign);
+}
+
+/* --- The run -------------------------------------------------------------- */
 
 static int machine_load_guest(struct machine *m, uint64_t *entry)
 {
@@ -97,24 +151,20 @@ static int machine_create_vcpus(struct machine *m)
 		return -EINVAL;
 	}
 	for (unsigned int i = 0; i < m->cfg->cpus; i++) {
-		int err = vcpu_create(&m->vcpus[i], m, i);
+		int err = vcpu_create(&m->vcpus[i], &m->kvm, i, &m->exits,
+				      &m->stop);
 
 		m->nr_vcpus = i + 1;
 		if (err)
 			return err;
 	}
 	/* One exit per console byte costs ~9 us here; coalescing avoids it. */
-	if (ioport_coalesce_serial(m, (void *)((uint8_t *)m->vcpus[0].run +
-					       KVM_COALESCED_MMIO_PAGE_OFFSET *
-						       sysconf(_SC_PAGESIZE))))
+	if (ioport_coalesce_serial(&m->ioport, &m->kvm,
+				   (void *)((uint8_t *)m->vcpus[0].run +
+					    KVM_COALESCED_MMIO_PAGE_OFFSET *
+						    sysconf(_SC_PAGESIZE))))
 		pr_info("no coalesced PIO: one exit per console byte");
 	return 0;
-}
-
-static int machine_set_routes(void *ctx, const struct ioapic_route *routes,
-			      unsigned int nr)
-{
-	return kvm_set_msi_routes(ctx, routes, nr);
 }
 
 static int machine_setup(struct machine *m)
@@ -128,7 +178,7 @@ static int machine_setup(struct machine *m)
 	 * slot change waits out a grace period: see kvm_add_slots(). The
 	 * control socket first, so that a path it refuses costs nothing.
 	 */
-	err = control_open(&m->control, m->cfg->control);
+	err = control_open(&m->control, m->cfg->control, &m->devices, &m->stop);
 	if (!err)
 		err = kvm_open(&m->kvm, KVM_DEVICE);
 	if (!err)
@@ -142,37 +192,20 @@ static int machine_setup(struct machine *m)
 	if (!err)
 		err = machine_create_vcpus(m);
 	if (!err)
-		err = devices_open(m);
+		err = devices_open(&m->devices, m->cfg, &m->mem, &m->signals,
+				   &m->stop);
 	if (!err)
 		err = machine_write_boot(m, entry);
 	return err;
 }
 
-/* Waits for machine_stop(), or stops the machine when --timeout expires. */
+/* Waits for a stop request, or makes one when --timeout expires. */
 static void machine_wait(struct machine *m)
 {
-	double timeout = m->cfg->timeout;
-	struct timespec deadline;
-	int ret;
-
-	clock_gettime(CLOCK_MONOTONIC, &deadline);
-	deadline.tv_sec += (time_t)timeout;
-	deadline.tv_nsec += (long)((timeout - (double)(time_t)timeout) * 1e9);
-	if (deadline.tv_nsec >= 1000000000L) {
-		deadline.tv_sec++;
-		deadline.tv_nsec -= 1000000000L;
-	}
-	do {
-		if (timeout > 0)
-			ret = sem_clockwait(&m->stopped, CLOCK_MONOTONIC,
-					    &deadline);
-		else
-			ret = sem_wait(&m->stopped);
-	} while (ret < 0 && errno == EINTR);
-	if (ret < 0 && errno == ETIMEDOUT) {
+	if (vm_stop_wait(&m->stop, m->cfg->timeout) == -ETIMEDOUT) {
 		pr_err("watchdog: the guest did not finish within %g s",
-		       timeout);
-		machine_stop(m, VUVM_EXIT_WATCHDOG);
+		       m->cfg->timeout);
+		vm_stop_request(&m->stop, VUVM_EXIT_WATCHDOG);
 	}
 }
 
@@ -181,29 +214,37 @@ static void machine_boot(struct machine *m)
 	int err = vcpu_init_signals();
 
 	if (!err)
-		err = devices_watch(m);
+		err = devices_watch(&m->devices);
 	if (!err)
-		err = control_start(&m->control, m);
+		err = control_start(&m->control);
 	for (unsigned int i = 0; i < m->nr_vcpus && !err; i++)
 		err = vcpu_start(&m->vcpus[i]);
 	if (err)
-		machine_stop(m, VUVM_EXIT_SETUP);
+		vm_stop_request(&m->stop, VUVM_EXIT_SETUP);
 	machine_wait(m);
 	for (unsigned int i = 0; i < m->nr_vcpus; i++)
 		vcpu_kick(&m->vcpus[i]);
 }
 
-static void machine_teardown(struct machine *m)
+/* Returns the exit status. */
+static int machine_teardown(struct machine *m)
 {
+	bool lost;
+	int status;
+
 	/* First: its commands use the devices. */
 	control_close(&m->control);
 	for (unsigned int i = 0; i < m->nr_vcpus; i++)
 		vcpu_join(&m->vcpus[i]);
-	ioport_drain(m);
-	if (devices_close(m) && m->status < VUVM_EXIT_USAGE) {
+	ioport_drain(&m->ioport);
+	lost = devices_close(&m->devices);
+	/* Final now: every thread that could ask for a stop has ended (the
+	 * watcher in devices_close()). */
+	status = vm_stop_status(&m->stop);
+	if (lost && status < VUVM_EXIT_USAGE) {
 		pr_err("exit status %d, not the guest's %d: a backend was lost",
-		       VUVM_EXIT_BACKEND, m->status);
-		m->status = VUVM_EXIT_BACKEND;
+		       VUVM_EXIT_BACKEND, status);
+		status = VUVM_EXIT_BACKEND;
 	}
 	for (unsigned int i = 0; i < m->nr_vcpus; i++)
 		vcpu_destroy(&m->vcpus[i]);
@@ -212,8 +253,9 @@ static void machine_teardown(struct machine *m)
 	kvm_close(&m->kvm);
 	ioapic_destroy(&m->ioapic);
 	mem_free(&m->mem);
-	sem_destroy(&m->stopped);
-	pthread_mutex_destroy(&m->coalesced_lock);
+	ioport_destroy(&m->ioport);
+	vm_stop_destroy(&m->stop);
+	return status;
 }
 
 int machine_run(const struct vuvm_config *cfg)
@@ -222,15 +264,19 @@ int machine_run(const struct vuvm_config *cfg)
 
 	m->cfg = cfg;
 	m->kvm.dev_fd = m->kvm.vm_fd = -1;
+	m->devices.stop_fd = m->devices.wake_fd = -1;
 	m->ioapic_sink = (struct ioapic_sink){ &m->kvm, machine_set_routes };
+	m->signals = (struct mmio_signals){ &m->kvm, machine_ioeventfd,
+					    machine_irqfd };
+	m->exits = (struct vcpu_exits){ m, machine_pio, machine_mmio,
+					machine_drain };
 	ioapic_init(&m->ioapic, &m->ioapic_sink);
-	sem_init(&m->stopped, 0, 0);
-	pthread_mutex_init(&m->coalesced_lock, NULL);
+	vm_stop_init(&m->stop);
 	serial_init(&m->serial, STDOUT_FILENO, cfg->json);
+	ioport_init(&m->ioport, &m->serial, &m->stop);
 	if (machine_setup(m))
-		machine_stop(m, VUVM_EXIT_SETUP);
+		vm_stop_request(&m->stop, VUVM_EXIT_SETUP);
 	else
 		machine_boot(m);
-	machine_teardown(m);
-	return m->status;
+	return machine_teardown(m);
 }

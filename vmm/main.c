@@ -2,6 +2,8 @@
 /*
  * vuvm: boot a guest in KVM and exit with its verdict.
  */
+#include <signal.h>
+
 #include "vmm/cli.h"
 #include "vmm/machine.h"
 
@@ -18,5 +20,8 @@ int main(int argc, char **argv)
 		break;
 	}
 	log_set_level(cfg.log_level);
+	/* Device state travels through pipes whose reader may vanish: a
+	 * write must fail with EPIPE, not kill vuvm. */
+	signal(SIGPIPE, SIG_IGN);
 	return machine_run(&cfg);
 }

@@ -18,8 +18,9 @@
 #include <unistd.h>
 
 #include "vhost/log.h"
-#include "vmm/ioport.h"
-#include "vmm/machine.h"
+#include "vmm/config.h"
+#include "vmm/kvm.h"
+#include "vmm/vcpu_internal.h"
 #include "vmm/x86_boot.h"
 
 #define VCPU_KICK_SIGNAL SIGUSR1
@@ -61,13 +62,16 @@ static int vcpu_set_cpuid(struct vcpu *v, const struct kvm_cpuid2 *supported)
 	return err;
 }
 
-int vcpu_create(struct vcpu *v, struct machine *m, unsigned int id)
+int vcpu_create(struct vcpu *v, const struct kvm *kvm, unsigned int id,
+		const struct vcpu_exits *exits, struct vm_stop *stop)
 {
 	memset(v, 0, sizeof(*v));
-	v->machine = m;
+	v->kvm = kvm;
+	v->exits = exits;
+	v->stop = stop;
 	v->id = id;
-	v->run_size = (size_t)m->kvm.run_size;
-	v->fd = ioctl(m->kvm.vm_fd, KVM_CREATE_VCPU, id);
+	v->run_size = (size_t)kvm->run_size;
+	v->fd = ioctl(kvm->vm_fd, KVM_CREATE_VCPU, id);
 	if (v->fd < 0) {
 		int err = -errno;
 
@@ -83,7 +87,7 @@ int vcpu_create(struct vcpu *v, struct machine *m, unsigned int id)
 		pr_err("vcpu %u: mmap of kvm_run: %s", id, strerror(errno));
 		return err;
 	}
-	return vcpu_set_cpuid(v, m->kvm.cpuid);
+	return vcpu_set_cpuid(v, kvm->cpuid);
 }
 
 static bool vcpu_cpuid_has_nx(const struct kvm_cpuid2 *cpuid)
@@ -104,7 +108,7 @@ int vcpu_setup_boot(struct vcpu *v, uint64_t entry, uint64_t fdt)
 	err = vcpu_ioctl(v, KVM_GET_SREGS, &sregs, "KVM_GET_SREGS");
 	if (err)
 		return err;
-	x86_boot_sregs(&sregs, vcpu_cpuid_has_nx(v->machine->kvm.cpuid));
+	x86_boot_sregs(&sregs, vcpu_cpuid_has_nx(v->kvm->cpuid));
 	err = vcpu_ioctl(v, KVM_SET_SREGS, &sregs, "KVM_SET_SREGS");
 	if (err)
 		return err;
@@ -135,7 +139,7 @@ static uint64_t vcpu_rip(struct vcpu *v)
 	return regs.rip;
 }
 
-/* Reports an exit the guest cannot continue from and stops the machine. */
+/* Reports an exit the guest cannot continue from and ends the run. */
 static int vcpu_crash(struct vcpu *v, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -149,7 +153,7 @@ static int vcpu_crash(struct vcpu *v, const char *fmt, ...)
 	va_end(ap);
 	pr_err("vcpu %u: guest crashed: %s at rip %#llx", v->id, text,
 	       (unsigned long long)vcpu_rip(v));
-	machine_stop(v->machine, VUVM_EXIT_CRASH);
+	vm_stop_request(v->stop, VUVM_EXIT_CRASH);
 	return -EFAULT;
 }
 
@@ -157,14 +161,15 @@ static int vcpu_exit_io(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 	uint64_t bytes = (uint64_t)run->io.size * run->io.count;
-	uint8_t *data = (uint8_t *)run + run->io.data_offset;
+	uint8_t *data;
 
 	if (run->io.data_offset > v->run_size ||
 	    bytes > v->run_size - run->io.data_offset)
 		return vcpu_crash(v, "bad KVM_EXIT_IO data offset %#llx",
 				  (unsigned long long)run->io.data_offset);
+	data = (uint8_t *)run + run->io.data_offset;
 	for (uint32_t i = 0; i < run->io.count; i++)
-		ioport_access(v->machine, v->id, run->io.port,
+		v->exits->pio(v->exits->ctx, v->id, run->io.port,
 			      run->io.direction == KVM_EXIT_IO_OUT,
 			      data + i * run->io.size, run->io.size);
 	return 0;
@@ -174,18 +179,15 @@ static int vcpu_exit_mmio(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 
-	if (ioapic_mmio(&v->machine->ioapic, run->mmio.phys_addr,
-			run->mmio.data, run->mmio.len, run->mmio.is_write))
-		return 0;
-	if (devices_mmio(v->machine, run->mmio.phys_addr, run->mmio.data,
-			 run->mmio.len, run->mmio.is_write))
+	if (v->exits->mmio(v->exits->ctx, run->mmio.phys_addr, run->mmio.data,
+			   run->mmio.len, run->mmio.is_write))
 		return 0;
 	pr_err("vcpu %u: guest %u-byte MMIO %s at %#llx outside any device "
 	       "(rip %#llx)",
 	       v->id, run->mmio.len, run->mmio.is_write ? "write" : "read",
 	       (unsigned long long)run->mmio.phys_addr,
 	       (unsigned long long)vcpu_rip(v));
-	machine_stop(v->machine, VUVM_EXIT_BAD_ACCESS);
+	vm_stop_request(v->stop, VUVM_EXIT_BAD_ACCESS);
 	return -EFAULT;
 }
 
@@ -198,8 +200,7 @@ static int vcpu_exit_internal(struct vcpu *v)
 	return vcpu_crash(v, "KVM internal error, suberror %u", sub);
 }
 
-/* Returns 0 to run on, or nonzero when the guest cannot continue. */
-static int vcpu_handle_exit(struct vcpu *v)
+int vcpu_handle_exit(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
 
@@ -234,16 +235,16 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 
-	while (!machine_stopping(v->machine)) {
+	while (!vm_stop_requested(v->stop)) {
 		int err = ioctl(v->fd, KVM_RUN, 0) < 0 ? errno : 0;
 
 		/* Queued console writes come before whatever made us exit. */
-		ioport_drain(v->machine);
+		v->exits->drain(v->exits->ctx);
 		if (err) {
 			if (err == EINTR || err == EAGAIN)
 				continue;
 			pr_err("vcpu %u: KVM_RUN: %s", v->id, strerror(err));
-			machine_stop(v->machine, VUVM_EXIT_CRASH);
+			vm_stop_request(v->stop, VUVM_EXIT_CRASH);
 			break;
 		}
 		if (vcpu_handle_exit(v))

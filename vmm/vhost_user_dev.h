@@ -14,7 +14,8 @@
  * (SET_VRING_ENABLE 0, GET_VRING_BASE) and sends RESET_DEVICE when
  * negotiated. The kick and call fds come from the transport, so the data
  * path never enters vuvm. The one queue vuvm serves itself is a net
- * control queue the backend cannot see (see local_ctrl_wanted()).
+ * control queue the backend cannot see (net_ctrl.h). What one --device
+ * asks for is struct vudev_config (vudev_config.h).
  */
 #ifndef VUVM_VMM_VHOST_USER_DEV_H
 #define VUVM_VMM_VHOST_USER_DEV_H
@@ -26,34 +27,63 @@
 
 #include "vhost/frontend.h"
 #include "vmm/memory.h"
+#include "vmm/net_ctrl.h"
 #include "vmm/vdev.h"
+#include "vmm/vudev_config.h"
 
-#define VUDEV_DEFAULT_QUEUE_SIZE 256
-#define VUDEV_CONNECT_TIMEOUT_MS 5000
-
-/* What one --device TYPE,socket=PATH[,queues=N][,queue-size=N]
- * [,config-size=N][,connect-timeout=SEC][,reply-timeout=SEC]
- * [,reconnect=SEC] asks for. */
-struct vudev_config {
-	char type[16]; /* as given: "blk", "net", ..., or a number */
-	uint32_t device_id;
-	const char *socket;  /* points into spec */
-	char spec[256];	     /* a copy of the argument, cut into tokens */
-	unsigned int queues; /* 0: the backend's GET_QUEUE_NUM, else default */
-	unsigned int queue_size;
-	uint32_t config_size;
-	int connect_timeout_ms; /* how long to retry connecting */
-	int reply_timeout_ms;	/* bound on every wait for a reply */
-	int reconnect_ms; /* -1: a lost backend stops vuvm; else how long to
-			     try reconnecting before the device fails */
+/*
+ * The device's state is three things, each moved by its own party at its
+ * own time; while the device is open they combine freely, except that
+ * nothing runs on a FAILED link (docs/reliability.md, "The states of a
+ * device", has the table with what vudev_describe() prints for each):
+ *
+ * 1. The link, the backend connection (enum vudev_link). It moves only as
+ *    this table says; vudev_set_link() logs and refuses any other move:
+ *
+ *	CLOSED     not open, or closed: no backend to talk to
+ *	CONNECTED  fe talks to a backend that completed the handshake
+ *	LOST       the connection is gone (hang-up or a broken reply stream)
+ *		   and reconnect= is set: attempts are being made
+ *	FAILED     gone for good (reconnect= ran out): activate refuses
+ *
+ *	CLOSED    -> CONNECTED  vudev_open()
+ *	CONNECTED -> LOST       vudev_lost()
+ *	LOST      -> CONNECTED  vudev_reconnect(), an attempt that succeeded
+ *	LOST      -> FAILED     vudev_give_up()
+ *	any       -> CLOSED     vudev_close()
+ *
+ * 2. active, the driver's: set by the transport's activate (DRIVER_OK;
+ *    queues[] and guest_features then hold what the driver set up),
+ *    cleared by its reset. It does not depend on the link: a driver may
+ *    start or reset the device while the backend is away (the rings start
+ *    when it is back), and a device stays active when its backend fails,
+ *    until the driver resets it. Activating an active device is refused.
+ *
+ * 3. suspended, the operator's (the control socket): set by
+ *    vudev_suspend(), cleared by vudev_resume() (which sets it again when
+ *    the restart fails). It survives the driver's reset and a lost
+ *    backend, and may precede DRIVER_OK (the device then starts on
+ *    resume).
+ *
+ * Folding 2 and 3 into the link enum would give 13 states with every link
+ * move repeated four times; they stay flags, each with one setter and one
+ * clearer. What follows from the three: the rings run on the backend
+ * (nr_started > 0) only when CONNECTED, active and not suspended.
+ */
+enum vudev_link {
+	VUDEV_CLOSED,
+	VUDEV_CONNECTED,
+	VUDEV_LOST,
+	VUDEV_FAILED,
 };
 
 struct vudev {
 	struct vdev vdev; /* what the transport sees */
 	struct vhu_frontend fe;
 	/* The vCPU threads (through the transport), the watcher (backend
-	 * channel, reconnects) and the control socket all talk on fe: one
-	 * at a time. Lock order: the transport's lock, then this one. */
+	 * channel, reconnects), the control socket and the net control
+	 * queue's thread all talk on fe: one at a time. Lock order: the
+	 * transport's lock, then this one. */
 	pthread_mutex_t lock;
 	const struct mem_table *mem;
 	const struct vudev_config *cfg; /* outlives the device */
@@ -68,58 +98,49 @@ struct vudev {
 	bool config_write_failed; /* logged once */
 	int chan_fd;		  /* vuvm's end of the backend channel, or -1 */
 	int err_fd; /* SET_VRING_ERR of every ring: a broken ring */
-	/*
-	 * States (see vhost_user_dev.c): connected (fe talks to a backend),
-	 * failed (the backend is gone for good), active (the driver set
-	 * DRIVER_OK: queues[] and guest_features are what it set up),
-	 * suspended (by the control socket). The first nr_started queues
-	 * are started on the backend; base[i] is where queue i (re)starts.
-	 */
-	bool connected, failed, active, suspended;
+	/* The state (above). The first nr_started queues are started on
+	 * the backend; base[i] is where queue i (re)starts. */
+	enum vudev_link link;
+	bool active;
+	bool suspended;
 	uint64_t guest_features;
 	unsigned int nr_active; /* queues[] the backend serves */
 	unsigned int nr_started;
 	struct vdev_queue queues[VDEV_MAX_QUEUES];
 	uint16_t base[VDEV_MAX_QUEUES];
 	uint16_t used_at_suspend[VDEV_MAX_QUEUES];
-	unsigned int ctrl_pairs; /* VQ_PAIRS_SET, 0: all pairs */
 	/* INFLIGHT_SHMFD: the backend's region, kept across reconnects and
 	 * dropped when the driver resets the device. */
 	int inflight_fd;
 	struct vhu_inflight inflight;
 	unsigned int reconnects;
-	/*
-	 * net: the control queue vuvm serves itself (see local_ctrl_wanted()
-	 * in vhost_user_dev.c): its index, the running thread, a stop
-	 * eventfd, and dups of its kick and call fds.
-	 */
+	/* net: the control queue vuvm serves itself (net_ctrl.h), the last
+	 * queue when local_ctrl; net_pairs is its VQ_PAIRS_SET, 0: all. */
 	bool local_ctrl;
-	unsigned int ctrl_index;
-	bool ctrl_running;
-	pthread_t ctrl_thread;
-	int ctrl_stop_fd, ctrl_kick_fd, ctrl_call_fd;
-	struct vdev_queue ctrl_q;
-	uint64_t ctrl_features;
+	struct netctrl ctrl;
+	unsigned int net_pairs;
 };
 
-/*
- * Parses the text after "--device ": TYPE then comma-separated k=v options.
- * Returns 0, or -EINVAL with @why naming the problem.
- */
-int vudev_parse(const char *arg, struct vudev_config *cfg, const char **why);
+/* Whether the backend is connected now (the watcher asks, unlocked). */
+static inline bool vudev_is_connected(const struct vudev *d)
+{
+	return __atomic_load_n(&d->link, __ATOMIC_ACQUIRE) == VUDEV_CONNECTED;
+}
 
 /*
  * Connects to @cfg->socket (retrying until @timeout_ms), negotiates and
  * reads the config space; @mem is the guest RAM the device will hand to the
  * backend and must outlive the device. @index names the device in logs;
  * @trace logs every message from the first on (--trace vhost).
- * Returns 0 or -errno with the reason logged, nothing left open.
+ * Returns 0 (CLOSED -> CONNECTED, idle) or -errno with the reason logged,
+ * nothing left open.
  */
 int vudev_open(struct vudev *d, const struct vudev_config *cfg,
 	       const struct mem_table *mem, unsigned int index, int timeout_ms,
 	       bool trace);
 
-/* Closes the connection and the backend channel. */
+/* Stops the net control queue, closes the connection and the backend
+ * channel: any state -> CLOSED. */
 void vudev_close(struct vudev *d);
 
 /*
@@ -141,9 +162,12 @@ int vudev_ring_error(struct vudev *d);
 /*
  * Reconnecting (devices.c drives it when cfg->reconnect_ms >= 0).
  * vudev_lost: the connection is gone (hang-up or a broken reply stream):
- * close it and remember where each started ring got to, from the used
- * index in guest memory since the backend can no longer be asked.
- * vudev_reconnect: one attempt, with every reply awaited at most
+ * CONNECTED -> LOST (nothing in any other state). Closes it and remembers where
+ * each started ring got to, from the used index in guest memory since the
+ * backend can no longer be asked. vudev_reconnect: LOST -> CONNECTED, or stays
+ * LOST when the attempt fails
+ * (-EINVAL in any other state). One attempt, with every reply awaited at
+ * most
  * min(reply-timeout, @budget_ms), to connect, replay the handshake and, when
  * the driver had started the device and it is not suspended, the start
  * sequence with the kept inflight region and the remembered bases; then
@@ -151,8 +175,8 @@ int vudev_ring_error(struct vudev *d);
  * waits for a notification the old backend swallowed. Returns 1 when the
  * new backend's config space differs (raise a config interrupt), 0, or
  * -errno with the reason in @why.
- * vudev_give_up: the backend is gone for good; the device refuses to
- * start from now on (the caller sets DEVICE_NEEDS_RESET).
+ * vudev_give_up: LOST -> FAILED, the backend is gone for good; the device
+ * refuses to start from now on (the caller sets DEVICE_NEEDS_RESET).
  */
 void vudev_lost(struct vudev *d);
 int vudev_reconnect(struct vudev *d, int budget_ms, char *why, size_t len);
@@ -163,15 +187,21 @@ void vudev_give_up(struct vudev *d);
  * or -errno and writes one line for the user into @msg: what was done, or
  * why it was not. All are safe against the transport and the watcher.
  *
- * vudev_suspend stops every started ring (SET_VRING_ENABLE 0,
+ * vudev_suspend (-EALREADY when suspended; sets suspended) stops every
+ * started ring (SET_VRING_ENABLE 0,
  * GET_VRING_BASE): afterwards the backend does not touch guest memory or
- * raise interrupts. vudev_resume starts them again where they stopped and
- * reports whether the backend moved a used index while suspended.
+ * raise interrupts. vudev_resume (-EINVAL when not suspended; clears
+ * suspended, or sets it again when the restart fails) starts them again
+ * where they stopped and reports whether the backend moved a used index
+ * while suspended.
  * vudev_save_state / vudev_load_state move the backend's device state
  * (SET_DEVICE_STATE_FD, CHECK_DEVICE_STATE) to / from @fd, a file the
  * caller opened; the device must be suspended (or not started).
- * vudev_describe writes one line: name, connection, state, per-ring
- * indices.
+ * vudev_describe writes one line: "NAME LINK RINGS reconnects=N" then
+ * " qI=avail:A,used:U" per ring the driver set up. LINK is connected,
+ * reconnecting (LOST), failed or closed; RINGS is suspended, running
+ * (started on the backend), waiting (active, not started: the backend
+ * is away) or idle.
  */
 int vudev_suspend(struct vudev *d, char *msg, size_t len);
 int vudev_resume(struct vudev *d, char *msg, size_t len);

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What vhost_user_dev.c (connection, start, stop, reconnect) shares with
- * vhost_user_state.c (suspend, resume, device state). Every function is
- * called with d->lock held.
+ * What the three files of the vhost-user device share:
+ * vhost_user_dev.c (the device as the transport sees it: start, stop,
+ * open, close), vhost_user_link.c (the backend connection: handshake,
+ * loss, reconnect, backend channel) and vhost_user_state.c (suspend,
+ * resume, device state). Every function is called with d->lock held,
+ * except where it says otherwise.
  */
 #ifndef VUVM_VMM_VHOST_USER_INTERNAL_H
 #define VUVM_VMM_VHOST_USER_INTERNAL_H
 
+#include "virtio/virtio_ids.h"
 #include "vmm/vhost_user_dev.h"
 
 /* The start sequence for queues[] from base[]; 0 or -errno (logged). */
@@ -22,5 +26,42 @@ void vudev_rings_wake(struct vudev *d);
 /* Queue i's (of queues[]) used and available index in guest memory. */
 uint16_t vudev_used_idx(struct vudev *d, unsigned int i);
 uint16_t vudev_avail_idx(struct vudev *d, unsigned int i);
+
+/*
+ * Moves d->link as the table in vhost_user_dev.h allows: 0, or -EINVAL
+ * with the impossible move logged and d->link unchanged.
+ */
+int vudev_set_link(struct vudev *d, enum vudev_link to);
+
+/* The word vudev_describe() prints for @link. */
+const char *vudev_link_name(enum vudev_link link);
+
+/*
+ * Connects fe to cfg->socket (retrying until @connect_ms), bounds every
+ * reply by @reply_ms and sets up --trace vhost. 0 or -errno, the reason
+ * in vhu_frontend_error() (not logged).
+ */
+int vudev_connect(struct vudev *d, int connect_ms, int reply_ms);
+
+/* The handshake on a connected fe: features, protocol features, queue
+ * count, backend channel, config. 0 or -errno (logged). vudev_open() calls
+ * this and vudev_connect() before any other thread knows the device, so
+ * without the lock. */
+int vudev_negotiate(struct vudev *d);
+
+/*
+ * In-flight tracking, for every device type but net (QEMU uses it for blk;
+ * a lost frame is acceptable and DPDK need not be asked).
+ */
+static inline bool inflight_wanted(const struct vudev *d)
+{
+	return d->vdev.device_id != VIRTIO_ID_NET;
+}
+
+/* The queues the backend serves: all but vuvm's net control queue. */
+static inline unsigned int backend_queues(const struct vudev *d)
+{
+	return d->vdev.nr_queues - (d->local_ctrl ? 1 : 0);
+}
 
 #endif

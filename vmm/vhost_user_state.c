@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Suspend, resume, and device state save/restore of a vhost-user device:
- * the operations behind the control socket.
+ * the operations behind the control socket. vudev_suspend() and
+ * vudev_resume() are the only ones that move d->suspended (the state
+ * table is in vhost_user_dev.h).
  *
  * Suspended means every ring is stopped (SET_VRING_ENABLE 0, then
  * GET_VRING_BASE): from the reply on, a backend must not touch the rings
@@ -130,7 +132,7 @@ int vudev_suspend(struct vudev *d, char *msg, size_t len)
 	}
 	vudev_rings_stop(d);
 	check_bases(d);
-	if (d->connected && d->active)
+	if (d->link == VUDEV_CONNECTED && d->active)
 		drain_late(d);
 	for (unsigned int i = 0; i < d->nr_active; i++)
 		d->used_at_suspend[i] = vudev_used_idx(d, i);
@@ -180,7 +182,7 @@ int vudev_resume(struct vudev *d, char *msg, size_t len)
 	say(msg, len, "%s resumed", d->name);
 	moved = d->active ? check_untouched(d, msg, len) : 0;
 	d->suspended = false;
-	if (d->active && d->connected) {
+	if (d->active && d->link == VUDEV_CONNECTED) {
 		err = vudev_rings_start(d);
 		if (!err)
 			vudev_rings_wake(d);
@@ -192,7 +194,7 @@ int vudev_resume(struct vudev *d, char *msg, size_t len)
 		    d->name, vhu_frontend_error(&d->fe));
 		vudev_rings_stop(d);
 		d->suspended = true;
-	} else if (d->active && !d->connected)
+	} else if (d->active && d->link != VUDEV_CONNECTED)
 		say(msg + strlen(msg), len - strlen(msg),
 		    "; the backend is away: its rings start when it is back");
 	pthread_mutex_unlock(&d->lock);
@@ -208,7 +210,7 @@ int vudev_resume(struct vudev *d, char *msg, size_t len)
 /* Whether device state can move now; -errno with @msg set if not. */
 static int state_ready(struct vudev *d, char *msg, size_t len)
 {
-	if (!d->connected) {
+	if (d->link != VUDEV_CONNECTED) {
 		say(msg, len, "%s has no backend connected", d->name);
 		return -ENOTCONN;
 	}
@@ -420,19 +422,23 @@ int vudev_load_state(struct vudev *d, int fd, char *msg, size_t len)
 	return report_state(d, err, "loaded", b.len, msg, len);
 }
 
+/* What the rings do: the driver's and the operator's state, and what
+ * follows from them and the link. */
+static const char *rings_word(const struct vudev *d)
+{
+	return d->suspended    ? "suspended"
+	       : d->nr_started ? "running"
+	       : d->active     ? "waiting"
+			       : "idle";
+}
+
 void vudev_describe(struct vudev *d, char *buf, size_t len)
 {
 	size_t n;
 
 	pthread_mutex_lock(&d->lock);
 	n = (size_t)snprintf(buf, len, "%s %s %s reconnects=%u", d->name,
-			     d->failed	    ? "failed"
-			     : d->connected ? "connected"
-					    : "reconnecting",
-			     d->suspended    ? "suspended"
-			     : d->nr_started ? "running"
-			     : d->active     ? "waiting"
-					     : "idle",
+			     vudev_link_name(d->link), rings_word(d),
 			     d->reconnects);
 	for (unsigned int i = 0; i < d->nr_active && n + 1 < len; i++)
 		n += (size_t)snprintf(buf + n, len - n, " q%u=avail:%u,used:%u",

@@ -29,6 +29,7 @@
 
 #include "tests/check.h"
 #include "vhost/frontend.h"
+#include "vhost/msg.h"
 
 #define MAX_OPS	     16
 #define MAX_FDS_SENT 48 /* stay far below the in-flight fd limit */
@@ -65,7 +66,7 @@ static int make_fd(unsigned int kind)
 static void send_record(int sock, uint8_t ctl, const uint8_t *data, size_t len,
 			int *fds_sent)
 {
-	char control[CMSG_SPACE(sizeof(int) * 3)];
+	char control[VHU_FDS_SPACE(3)];
 	struct iovec iov = { (void *)data, len };
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 	unsigned int nfds = ctl & 3;
@@ -75,18 +76,7 @@ static void send_record(int sock, uint8_t ctl, const uint8_t *data, size_t len,
 		nfds = 0;
 	for (unsigned int i = 0; i < nfds; i++)
 		fds[i] = make_fd((ctl >> 2) & 3);
-	if (nfds) {
-		struct cmsghdr *cm;
-
-		memset(control, 0, sizeof(control));
-		mh.msg_control = control;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
-	}
+	vhu_msg_attach_fds(&mh, control, sizeof(control), fds, nfds);
 	/* A record with fds needs at least one byte to carry them. */
 	if (len || !nfds)
 		sendmsg(sock, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);

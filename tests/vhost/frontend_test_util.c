@@ -54,24 +54,13 @@ void peer_send(int peer, uint32_t req, uint32_t flags, const void *payload,
 	       uint32_t size, const int *fds, unsigned int nfds)
 {
 	struct vhu_msg_header hdr = { req, flags, size };
-	char control[CMSG_SPACE(sizeof(int) * 16)];
+	char control[VHU_FDS_SPACE(16)];
 	struct iovec iov[2] = { { &hdr, sizeof(hdr) },
 				{ (void *)payload, size } };
 	struct msghdr mh = { .msg_iov = iov, .msg_iovlen = payload ? 2 : 1 };
 
-	CHECK(nfds <= 16);
-	if (nfds) {
-		struct cmsghdr *cm;
-
-		memset(control, 0, sizeof(control));
-		mh.msg_control = control;
-		mh.msg_controllen = CMSG_SPACE(sizeof(int) * nfds);
-		cm = CMSG_FIRSTHDR(&mh);
-		cm->cmsg_level = SOL_SOCKET;
-		cm->cmsg_type = SCM_RIGHTS;
-		cm->cmsg_len = CMSG_LEN(sizeof(int) * nfds);
-		memcpy(CMSG_DATA(cm), fds, sizeof(int) * nfds);
-	}
+	CHECK_EQ(vhu_msg_attach_fds(&mh, control, sizeof(control), fds, nfds),
+		 0);
 	CHECK(sendmsg(peer, &mh, MSG_NOSIGNAL) ==
 	      (ssize_t)(sizeof(hdr) + (payload ? size : 0)));
 }

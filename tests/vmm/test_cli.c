@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * The command line: defaults, every option's good and bad values.
+ * The command line: defaults, every option's good and bad values, and
+ * --device (its own parser is tested in test_vhost_user_dev.c).
  */
 #include <string.h>
 
@@ -66,10 +67,37 @@ static void test_bad(void)
 	CHECK(parse("--me", "64M", NULL) == CLI_USAGE);
 }
 
+/* --device goes to vudev_parse(), one config per device, at most 8. */
+static void test_devices(void)
+{
+	CHECK(parse("--device", "blk,socket=/a", "--device=net,socket=/b") ==
+	      CLI_RUN);
+	CHECK(cfg.nr_devices == 2);
+	CHECK(!strcmp(cfg.devices[0].type, "blk") &&
+	      !strcmp(cfg.devices[0].socket, "/a"));
+	CHECK(!strcmp(cfg.devices[1].type, "net") &&
+	      cfg.devices[1].queues == 2);
+	CHECK(parse("--device", "blk", NULL) == CLI_USAGE);
+	CHECK(parse("--device", "disk,socket=/a", NULL) == CLI_USAGE);
+	{
+		char *argv[20] = { "vuvm" };
+		int argc = 1;
+
+		for (int i = 0; i < 9; i++) {
+			argv[argc++] = "--device";
+			argv[argc++] = "rng,socket=/r";
+		}
+		CHECK(cli_parse(argc - 2, argv, &cfg) == CLI_RUN);
+		CHECK(cfg.nr_devices == 8);
+		CHECK(cli_parse(argc, argv, &cfg) == CLI_USAGE);
+	}
+}
+
 int main(void)
 {
 	test_defaults();
 	test_values();
 	test_bad();
+	test_devices();
 	return check_exit();
 }

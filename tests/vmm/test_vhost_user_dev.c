@@ -5,7 +5,9 @@
  * config space it reads, the start sequence (the backend must accept the
  * memory table and rings, and refuse nothing), ring addresses outside RAM,
  * reset, the config vuvm supplies for a net backend without CONFIG,
- * reconnecting to a restarted backend, suspend/resume and device state.
+ * reconnecting to a restarted backend, suspend/resume and device state,
+ * every state the device can be in (link, active, suspended) with what
+ * vudev_describe() prints for it, and the net control queue vuvm adds.
  *
  * Usage: test_vhost_user_dev PATH-TO-vuvm-backend
  */
@@ -30,6 +32,7 @@
 #include "virtio/virtio_config.h"
 #include "virtio/virtio_ids.h"
 #include "virtio/virtio_net.h"
+#include "virtio/virtio_ring.h"
 #include "vmm/vhost_user_dev.h"
 
 static const char *backend_bin;
@@ -337,7 +340,7 @@ static void test_reconnect(struct mem_table *mem)
 
 	CHECK(open_dev(&d, "blk,reconnect=5", mem) == 0);
 	CHECK(d.vdev.ops->activate(d.vdev.opaque, acked, &q, 1) == 0);
-	CHECK(d.nr_started == 1 && d.connected);
+	CHECK(d.nr_started == 1 && d.link == VUDEV_CONNECTED);
 	CHECK(d.inflight_fd >= 0); /* the blk backend offers INFLIGHT_SHMFD */
 
 	/* The driver had 7 requests completed when the backend died: the
@@ -346,13 +349,14 @@ static void test_reconnect(struct mem_table *mem)
 	*ring_index(mem, q.device_gpa) = 7;
 	read_eventfd(q.kick_fd);
 	crash_backend(&d, pid);
-	CHECK(!d.connected && d.nr_started == 0 && d.base[0] == 7);
+	CHECK(d.link == VUDEV_LOST && d.nr_started == 0 && d.base[0] == 7);
 	CHECK(vudev_reconnect(&d, 3000, why, sizeof(why)) < 0);
 	CHECK(strstr(why, "connect") != NULL);
 
 	pid = start_backend("blk", args);
 	CHECK(reconnect_soon(&d, why, sizeof(why)) == 0);
-	CHECK(d.connected && d.nr_started == 1 && d.reconnects == 1);
+	CHECK(d.link == VUDEV_CONNECTED && d.nr_started == 1 &&
+	      d.reconnects == 1);
 	CHECK(d.inflight_fd >= 0);
 	/* The driver was told to look at the ring again (the kick that
 	 * wakes the backend is the backend's to consume: not checked). */
@@ -363,7 +367,7 @@ static void test_reconnect(struct mem_table *mem)
 	pid = start_backend("blk", no_flush);
 	CHECK(reconnect_soon(&d, why, sizeof(why)) == -ENOTSUP);
 	CHECK(strstr(why, "no longer offers feature bits 0x200") != NULL);
-	CHECK(!d.connected && d.nr_started == 0);
+	CHECK(d.link == VUDEV_LOST && d.nr_started == 0);
 
 	/* Given up on: the device refuses to start again. */
 	vudev_give_up(&d);
@@ -394,7 +398,7 @@ static void test_reconnect_budget(struct mem_table *mem)
 	CHECK(vudev_reconnect(&d, 200, why, sizeof(why)) == -ETIMEDOUT);
 	CHECK(now_ms() - t0 < 2000);
 	CHECK(strstr(why, "no reply within 200 ms") != NULL);
-	CHECK(!d.connected && d.fe.sock < 0);
+	CHECK(d.link == VUDEV_LOST && d.fe.sock < 0);
 	close(lfd);
 	unlink(sock_path);
 	vudev_close(&d);
@@ -510,6 +514,194 @@ static void test_device_state(struct mem_table *mem)
 	close(junk);
 }
 
+/* The line vudev_describe() prints, compared whole. */
+static bool describes(struct vudev *d, const char *want)
+{
+	char line[256];
+
+	vudev_describe(d, line, sizeof(line));
+	if (strcmp(line, want) == 0)
+		return true;
+	fprintf(stderr, "describe: '%s', wanted '%s'\n", line, want);
+	return false;
+}
+
+/*
+ * The device's state (vhost_user_dev.h): the link, the driver's active
+ * and the operator's suspended through every move that makes them, what
+ * vudev_describe() prints in each, and the moves that are refused.
+ */
+static void test_states(struct mem_table *mem)
+{
+	const char *const args[] = { "--size", "8M", NULL };
+	struct vdev_queue q = make_queue(0, 0x200000);
+	uint64_t acked = VIRTIO_BIT(VIRTIO_F_VERSION_1);
+	pid_t pid = start_backend("blk", args);
+	char why[300] = "", msg[300];
+	struct vudev d;
+
+	*ring_index(mem, q.driver_gpa) = 0;
+	*ring_index(mem, q.device_gpa) = 0;
+	CHECK(open_dev(&d, "blk,reconnect=5", mem) == 0);
+	CHECK(d.link == VUDEV_CONNECTED && !d.active && !d.suspended);
+	CHECK(vudev_is_connected(&d));
+	CHECK(describes(&d, "blk0 connected idle reconnects=0"));
+
+	/* DRIVER_OK: idle -> active, the rings run; twice is refused */
+	CHECK(d.vdev.ops->activate(d.vdev.opaque, acked, &q, 1) == 0);
+	CHECK(d.active && d.nr_started == 1);
+	CHECK(describes(&d, "blk0 connected running reconnects=0 "
+			    "q0=avail:0,used:0"));
+	CHECK(d.vdev.ops->activate(d.vdev.opaque, acked, &q, 1) == -EBUSY);
+	CHECK(d.active && d.nr_started == 1);
+
+	/* suspend, resume, reset */
+	CHECK(vudev_suspend(&d, msg, sizeof(msg)) == 0);
+	CHECK(d.suspended && d.active && d.nr_started == 0);
+	CHECK(describes(&d, "blk0 connected suspended reconnects=0 "
+			    "q0=avail:0,used:0"));
+	CHECK(vudev_resume(&d, msg, sizeof(msg)) == 0);
+	CHECK(!d.suspended && d.nr_started == 1);
+	d.vdev.ops->reset(d.vdev.opaque);
+	CHECK(!d.active && d.nr_started == 0 && d.link == VUDEV_CONNECTED);
+	CHECK(describes(&d, "blk0 connected idle reconnects=0"));
+
+	/* suspended before DRIVER_OK: active, started on resume */
+	CHECK(vudev_suspend(&d, msg, sizeof(msg)) == 0);
+	CHECK(strstr(msg, "(the driver has not started it)") != NULL);
+	CHECK(d.vdev.ops->activate(d.vdev.opaque, acked, &q, 1) == 0);
+	CHECK(d.active && d.suspended && d.nr_started == 0);
+	CHECK(vudev_resume(&d, msg, sizeof(msg)) == 0 && d.nr_started == 1);
+
+	/* lost: the rings wait; the driver may reset and restart meanwhile */
+	crash_backend(&d, pid);
+	CHECK(d.link == VUDEV_LOST && !vudev_is_connected(&d));
+	CHECK(d.active && d.nr_started == 0);
+	CHECK(describes(&d, "blk0 reconnecting waiting reconnects=0 "
+			    "q0=avail:0,used:0"));
+	d.vdev.ops->reset(d.vdev.opaque);
+	CHECK(describes(&d, "blk0 reconnecting idle reconnects=0"));
+	CHECK(d.vdev.ops->activate(d.vdev.opaque, acked, &q, 1) == 0);
+	CHECK(d.active && d.nr_started == 0);
+
+	/* back: LOST -> CONNECTED, running again */
+	pid = start_backend("blk", args);
+	CHECK(reconnect_soon(&d, why, sizeof(why)) == 0);
+	CHECK(d.link == VUDEV_CONNECTED && d.nr_started == 1);
+	CHECK(describes(&d, "blk0 connected running reconnects=1 "
+			    "q0=avail:0,used:0"));
+
+	/* moves the link table lacks change nothing */
+	CHECK(vudev_reconnect(&d, 1000, why, sizeof(why)) == -EINVAL);
+	CHECK(strcmp(why, "the link is connected, not lost") == 0);
+	vudev_give_up(&d);
+	CHECK(d.link == VUDEV_CONNECTED && d.nr_started == 1);
+
+	/* lost while suspended: reconnected, started only on resume */
+	CHECK(vudev_suspend(&d, msg, sizeof(msg)) == 0);
+	crash_backend(&d, pid);
+	CHECK(describes(&d, "blk0 reconnecting suspended reconnects=1 "
+			    "q0=avail:0,used:0"));
+	CHECK(vudev_resume(&d, msg, sizeof(msg)) == 0);
+	CHECK(strstr(msg, "the backend is away") != NULL);
+	CHECK(!d.suspended && d.nr_started == 0);
+	CHECK(vudev_suspend(&d, msg, sizeof(msg)) == 0);
+	pid = start_backend("blk", args);
+	CHECK(reconnect_soon(&d, why, sizeof(why)) == 0);
+	CHECK(d.link == VUDEV_CONNECTED && d.nr_started == 0);
+	CHECK(describes(&d, "blk0 connected suspended reconnects=2 "
+			    "q0=avail:0,used:0"));
+	CHECK(vudev_resume(&d, msg, sizeof(msg)) == 0 && d.nr_started == 1);
+
+	/* gone for good: LOST -> FAILED, nothing starts or reconnects */
+	crash_backend(&d, pid);
+	vudev_give_up(&d);
+	CHECK(d.link == VUDEV_FAILED && d.active);
+	CHECK(describes(&d, "blk0 failed waiting reconnects=2 "
+			    "q0=avail:0,used:0"));
+	CHECK(vudev_reconnect(&d, 1000, why, sizeof(why)) == -EINVAL);
+	CHECK(strcmp(why, "the link is failed, not lost") == 0);
+	vudev_lost(&d); /* nothing to lose */
+	CHECK(d.link == VUDEV_FAILED);
+	d.vdev.ops->reset(d.vdev.opaque);
+	CHECK(describes(&d, "blk0 failed idle reconnects=2"));
+	CHECK(d.vdev.ops->activate(d.vdev.opaque, acked, &q, 1) == -ENOTCONN);
+	CHECK(!d.active && d.nr_started == 0);
+	vudev_close(&d);
+	CHECK(d.link == VUDEV_CLOSED);
+	close_queue(&q);
+	unlink(sock_path);
+}
+
+/* Sends VQ_PAIRS_SET @pairs on the control queue @q (rings in RAM at
+ * q->desc_gpa) as a driver would; the ack byte, or -1 without one. */
+static int ctrl_pairs_set(struct mem_table *mem, const struct vdev_queue *q,
+			  uint16_t pairs)
+{
+	struct virtq_desc *desc = mem_gpa_to_host(mem, q->desc_gpa, 32);
+	struct virtq_avail *avail = mem_gpa_to_host(mem, q->driver_gpa, 6);
+	uint8_t *cmd = mem_gpa_to_host(mem, q->desc_gpa + 0x800, 5);
+	struct pollfd p = { q->call_fd, POLLIN, 0 };
+
+	memcpy(cmd,
+	       (uint8_t[]){ VIRTIO_NET_CTRL_MQ, VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET,
+			    (uint8_t)pairs, (uint8_t)(pairs >> 8), 0xee },
+	       5);
+	desc[0] = (struct virtq_desc){ q->desc_gpa + 0x800, 4,
+				       VIRTQ_DESC_F_NEXT, 1 };
+	desc[1] = (struct virtq_desc){ q->desc_gpa + 0x804, 1,
+				       VIRTQ_DESC_F_WRITE, 0 };
+	avail->ring[avail->idx % q->size] = 0;
+	__atomic_store_n(&avail->idx, avail->idx + 1, __ATOMIC_RELEASE);
+	if (write(q->kick_fd, &(uint64_t){ 1 }, 8) != 8 ||
+	    poll(&p, 1, 2000) != 1)
+		return -1;
+	read_eventfd(q->call_fd);
+	return cmd[4];
+}
+
+/*
+ * A net backend that offers CTRL_VQ with an even queue count: vuvm adds
+ * the control queue, keeps it from the backend, serves it while the
+ * device is active; a control queue that cannot start undoes the whole
+ * activation (the transport will not reset it).
+ */
+static void test_net_ctrl_queue(struct mem_table *mem)
+{
+	const char *const args[] = { "--queues", "2", NULL };
+	pid_t pid = start_backend("net", args);
+	uint64_t acked = VIRTIO_BIT(VIRTIO_F_VERSION_1) |
+			 VIRTIO_BIT(VIRTIO_NET_F_CTRL_VQ) |
+			 VIRTIO_BIT(VIRTIO_NET_F_MQ);
+	struct vdev_queue q[5];
+	struct vudev d;
+
+	for (unsigned int i = 0; i < 5; i++)
+		q[i] = make_queue(i, 0x200000 + i * 0x4000);
+	memset(mem_gpa_to_host(mem, q[4].desc_gpa, 0x3000), 0, 0x3000);
+	CHECK(open_dev(&d, "net,queues=4", mem) == 0);
+	CHECK(d.local_ctrl && d.ctrl.index == 4 && d.vdev.nr_queues == 5);
+
+	/* a control queue outside RAM: nothing stays started */
+	q[4].device_gpa = mem->regions[0].size - 8;
+	CHECK(d.vdev.ops->activate(d.vdev.opaque, acked, q, 5) == -EFAULT);
+	CHECK(!d.active && d.nr_started == 0 && !d.ctrl.running);
+	q[4].device_gpa = q[4].desc_gpa + 0x2000;
+
+	CHECK(d.vdev.ops->activate(d.vdev.opaque, acked, q, 5) == 0);
+	CHECK(d.nr_active == 4 && d.nr_started == 4 && d.ctrl.running);
+	CHECK(ctrl_pairs_set(mem, &q[4], 1) == VIRTIO_NET_OK);
+	CHECK(d.net_pairs == 1);
+	CHECK(ctrl_pairs_set(mem, &q[4], 3) == VIRTIO_NET_ERR);
+	CHECK(d.net_pairs == 1);
+	d.vdev.ops->reset(d.vdev.opaque);
+	CHECK(!d.active && !d.ctrl.running);
+	vudev_close(&d);
+	for (unsigned int i = 0; i < 5; i++)
+		close_queue(&q[i]);
+	stop_backend(pid);
+}
+
 static int count_fds(void)
 {
 	char path[64];
@@ -545,6 +737,8 @@ int main(int argc, char **argv)
 	test_reconnect_budget(&mem);
 	test_suspend_resume(&mem);
 	test_device_state(&mem);
+	test_states(&mem);
+	test_net_ctrl_queue(&mem);
 	CHECK(count_fds() == fds);
 	mem_free(&mem);
 	return check_exit();

@@ -40,7 +40,7 @@
 #include "vhost/backend.h"
 #include "vhost/log.h"
 #include "vhost/msg.h"
-#include "vhost/trace.h"
+#include "vhost/requests.h"
 
 #define PROGRAM		   "vuvm-fault-backend"
 #define EXIT_USAGE	   2
@@ -311,32 +311,28 @@ static const char *name_of(uint32_t code)
 	return n ? n : "UNKNOWN";
 }
 
-/* Requests every backend answers, NEED_REPLY or not. */
-static bool always_replies(uint32_t code)
+/* The reply kind of @code in the request table; none for unknown codes. */
+static uint8_t reply_kind(uint32_t code)
 {
-	switch (code) {
-	case VHOST_USER_GET_FEATURES:
-	case VHOST_USER_GET_PROTOCOL_FEATURES:
-	case VHOST_USER_GET_VRING_BASE:
-	case VHOST_USER_GET_QUEUE_NUM:
-	case VHOST_USER_GET_CONFIG:
-	case VHOST_USER_GET_INFLIGHT_FD:
-	case VHOST_USER_GET_MAX_MEM_SLOTS:
-	case VHOST_USER_GET_STATUS:
-	case VHOST_USER_SET_DEVICE_STATE_FD:
-	case VHOST_USER_CHECK_DEVICE_STATE:
-	case VHOST_USER_GET_SHARED_OBJECT:
-	case VHOST_USER_GET_SHMEM_CONFIG:
-		return true;
-	default:
-		return false;
-	}
+	const struct vhu_request_info *r = vhu_request_info(code);
+
+	return r ? r->reply : VHU_REPLY_NONE;
 }
 
+/* Answered when NEED_REPLY asks, or always (GET_*, ...). */
 static bool has_reply(const struct vhu_msg *req)
 {
 	return vhu_msg_needs_reply(&req->hdr) ||
-	       always_replies(req->hdr.request);
+	       vhu_reply_always(reply_kind(req->hdr.request));
+}
+
+/* Whether the reply to @code carries fds (GET_INFLIGHT_FD, ...). */
+static bool fd_reply(uint32_t code)
+{
+	unsigned int min, max;
+
+	vhu_reply_fds(reply_kind(code), &min, &max);
+	return max > 0;
 }
 
 static bool applies(const struct mode_info *m, const struct vhu_msg *req)
@@ -351,8 +347,7 @@ static bool applies(const struct mode_info *m, const struct vhu_msg *req)
 	case N_ACK:
 		return vhu_msg_needs_reply(&req->hdr);
 	case N_FD_REPLY:
-		return code == VHOST_USER_GET_INFLIGHT_FD ||
-		       code == VHOST_USER_SET_DEVICE_STATE_FD;
+		return fd_reply(code);
 	case N_SET_FEAT:
 		return code == VHOST_USER_SET_FEATURES ||
 		       code == VHOST_USER_SET_PROTOCOL_FEATURES;

@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The backend connection of a vhost-user device (d->link, whose states
+ * and moves vhost_user_dev.h tabulates): the handshake, losing the
+ * backend, reconnecting to a new one and giving up, and what a backend
+ * says on its own (the backend channel, the ring error eventfd).
+ */
+#define pr_fmt(fmt) "vhost-user: " fmt
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "vhost/log.h"
+#include "vhost/msg.h"
+#include "virtio/virtio_config.h"
+#include "vmm/vhost_user_internal.h"
+
+/* --- The link's states ------------------------------------------------------
+ */
+
+static const char *const link_names[] = {
+	[VUDEV_CLOSED] = "closed",
+	[VUDEV_CONNECTED] = "connected",
+	[VUDEV_LOST] = "reconnecting",
+	[VUDEV_FAILED] = "failed",
+};
+
+const char *vudev_link_name(enum vudev_link link)
+{
+	return (unsigned int)link < sizeof(link_names) / sizeof(link_names[0])
+		       ? link_names[link]
+		       : "?";
+}
+
+static bool link_move_allowed(enum vudev_link from, enum vudev_link to)
+{
+	switch (to) {
+	case VUDEV_CLOSED:
+		return true;
+	case VUDEV_CONNECTED:
+		return from == VUDEV_CLOSED || from == VUDEV_LOST;
+	case VUDEV_LOST:
+		return from == VUDEV_CONNECTED;
+	case VUDEV_FAILED:
+		return from == VUDEV_LOST;
+	}
+	return false;
+}
+
+int vudev_set_link(struct vudev *d, enum vudev_link to)
+{
+	if (!link_move_allowed(d->link, to)) {
+		pr_err("%s: bug: the link cannot move from %s to %s", d->name,
+		       vudev_link_name(d->link), vudev_link_name(to));
+		return -EINVAL;
+	}
+	/* Released: the watcher reads it unlocked (vudev_is_connected). */
+	__atomic_store_n(&d->link, to, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* --- The handshake ----------------------------------------------------------
+ */
+
+#define VUDEV_PROTOCOL_WANTED                             \
+	(VIRTIO_BIT(VHOST_USER_PROTOCOL_F_MQ) |           \
+	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_REPLY_ACK) |    \
+	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_CONFIG) |       \
+	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_BACKEND_REQ) |  \
+	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_RESET_DEVICE) | \
+	 VIRTIO_BIT(VHOST_USER_PROTOCOL_F_DEVICE_STATE))
+
+static uint64_t protocol_wanted(const struct vudev *d)
+{
+	return VUDEV_PROTOCOL_WANTED |
+	       (inflight_wanted(d)
+			? VIRTIO_BIT(VHOST_USER_PROTOCOL_F_INFLIGHT_SHMFD)
+			: 0);
+}
+
+/* Trace lines are asked for explicitly, so they print at any log level. */
+static void trace_line(void *opaque, const char *line)
+{
+	fprintf(stderr, "vuvm: trace: %s: %s\n", (const char *)opaque, line);
+}
+
+int vudev_connect(struct vudev *d, int connect_ms, int reply_ms)
+{
+	int err = vhu_connect(&d->fe, d->cfg->socket, connect_ms);
+
+	if (err)
+		return err;
+	vhu_frontend_set_timeout(&d->fe, reply_ms);
+	if (d->trace)
+		vhu_frontend_set_trace(&d->fe, trace_line, d->name);
+	return 0;
+}
+
+static int open_backend_channel(struct vudev *d)
+{
+	int sv[2], err;
+
+	if (!vhu_has_protocol_feature(&d->fe,
+				      VHOST_USER_PROTOCOL_F_BACKEND_REQ))
+		return 0;
+	if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+		return -errno;
+	err = vhu_set_backend_req_fd(&d->fe, sv[1]);
+	close(sv[1]);
+	if (err) {
+		close(sv[0]);
+		return err;
+	}
+	d->chan_fd = sv[0];
+	return 0;
+}
+
+/*
+ * GET_CONFIG into the cache, swapped in whole under config_lock so that a
+ * vCPU never reads half an update. d->config_changed says whether it
+ * differs from what was cached.
+ */
+static int read_config(struct vudev *d)
+{
+	uint32_t size = d->vdev.config_size;
+	uint8_t fresh[sizeof(d->config)];
+	int err;
+
+	d->config_changed = false;
+	d->have_config = size && vhu_has_protocol_feature(
+					 &d->fe, VHOST_USER_PROTOCOL_F_CONFIG);
+	if (!d->have_config)
+		return 0; /* zeroes, or what vudev_open() put there */
+	err = vhu_get_config(&d->fe, 0, size, VHOST_USER_CONFIG_FLAG_WRITABLE,
+			     fresh);
+	if (err)
+		return err;
+	pthread_mutex_lock(&d->config_lock);
+	d->config_changed = memcmp(d->config, fresh, size) != 0;
+	memcpy(d->config, fresh, size);
+	pthread_mutex_unlock(&d->config_lock);
+	return 0;
+}
+
+static int check_queues(struct vudev *d)
+{
+	if (!vhu_has_protocol_feature(&d->fe, VHOST_USER_PROTOCOL_F_MQ) ||
+	    backend_queues(d) <= d->fe.queue_num)
+		return 0;
+	pr_err("%s: %u queues asked for, the backend has %u", d->name,
+	       backend_queues(d), d->fe.queue_num);
+	return -EINVAL;
+}
+
+int vudev_negotiate(struct vudev *d)
+{
+	int err = vhu_negotiate(&d->fe, protocol_wanted(d));
+
+	if (!err && !(d->fe.features & VIRTIO_BIT(VIRTIO_F_VERSION_1))) {
+		pr_err("%s: the backend does not offer VIRTIO_F_VERSION_1 "
+		       "(legacy virtio is not supported)",
+		       d->name);
+		return -ENOTSUP;
+	}
+	if (!err)
+		err = check_queues(d);
+	if (!err)
+		err = open_backend_channel(d);
+	if (!err)
+		err = read_config(d);
+	if (err && err != -EINVAL && err != -ENOTSUP)
+		pr_err("%s: %s", d->name, vhu_frontend_error(&d->fe));
+	return err;
+}
+
+/* --- Losing and reconnecting the backend ------------------------------------
+ */
+
+/* Closes the connection and the backend channel; the link is the
+ * caller's to move. */
+static void disconnect(struct vudev *d)
+{
+	if (d->chan_fd >= 0)
+		close(d->chan_fd);
+	d->chan_fd = -1;
+	vhu_frontend_close(&d->fe);
+}
+
+/* CONNECTED -> LOST; in any other state there is nothing to lose. */
+void vudev_lost(struct vudev *d)
+{
+	pthread_mutex_lock(&d->lock);
+	if (d->link == VUDEV_CONNECTED) {
+		/* Lost first: the bases then come from the used indices,
+		 * since the backend can no longer be asked. */
+		disconnect(d);
+		vudev_set_link(d, VUDEV_LOST);
+		vudev_rings_stop(d);
+	}
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* The new backend must offer every feature the driver is using. */
+static int check_features_kept(struct vudev *d, char *why, size_t len)
+{
+	uint64_t missing = d->guest_features & ~d->fe.features;
+
+	if (!d->active || !missing)
+		return 0;
+	snprintf(why, len,
+		 "the backend no longer offers feature bits %#llx that the "
+		 "driver uses",
+		 (unsigned long long)missing);
+	return -ENOTSUP;
+}
+
+/* One attempt; the link stays LOST until it has succeeded whole. */
+static int reconnect_locked(struct vudev *d, int budget_ms, char *why,
+			    size_t len)
+{
+	int err = vudev_connect(d, 0,
+				budget_ms < d->cfg->reply_timeout_ms
+					? budget_ms
+					: d->cfg->reply_timeout_ms);
+
+	if (err) {
+		snprintf(why, len, "%s", vhu_frontend_error(&d->fe));
+		return err;
+	}
+	err = vudev_negotiate(d);
+	if (err)
+		snprintf(why, len, "handshake: %s", vhu_frontend_error(&d->fe));
+	if (!err)
+		err = check_features_kept(d, why, len);
+	if (err || !d->active || d->suspended)
+		return err;
+	err = vudev_rings_start(d);
+	if (err)
+		snprintf(why, len, "start: %s", vhu_frontend_error(&d->fe));
+	return err;
+}
+
+/* LOST -> CONNECTED when the attempt succeeds; a failed one stays LOST. */
+int vudev_reconnect(struct vudev *d, int budget_ms, char *why, size_t len)
+{
+	bool changed;
+	int err;
+
+	pthread_mutex_lock(&d->lock);
+	if (d->link != VUDEV_LOST) {
+		snprintf(why, len, "the link is %s, not lost",
+			 vudev_link_name(d->link));
+		pthread_mutex_unlock(&d->lock);
+		return -EINVAL;
+	}
+	err = reconnect_locked(d, budget_ms, why, len);
+	changed = d->config_changed;
+	if (err) {
+		/* base[] stays: the next backend starts where this one
+		 * should have. */
+		disconnect(d);
+		d->nr_started = 0;
+	} else {
+		vudev_set_link(d, VUDEV_CONNECTED);
+		/* Later requests get the whole reply timeout again. */
+		vhu_frontend_set_timeout(&d->fe, d->cfg->reply_timeout_ms);
+		vudev_rings_wake(d);
+		d->reconnects++;
+	}
+	pthread_mutex_unlock(&d->lock);
+	if (err)
+		return err;
+	return changed ? 1 : 0;
+}
+
+/* LOST -> FAILED: for good, activate refuses from now on. */
+void vudev_give_up(struct vudev *d)
+{
+	pthread_mutex_lock(&d->lock);
+	vudev_set_link(d, VUDEV_FAILED);
+	pthread_mutex_unlock(&d->lock);
+}
+
+/* --- What the backend says on its own ---------------------------------------
+ */
+
+int vudev_ring_error(struct vudev *d)
+{
+	uint64_t n = 0;
+
+	if (read(d->err_fd, &n, sizeof(n)) != sizeof(n) || !n)
+		return 0;
+	pr_err("%s: the backend signalled a ring error (SET_VRING_ERR): it "
+	       "stopped serving a queue; its log says why",
+	       d->name);
+	return 1;
+}
+
+static int channel_ack(struct vudev *d, const struct vhu_msg *req, int result)
+{
+	struct vhu_msg reply = {
+		.hdr = { .request = req->hdr.request,
+			 .flags = VHOST_USER_VERSION | VHOST_USER_REPLY_MASK,
+			 .size = sizeof(uint64_t) },
+		.payload.u64 = result ? 1 : 0,
+	};
+
+	if (!vhu_msg_needs_reply(&req->hdr) ||
+	    !vhu_has_protocol_feature(&d->fe, VHOST_USER_PROTOCOL_F_REPLY_ACK))
+		return 0;
+	return vhu_msg_send(d->chan_fd, &reply);
+}
+
+int vudev_handle_channel(struct vudev *d)
+{
+	struct vhu_msg msg;
+	int err = vhu_msg_recv(d->chan_fd, &msg, VHU_DEFAULT_TIMEOUT_MS);
+
+	if (err)
+		return err;
+	vhu_msg_close_fds(&msg); /* no request vuvm handles carries fds */
+	if (msg.hdr.request != VHOST_USER_BACKEND_CONFIG_CHANGE_MSG ||
+	    msg.hdr.size != 0) {
+		pr_warn("%s: backend channel request %u (size %u) is not "
+			"supported",
+			d->name, msg.hdr.request, msg.hdr.size);
+		return channel_ack(d, &msg, -ENOTSUP) ?: 0;
+	}
+	pthread_mutex_lock(&d->lock);
+	err = read_config(d);
+	if (err)
+		pr_err("%s: config change: %s", d->name,
+		       vhu_frontend_error(&d->fe));
+	pthread_mutex_unlock(&d->lock);
+	return channel_ack(d, &msg, err) ?: (err ? err : 1);
+}
