@@ -5,8 +5,8 @@
  * entry finds the scenario's code and runs it, and the scenario prints one
  * verdict per check of the catalogue it owns (check/check.h).
  *
- * Parameters: scenario=NAME (required), mode=poll|irq (default poll),
- * stall=SEC (how long a request may take, default 5).
+ * Parameters: scenario=NAME (required), stall=SEC (how long a request
+ * may take, default 5). Scenarios poll for completions.
  */
 #include <stdio.h>
 #include <string.h>

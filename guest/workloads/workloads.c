@@ -24,8 +24,7 @@ static const char *const net_bench_params[] = { "mode",	  "size",    "batch",
 						"window", "queues",  "dir",
 						"qsize",  "seconds", "count",
 						NULL };
-static const char *const check_params[] = { "scenario", "mode", "stall",
-					    NULL };
+static const char *const check_params[] = { "scenario", "stall", NULL };
 static const char *const blk_verify_params[] = { "mode",   "queues", "depth",
 						 "qsize",  "maxsec", "verbose",
 						 "verify", "passes", "stall",
