@@ -8,7 +8,7 @@ set -eu
 # third-party vhost-user backends tests/e2e runs vuvm against;
 # librte-net-virtio23 (net_virtio_user, DPDK's own frontend, which
 # tests/bench/compare.sh compares vuvm with). scdoc (the man pages),
-# libjansson-dev and pkg-config (vuvm-probe's JSON), lintian (the Debian
+# libjansson-dev and pkg-config (JSON for vuvm-probe and vuvm-check), lintian (the Debian
 # package's check in tests/package/deb_cycle.sh).
 packages="build-essential cmake clang libclang-rt-14-dev libfdt-dev
 	qemu-system-common qemu-utils dpdk dpdk-dev librte-net-vhost23

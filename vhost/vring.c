@@ -400,6 +400,17 @@ static int add_segment(struct vhu_vring *vr, struct chain_walk *w,
 	return 0;
 }
 
+/* Whether @d sends the walk into an indirect table; with
+ * vr->indirect_head_only, not past a chain's head (a known defect). */
+static bool follows_indirect(const struct vhu_vring *vr,
+			     const struct chain_walk *w,
+			     const struct virtq_desc *d)
+{
+	if (!(d->flags & VIRTQ_DESC_F_INDIRECT))
+		return false;
+	return !vr->indirect_head_only || w->in_indirect || w->seen == 1;
+}
+
 /* Follows the chain from its head; fills @elem. */
 static int walk_chain(struct vhu_vring *vr, struct vhu_vring_elem *elem)
 {
@@ -415,7 +426,7 @@ static int walk_chain(struct vhu_vring *vr, struct vhu_vring_elem *elem)
 					 "table of %u",
 					 elem->head, w.table_num);
 		read_desc(w.table, i, &d);
-		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
+		if (follows_indirect(vr, &w, &d)) {
 			err = enter_indirect(vr, &w, &d);
 			i = 0;
 			if (err)

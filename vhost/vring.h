@@ -91,6 +91,12 @@ struct vhu_vring {
 	uint16_t *resubmit;
 	unsigned int resubmit_num;  /* found at init */
 	unsigned int resubmit_next; /* handed out so far */
+	/* Test aid for vuvm-backend --bug indirect-after-chain, false
+	 * otherwise: INDIRECT is honoured only on a chain's head; later in a
+	 * chain that descriptor is taken as a plain buffer, as backends that
+	 * look for INDIRECT at the head only do. Set by the caller after
+	 * vhu_vring_init(), which clears it. */
+	bool indirect_head_only;
 };
 
 /*

@@ -157,10 +157,47 @@ static void add_indirect(struct virtq *vq, uint16_t head,
 				     VIRTQ_DESC_F_INDIRECT, 0 };
 }
 
+/* The first @d buffers as ring descriptors linked from @head, then one
+ * more naming @head's indirect table, which holds the rest. */
+static void add_mixed(struct virtq *vq, uint16_t head,
+		      const struct virtq_buf *bufs, unsigned int out,
+		      unsigned int n, unsigned int d)
+{
+	uint64_t off = (uint64_t)head * vq->indirect_max;
+	uint16_t i = head;
+
+	for (unsigned int k = 0; k < d; k++) {
+		uint16_t next = vq->heads[i].next_free;
+		uint16_t flags =
+			VIRTQ_DESC_F_NEXT | (k >= out ? VIRTQ_DESC_F_WRITE : 0);
+
+		vq->desc[i] = (struct virtq_desc){ bufs[k].addr, bufs[k].len,
+						   flags, next };
+		i = next;
+	}
+	write_chain(vq, vq->indirect + off, 0, false, bufs + d,
+		    out > d ? out - d : 0, n - d);
+	vq->desc[i] = (struct virtq_desc){
+		vq->indirect_gpa + off * sizeof(struct virtq_desc),
+		(uint32_t)((n - d) * sizeof(struct virtq_desc)),
+		VIRTQ_DESC_F_INDIRECT, 0
+	};
+}
+
+/* Ring descriptors before the indirect one (indirect_after), or 0. */
+static unsigned int mixed_prefix(const struct virtq *vq, unsigned int n)
+{
+	unsigned int d = vq->indirect_after;
+
+	if (!vq->indirect || !d || n <= d || n - d > vq->indirect_max)
+		return 0;
+	return d;
+}
+
 int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned int out,
 	      unsigned int in, void *token)
 {
-	unsigned int n = out + in, ndesc;
+	unsigned int n = out + in, ndesc, mixed;
 	uint64_t in_len = 0;
 	uint16_t head;
 	bool indirect;
@@ -173,14 +210,17 @@ int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned int out,
 		in_len += bufs[k].len;
 	if (in_len > UINT32_MAX)
 		return VIRTQ_EINVAL;
-	indirect = use_indirect(vq, n);
-	ndesc = indirect ? 1 : n;
+	mixed = mixed_prefix(vq, n);
+	indirect = !mixed && use_indirect(vq, n);
+	ndesc = mixed ? mixed + 1 : indirect ? 1 : n;
 	if (ndesc > vq->num)
 		return VIRTQ_EINVAL;
 	if (vq->num_free < ndesc)
 		return VIRTQ_ENOSPC;
 	head = take_descs(vq, ndesc);
-	if (indirect)
+	if (mixed)
+		add_mixed(vq, head, bufs, out, n, mixed);
+	else if (indirect)
 		add_indirect(vq, head, bufs, out, n);
 	else
 		write_chain(vq, vq->desc, head, true, bufs, out, n);

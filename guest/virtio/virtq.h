@@ -105,6 +105,14 @@ struct virtq {
 	 * tables exist; drivers and tests may change it at any time.
 	 */
 	unsigned int indirect_threshold;
+	/*
+	 * Test knob (0: off): with indirect tables, a chain of more buffers
+	 * than this puts its first indirect_after buffers in ring descriptors
+	 * and the rest in the head's indirect table, named by one more ring
+	 * descriptor at the end of the chain: a layout virtio allows and
+	 * Linux never makes, so devices must be shown to handle it.
+	 */
+	unsigned int indirect_after;
 
 	uint16_t free_head; /* first free descriptor; num_free counts them */
 	unsigned int num_free;

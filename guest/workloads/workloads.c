@@ -24,6 +24,7 @@ static const char *const net_bench_params[] = { "mode",	  "size",    "batch",
 						"window", "queues",  "dir",
 						"qsize",  "seconds", "count",
 						NULL };
+static const char *const check_params[] = { "scenario", "stall", NULL };
 static const char *const blk_verify_params[] = { "mode",   "queues", "depth",
 						 "qsize",  "maxsec", "verbose",
 						 "verify", "passes", "stall",
@@ -55,6 +56,9 @@ const struct workload workloads[] = {
 	{ "net-bench",
 	  "benchmark a virtio-net device: frames/s, Gbit/s, latency",
 	  net_bench_params, net_bench_main },
+	{ "check",
+	  "vuvm-check's scenario=NAME: verdicts on a device's conformance",
+	  check_params, check_main },
 	{ NULL, NULL, NULL, NULL },
 };
 

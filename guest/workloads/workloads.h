@@ -37,5 +37,6 @@ int net_echo_main(const char *args);
 int hostile_main(const char *args);
 int blk_bench_main(const char *args);
 int net_bench_main(const char *args);
+int check_main(const char *args);
 
 #endif

@@ -98,6 +98,8 @@ static void test_help_capabilities(void)
 	CHECK_EQ(run(help, out, sizeof(out)), 0);
 	CHECK_HAS(out, "--socket-path");
 	CHECK_HAS(out, "--no-feature");
+	CHECK_HAS(out, "--bug NAME");
+	CHECK_HAS(out, "get-id-overfill");
 	for (int i = 0; i < 3; i++) {
 		CHECK_EQ(run(caps[i], out, sizeof(out)), 0);
 		CHECK(!strcmp(out, want[i]));

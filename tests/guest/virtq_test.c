@@ -329,6 +329,51 @@ static void test_indirect(void)
 	rig_close(&r);
 }
 
+/* indirect_after: ring descriptors, then one naming the rest's table. */
+static void test_mixed(void)
+{
+	struct rig r;
+	struct req *q;
+	unsigned int slot = 0;
+
+	rig_open(&r, 8, F_BASE | F_INDIRECT, 32);
+	for (unsigned int d = 1; d <= 3; d++) {
+		r.vq.indirect_after = d;
+		for (unsigned int n = d + 1; n <= d + 20; n += 3) {
+			uint16_t head, i;
+
+			q = req_make(&r, slot++ % 64, (n + 1) / 2, n / 2);
+			CHECK_EQ(req_add(&r, q), 0);
+			head = last_head(&r);
+			i = head;
+			for (unsigned int k = 0; k < d; k++) {
+				CHECK(!(r.vq.desc[i].flags &
+					VIRTQ_DESC_F_INDIRECT));
+				CHECK(r.vq.desc[i].flags & VIRTQ_DESC_F_NEXT);
+				CHECK_EQ(r.vq.desc[i].addr, q->bufs[k].addr);
+				i = r.vq.desc[i].next;
+			}
+			CHECK_EQ(r.vq.desc[i].flags, VIRTQ_DESC_F_INDIRECT);
+			CHECK_EQ(r.vq.desc[i].len,
+				 (n - d) * sizeof(struct virtq_desc));
+			CHECK_EQ(virtq_num_free(&r.vq), 8 - (d + 1));
+			virtq_kick_prepare(&r.vq);
+			CHECK_EQ(dev_serve(&r, 1), 1);
+			CHECK_EQ(drv_reap(&r), 1);
+			CHECK_EQ(virtq_num_free(&r.vq), 8);
+		}
+	}
+	/* No longer than indirect_after: the usual rule, one table. */
+	r.vq.indirect_after = 4;
+	CHECK_EQ(req_add(&r, req_make(&r, slot++ % 64, 2, 2)), 0);
+	CHECK_EQ(r.vq.desc[last_head(&r)].flags, VIRTQ_DESC_F_INDIRECT);
+	CHECK_EQ(virtq_num_free(&r.vq), 7);
+	virtq_kick_prepare(&r.vq);
+	CHECK_EQ(dev_serve(&r, 1), 1);
+	CHECK_EQ(drv_reap(&r), 1);
+	rig_close(&r);
+}
+
 /*
  * Many rounds at random depths and shapes, so both indices wrap past 65535
  * several times; the device completes in batches of random size.
@@ -654,10 +699,15 @@ static void test_bad_args(void)
 }
 
 static const struct check_case cases[] = {
-	{ "direct", test_direct },     { "indirect", test_indirect },
-	{ "wrap", test_wrap },	       { "event_idx", test_event_idx },
-	{ "flags", test_flags },       { "bad_device", test_bad_device },
-	{ "bad_args", test_bad_args }, { "out_of_order", test_out_of_order },
+	{ "direct", test_direct },
+	{ "indirect", test_indirect },
+	{ "mixed", test_mixed },
+	{ "wrap", test_wrap },
+	{ "event_idx", test_event_idx },
+	{ "flags", test_flags },
+	{ "bad_device", test_bad_device },
+	{ "bad_args", test_bad_args },
+	{ "out_of_order", test_out_of_order },
 };
 
 int main(int argc, char **argv)

@@ -20,6 +20,10 @@
  * one redoes them from the in-flight region, and redoing a read or write
  * is harmless).
  *
+ * --bug NAME injects one known defect, for vuvm-check to catch: the
+ * "Injected defects" section, entered only when a bug is set (and
+ * vhost/vring.c's indirect_head_only for indirect-after-chain).
+ *
  * Device state (DEVICE_STATE, stopped phase only): a small versioned blob
  * with the disk's shape, each queue's ring position when it stopped and
  * the requests served. A load is checked field by field against this
@@ -340,6 +344,200 @@ static int blk_parse(struct blk_req *rq, struct vhu_vring_elem *e)
 	return VIRTIO_BLK_S_OK;
 }
 
+/* ------------------------------------------------------------------------ */
+/* Injected defects (--bug)                                                  */
+
+/* The request types blk_execute() knows. */
+static bool known_type(uint32_t type)
+{
+	return type <= VIRTIO_BLK_T_GET_ID || type == VIRTIO_BLK_T_DISCARD ||
+	       type == VIRTIO_BLK_T_WRITE_ZEROES;
+}
+
+/* hdr-first-desc: the header taken from the first readable descriptor
+ * alone, the rest reading as zeroes (a header assumed to sit alone). */
+static void bug_hdr_first_desc(struct blk_req *rq)
+{
+	size_t l = rq->out[0].iov_len;
+
+	memset(&rq->hdr, 0, sizeof(rq->hdr));
+	memcpy(&rq->hdr, rq->out[0].iov_base,
+	       l < sizeof(rq->hdr) ? l : sizeof(rq->hdr));
+}
+
+/* first-data-seg: only the segment holding the first data byte is
+ * transferred (a device that served iov[1] and forgot the rest). */
+static void bug_first_data_seg(struct blk_req *rq)
+{
+	size_t skip = rq->out_skip;
+	unsigned int i = 0;
+
+	while (i + 1 < rq->out_num && skip >= rq->out[i].iov_len)
+		skip -= rq->out[i++].iov_len;
+	rq->out_num = i + 1;
+	if (rq->in_num)
+		rq->in_num = 1;
+}
+
+/* indirect-max-8: a chain through an indirect table of more than 8
+ * entries gets IOERR (a device with an 8-entry bounce table). The head
+ * is read from the table again: racy against the driver, but it only
+ * decides whether the defect shows. */
+static bool bug_indirect_over_8(struct vub *b, unsigned int index,
+				const struct vhu_vring_elem *e)
+{
+	const struct virtq_desc *d =
+		&vhu_backend_vq(&b->dev, index)->vring.desc[e->head];
+	uint16_t flags = __atomic_load_n(&d->flags, __ATOMIC_RELAXED);
+	uint32_t len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
+
+	return (flags & VIRTQ_DESC_F_INDIRECT) &&
+	       len / sizeof(struct virtq_desc) > 8;
+}
+
+/* write-desc: the head descriptor's length cleared in the table once the
+ * chain is taken (a device marking descriptors it consumed). */
+static void bug_write_desc(struct vub *b, unsigned int index,
+			   const struct vhu_vring_elem *e)
+{
+	struct virtq_desc *d =
+		&vhu_backend_vq(&b->dev, index)->vring.desc[e->head];
+
+	__atomic_store_n(&d->len, 0, __ATOMIC_RELAXED);
+}
+
+/* range-off-by-one: past the capacity, reads return zeroes and writes
+ * are dropped, with OK (a device that pads short reads at the end). */
+static int bug_past_end(struct blk_req *rq, bool write)
+{
+	size_t left = rq->in_len;
+
+	for (unsigned int i = 0; !write && i < rq->in_num && left; i++) {
+		size_t l = rq->in[i].iov_len < left ? rq->in[i].iov_len : left;
+
+		memset(rq->in[i].iov_base, 0, l);
+		left -= l;
+	}
+	if (!write)
+		rq->written = (uint32_t)rq->in_len;
+	return VIRTIO_BLK_S_OK;
+}
+
+/* get-id-overfill: the ID goes out with the 4 zero bytes after it (a
+ * device whose ID buffer is 24 bytes), where the buffer has room. */
+static int bug_get_id(struct blk_req *rq)
+{
+	char id[VIRTIO_BLK_ID_BYTES + 4] = BLK_ID;
+
+	rq->written =
+		(uint32_t)vub_buf_to_iov(rq->in, rq->in_num, 0, id, sizeof(id));
+	return VIRTIO_BLK_S_OK;
+}
+
+/*
+ * The defects that change how a request is carried out: returns its
+ * status, or -1 to carry it out normally (possibly changed: the header,
+ * the segments).
+ */
+static int bug_execute(struct vub *b, unsigned int index,
+		       const struct vhu_vring_elem *e, struct blk_req *rq)
+{
+	uint32_t type = rq->hdr.type;
+	bool rw = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT;
+	size_t len = type == VIRTIO_BLK_T_OUT ? rq->out_len : rq->in_len;
+
+	switch (b->opt.bug) {
+	case VUB_BUG_HDR_FIRST_DESC:
+		bug_hdr_first_desc(rq);
+		break;
+	case VUB_BUG_FIRST_DATA_SEG:
+		if (rw)
+			bug_first_data_seg(rq);
+		break;
+	case VUB_BUG_INDIRECT_MAX_8:
+		if (bug_indirect_over_8(b, index, e))
+			return VIRTIO_BLK_S_IOERR;
+		break;
+	case VUB_BUG_UNSUPP_OK:
+		if (!known_type(type))
+			return VIRTIO_BLK_S_OK;
+		break;
+	case VUB_BUG_RANGE_OFF_BY_ONE:
+		if (rw && !(len % VIRTIO_BLK_SECTOR_SIZE) &&
+		    !in_range(b->priv, rq->hdr.sector, len))
+			return bug_past_end(rq, type == VIRTIO_BLK_T_OUT);
+		break;
+	case VUB_BUG_ZEROES_NOOP:
+		if (type == VIRTIO_BLK_T_WRITE_ZEROES &&
+		    acked(b, VIRTIO_BLK_F_WRITE_ZEROES))
+			return VIRTIO_BLK_S_OK;
+		break;
+	case VUB_BUG_GET_ID_OVERFILL:
+		if (type == VIRTIO_BLK_T_GET_ID &&
+		    rq->in_len >= VIRTIO_BLK_ID_BYTES + 4)
+			return bug_get_id(rq);
+		break;
+	default:
+		break;
+	}
+	return -1;
+}
+
+/* Where the status byte goes: the chain's last writable byte; with
+ * status-desc-start, the first byte of the last writable descriptor. */
+static size_t status_offset(struct vub *b, const struct vhu_vring_elem *e)
+{
+	const struct iovec *last = &e->iov[e->out_num + e->in_num - 1];
+
+	if (b->opt.bug == VUB_BUG_STATUS_DESC_START && last->iov_len > 1)
+		return e->in_len - last->iov_len;
+	return e->in_len - 1;
+}
+
+/* Whether host address @p lies in mapped guest memory. */
+static bool in_guest_ram(struct vub *b, const uint8_t *p)
+{
+	for (unsigned int i = 0; i < b->dev.nregions; i++) {
+		const struct vhu_backend_region *r = &b->dev.regions[i];
+
+		if ((uintptr_t)p >= (uintptr_t)r->host &&
+		    (uintptr_t)p - (uintptr_t)r->host < r->size)
+			return true;
+	}
+	return false;
+}
+
+/* The defects that write where the device must not, after request @rq
+ * completed with @s; returns the used length, given the correct one. */
+static uint32_t bug_after(struct vub *b, const struct vhu_vring_elem *e,
+			  const struct blk_req *rq, int s, uint32_t len)
+{
+	static const uint8_t zero[sizeof(rq->hdr)];
+	const struct iovec *last = &e->iov[e->out_num + e->in_num - 1];
+	uint8_t *past = (uint8_t *)last->iov_base + last->iov_len;
+	bool ok = s == VIRTIO_BLK_S_OK;
+
+	switch (b->opt.bug) {
+	case VUB_BUG_WRITE_READABLE: /* the header cleared as if ours */
+		if (ok && rq->hdr.type == VIRTIO_BLK_T_OUT)
+			vub_buf_to_iov(rq->out, rq->out_num, 0, zero,
+				       sizeof(zero));
+		break;
+	case VUB_BUG_WRITE_PAST_BUFFER: /* a terminator one byte too far */
+		if (ok && rq->hdr.type == VIRTIO_BLK_T_IN &&
+		    in_guest_ram(b, past))
+			*past = 0;
+		break;
+	case VUB_BUG_USED_LEN_SHORT:
+		if (ok && rq->hdr.type == VIRTIO_BLK_T_IN)
+			return len - 1;
+		break;
+	default:
+		break;
+	}
+	return len;
+}
+
 /* Carries out chain @e; returns the used length to complete it with. */
 static uint32_t blk_request(struct vub *b, unsigned int index,
 			    struct vhu_vring_elem *e)
@@ -347,7 +545,11 @@ static uint32_t blk_request(struct vub *b, unsigned int index,
 	struct blk *d = b->priv;
 	struct blk_req rq;
 	uint8_t status;
-	int s = blk_parse(&rq, e);
+	int s;
+
+	if (b->opt.bug == VUB_BUG_WRITE_DESC)
+		bug_write_desc(b, index, e);
+	s = blk_parse(&rq, e);
 
 	if (s < 0) {
 		/* A driver bug; the first one is worth a warning, the rest
@@ -362,15 +564,19 @@ static uint32_t blk_request(struct vub *b, unsigned int index,
 				 index, e->head);
 		return 0;
 	}
-	if (s == VIRTIO_BLK_S_OK)
-		s = blk_execute(b, &rq);
+	if (s == VIRTIO_BLK_S_OK) {
+		s = b->opt.bug ? bug_execute(b, index, e, &rq) : -1;
+		if (s < 0)
+			s = blk_execute(b, &rq);
+	}
 	if (s != VIRTIO_BLK_S_OK)
 		pr_debug("queue %u: type %u sector %llu: status %d", index,
 			 rq.hdr.type, (unsigned long long)rq.hdr.sector, s);
 	status = (uint8_t)s;
-	vub_buf_to_iov(e->iov + e->out_num, e->in_num, e->in_len - 1, &status,
-		       1);
-	return (s == VIRTIO_BLK_S_OK ? rq.written : 0) + 1;
+	vub_buf_to_iov(e->iov + e->out_num, e->in_num, status_offset(b, e),
+		       &status, 1);
+	return bug_after(b, e, &rq, s,
+			 (s == VIRTIO_BLK_S_OK ? rq.written : 0) + 1);
 }
 
 /* Batches of up to --reorder requests, each carried out as it is popped

@@ -66,11 +66,35 @@ static const struct feature_name feature_names[] = {
 	{ "device_state", NULL, true, VHOST_USER_PROTOCOL_F_DEVICE_STATE },
 };
 
+/* --bug names; docs/devices.md says which vuvm-check check catches each. */
+struct bug_name {
+	const char *name;
+	const struct vub_type *type;
+	enum vub_bug bug;
+};
+
+static const struct bug_name bug_names[] = {
+	{ "hdr-first-desc", &vub_blk, VUB_BUG_HDR_FIRST_DESC },
+	{ "status-desc-start", &vub_blk, VUB_BUG_STATUS_DESC_START },
+	{ "first-data-seg", &vub_blk, VUB_BUG_FIRST_DATA_SEG },
+	{ "indirect-max-8", &vub_blk, VUB_BUG_INDIRECT_MAX_8 },
+	{ "indirect-after-chain", &vub_blk, VUB_BUG_INDIRECT_AFTER_CHAIN },
+	{ "write-readable", &vub_blk, VUB_BUG_WRITE_READABLE },
+	{ "write-desc", &vub_blk, VUB_BUG_WRITE_DESC },
+	{ "write-past-buffer", &vub_blk, VUB_BUG_WRITE_PAST_BUFFER },
+	{ "used-len-short", &vub_blk, VUB_BUG_USED_LEN_SHORT },
+	{ "unsupp-ok", &vub_blk, VUB_BUG_UNSUPP_OK },
+	{ "range-off-by-one", &vub_blk, VUB_BUG_RANGE_OFF_BY_ONE },
+	{ "zeroes-noop", &vub_blk, VUB_BUG_ZEROES_NOOP },
+	{ "get-id-overfill", &vub_blk, VUB_BUG_GET_ID_OVERFILL },
+};
+
 struct cli {
 	const struct vub_type *type;
 	struct vub_options opt;
 	int fd; /* --fd: an already connected socket, or -1 */
 	bool print_capabilities;
+	const char *bug; /* --bug NAME, or NULL */
 };
 
 static void usage(FILE *f)
@@ -78,7 +102,7 @@ static void usage(FILE *f)
 	fputs("usage: vuvm-backend blk|net|rng --socket-path PATH | --fd N\n"
 	      "         [--file F | --size SIZE] [--queues N] [--reorder N]\n"
 	      "         [--no-feature NAME]... [--log-level LEVEL]\n"
-	      "         [--die-after N] [--die-after-push N]\n"
+	      "         [--die-after N] [--die-after-push N] [--bug NAME]\n"
 	      "       vuvm-backend blk|net|rng --print-capabilities\n"
 	      "       vuvm-backend --help\n"
 	      "\n"
@@ -101,6 +125,12 @@ static void usage(FILE *f)
 	      "       Nth request, leaving it in flight\n"
 	      "  --die-after-push N: test aid: SIGKILL ourselves right\n"
 	      "       after completing the Nth request\n"
+	      "  --bug NAME: blk, test aid: inject one known defect that\n"
+	      "       vuvm-check must catch: hdr-first-desc\n"
+	      "       status-desc-start first-data-seg indirect-max-8\n"
+	      "       indirect-after-chain write-readable write-desc\n"
+	      "       write-past-buffer used-len-short unsupp-ok\n"
+	      "       range-off-by-one zeroes-noop get-id-overfill\n"
 	      "  blk and rng track in-flight requests (INFLIGHT_SHMFD)\n"
 	      "\n"
 	      "Exit status: 0 frontend gone or SIGTERM/SIGINT, 1 failure,\n"
@@ -146,6 +176,39 @@ static int no_feature(struct cli *c, const char *name)
 			   name);
 }
 
+/* The valid --bug names for the error message. */
+static int unknown_bug(const char *name)
+{
+	char list[512] = "";
+	size_t n = 0;
+
+	for (size_t i = 0;
+	     i < sizeof(bug_names) / sizeof(*bug_names) && n < sizeof(list);
+	     i++)
+		n += (size_t)snprintf(list + n, sizeof(list) - n, " %s",
+				      bug_names[i].name);
+	return usage_error("unknown bug '%s'; valid:%s", name, list);
+}
+
+static int set_bug(struct cli *c, const char *name)
+{
+	if (c->bug)
+		return usage_error("--bug given twice (one defect at a time)");
+	for (size_t i = 0; i < sizeof(bug_names) / sizeof(*bug_names); i++) {
+		const struct bug_name *g = &bug_names[i];
+
+		if (strcmp(g->name, name))
+			continue;
+		if (g->type != c->type)
+			return usage_error("bug '%s' does not apply to %s",
+					   name, c->type->name);
+		c->bug = g->name;
+		c->opt.bug = g->bug;
+		return 0;
+	}
+	return unknown_bug(name);
+}
+
 static int parse_uint(const char *s, unsigned int max, unsigned int *out)
 {
 	char *end;
@@ -164,7 +227,8 @@ enum {
 	OPT_PRINT_CAPS,
 	OPT_REORDER,
 	OPT_DIE_AFTER,
-	OPT_DIE_AFTER_PUSH
+	OPT_DIE_AFTER_PUSH,
+	OPT_BUG
 };
 
 static const struct option long_opts[] = {
@@ -177,6 +241,7 @@ static const struct option long_opts[] = {
 	{ "reorder", required_argument, NULL, OPT_REORDER },
 	{ "die-after", required_argument, NULL, OPT_DIE_AFTER },
 	{ "die-after-push", required_argument, NULL, OPT_DIE_AFTER_PUSH },
+	{ "bug", required_argument, NULL, OPT_BUG },
 	{ "print-capabilities", no_argument, NULL, OPT_PRINT_CAPS },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, 'h' },
@@ -230,6 +295,8 @@ static int parse_opt(struct cli *c, int o, const char *arg, const char *opt)
 			return usage_error("bad --die-after-push '%s'", arg);
 		c->opt.die_after_push = n;
 		return 0;
+	case OPT_BUG:
+		return set_bug(c, arg);
 	case OPT_PRINT_CAPS:
 		c->print_capabilities = true;
 		return 0;
@@ -646,6 +713,8 @@ int main(int argc, char **argv)
 	if (alloc_iov(&b) || b.type->setup(&b))
 		return 1;
 	b.features &= ~b.opt.no_features;
+	if (c.bug)
+		pr_warn("defect '%s' injected on purpose (--bug)", c.bug);
 	r = run(&b, c.fd);
 	b.type->teardown(&b);
 	for (unsigned int i = 0; i < VUB_MAX_REORDER; i++)

@@ -54,6 +54,9 @@ int vub_pop(struct vub *b, unsigned int index, unsigned int slot,
 	}
 	e->iov = b->iov[slot];
 	e->iov_max = VUB_IOV_MAX;
+	/* Set on every pop: a restarted ring is initialised afresh. */
+	vq->vring.indirect_head_only =
+		b->opt.bug == VUB_BUG_INDIRECT_AFTER_CHAIN;
 	r = vhu_vring_pop(&vq->vring, e);
 	if (r == 1 && ++b->pops == b->opt.die_after) {
 		pr_warn("queue %u: request %u popped, dying now (--die-after)",

@@ -42,6 +42,28 @@
 
 struct vub;
 
+/*
+ * vuvm-backend --bug: one known defect injected on purpose, each modelled
+ * on a real backend bug, so that each check of vuvm-check can be shown to
+ * catch its defect (docs/devices.md lists the check for each). All blk.
+ */
+enum vub_bug {
+	VUB_BUG_NONE,
+	VUB_BUG_HDR_FIRST_DESC,	   /* header from the first descriptor only */
+	VUB_BUG_STATUS_DESC_START, /* status at the last buffer's start */
+	VUB_BUG_FIRST_DATA_SEG,	   /* only the first data segment moved */
+	VUB_BUG_INDIRECT_MAX_8,	   /* indirect tables over 8: IOERR */
+	VUB_BUG_INDIRECT_AFTER_CHAIN, /* INDIRECT honoured at the head only */
+	VUB_BUG_WRITE_READABLE,	      /* a write's header cleared after it */
+	VUB_BUG_WRITE_DESC,	      /* the head descriptor's len cleared */
+	VUB_BUG_WRITE_PAST_BUFFER,    /* a read writes one byte past */
+	VUB_BUG_USED_LEN_SHORT,	      /* a read's used len lacks the status */
+	VUB_BUG_UNSUPP_OK,	      /* unknown types complete with OK */
+	VUB_BUG_RANGE_OFF_BY_ONE,     /* past the capacity: OK, no data */
+	VUB_BUG_ZEROES_NOOP,	      /* WRITE_ZEROES: OK, nothing zeroed */
+	VUB_BUG_GET_ID_OVERFILL,      /* GET_ID writes 24 bytes */
+};
+
 /* What the command line asked for. */
 struct vub_options {
 	const char *socket_path;
@@ -53,6 +75,7 @@ struct vub_options {
 	unsigned int reorder;	       /* blk: chains per batch (0: 1) */
 	unsigned long die_after; /* test aid: SIGKILL on this pop (0: never) */
 	unsigned long die_after_push; /* ... right after this completion */
+	enum vub_bug bug;	      /* test aid: --bug (VUB_BUG_NONE) */
 };
 
 /* One device type. */

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: MIT
+/*
+ * check: the guest half of vuvm-check. vuvm-check runs one scenario of
+ * guest/check/catalogue.def per vuvm run, as "check,scenario=NAME"; this
+ * entry finds the scenario's code and runs it, and the scenario prints one
+ * verdict per check of the catalogue it owns (check/check.h).
+ *
+ * Parameters: scenario=NAME (required), stall=SEC (how long a request
+ * may take, default 5). Scenarios poll for completions.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "check/check.h"
+#include "lib/kv.h"
+#include "lib/report.h"
+#include "workloads/check_scenarios.h"
+#include "workloads/workloads.h"
+
+static const struct {
+	const char *name;
+	int (*run)(const char *args);
+} scenario_code[] = {
+	{ "blk-layout", check_blk_layout },
+	{ "blk-mixed-chain", check_blk_mixed },
+	{ "blk-requests", check_blk_requests },
+};
+
+int check_main(const char *args)
+{
+	char name[32];
+
+	if (kv_get(args, "scenario", name, sizeof(name)) <= 0) {
+		printf("ERROR: check needs scenario=NAME (vuvm-check "
+		       "--list)\n");
+		return WORKLOAD_BAD_REQUEST;
+	}
+	for (size_t i = 0; i < sizeof(scenario_code) / sizeof(scenario_code[0]);
+	     i++)
+		if (!strcmp(name, scenario_code[i].name))
+			return scenario_code[i].run(args);
+	printf("ERROR: check: no scenario '%s'\n", name);
+	return WORKLOAD_BAD_REQUEST;
+}

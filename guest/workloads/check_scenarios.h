@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The scenarios of vuvm-check's catalogue that the guest runs, one
+ * function each (check.c dispatches on scenario=NAME). Each gets the
+ * workload's parameters and returns the exit status.
+ */
+#ifndef VUVM_GUEST_WORKLOADS_CHECK_SCENARIOS_H
+#define VUVM_GUEST_WORKLOADS_CHECK_SCENARIOS_H
+
+int check_blk_layout(const char *args);
+int check_blk_mixed(const char *args);
+int check_blk_requests(const char *args);
+
+#endif

@@ -1,0 +1,36 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# vuvm-check catches each defect of vuvm-backend --bug (that the clean
+# backend passes is check_expect_vuvm_backend_blk). Needs KVM (the guest runs): exits 77 (skipped) without
+# /dev/kvm.
+#
+#   bug_test.sh VUVM_CHECK VUVM VUVM_BACKEND BUG CHECK_ID [ARG...]
+#
+# The run with --only CHECK_ID (and ARGs, e.g. --strict) must exit 1 with
+# a "not ok N - CHECK_ID " line.
+set -u
+check=$1 vuvm=$2 backend=$3 bug=$4 id=$5
+shift 5
+[ -e /dev/kvm ] || {
+	echo "SKIP: no /dev/kvm"
+	exit 77
+}
+tmp=$(mktemp -d) || exit 2
+trap 'rm -rf "$tmp"' EXIT
+export TMPDIR=$tmp
+
+cmd="$backend blk --socket-path @SOCK@ --size 16M"
+"$check" --vuvm "$vuvm" --type blk --backend "$cmd --bug $bug" \
+	--only "$id" "$@" >"$tmp/out"
+status=$?
+cat "$tmp/out"
+[ "$status" = 1 ] || {
+	echo "FAIL: --bug $bug: exit status $status, wanted 1"
+	exit 1
+}
+re=$(printf '%s' "$id" | sed 's/[].[*^$\/]/\\&/g')
+grep -q "^not ok [0-9][0-9]* - $re " "$tmp/out" || {
+	echo "FAIL: --bug $bug: no 'not ok N - $id ' line"
+	exit 1
+}
+exit 0

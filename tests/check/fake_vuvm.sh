@@ -1,0 +1,41 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# A stand-in for vuvm that tests vuvm-check's runner without KVM: it prints
+# a console as a guest would and exits with a chosen status.
+#
+#   FAKE_IDS       check IDs to give a verdict for (space-separated)
+#   FAKE_RESULT    the verdict for each of them (default pass)
+#   FAKE_OVERRIDE  "ID=RESULT ..." verdicts that differ
+#   FAKE_STATUS    exit status of a check run (default 0)
+#   FAKE_BOOT      exit status of the preflight boot (default 0)
+#   FAKE_SLEEP     seconds to wait before printing (default 0)
+#   FAKE_ARGS      a file that gets this run's arguments appended
+set -u
+test=
+while [ $# -gt 0 ]; do
+	[ -n "${FAKE_ARGS:-}" ] && printf '%s\n' "$1" >>"$FAKE_ARGS"
+	case $1 in
+	--test) test=$2; [ -n "${FAKE_ARGS:-}" ] && printf '%s\n' "$2" >>"$FAKE_ARGS"; shift ;;
+	--timeout | --device | --trace) [ -n "${FAKE_ARGS:-}" ] && printf '%s\n' "$2" >>"$FAKE_ARGS"; shift ;;
+	esac
+	shift
+done
+case $test in
+exit,*) exit "${FAKE_BOOT:-0}" ;;
+esac
+sleep "${FAKE_SLEEP:-0}"
+echo "vuvm: vhost-user: -> SET_OWNER (fake trace line)" >&2
+for id in ${FAKE_IDS:-}; do
+	result=${FAKE_RESULT:-pass}
+	for o in ${FAKE_OVERRIDE:-}; do
+		[ "${o%=*}" = "$id" ] && result=${o#*=}
+	done
+	case $result in
+	fail) echo "VUVM-JSON: {\"check\":\"$id\",\"result\":\"fail\",\"expected\":\"status 0\",\"got\":\"status 1\"}" ;;
+	skip) echo "VUVM-JSON: {\"check\":\"$id\",\"result\":\"skip\",\"reason\":\"feature not offered\"}" ;;
+	none) ;;
+	*) echo "VUVM-JSON: {\"check\":\"$id\",\"result\":\"$result\"}" ;;
+	esac
+done
+echo "SUMMARY: fake"
+exit "${FAKE_STATUS:-0}"
