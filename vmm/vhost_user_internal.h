@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * What the three files of the vhost-user device share:
- * vhost_user_dev.c (the device as the transport sees it: start, stop,
- * open, close), vhost_user_link.c (the backend connection: handshake,
- * loss, reconnect, backend channel) and vhost_user_state.c (suspend,
- * resume, device state). Every function is called with d->lock held,
- * except where it says otherwise.
+ * What the files of the vhost-user device share: vhost_user_dev.c (the
+ * device as the transport sees it: activate, reset, open, close),
+ * vhost_user_rings.c (its rings on the backend: start, stop, wake),
+ * vhost_user_link.c (the backend connection: handshake, loss, reconnect,
+ * backend channel) and vhost_user_state.c (suspend, resume, device
+ * state). Calls go dev → link → rings and state → link, rings; never back.
+ * Every function is called with d->lock held, except where it says
+ * otherwise.
  */
 #ifndef VUVM_VMM_VHOST_USER_INTERNAL_H
 #define VUVM_VMM_VHOST_USER_INTERNAL_H
@@ -22,6 +24,18 @@ void vudev_rings_stop(struct vudev *d);
 
 /* Kicks every started ring and raises its interrupt once. */
 void vudev_rings_wake(struct vudev *d);
+
+/* Whether @q's three rings lie in guest RAM. */
+bool vudev_rings_in_ram(struct vudev *d, const struct vdev_queue *q);
+
+/* Whether the driver's features include PROTOCOL_FEATURES (so rings are
+ * enabled with SET_VRING_ENABLE), and whether ring @index is wanted
+ * enabled (net: within the pairs VQ_PAIRS_SET asked for). */
+bool vudev_protocol_acked(const struct vudev *d);
+bool vudev_ring_wanted(const struct vudev *d, unsigned int index);
+
+/* Forgets the in-flight region (the driver reset the device). */
+void vudev_drop_inflight(struct vudev *d);
 
 /* Queue i's (of queues[]) used and available index in guest memory. */
 uint16_t vudev_used_idx(struct vudev *d, unsigned int i);
