@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check/chain.h"
 #include "check/check.h"
 #include "lib/report.h"
 #include "lib/time.h"
@@ -33,8 +34,6 @@
 #define WRAP_REQS  70000u
 #define IND_MAX	   VIRTQ_MAX_SEGS
 #define MAX_BUFS   VIRTQ_MAX_SEGS
-#define GUARD	   64
-#define GUARD_BYTE 0xa5
 #define STRETCH	   8 /* surviving pattern bytes that prove "not written" */
 #define BIG	   (64 * 1024)
 #define ARENA	   (4 * BIG)
@@ -47,9 +46,11 @@ struct req {
 	struct virtq_buf bufs[MAX_BUFS];
 	uint8_t *ptr[MAX_BUFS];
 	unsigned int n;
-	uint32_t total;	   /* writable bytes */
-	uint32_t seed;	   /* of the driver's fill pattern */
-	uint32_t used_len; /* as the device reported it */
+	uint32_t total;	    /* writable bytes */
+	uint32_t seed;	    /* of the driver's fill pattern */
+	uint32_t used_len;  /* as the device reported it */
+	bool written;	    /* the bytes used_len covers were written */
+	unsigned int where; /* otherwise: the buffer the pattern survived in */
 };
 
 /* The checks every request feeds (rng-mixed-chain points all at one). */
@@ -61,8 +62,8 @@ struct crng {
 	struct vio_dev vio;
 	struct virtq vq;
 	uint64_t stall_ns;
-	uint8_t *arena, *snap;
-	size_t used;
+	struct chain_arena arena;
+	uint8_t *snap;
 	uint32_t seed;
 	char broken[VIO_ERROR_LEN];
 	struct feeds f;
@@ -73,32 +74,10 @@ struct crng {
 /* --- Buffers ----------------------------------------------------------------
  */
 
-/* @len bytes between two canaries, at odd offsets; NULL when full. */
-static uint8_t *guarded(struct crng *c, uint32_t len)
-{
-	uint8_t *p;
-
-	if (c->used + len + 2 * GUARD + 1 > ARENA)
-		return NULL;
-	p = c->arena + c->used + GUARD;
-	memset(p - GUARD, GUARD_BYTE, GUARD);
-	memset(p + len, GUARD_BYTE, GUARD);
-	c->used += len + 2 * GUARD + (c->used & 1 ? 0 : 1);
-	return p;
-}
-
-static bool canaries_intact(const uint8_t *p, uint32_t len)
-{
-	for (unsigned int i = 0; i < GUARD; i++)
-		if (p[-1 - (int)i] != GUARD_BYTE || p[len + i] != GUARD_BYTE)
-			return false;
-	return true;
-}
-
 /* A request of @n buffers, @total bytes in all, cut at odd places. */
 static int build(struct crng *c, struct req *r, unsigned int n, uint32_t total)
 {
-	uint32_t left = total, x = total * 2654435761u + n;
+	uint32_t left = total, x = (total * 2654435761u + n) | 1;
 
 	memset(r, 0, sizeof(*r));
 	if (!n || n > MAX_BUFS || total < n)
@@ -108,11 +87,12 @@ static int build(struct crng *c, struct req *r, unsigned int n, uint32_t total)
 		uint8_t *p;
 
 		if (i + 1 < n) {
-			x = vw_rand(&x) ? x : 1;
-			len = 1 +
-			      x % (2 * total / n < room ? 2 * total / n : room);
+			uint32_t cap =
+				2 * total / n < room ? 2 * total / n : room;
+
+			len = 1 + vw_rand(&x) % cap;
 		}
-		p = guarded(c, len);
+		p = chain_place(&c->arena, len);
 		if (!p)
 			return -1;
 		r->bufs[i] = (struct virtq_buf){ dma_addr(p), len };
@@ -171,26 +151,6 @@ static void set_layout(struct virtq *vq, enum layout l, unsigned int after)
 {
 	vq->indirect_threshold = l == DIRECT ? 0 : 1;
 	vq->indirect_after = l == MIXED ? after : 0;
-}
-
-/* The chain's indirect table and its length, or NULL. */
-static struct virtq_desc *table_of(struct virtq *vq, uint16_t head, uint32_t *n)
-{
-	uint16_t i = head;
-
-	for (unsigned int k = 0; k < vq->num; k++) {
-		struct virtq_desc *d = &vq->desc[i];
-
-		if (d->flags & VIRTQ_DESC_F_INDIRECT) {
-			*n = d->len / sizeof(*d);
-			return vq->indirect + (uint64_t)head * vq->indirect_max;
-		}
-		if (!(d->flags & VIRTQ_DESC_F_NEXT))
-			break;
-		i = d->next;
-	}
-	*n = 0;
-	return NULL;
 }
 
 static uint16_t used_idx(const struct crng *c)
@@ -268,22 +228,21 @@ static int add(struct crng *c, struct req *r, enum layout l, unsigned int after)
 }
 
 /* What the device wrote for @r, apart from the tables. */
-static void judge_writes(struct crng *c, const struct req *r)
+static void judge_writes(struct crng *c, struct req *r)
 {
-	unsigned int where = 0;
-
 	for (unsigned int i = 0; i < r->n; i++)
 		check_expect(c->f.bounds,
-			     canaries_intact(r->ptr[i], r->bufs[i].len),
+			     chain_intact(r->ptr[i], r->bufs[i].len),
 			     "the 64 bytes around every buffer untouched",
 			     "buffer %u of %u (%u bytes) had a canary "
 			     "overwritten",
 			     i + 1, r->n, r->bufs[i].len);
-	check_expect(c->f.written, reported_written(c, r, &where),
+	r->written = reported_written(c, r, &r->where);
+	check_expect(c->f.written, r->written,
 		     "the bytes the used length covers written",
 		     "%u bytes of the driver's pattern in a row in buffer "
 		     "%u of %u (used length %u of %u)",
-		     STRETCH, where + 1, r->n, r->used_len, r->total);
+		     STRETCH, r->where + 1, r->n, r->used_len, r->total);
 	check_expect(c->f.fill, r->used_len == r->total,
 		     "the whole buffer filled",
 		     "used length %u of %u writable bytes in %u descriptors",
@@ -302,7 +261,7 @@ static int run(struct crng *c, struct req *r, enum layout l, unsigned int after)
 		return -1;
 	head = c->vq.avail->ring[(uint16_t)(c->vq.avail_idx - 1) % c->vq.num];
 	memcpy(c->snap, c->vq.desc, tsize);
-	table = table_of(&c->vq, head, &nt);
+	table = chain_indirect(&c->vq, head, &nt);
 	memcpy(c->snap + tsize, table ? table : c->vq.desc,
 	       nt * sizeof(*table));
 	vio_kick(&c->vio, VQ, &c->vq);
@@ -318,17 +277,18 @@ static int run(struct crng *c, struct req *r, enum layout l, unsigned int after)
 	if (take(c) != r)
 		return -1;
 	judge_writes(c, r);
-	c->used = 0;
 	return 0;
 }
 
 /* One request of @n buffers, @total bytes, laid out as @l; its case of
- * @a: completed with at least one byte. */
+ * @a: completed with at least one byte, and the reported bytes written. */
 static void one(struct crng *c, struct check_acc *a, unsigned int n,
 		uint32_t total, enum layout l, unsigned int after)
 {
 	struct req r;
 
+	/* One request at a time: the arena is free again. */
+	chain_reset(&c->arena);
 	if (build(c, &r, n, total)) {
 		check_expect(a, false, "the request built",
 			     "no room for %u bytes in %u buffers", total, n);
@@ -337,10 +297,14 @@ static void one(struct crng *c, struct check_acc *a, unsigned int n,
 	if (run(c, &r, l, after))
 		check_expect(a, false, "the request to complete", "%s",
 			     c->broken);
-	else
-		check_expect(a, r.used_len >= 1, "at least one byte",
-			     "used length 0 for %u bytes in %u descriptors%s",
-			     total, n, l == DIRECT ? "" : " (indirect)");
+	else if (check_expect(a, r.used_len >= 1, "at least one byte",
+			      "used length 0 for %u bytes in %u descriptors%s",
+			      total, n, l == DIRECT ? "" : " (indirect)"))
+		check_expect(a, r.written,
+			     "the reported bytes written, across descriptors",
+			     "the driver's pattern survived in buffer %u of %u "
+			     "(used length %u of %u)",
+			     r.where + 1, n, r.used_len, total);
 }
 
 /* --- rng-layout and rng-mixed-chain ------------------------------------------
@@ -447,7 +411,7 @@ static void check_in_flight(struct crng *c)
 	if (c->broken[0])
 		check_expect(&a, false, "all requests to complete",
 			     "%u of %u did: %s", got, n, c->broken);
-	c->used = 0;
+	chain_reset(&c->arena);
 	check_done(CK_RNG_IN_FLIGHT, &a);
 }
 
@@ -469,6 +433,7 @@ static uint32_t fetch(struct crng *c, uint8_t *out, uint32_t len)
 {
 	struct req r;
 
+	chain_reset(&c->arena);
 	if (build(c, &r, 1, len) || run(c, &r, DIRECT, 0))
 		return 0;
 	memcpy(out, r.ptr[0], r.used_len);
@@ -605,9 +570,9 @@ static struct crng *start(const char *args, unsigned int qsize)
 	c.stall_ns = vw_stall(args);
 	if (!c.stall_ns || vw_find(VIRTIO_ID_RNG, "rng", &found))
 		return NULL;
-	c.arena = dma_alloc(ARENA, 64);
+	c.arena = (struct chain_arena){ dma_alloc(ARENA, 64), ARENA, 0 };
 	c.snap = dma_alloc((QSIZE + IND_MAX) * sizeof(struct virtq_desc), 64);
-	if (!c.arena || !c.snap) {
+	if (!c.arena.base || !c.snap) {
 		report(false, "rng: no memory for the buffers");
 		return NULL;
 	}
