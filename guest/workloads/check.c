@@ -24,6 +24,10 @@ static const struct {
 	{ "blk-layout", check_blk_layout },
 	{ "blk-mixed-chain", check_blk_mixed },
 	{ "blk-requests", check_blk_requests },
+	{ "rng-layout", check_rng_layout },
+	{ "rng-mixed-chain", check_rng_mixed },
+	{ "rng-requests", check_rng_requests },
+	{ "rng-wrap", check_rng_wrap },
 };
 
 int check_main(const char *args)

@@ -10,5 +10,9 @@
 int check_blk_layout(const char *args);
 int check_blk_mixed(const char *args);
 int check_blk_requests(const char *args);
+int check_rng_layout(const char *args);
+int check_rng_mixed(const char *args);
+int check_rng_requests(const char *args);
+int check_rng_wrap(const char *args);
 
 #endif
