@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "check/chain.h"
 #include "check/check.h"
 #include "lib/report.h"
 #include "lib/time.h"
@@ -26,15 +27,13 @@
 #include "workloads/check_scenarios.h"
 #include "workloads/virtio_common.h"
 
-#define QSIZE	   128
-#define IND_MAX	   VIRTQ_MAX_SEGS
-#define GUARD	   64
-#define GUARD_BYTE 0xa5
-#define REGION	   256 /* sectors under test at the start of the disk */
-#define ARENA	   (256 * 1024)
-#define SECTOR	   VIRTIO_BLK_SECTOR_SIZE
-#define MAX_BUFS   VIRTQ_MAX_SEGS
-#define UNKNOWN_T  0x4c7a1u /* a request type no spec defines */
+#define QSIZE	  128
+#define IND_MAX	  VIRTQ_MAX_SEGS
+#define REGION	  256 /* sectors under test at the start of the disk */
+#define ARENA	  (256 * 1024)
+#define SECTOR	  VIRTIO_BLK_SECTOR_SIZE
+#define MAX_BUFS  VIRTQ_MAX_SEGS
+#define UNKNOWN_T 0x4c7a1u /* a request type no spec defines */
 
 enum layout { DIRECT, INDIRECT, MIXED };
 
@@ -62,8 +61,8 @@ struct cblk {
 	struct blk_dev b;
 	struct virtq *vq;
 	uint64_t stall_ns;
-	uint8_t *arena, *saved, *snap, *lin;
-	size_t used;
+	struct chain_arena arena; /* the buffers of the request being built */
+	uint8_t *saved, *snap, *lin;
 	uint8_t gen[REGION]; /* what each sector holds; 0: zeroes */
 	uint8_t next_gen;
 	char broken[VIO_ERROR_LEN];
@@ -79,28 +78,6 @@ static uint8_t pat(uint64_t sector, uint32_t off, uint8_t gen)
 	if (!gen)
 		return 0;
 	return (uint8_t)(sector * 131 + off * 7 + gen * 29 + (off >> 8));
-}
-
-/* @len bytes between two canaries, at whatever alignment comes. */
-static uint8_t *place(struct cblk *c, uint32_t len)
-{
-	uint8_t *p;
-
-	if (c->used + len + 2 * GUARD > ARENA)
-		return NULL;
-	p = c->arena + c->used + GUARD;
-	memset(p - GUARD, GUARD_BYTE, GUARD);
-	memset(p + len, GUARD_BYTE, GUARD);
-	c->used += len + 2 * GUARD + (c->used & 1 ? 0 : 1); /* odd offsets */
-	return p;
-}
-
-static bool guards_ok(const uint8_t *p, uint32_t len)
-{
-	for (unsigned int i = 0; i < GUARD; i++)
-		if (p[-1 - (int)i] != GUARD_BYTE || p[len + i] != GUARD_BYTE)
-			return false;
-	return true;
 }
 
 static int add_buf(struct req *r, uint8_t *p, uint32_t len)
@@ -142,7 +119,7 @@ static int build_header(struct cblk *c, struct req *r, uint32_t type,
 			uint64_t sector, unsigned int hdr_cut)
 {
 	struct virtio_blk_outhdr h = { type, 0, sector };
-	uint8_t *p = place(c, sizeof(h));
+	uint8_t *p = chain_place(&c->arena, sizeof(h));
 
 	if (!p)
 		return -1;
@@ -157,7 +134,7 @@ static int build_header(struct cblk *c, struct req *r, uint32_t type,
 	/* Two pieces, each between its own canaries. */
 	for (unsigned int k = 0; k < 2; k++) {
 		uint32_t len = k ? 16 - hdr_cut : hdr_cut;
-		uint8_t *q = place(c, len);
+		uint8_t *q = chain_place(&c->arena, len);
 
 		if (!q || add_buf(r, q, len))
 			return -1;
@@ -182,7 +159,7 @@ static int build_rw(struct cblk *c, struct req *r, bool write, uint64_t sector,
 	cut(total, nseg, sh->seed, size);
 	for (unsigned int i = 0; i < nseg; i++) {
 		bool last = i + 1 == nseg && !write && sh->status_with_data;
-		uint8_t *p = place(c, size[i] + last);
+		uint8_t *p = chain_place(&c->arena, size[i] + last);
 
 		if (!p || add_buf(r, p, size[i] + last))
 			return -1;
@@ -200,7 +177,7 @@ static int build_rw(struct cblk *c, struct req *r, bool write, uint64_t sector,
 			return 0;
 		}
 	}
-	r->status = place(c, 1);
+	r->status = chain_place(&c->arena, 1);
 	if (add_buf(r, r->status, 1))
 		return -1;
 	r->in++;
@@ -215,14 +192,14 @@ static int build_in(struct cblk *c, struct req *r, uint32_t type,
 	if (build_header(c, r, type, sector, 0))
 		return -1;
 	if (len) {
-		uint8_t *p = place(c, len);
+		uint8_t *p = chain_place(&c->arena, len);
 
 		if (add_buf(r, p, len))
 			return -1;
-		memset(p, GUARD_BYTE, len);
+		memset(p, CHAIN_GUARD_BYTE, len);
 		r->in++;
 	}
-	r->status = place(c, 1);
+	r->status = chain_place(&c->arena, 1);
 	if (add_buf(r, r->status, 1))
 		return -1;
 	r->in++;
@@ -236,26 +213,6 @@ static void set_layout(struct virtq *vq, const struct shape *sh)
 {
 	vq->indirect_threshold = sh && sh->layout != DIRECT ? 2 : 0;
 	vq->indirect_after = sh && sh->layout == MIXED ? sh->mixed_after : 0;
-}
-
-/* The chain's indirect table, or NULL when it went direct. */
-static struct virtq_desc *indirect_of(struct virtq *vq, uint16_t head,
-				      uint32_t *n)
-{
-	uint16_t i = head;
-
-	for (unsigned int k = 0; k < vq->num; k++) {
-		struct virtq_desc *d = &vq->desc[i];
-
-		if (d->flags & VIRTQ_DESC_F_INDIRECT) {
-			*n = d->len / sizeof(*d);
-			return vq->indirect + (uint64_t)head * vq->indirect_max;
-		}
-		if (!(d->flags & VIRTQ_DESC_F_NEXT))
-			break;
-		i = d->next;
-	}
-	return NULL;
 }
 
 static int wait_used(struct cblk *c)
@@ -301,7 +258,8 @@ static void after_device(struct cblk *c, struct req *r, uint16_t head,
 			"the indirect table as the driver wrote it",
 			"it changed while the device held request %u", head);
 	for (unsigned int i = 0; i < r->out + r->in; i++) {
-		check_expect(&c->bounds, guards_ok(r->ptr[i], r->bufs[i].len),
+		check_expect(&c->bounds,
+			     chain_intact(r->ptr[i], r->bufs[i].len),
 			     "the 64 bytes around every buffer untouched",
 			     "buffer %u of %u (%u bytes) had a canary "
 			     "overwritten",
@@ -345,7 +303,7 @@ static int run(struct cblk *c, struct req *r, const struct shape *sh)
 	}
 	head = vq->avail->ring[(uint16_t)(vq->avail_idx - 1) % vq->num];
 	memcpy(c->snap, vq->desc, vq->num * sizeof(struct virtq_desc));
-	ind = indirect_of(vq, head, &nind);
+	ind = chain_indirect(vq, head, &nind);
 	if (ind)
 		memcpy(c->snap + vq->num * sizeof(*ind), ind,
 		       nind * sizeof(*ind));
@@ -361,7 +319,7 @@ static int run(struct cblk *c, struct req *r, const struct shape *sh)
 		return -1;
 	}
 	r->used_len = len;
-	c->used = 0;
+	chain_reset(&c->arena);
 	return 0;
 }
 
@@ -528,7 +486,8 @@ static void check_data_segs(struct cblk *c)
 static void check_indirect(struct cblk *c)
 {
 	struct check_acc a = { 0 };
-	unsigned int max = seg_limit(c, (QSIZE < IND_MAX ? QSIZE : IND_MAX) - 2);
+	unsigned int max =
+		seg_limit(c, (QSIZE < IND_MAX ? QSIZE : IND_MAX) - 2);
 	char why[96], what[80];
 
 	if (!vio_has(&c->b.vio, VIRTIO_F_INDIRECT_DESC)) {
@@ -558,8 +517,9 @@ static void check_mixed_chain(struct cblk *c)
 		return;
 	}
 	for (unsigned int d = 1; d <= 3; d++) {
-		struct shape sh = { .nseg = 4, .layout = MIXED,
-				    .mixed_after = d, .seed = d };
+		struct shape sh = {
+			.nseg = 4, .layout = MIXED, .mixed_after = d, .seed = d
+		};
 
 		snprintf(what, sizeof(what),
 			 "%u direct descriptors, then an indirect one", d);
@@ -583,7 +543,7 @@ static int run_in(struct cblk *c, struct req *r, uint32_t type, uint64_t sector,
 static bool untouched(const uint8_t *p, uint32_t len)
 {
 	for (uint32_t i = 0; i < len; i++)
-		if (p[i] != GUARD_BYTE)
+		if (p[i] != CHAIN_GUARD_BYTE)
 			return false;
 	return true;
 }
@@ -680,12 +640,12 @@ static void check_write_zeroes(struct cblk *c)
 		  "a write before WRITE_ZEROES", why);
 	memset(&r, 0, sizeof(r));
 	if (!build_header(c, &r, VIRTIO_BLK_T_WRITE_ZEROES, 0, 0)) {
-		uint8_t *p = place(c, sizeof(seg));
+		uint8_t *p = chain_place(&c->arena, sizeof(seg));
 
 		if (p && !add_buf(&r, p, sizeof(seg))) {
 			memcpy(p, &seg, sizeof(seg));
 			r.out++;
-			r.status = place(c, 1);
+			r.status = chain_place(&c->arena, 1);
 			if (!add_buf(&r, r.status, 1)) {
 				r.in++;
 				if (!run(c, &r, NULL) &&
@@ -758,11 +718,11 @@ static int open_dev(struct cblk *c, const struct vio_dev *found)
 
 static int alloc_bufs(struct cblk *c)
 {
-	c->arena = dma_alloc(ARENA, 64);
+	c->arena = (struct chain_arena){ dma_alloc(ARENA, 64), ARENA, 0 };
 	c->saved = dma_alloc(ARENA, 64);
 	c->snap = dma_alloc((QSIZE + IND_MAX) * sizeof(struct virtq_desc), 64);
 	c->lin = dma_alloc(64 * 1024, 64);
-	return c->arena && c->saved && c->snap && c->lin ? 0 : -1;
+	return c->arena.base && c->saved && c->snap && c->lin ? 0 : -1;
 }
 
 /* The verdicts fed by every request, once all requests ran. */
