@@ -23,10 +23,10 @@
 
 #include "vmm/config.h"
 
-#define TERM_WAIT_MS   3000 /* and exit by then after SIGTERM */
-#define VUVM_GRACE_S   15   /* beyond --timeout before vuvm is killed */
-#define TAIL_LINES     20
-#define JSON_PREFIX    "VUVM-JSON: "
+#define TERM_WAIT_MS 3000 /* and exit by then after SIGTERM */
+#define VUVM_GRACE_S 15	  /* beyond --timeout before vuvm is killed */
+#define TAIL_LINES   20
+#define JSON_PREFIX  "VUVM-JSON: "
 
 /* What happened to the processes of one run. */
 struct run_state {
