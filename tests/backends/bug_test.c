@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * vuvm-backend blk --bug NAME: each injected defect changes what the
+ * vuvm-backend blk|rng --bug NAME: each injected defect changes what the
  * backend does on the ring or in guest memory exactly as documented. Every
  * case runs one scenario twice, against a clean backend (the correct
  * behaviour, asserted) and against one started with --bug (the defect,
@@ -13,19 +13,35 @@
 #include "vhost/log.h"
 
 #define DISK_SECTORS 2048 /* --size 1M */
+#define RNG_FEATURES                                                       \
+	(VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_EVENT_IDX) | \
+	 VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC))
 
-/* Runs @scenario against a clean 1 MiB disk (@bug false), then against
- * one with --bug @name (@bug true). */
-static void both(const char *name, void (*scenario)(struct td *t, bool bug))
+/* Starts rng (@rng) or a 1 MiB blk disk, with --bug @name unless NULL. */
+static void start_dev(struct td *t, bool rng, const char *name)
+{
+	const char *blk[] = { "blk", "--size", "1M", "--bug", name, NULL };
+	const char *rngv[] = { "rng", "--bug", name, NULL };
+
+	if (!name)
+		blk[3] = rngv[1] = NULL;
+	if (!rng) {
+		start_blk(t, blk, 1);
+		return;
+	}
+	td_start(t, rngv);
+	td_start_device(t, RNG_FEATURES & t->fe.features, 1);
+}
+
+/* Runs @scenario against a clean backend (@bug false), then against one
+ * with --bug @name (@bug true). */
+static void both(const char *name, bool rng,
+		 void (*scenario)(struct td *t, bool bug))
 {
 	for (int bug = 0; bug < 2; bug++) {
-		const char *argv[] = { "blk",	"--size", "1M",
-				       "--bug", name,	  NULL };
 		struct td t;
 
-		if (!bug)
-			argv[3] = NULL;
-		start_blk(&t, argv, 1);
+		start_dev(&t, rng, bug ? name : NULL);
 		scenario(&t, bug);
 		td_stop(&t);
 	}
@@ -318,23 +334,168 @@ static void sc_get_id_overfill(struct td *t, bool bug)
 	CHECK_EQ(used, 21);
 }
 
+/* --- rng ----------------------------------------------------------------- */
+
+/* @len zeroed bytes on a fresh heap, with a canary (0xa5) after them. */
+static uint64_t rng_buf(struct td *t, uint32_t len)
+{
+	uint64_t g;
+
+	td_reset_heap(t);
+	g = td_alloc(t, len + 1);
+	memset(td_host(t, g), 0, len);
+	*(uint8_t *)td_host(t, g + len) = 0xa5;
+	return g;
+}
+
+/* One writable buffer of @len bytes at @g; returns the used length. */
+static uint32_t rng_req(struct td *t, uint64_t g, uint32_t len)
+{
+	td_submit(t, 0, (struct td_buf[]){ { g, len, true } }, 1);
+	return td_wait_used(t, 0, NULL);
+}
+
+/* A chain of 1000 + 3096 writable bytes; returns the used length. */
+static uint32_t rng_split(struct td *t, uint64_t g)
+{
+	td_submit(t, 0,
+		  (struct td_buf[]){ { g, 1000, true },
+				     { g + 1000, 3096, true } },
+		  2);
+	return td_wait_used(t, 0, NULL);
+}
+
+static void sc_rng_first_desc_only(struct td *t, bool bug)
+{
+	uint64_t g = rng_buf(t, 4096);
+
+	CHECK_EQ(rng_split(t, g), 4096);
+	CHECK(!all_zero(td_host(t, g), 1000));
+	CHECK_EQ(all_zero(td_host(t, g + 1000), 3096), bug);
+}
+
+static void sc_rng_short_honest(struct td *t, bool bug)
+{
+	uint64_t g = rng_buf(t, 4096);
+
+	CHECK_EQ(rng_split(t, g), bug ? 1000 : 4096);
+	CHECK(!all_zero(td_host(t, g), 1000));
+	CHECK_EQ(all_zero(td_host(t, g + 1000), 3096), bug);
+}
+
+static void sc_rng_len_plus_one(struct td *t, bool bug)
+{
+	uint64_t g = rng_buf(t, 512);
+
+	CHECK_EQ(rng_req(t, g, 512), bug ? 513 : 512);
+	CHECK(!all_zero(td_host(t, g), 512));
+	CHECK_EQ(byte_at(t, g + 512), 0xa5);
+}
+
+/* The canary after the buffer; then a buffer that ends guest memory:
+ * nothing is written past it, bug or not, and the backend goes on. */
+static void sc_rng_past_buffer(struct td *t, bool bug)
+{
+	uint64_t g = rng_buf(t, 512);
+
+	CHECK_EQ(rng_req(t, g, 512), 512);
+	CHECK_EQ(byte_at(t, g + 512), bug ? 0x5a : 0xa5);
+	CHECK_EQ(rng_req(t, TD_GPA + TD_MEM_SIZE - 512, 512), 512);
+	CHECK_EQ(rng_req(t, g, 512), 512);
+}
+
+/* 4096 bytes, then 4097 in two buffers (the chain's total counts). */
+static void sc_rng_zero_len_big(struct td *t, bool bug)
+{
+	uint64_t g = rng_buf(t, 4097);
+
+	CHECK_EQ(rng_req(t, g, 4096), 4096);
+	td_submit(t, 0,
+		  (struct td_buf[]){ { g, 4096, true }, { g + 4096, 1, true } },
+		  2);
+	CHECK_EQ(td_wait_used(t, 0, NULL), bug ? 0 : 4097);
+}
+
+static void sc_rng_constant(struct td *t, bool bug)
+{
+	uint64_t g = rng_buf(t, 4096);
+	const uint8_t *p = td_host(t, g);
+	size_t n42 = 0;
+
+	CHECK_EQ(rng_req(t, g, 4096), 4096);
+	for (size_t i = 0; i < 4096; i++)
+		n42 += p[i] == 0x42;
+	if (bug)
+		CHECK_EQ(n42, 4096);
+	else
+		CHECK(n42 < 100); /* about 16 expected */
+}
+
+static void sc_rng_top_bit(struct td *t, bool bug)
+{
+	uint64_t g = rng_buf(t, 4096);
+	const uint8_t *p = td_host(t, g);
+	uint8_t any = 0;
+
+	CHECK_EQ(rng_req(t, g, 4096), 4096);
+	CHECK(!all_zero(p, 4096));
+	for (size_t i = 0; i < 4096; i++)
+		any |= p[i];
+	CHECK_EQ(any & 0x80, bug ? 0 : 0x80);
+}
+
+/* A direct writable buffer, then an indirect one holding another: with
+ * the defect the table is a readable buffer after a writable one, which
+ * breaks the ring (nothing completes, the table's buffer stays zero). */
+static void sc_rng_indirect_after_chain(struct td *t, bool bug)
+{
+	struct td_queue *q = &t->q[0];
+	uint64_t a = rng_buf(t, 1024), b = a + 512, table;
+
+	table = td_alloc(t, sizeof(struct virtq_desc));
+	td_fill_table(td_host(t, table), 0,
+		      (struct td_buf[]){ { b, 512, true } }, 1);
+	/* Every earlier chain completed: the chain takes entries 0 and 1. */
+	q->desc[0] = (struct virtq_desc){
+		a, 512, VIRTQ_DESC_F_NEXT | VIRTQ_DESC_F_WRITE, 1
+	};
+	q->desc[1] = (struct virtq_desc){ table, sizeof(struct virtq_desc),
+					  VIRTQ_DESC_F_INDIRECT, 0 };
+	q->next_desc = 2;
+	td_publish(t, 0, 0);
+	if (bug)
+		CHECK(!td_poll_used(t, 0, 300));
+	else
+		CHECK_EQ(td_wait_used(t, 0, NULL), 1024);
+	CHECK_EQ(all_zero(td_host(t, b), 512), bug);
+}
+
 static const struct {
 	const char *name;
 	void (*scenario)(struct td *t, bool bug);
+	bool rng;
 } scenarios[] = {
-	{ "hdr-first-desc", sc_hdr_first_desc },
-	{ "status-desc-start", sc_status_desc_start },
-	{ "first-data-seg", sc_first_data_seg },
-	{ "indirect-max-8", sc_indirect_max_8 },
-	{ "indirect-after-chain", sc_indirect_after_chain },
-	{ "write-readable", sc_write_readable },
-	{ "write-desc", sc_write_desc },
-	{ "write-past-buffer", sc_write_past_buffer },
-	{ "used-len-short", sc_used_len_short },
-	{ "unsupp-ok", sc_unsupp_ok },
-	{ "range-off-by-one", sc_range_off_by_one },
-	{ "zeroes-noop", sc_zeroes_noop },
-	{ "get-id-overfill", sc_get_id_overfill },
+	{ "hdr-first-desc", sc_hdr_first_desc, false },
+	{ "status-desc-start", sc_status_desc_start, false },
+	{ "first-data-seg", sc_first_data_seg, false },
+	{ "indirect-max-8", sc_indirect_max_8, false },
+	{ "indirect-after-chain", sc_indirect_after_chain, false },
+	{ "write-readable", sc_write_readable, false },
+	{ "write-desc", sc_write_desc, false },
+	{ "write-past-buffer", sc_write_past_buffer, false },
+	{ "used-len-short", sc_used_len_short, false },
+	{ "unsupp-ok", sc_unsupp_ok, false },
+	{ "range-off-by-one", sc_range_off_by_one, false },
+	{ "zeroes-noop", sc_zeroes_noop, false },
+	{ "get-id-overfill", sc_get_id_overfill, false },
+	{ "rng-first-desc-only", sc_rng_first_desc_only, true },
+	{ "rng-len-plus-one", sc_rng_len_plus_one, true },
+	{ "rng-past-buffer", sc_rng_past_buffer, true },
+	{ "rng-zero-len-big", sc_rng_zero_len_big, true },
+	{ "rng-short-honest", sc_rng_short_honest, true },
+	{ "rng-constant", sc_rng_constant, true },
+	{ "rng-top-bit", sc_rng_top_bit, true },
+	{ "rng-indirect-after-chain", sc_rng_indirect_after_chain, true },
 };
 
 /* The case of one defect: its scenario, clean and with --bug. */
@@ -342,7 +503,7 @@ static void run_scenario(const char *name)
 {
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(*scenarios); i++)
 		if (!strcmp(scenarios[i].name, name)) {
-			both(name, scenarios[i].scenario);
+			both(name, scenarios[i].rng, scenarios[i].scenario);
 			return;
 		}
 	CHECK(0);
@@ -380,18 +541,21 @@ static int run_err(const char *const *argv, char *err, size_t len)
 	return st;
 }
 
-/* Every name starts a backend that serves and exits 0 at the end. */
+/* Every name starts a backend of its type that serves and exits 0 at the
+ * end. */
 static void test_names(void)
 {
 	for (size_t i = 0; i < sizeof(scenarios) / sizeof(*scenarios); i++) {
-		const char *argv[] = { "blk", "--bug", scenarios[i].name,
-				       NULL };
 		uint8_t buf[512];
 		struct td t;
 
-		start_blk(&t, argv, 1);
-		CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_IN, 0, buf, 512, 1, NULL),
-			 0);
+		start_dev(&t, scenarios[i].rng, scenarios[i].name);
+		if (scenarios[i].rng)
+			CHECK(rng_req(&t, rng_buf(&t, 512), 512) - 512 <= 1);
+		else
+			CHECK_EQ(blk_req(&t, 0, VIRTIO_BLK_T_IN, 0, buf, 512, 1,
+					 NULL),
+				 0);
 		td_stop(&t);
 	}
 }
@@ -405,6 +569,12 @@ static void test_usage(void)
 		  NULL },
 		{ "rng", "--socket-path", "/tmp/x", "--bug", "write-desc",
 		  NULL },
+		{ "blk", "--socket-path", "/tmp/x", "--bug", "rng-constant",
+		  NULL },
+		{ "net", "--socket-path", "/tmp/x", "--bug", "rng-top-bit",
+		  NULL },
+		{ "rng", "--socket-path", "/tmp/x", "--bug", "rng-constant",
+		  "--bug", "rng-top-bit", NULL },
 		{ "blk", "--socket-path", "/tmp/x", "--bug", "unsupp-ok",
 		  "--bug", "write-desc", NULL },
 		{ "blk", "--socket-path", "/tmp/x", "--bug", NULL },
@@ -425,6 +595,8 @@ static void test_usage(void)
 		CHECK(strstr(err, scenarios[i].name));
 	CHECK_EQ(run_err(bad[2], err, sizeof(err)), 2);
 	CHECK(strstr(err, "does not apply to net"));
+	CHECK_EQ(run_err(bad[4], err, sizeof(err)), 2);
+	CHECK(strstr(err, "does not apply to blk"));
 }
 
 #define SCENARIO_CASE(fn, name)     \
@@ -445,6 +617,14 @@ SCENARIO_CASE(test_unsupp_ok, "unsupp-ok")
 SCENARIO_CASE(test_range_off_by_one, "range-off-by-one")
 SCENARIO_CASE(test_zeroes_noop, "zeroes-noop")
 SCENARIO_CASE(test_get_id_overfill, "get-id-overfill")
+SCENARIO_CASE(test_rng_first_desc_only, "rng-first-desc-only")
+SCENARIO_CASE(test_rng_len_plus_one, "rng-len-plus-one")
+SCENARIO_CASE(test_rng_past_buffer, "rng-past-buffer")
+SCENARIO_CASE(test_rng_zero_len_big, "rng-zero-len-big")
+SCENARIO_CASE(test_rng_short_honest, "rng-short-honest")
+SCENARIO_CASE(test_rng_constant, "rng-constant")
+SCENARIO_CASE(test_rng_top_bit, "rng-top-bit")
+SCENARIO_CASE(test_rng_indirect_after_chain, "rng-indirect-after-chain")
 
 static const struct check_case cases[] = {
 	{ "names", test_names },
@@ -462,6 +642,14 @@ static const struct check_case cases[] = {
 	{ "range_off_by_one", test_range_off_by_one },
 	{ "zeroes_noop", test_zeroes_noop },
 	{ "get_id_overfill", test_get_id_overfill },
+	{ "rng_first_desc_only", test_rng_first_desc_only },
+	{ "rng_len_plus_one", test_rng_len_plus_one },
+	{ "rng_past_buffer", test_rng_past_buffer },
+	{ "rng_zero_len_big", test_rng_zero_len_big },
+	{ "rng_short_honest", test_rng_short_honest },
+	{ "rng_constant", test_rng_constant },
+	{ "rng_top_bit", test_rng_top_bit },
+	{ "rng_indirect_after_chain", test_rng_indirect_after_chain },
 };
 
 int main(int argc, char **argv)

@@ -1,16 +1,18 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # vuvm-check catches each defect of vuvm-backend --bug (that the clean
-# backend passes is check_expect_vuvm_backend_blk). Needs KVM (the guest runs): exits 77 (skipped) without
-# /dev/kvm.
+# backend passes is check_expect_vuvm_backend_blk). Needs KVM (the guest
+# runs): exits 77 (skipped) without /dev/kvm.
 #
-#   bug_test.sh VUVM_CHECK VUVM VUVM_BACKEND BUG CHECK_ID [ARG...]
+#   bug_test.sh VUVM_CHECK VUVM VUVM_BACKEND TYPE BUG CHECK_ID [ARG...]
+#
+# TYPE is the device (blk, rng); blk's backend gets a 16 MiB RAM disk.
 #
 # The run with --only CHECK_ID (and ARGs, e.g. --strict) must exit 1 with
 # a "not ok N - CHECK_ID " line.
 set -u
-check=$1 vuvm=$2 backend=$3 bug=$4 id=$5
-shift 5
+check=$1 vuvm=$2 backend=$3 type=$4 bug=$5 id=$6
+shift 6
 [ -e /dev/kvm ] || {
 	echo "SKIP: no /dev/kvm"
 	exit 77
@@ -19,8 +21,9 @@ tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT
 export TMPDIR=$tmp
 
-cmd="$backend blk --socket-path @SOCK@ --size 16M"
-"$check" --vuvm "$vuvm" --type blk --backend "$cmd --bug $bug" \
+cmd="$backend $type --socket-path @SOCK@"
+[ "$type" = blk ] && cmd="$cmd --size 16M"
+"$check" --vuvm "$vuvm" --type "$type" --backend "$cmd --bug $bug" \
 	--only "$id" "$@" >"$tmp/out"
 status=$?
 cat "$tmp/out"

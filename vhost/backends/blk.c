@@ -494,19 +494,6 @@ static size_t status_offset(struct vub *b, const struct vhu_vring_elem *e)
 	return e->in_len - 1;
 }
 
-/* Whether host address @p lies in mapped guest memory. */
-static bool in_guest_ram(struct vub *b, const uint8_t *p)
-{
-	for (unsigned int i = 0; i < b->dev.nregions; i++) {
-		const struct vhu_backend_region *r = &b->dev.regions[i];
-
-		if ((uintptr_t)p >= (uintptr_t)r->host &&
-		    (uintptr_t)p - (uintptr_t)r->host < r->size)
-			return true;
-	}
-	return false;
-}
-
 /* The defects that write where the device must not, after request @rq
  * completed with @s; returns the used length, given the correct one. */
 static uint32_t bug_after(struct vub *b, const struct vhu_vring_elem *e,
@@ -525,7 +512,7 @@ static uint32_t bug_after(struct vub *b, const struct vhu_vring_elem *e,
 		break;
 	case VUB_BUG_WRITE_PAST_BUFFER: /* a terminator one byte too far */
 		if (ok && rq->hdr.type == VIRTIO_BLK_T_IN &&
-		    in_guest_ram(b, past))
+		    vub_in_guest_ram(b, past))
 			*past = 0;
 		break;
 	case VUB_BUG_USED_LEN_SHORT:

@@ -87,6 +87,15 @@ static const struct bug_name bug_names[] = {
 	{ "range-off-by-one", &vub_blk, VUB_BUG_RANGE_OFF_BY_ONE },
 	{ "zeroes-noop", &vub_blk, VUB_BUG_ZEROES_NOOP },
 	{ "get-id-overfill", &vub_blk, VUB_BUG_GET_ID_OVERFILL },
+	{ "rng-first-desc-only", &vub_rng, VUB_BUG_RNG_FIRST_DESC_ONLY },
+	{ "rng-len-plus-one", &vub_rng, VUB_BUG_RNG_LEN_PLUS_ONE },
+	{ "rng-past-buffer", &vub_rng, VUB_BUG_RNG_PAST_BUFFER },
+	{ "rng-zero-len-big", &vub_rng, VUB_BUG_RNG_ZERO_LEN_BIG },
+	{ "rng-short-honest", &vub_rng, VUB_BUG_RNG_SHORT_HONEST },
+	{ "rng-constant", &vub_rng, VUB_BUG_RNG_CONSTANT },
+	{ "rng-top-bit", &vub_rng, VUB_BUG_RNG_TOP_BIT },
+	{ "rng-indirect-after-chain", &vub_rng,
+	  VUB_BUG_RNG_INDIRECT_AFTER_CHAIN },
 };
 
 struct cli {
@@ -125,12 +134,15 @@ static void usage(FILE *f)
 	      "       Nth request, leaving it in flight\n"
 	      "  --die-after-push N: test aid: SIGKILL ourselves right\n"
 	      "       after completing the Nth request\n"
-	      "  --bug NAME: blk, test aid: inject one known defect that\n"
-	      "       vuvm-check must catch: hdr-first-desc\n"
+	      "  --bug NAME: blk and rng, test aid: inject one known defect\n"
+	      "       that vuvm-check must catch; blk: hdr-first-desc\n"
 	      "       status-desc-start first-data-seg indirect-max-8\n"
 	      "       indirect-after-chain write-readable write-desc\n"
 	      "       write-past-buffer used-len-short unsupp-ok\n"
-	      "       range-off-by-one zeroes-noop get-id-overfill\n"
+	      "       range-off-by-one zeroes-noop get-id-overfill;\n"
+	      "       rng: rng-first-desc-only rng-len-plus-one\n"
+	      "       rng-past-buffer rng-zero-len-big rng-short-honest\n"
+	      "       rng-constant rng-top-bit rng-indirect-after-chain\n"
 	      "  blk and rng track in-flight requests (INFLIGHT_SHMFD)\n"
 	      "\n"
 	      "Exit status: 0 frontend gone or SIGTERM/SIGINT, 1 failure,\n"

@@ -56,7 +56,8 @@ int vub_pop(struct vub *b, unsigned int index, unsigned int slot,
 	e->iov_max = VUB_IOV_MAX;
 	/* Set on every pop: a restarted ring is initialised afresh. */
 	vq->vring.indirect_head_only =
-		b->opt.bug == VUB_BUG_INDIRECT_AFTER_CHAIN;
+		b->opt.bug == VUB_BUG_INDIRECT_AFTER_CHAIN ||
+		b->opt.bug == VUB_BUG_RNG_INDIRECT_AFTER_CHAIN;
 	r = vhu_vring_pop(&vq->vring, e);
 	if (r == 1 && ++b->pops == b->opt.die_after) {
 		pr_warn("queue %u: request %u popped, dying now (--die-after)",
@@ -86,6 +87,19 @@ int vub_push(struct vub *b, unsigned int index, uint16_t head, uint32_t len)
 		raise(SIGKILL);
 	}
 	return r ? vub_queue_failed(b, index, r) : 0;
+}
+
+/* Whether host address @p lies in mapped guest memory. */
+bool vub_in_guest_ram(struct vub *b, const uint8_t *p)
+{
+	for (unsigned int i = 0; i < b->dev.nregions; i++) {
+		const struct vhu_backend_region *r = &b->dev.regions[i];
+
+		if ((uintptr_t)p >= (uintptr_t)r->host &&
+		    (uintptr_t)p - (uintptr_t)r->host < r->size)
+			return true;
+	}
+	return false;
 }
 
 void vub_notify(struct vub *b, unsigned int index)

@@ -32,12 +32,16 @@ static int fill_random(uint8_t *p, size_t len)
 	return 0;
 }
 
-/* Returns the bytes written into the chain's writable part. */
-static uint32_t rng_fill(struct vhu_vring_elem *e)
+/* Returns the bytes written into the chain's writable part; with
+ * @first_only, into its first writable buffer only. */
+static uint32_t rng_fill(struct vhu_vring_elem *e, bool first_only)
 {
+	unsigned int end = e->out_num + e->in_num;
 	uint32_t written = 0;
 
-	for (unsigned int i = e->out_num; i < e->out_num + e->in_num; i++) {
+	if (first_only && e->in_num)
+		end = e->out_num + 1;
+	for (unsigned int i = e->out_num; i < end; i++) {
 		int err = fill_random(e->iov[i].iov_base, e->iov[i].iov_len);
 
 		if (err) {
@@ -49,13 +53,74 @@ static uint32_t rng_fill(struct vhu_vring_elem *e)
 	return written;
 }
 
+/*
+ * Injected defects (vuvm-backend --bug), each a real rng backend bug:
+ * rng_bugged() fills chain @e as the defect does and returns the used
+ * length it reports.
+ */
+
+/* rng-constant and rng-top-bit: the writable bytes rewritten afterwards
+ * (a stub source, a 7-bit source). */
+static void bug_bytes(struct vub *b, const struct vhu_vring_elem *e)
+{
+	for (unsigned int i = e->out_num; i < e->out_num + e->in_num; i++) {
+		uint8_t *p = e->iov[i].iov_base;
+
+		for (size_t j = 0; j < e->iov[i].iov_len; j++)
+			p[j] = b->opt.bug == VUB_BUG_RNG_CONSTANT ? 0x42
+								  : p[j] & 0x7f;
+	}
+}
+
+/* rng-past-buffer: one byte too many after the last writable buffer
+ * (changed, so that it shows), only where that is guest memory. */
+static void bug_past(struct vub *b, const struct vhu_vring_elem *e)
+{
+	const struct iovec *last;
+	uint8_t *past;
+
+	if (!e->in_num)
+		return;
+	last = &e->iov[e->out_num + e->in_num - 1];
+	past = (uint8_t *)last->iov_base + last->iov_len;
+	if (vub_in_guest_ram(b, past))
+		*past = (uint8_t) ~*past;
+}
+
+static uint32_t rng_bugged(struct vub *b, struct vhu_vring_elem *e)
+{
+	enum vub_bug bug = b->opt.bug;
+	bool first_only = bug == VUB_BUG_RNG_FIRST_DESC_ONLY ||
+			  bug == VUB_BUG_RNG_SHORT_HONEST;
+	uint32_t written = rng_fill(e, first_only);
+
+	switch (bug) {
+	case VUB_BUG_RNG_FIRST_DESC_ONLY:
+		return e->in_len;
+	case VUB_BUG_RNG_LEN_PLUS_ONE:
+		return written + 1;
+	case VUB_BUG_RNG_PAST_BUFFER:
+		bug_past(b, e);
+		break;
+	case VUB_BUG_RNG_ZERO_LEN_BIG: /* a 12-bit length field */
+		return e->in_len > 4096 ? 0 : written;
+	case VUB_BUG_RNG_CONSTANT:
+	case VUB_BUG_RNG_TOP_BIT:
+		bug_bytes(b, e);
+		break;
+	default:
+		break;
+	}
+	return written;
+}
+
 static void rng_serve(struct vub *b, unsigned int index)
 {
 	struct vhu_vring_elem e;
 	bool any = false;
 
 	while (vub_pop(b, index, 0, &e) == 1) {
-		vub_push(b, index, e.head, rng_fill(&e));
+		vub_push(b, index, e.head, rng_bugged(b, &e));
 		any = true;
 	}
 	if (any)

@@ -45,7 +45,8 @@ struct vub;
 /*
  * vuvm-backend --bug: one known defect injected on purpose, each modelled
  * on a real backend bug, so that each check of vuvm-check can be shown to
- * catch its defect (docs/devices.md lists the check for each). All blk.
+ * catch its defect (docs/devices.md lists the check for each). blk, then
+ * rng.
  */
 enum vub_bug {
 	VUB_BUG_NONE,
@@ -62,6 +63,14 @@ enum vub_bug {
 	VUB_BUG_RANGE_OFF_BY_ONE,     /* past the capacity: OK, no data */
 	VUB_BUG_ZEROES_NOOP,	      /* WRITE_ZEROES: OK, nothing zeroed */
 	VUB_BUG_GET_ID_OVERFILL,      /* GET_ID writes 24 bytes */
+	VUB_BUG_RNG_FIRST_DESC_ONLY,  /* first buffer filled, all reported */
+	VUB_BUG_RNG_LEN_PLUS_ONE,     /* used len one more than written */
+	VUB_BUG_RNG_PAST_BUFFER,      /* one byte past the last buffer */
+	VUB_BUG_RNG_ZERO_LEN_BIG,     /* chains over 4096 bytes: used len 0 */
+	VUB_BUG_RNG_SHORT_HONEST,     /* first buffer filled and reported */
+	VUB_BUG_RNG_CONSTANT,	      /* 0x42 bytes */
+	VUB_BUG_RNG_TOP_BIT,	      /* every byte's top bit cleared */
+	VUB_BUG_RNG_INDIRECT_AFTER_CHAIN, /* INDIRECT at the head only */
 };
 
 /* What the command line asked for. */
@@ -146,6 +155,10 @@ int vub_queue_failed(struct vub *b, unsigned int index, int err);
 
 /* Signals queue @index's call fd if the driver wants it. */
 void vub_notify(struct vub *b, unsigned int index);
+
+/* Whether host address @p lies in mapped guest memory (the defects that
+ * write past a buffer write only there). */
+bool vub_in_guest_ram(struct vub *b, const uint8_t *p);
 
 /* Whether queue @index is running and not dead. */
 bool vub_queue_ok(struct vub *b, unsigned int index);
