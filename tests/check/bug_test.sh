@@ -1,7 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # vuvm-check catches each defect of vuvm-backend --bug (that the clean
-# backend passes is check_expect_vuvm_backend_blk). Needs KVM (the guest
+# backend passes is check_expect_vuvm-backend-blk). Needs KVM (the guest
 # runs): exits 77 (skipped) without /dev/kvm.
 #
 #   bug_test.sh VUVM_CHECK VUVM VUVM_BACKEND TYPE BUG CHECK_ID [ARG...]
