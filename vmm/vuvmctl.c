@@ -22,6 +22,10 @@
 #include "vhost/clock.h"
 #include "vmm/control.h"
 
+#ifndef VUVM_VERSION
+#define VUVM_VERSION "unknown"
+#endif
+
 #define CTL_DEFAULT_TIMEOUT 30.0
 #define CTL_EXIT_OK	    0
 #define CTL_EXIT_ERROR	    1
@@ -34,7 +38,8 @@ static void usage(FILE *f)
 		   "--control SOCKET)\nand prints its reply.\n\n"
 		   "  --timeout SEC  wait at most SEC seconds for the reply "
 		   "(default 30)\n"
-		   "  --help         print this help and exit\n\n"
+		   "  --help         print this help and exit\n"
+		   "  --version      print the version and exit\n\n"
 		   "Commands: help, status, suspend DEV|all, resume DEV|all,\n"
 		   "save DEV FILE, restore DEV FILE, quit (see docs/cli.md). "
 		   "DEV is a device\nname as vuvm logs it (blk0) or its index; "
@@ -198,6 +203,10 @@ static int parse_options(int argc, char **argv, double *timeout)
 
 		if (!strcmp(argv[i], "--help")) {
 			usage(stdout);
+			return -1;
+		}
+		if (!strcmp(argv[i], "--version")) {
+			printf("vuvmctl %s\n", VUVM_VERSION);
 			return -1;
 		}
 		if (!strncmp(argv[i], "--timeout=", 10))

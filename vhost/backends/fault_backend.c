@@ -42,7 +42,10 @@
 #include "vhost/msg.h"
 #include "vhost/requests.h"
 
-#define PROGRAM		   "vuvm-fault-backend"
+#define PROGRAM "vuvm-fault-backend"
+#ifndef VUVM_VERSION
+#define VUVM_VERSION "unknown"
+#endif
 #define EXIT_USAGE	   2
 #define MSG_TIMEOUT_MS	   5000 /* for the rest of a message once it started */
 #define MAX_PENDING	   16	/* requests sent on whose reply we wait */
@@ -156,9 +159,9 @@ static void print_mode(FILE *f, const struct mode_info *m)
 static void usage(FILE *f)
 {
 	fputs("usage: " PROGRAM " --listen PATH --upstream PATH\n"
-	      "         --fault MODE[@REQUEST[#N]] [--connect-timeout SEC]\n"
-	      "         [--log-level LEVEL]\n"
-	      "       " PROGRAM " --list-faults | --help\n"
+	      "         [--fault MODE[@REQUEST[#N]]] [--close-first N]\n"
+	      "         [--connect-timeout SEC] [--log-level LEVEL]\n"
+	      "       " PROGRAM " --list-faults | --help | --version\n"
 	      "\n"
 	      "A vhost-user proxy for tests: accepts one frontend on PATH,\n"
 	      "forwards every message to and from the backend at the\n"
@@ -172,8 +175,14 @@ static void usage(FILE *f)
 	      "                       N: the N-th such request the mode\n"
 	      "                       applies to (default 1); no @: the\n"
 	      "                       first request the mode applies to\n"
+	      "  --close-first N      close the first N frontends after\n"
+	      "                       their first request, unanswered (a\n"
+	      "                       backend still starting, as DPDK's\n"
+	      "                       vhost PMD can); serve the next one\n"
+	      "                       (--fault or --close-first is needed)\n"
 	      "  --list-faults        print the mode names, one a line\n"
 	      "  --log-level LEVEL    error, warn (default), info or debug\n"
+	      "  --version            print the version and exit\n"
 	      "\n"
 	      "Modes:\n",
 	      f);
@@ -360,7 +369,8 @@ static bool applies(const struct mode_info *m, const struct vhu_msg *req)
 /* Whether @req is the one the fault is for; counts the candidates. */
 static bool is_target(struct fault *f, const struct vhu_msg *req)
 {
-	if (f->injected || (f->request && req->hdr.request != f->request) ||
+	if (!f->info || f->injected ||
+	    (f->request && req->hdr.request != f->request) ||
 	    !applies(f->info, req))
 		return false;
 	return ++f->seen == f->nth;
@@ -865,7 +875,8 @@ static int setup_signals(void)
 
 struct cli {
 	const char *listen, *upstream;
-	char *fault;
+	char *fault; /* NULL: forward only */
+	unsigned int close_first;
 	int connect_timeout_ms;
 };
 
@@ -876,12 +887,15 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 		{ "upstream", required_argument, NULL, 'u' },
 		{ "fault", required_argument, NULL, 'f' },
 		{ "connect-timeout", required_argument, NULL, 't' },
+		{ "close-first", required_argument, NULL, 'c' },
 		{ "log-level", required_argument, NULL, 'L' },
 		{ "list-faults", no_argument, NULL, 'F' },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, 'V' },
 		{ NULL, 0, NULL, 0 },
 	};
 	enum log_level level;
+	unsigned long n;
 	char *end;
 	double s;
 	int o;
@@ -909,6 +923,19 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 			}
 			c->connect_timeout_ms = (int)(s * 1000);
 			break;
+		case 'c':
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (end == optarg || *end || *optarg == '-' || errno ||
+			    n > 1000) {
+				fprintf(stderr,
+					PROGRAM ": --close-first '%s': must "
+						"be 0..1000\n",
+					optarg);
+				return EXIT_USAGE;
+			}
+			c->close_first = (unsigned int)n;
+			break;
 		case 'L':
 			if (log_parse_level(optarg, &level)) {
 				fprintf(stderr,
@@ -926,17 +953,46 @@ static int parse_cli(int argc, char **argv, struct cli *c)
 		case 'h':
 			usage(stdout);
 			return 0;
+		case 'V':
+			printf(PROGRAM " %s\n", VUVM_VERSION);
+			return 0;
 		default:
 			usage(stderr);
 			return EXIT_USAGE;
 		}
 	}
-	if (optind < argc || !c->listen || !c->upstream || !c->fault) {
+	if (optind < argc || !c->listen || !c->upstream ||
+	    !(c->fault || c->close_first)) {
 		fprintf(stderr, PROGRAM ": --listen, --upstream and --fault "
-					"are required, nothing else\n");
+					"or --close-first are required, "
+					"nothing else\n");
 		return EXIT_USAGE;
 	}
 	return -1;
+}
+
+/*
+ * --close-first: each of the first @n frontends is accepted, its first
+ * request read, and the connection closed unanswered. 0, -EINTR on a
+ * signal, or -errno.
+ */
+static int close_first(int lfd, int sig, unsigned int n)
+{
+	for (unsigned int i = 1; i <= n; i++) {
+		int fd = accept_front(lfd, sig), err;
+		struct vhu_msg m;
+
+		if (fd < 0)
+			return fd;
+		err = vhu_msg_recv(fd, &m, MSG_TIMEOUT_MS);
+		if (!err)
+			vhu_msg_close_fds(&m);
+		close(fd);
+		pr_warn("closed frontend %u of %u after its first request "
+		       "(%s), unanswered (--close-first)",
+		       i, n, err ? strerror(-err) : name_of(m.hdr.request));
+	}
+	return 0;
 }
 
 static int run(const struct cli *c, struct proxy *p)
@@ -945,7 +1001,8 @@ static int run(const struct cli *c, struct proxy *p)
 
 	if (lfd < 0)
 		return 1; /* said by vhu_backend_listen() */
-	p->front = accept_front(lfd, p->sig);
+	r = close_first(lfd, p->sig, c->close_first);
+	p->front = r ? r : accept_front(lfd, p->sig);
 	close(lfd);
 	unlink(c->listen); /* one frontend, like vuvm-backend */
 	if (p->front == -EINTR)
@@ -963,7 +1020,7 @@ static int run(const struct cli *c, struct proxy *p)
 	r = serve(p);
 	close(p->front);
 	close(p->up);
-	if (!p->fault.injected)
+	if (p->fault.info && !p->fault.injected)
 		pr_warn("the fault (%s) was never injected",
 			p->fault.info->name);
 	return r < 0 ? 1 : 0;
@@ -980,8 +1037,8 @@ int main(int argc, char **argv)
 	r = parse_cli(argc, argv, &c);
 	if (r >= 0)
 		return r;
-	snprintf(spec, sizeof(spec), "%s", c.fault);
-	if (parse_fault(spec, &p.fault)) {
+	snprintf(spec, sizeof(spec), "%s", c.fault ? c.fault : "");
+	if (c.fault && parse_fault(spec, &p.fault)) {
 		fprintf(stderr,
 			PROGRAM ": --fault '%s': MODE[@REQUEST[#N]] with a "
 				"mode from --list-faults, a request name or "

@@ -13,6 +13,9 @@
  */
 #define _GNU_SOURCE
 #define pr_fmt(fmt) "main: " fmt
+#ifndef VUVM_VERSION
+#define VUVM_VERSION "unknown"
+#endif
 #include <errno.h>
 #include <getopt.h>
 #include <poll.h>
@@ -113,7 +116,7 @@ static void usage(FILE *f)
 	      "         [--no-feature NAME]... [--log-level LEVEL]\n"
 	      "         [--die-after N] [--die-after-push N] [--bug NAME]\n"
 	      "       vuvm-backend blk|net|rng --print-capabilities\n"
-	      "       vuvm-backend --help\n"
+	      "       vuvm-backend --help | --version\n"
 	      "\n"
 	      "  blk: --file F (O_RDWR, size rounded down to 512) or --size\n"
 	      "       SIZE of RAM (default 64M; K/M/G suffixes); --queues N\n"
@@ -257,10 +260,11 @@ static const struct option long_opts[] = {
 	{ "print-capabilities", no_argument, NULL, OPT_PRINT_CAPS },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, 'V' },
 	{ NULL, 0, NULL, 0 },
 };
 
-/* One option; 1 for --help, 0 or -EINVAL. */
+/* One option; 1 for --help, 2 for --version, 0 or -EINVAL. */
 static int parse_opt(struct cli *c, int o, const char *arg, const char *opt)
 {
 	unsigned int fd, n;
@@ -319,6 +323,8 @@ static int parse_opt(struct cli *c, int o, const char *arg, const char *opt)
 		return 0;
 	case 'h':
 		return 1;
+	case 'V':
+		return 2;
 	default:
 		return usage_error("bad option '%s'", opt);
 	}
@@ -352,7 +358,8 @@ static int check_cli(struct cli *c)
 	return 0;
 }
 
-/* Returns 0, 1 for --help, or -EINVAL (the error printed). */
+/* Returns 0, 1 for --help, 2 for --version, or -EINVAL (the error
+ * printed). */
 static int parse_cli(struct cli *c, int argc, char **argv)
 {
 	int o, r;
@@ -360,6 +367,8 @@ static int parse_cli(struct cli *c, int argc, char **argv)
 	*c = (struct cli){ .fd = -1 };
 	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")))
 		return 1;
+	if (argc > 1 && !strcmp(argv[1], "--version"))
+		return 2;
 	if (argc < 2 || argv[1][0] == '-')
 		return usage_error("the device type comes first");
 	if (parse_type(c, argv[1]))
@@ -716,8 +725,12 @@ int main(int argc, char **argv)
 
 	log_set_program("vuvm-backend");
 	r = parse_cli(&c, argc, argv);
+	if (r == 1)
+		usage(stdout);
+	if (r == 2)
+		printf("vuvm-backend %s\n", VUVM_VERSION);
 	if (r)
-		return r > 0 ? (usage(stdout), 0) : EXIT_USAGE;
+		return r > 0 ? 0 : EXIT_USAGE;
 	if (c.print_capabilities)
 		return print_capabilities(c.type);
 	b.type = c.type;

@@ -25,9 +25,12 @@
 
 #define EXIT_CHECK_FAILED 1
 #define EXIT_CHECK_USAGE  2
-#define MAX_PREFIXES	  64
-#define MAX_JOBS	  16
-#define DEFAULT_TIMEOUT	  30.0
+#ifndef VUVM_VERSION
+#define VUVM_VERSION "unknown"
+#endif
+#define MAX_PREFIXES	64
+#define MAX_JOBS	16
+#define DEFAULT_TIMEOUT 30.0
 
 struct options {
 	struct run_config run;
@@ -82,7 +85,8 @@ static void usage(FILE *f)
 	      "                    vuvm-check, else vuvm from PATH)\n"
 	      "  -v, --verbose     progress on stderr; keep each scenario's "
 	      "directory\n"
-	      "  --help            print this help and exit\n\n"
+	      "  --help            print this help and exit\n"
+	      "  --version         print the version and exit\n\n"
 	      "Exit status: 0 no MUST-level check failed, 1 one did, 2 usage "
 	      "or setup\n"
 	      "error (no KVM, backend would not start). See "
@@ -134,7 +138,8 @@ enum {
 	OPT_JOBS,
 	OPT_TIMEOUT,
 	OPT_VUVM,
-	OPT_HELP
+	OPT_HELP,
+	OPT_VERSION
 };
 
 static const struct option long_options[] = {
@@ -152,6 +157,7 @@ static const struct option long_options[] = {
 	{ "vuvm", required_argument, NULL, OPT_VUVM },
 	{ "verbose", no_argument, NULL, 'v' },
 	{ "help", no_argument, NULL, OPT_HELP },
+	{ "version", no_argument, NULL, OPT_VERSION },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -163,7 +169,8 @@ static int add_prefix(char **list, size_t *n, char *arg)
 	return 0;
 }
 
-/* One option; 1 when --help was given, -1 on a usage error. */
+/* One option; 1 when --help or --version was given, -1 on a usage
+ * error. */
 static int parse_one(struct options *o, int opt, char *arg)
 {
 	char *end;
@@ -223,12 +230,15 @@ static int parse_one(struct options *o, int opt, char *arg)
 	case OPT_HELP:
 		usage(stdout);
 		return 1;
+	case OPT_VERSION:
+		printf("vuvm-check %s\n", VUVM_VERSION);
+		return 1;
 	default:
 		return usage_error("%s", "bad option");
 	}
 }
 
-/* 0 run, 1 done (--help), -1 usage error. */
+/* 0 run, 1 done (--help, --version), -1 usage error. */
 static int parse(int argc, char **argv, struct options *o)
 {
 	int opt, r;
