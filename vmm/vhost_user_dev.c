@@ -296,17 +296,9 @@ int vudev_open(struct vudev *d, const struct vudev_config *cfg,
 	}
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_mutex_init(&d->config_lock, NULL);
-	err = vudev_connect(d, timeout_ms, cfg->reply_timeout_ms);
-	if (err) {
-		pr_err("%s: %s", d->name, vhu_frontend_error(&d->fe));
-		pthread_mutex_destroy(&d->lock);
-		pthread_mutex_destroy(&d->config_lock);
-		close(d->err_fd);
-		return err;
-	}
 	if (cfg->device_id == VIRTIO_ID_NET)
 		local_net_config(d, index);
-	err = vudev_negotiate(d);
+	err = vudev_connect_first(d, timeout_ms);
 	if (err) {
 		vudev_close(d);
 		return err;

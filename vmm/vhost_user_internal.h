@@ -58,10 +58,21 @@ const char *vudev_link_name(enum vudev_link link);
 int vudev_connect(struct vudev *d, int connect_ms, int reply_ms);
 
 /* The handshake on a connected fe: features, protocol features, queue
- * count, backend channel, config. 0 or -errno (logged). vudev_open() calls
- * this and vudev_connect() before any other thread knows the device, so
- * without the lock. */
+ * count, backend channel, config. 0 or -errno (logged). */
 int vudev_negotiate(struct vudev *d);
+
+/*
+ * vuvm's first connection to the backend: vudev_connect() and
+ * vudev_negotiate(), where a backend that accepts and then closes the
+ * connection before its first reply (one still starting, as DPDK's vhost
+ * PMD can be) is connected to again, with a back-off of 10 ms doubling
+ * to 200 ms, until @connect_ms have passed since the start; one warning
+ * line per attempt. 0, or -errno with the reason logged (and on failure
+ * fe and the backend channel may still be open: vudev_close() them).
+ * vudev_open() calls it before any other thread knows the device, so
+ * without the lock.
+ */
+int vudev_connect_first(struct vudev *d, int connect_ms);
 
 /*
  * In-flight tracking, for every device type but net (QEMU uses it for blk;

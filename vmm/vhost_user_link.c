@@ -11,8 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "vhost/clock.h"
 #include "vhost/log.h"
 #include "vhost/msg.h"
 #include "virtio/virtio_config.h"
@@ -155,7 +157,8 @@ static int check_queues(struct vudev *d)
 	return -EINVAL;
 }
 
-int vudev_negotiate(struct vudev *d)
+/* vudev_negotiate() without logging the failure. */
+static int negotiate(struct vudev *d)
 {
 	int err = vhu_negotiate(&d->fe, protocol_wanted(d));
 
@@ -171,13 +174,23 @@ int vudev_negotiate(struct vudev *d)
 		err = open_backend_channel(d);
 	if (!err)
 		err = read_config(d);
-	if (err && err != -EINVAL && err != -ENOTSUP)
-		pr_err("%s: %s", d->name, vhu_frontend_error(&d->fe));
 	return err;
 }
 
-/* --- Losing and reconnecting the backend ------------------------------------
- */
+/* -EINVAL and -ENOTSUP were logged where they were found. */
+static void log_negotiate_error(struct vudev *d, int err)
+{
+	if (err && err != -EINVAL && err != -ENOTSUP)
+		pr_err("%s: %s", d->name, vhu_frontend_error(&d->fe));
+}
+
+int vudev_negotiate(struct vudev *d)
+{
+	int err = negotiate(d);
+
+	log_negotiate_error(d, err);
+	return err;
+}
 
 /* Closes the connection and the backend channel; the link is the
  * caller's to move. */
@@ -188,6 +201,89 @@ static void disconnect(struct vudev *d)
 	d->chan_fd = -1;
 	vhu_frontend_close(&d->fe);
 }
+
+/* --- The first connection ---------------------------------------------------
+ */
+
+/*
+ * Whether the backend hung up before its first reply: it accepted the
+ * connection and closed it unanswered, as DPDK's vhost PMD can while it
+ * is still starting. Only that is worth another connection; any reply,
+ * even a broken one, is the backend's answer.
+ */
+static bool closed_unanswered(const struct vudev *d, int err)
+{
+	return (err == -ECONNRESET || err == -EPIPE) && !d->fe.have_features;
+}
+
+static void sleep_ms(int64_t ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* The last word of a start-up whose connections were all closed
+ * unanswered (@closed of them, the last one saying @last); @then is what
+ * ended it when that was not connect-timeout itself. */
+static void log_gave_up(struct vudev *d, int connect_ms, unsigned int closed,
+			const char *last, const char *then)
+{
+	pr_err("%s: gave up after connect-timeout (%d ms): the backend "
+	       "closed %u connection%s before its first reply (the last: "
+	       "%s)%s%s",
+	       d->name, connect_ms, closed, closed == 1 ? "" : "s", last,
+	       then ? ", then: " : "", then ? then : "");
+}
+
+int vudev_connect_first(struct vudev *d, int connect_ms)
+{
+	int64_t start = now_ms(), left, delay = 10;
+	char last[VHU_ERROR_LEN];
+	unsigned int closed = 0;
+	int err;
+
+	for (;;) {
+		left = start + connect_ms - now_ms();
+		err = vudev_connect(d, left > 0 ? (int)left : 0,
+				    d->cfg->reply_timeout_ms);
+		if (err && closed)
+			log_gave_up(d, connect_ms, closed, last,
+				    vhu_frontend_error(&d->fe));
+		else if (err)
+			pr_err("%s: %s", d->name, vhu_frontend_error(&d->fe));
+		if (err)
+			return err;
+		err = negotiate(d);
+		if (!err && closed)
+			pr_warn("%s: connected at attempt %u, %lld ms after "
+				"the first",
+				d->name, closed + 1,
+				(long long)(now_ms() - start));
+		if (!err || !closed_unanswered(d, err)) {
+			log_negotiate_error(d, err);
+			return err;
+		}
+		closed++;
+		snprintf(last, sizeof(last), "%s", vhu_frontend_error(&d->fe));
+		disconnect(d);
+		left = start + connect_ms - now_ms();
+		if (left <= 0) {
+			log_gave_up(d, connect_ms, closed, last, NULL);
+			return err;
+		}
+		pr_warn("%s: the backend closed the connection before its "
+			"first reply (%s); connecting again, %.1f s of "
+			"connect-timeout left",
+			d->name, last, left / 1000.0);
+		sleep_ms(delay < left ? delay : left);
+		delay = delay * 2 < 200 ? delay * 2 : 200;
+	}
+}
+
+/* --- Losing and reconnecting the backend ------------------------------------
+ */
 
 /* CONNECTED -> LOST; in any other state there is nothing to lose. */
 void vudev_lost(struct vudev *d)

@@ -27,6 +27,7 @@
 #include <unistd.h>
 
 #include "tests/check.h"
+#include "vhost/clock.h"
 #include "virtio/virtio_config.h"
 #include "vmm/vhost_user_dev.h"
 
@@ -150,7 +151,7 @@ static int drive(const struct fcase *c, struct mem_table *mem)
 	snprintf(spec, sizeof(spec), "blk,socket=%s/p.sock,reply-timeout=%s",
 		 dir, reply_timeout);
 	CHECK(vudev_parse(spec, &cfg, &why) == 0);
-	err = vudev_open(&d, &cfg, mem, 0, (int)check_ms(3000), false);
+	err = vudev_open(&d, &cfg, mem, 0, (int)check_ms(1000), false);
 	if (c->phase == PH_START)
 		return err;
 	CHECK_EQ(err, 0);
@@ -224,6 +225,111 @@ static void run_case(const struct fcase *c, struct mem_table *mem)
 	CHECK(strstr(log, "Sanitizer") == NULL);
 	/* The backend exits by itself once the proxy hung up. */
 	CHECK(reap(bpid) >= 0);
+	unlink(plog);
+	unlink(elog);
+	unlink(bsock);
+	rmdir(dir);
+}
+
+/* How often @needle occurs in @hay. */
+static int count(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while ((hay = strstr(hay, needle))) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
+/*
+ * A backend that accepts and closes @closes connections unanswered
+ * before it serves one (the proxy's --close-first), met by vudev_open()
+ * with @connect_ms of connect-timeout: with time enough vuvm connects
+ * again and again and then opens the device, saying so on each attempt;
+ * with too little (@serves false) it gives up within the bound and says
+ * why. The fds
+ * held before and after are the same either way.
+ */
+static void close_first_case(unsigned int closes, int connect_ms, bool serves,
+			     struct mem_table *mem)
+{
+	char bsock[96], psock[96], plog[96], elog[96], n[16], spec[192];
+	char *bargv[] = { (char *)backend_bin, "blk", "--socket-path", bsock,
+			  NULL };
+	char *pargv[] = {
+		(char *)proxy_bin, "--listen", psock, "--upstream", bsock,
+		"--close-first",   n,	       NULL
+	};
+	static char log[16384];
+	struct vudev_config cfg;
+	const char *why = "";
+	struct vudev d;
+	pid_t bpid, ppid;
+	int fds, saved, efd, err;
+	long long t0, ms;
+	char line[96];
+
+	snprintf(dir, sizeof(dir), "/tmp/vuvm-fault-XXXXXX");
+	REQUIRE(mkdtemp(dir) != NULL);
+	snprintf(bsock, sizeof(bsock), "%s/b.sock", dir);
+	snprintf(psock, sizeof(psock), "%s/p.sock", dir);
+	snprintf(plog, sizeof(plog), "%s/proxy.log", dir);
+	snprintf(elog, sizeof(elog), "%s/vuvm.log", dir);
+	snprintf(n, sizeof(n), "%u", closes);
+	bpid = spawn(bargv, NULL);
+	wait_socket(bsock, bpid);
+	ppid = spawn(pargv, plog);
+	wait_socket(psock, ppid);
+	snprintf(spec, sizeof(spec), "blk,socket=%s", psock);
+	CHECK(vudev_parse(spec, &cfg, &why) == 0);
+
+	fds = check_count_fds();
+	fflush(stderr);
+	saved = dup(2);
+	efd = open(elog, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	CHECK(saved >= 0 && efd >= 0 && dup2(efd, 2) == 2);
+	close(efd);
+	t0 = now_ms();
+	err = vudev_open(&d, &cfg, mem, 0, connect_ms, false);
+	ms = now_ms() - t0;
+	if (!err)
+		vudev_close(&d);
+	fflush(stderr);
+	dup2(saved, 2);
+	close(saved);
+	CHECK_EQ(check_count_fds(), fds);
+	read_file(elog, log, sizeof(log));
+	printf("%s", log);
+
+	if (serves) {
+		CHECK_EQ(err, 0);
+		CHECK_EQ(count(log, "blk0: the backend closed the connection "
+				    "before its first reply"),
+			 (int)closes);
+		snprintf(line, sizeof(line), "blk0: connected at attempt %u",
+			 closes + 1);
+		CHECK_HAS(log, line);
+		/* vuvm hung up after vudev_close(): both end by themselves. */
+		CHECK_EQ(reap(ppid), 0);
+		CHECK(reap(bpid) >= 0);
+	} else {
+		CHECK(err == -ECONNRESET || err == -EPIPE);
+		CHECK(matches("blk0: gave up after connect-timeout [(][0-9]+ "
+			      "ms[)]: the backend closed [0-9]+ connections? "
+			      "before its first reply [(]the last: (SET_OWNER|"
+			      "GET_FEATURES): ",
+			      log));
+		CHECK(ms >= connect_ms && ms <= check_ms(connect_ms + 1000));
+		kill(ppid, SIGTERM);
+		CHECK_EQ(reap(ppid), 0);
+		kill(bpid, SIGTERM);
+		CHECK(reap(bpid) >= 0);
+	}
+	read_file(plog, log, sizeof(log));
+	CHECK(count(log, "closed frontend ") >= (serves ? (int)closes : 1));
+	CHECK(strstr(log, "Sanitizer") == NULL);
 	unlink(plog);
 	unlink(elog);
 	unlink(bsock);
@@ -338,6 +444,13 @@ int main(int argc, char **argv)
 		if (line[0] != '#' && line[0] != '\n')
 			n += run_line(line, argc == 5 ? argv[4] : NULL, &mem);
 	fclose(f);
+	if (argc == 4 || !strcmp(argv[4], "close-first")) {
+		check_case = "close-first 3, served";
+		close_first_case(3, (int)check_ms(5000), true, &mem);
+		check_case = "close-first for ever, 300 ms";
+		close_first_case(1000, 300, false, &mem);
+		n += 2;
+	}
 	mem_free(&mem);
 	CHECK(n > 0);
 	printf("%d fault cases run\n", n);

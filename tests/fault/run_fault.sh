@@ -6,7 +6,9 @@
 #
 #   run_fault.sh VUVM VUVM-BACKEND FAULT-BACKEND FAULT WORKLOAD STATUS ERE
 #
-# FAULT is the proxy's --fault argument (MODE[@REQUEST[#N]]); WORKLOAD is
+# FAULT is the proxy's --fault argument (MODE[@REQUEST[#N]]), or
+# close-first=N for its --close-first N (then the proxy must say it closed
+# N connections instead of its "fault:" line); WORKLOAD is
 # vuvm's --test; STATUS an ERE for vuvm's exit status (run_vuvm.sh).
 # with_backend.sh starts and stops the backend (without -n: a backend may
 # fairly fail on a reply the proxy cut off); run_vuvm.sh checks vuvm.
@@ -38,6 +40,11 @@ sock=$1 dir=$2 vuvm=$3 fproxy=$5 fault=$6 workload=$7 status=$8 ere=$9
 reply_s=$(awk -v ms="$(scaled_ms 300)" \
 	'BEGIN { printf "%d.%03d\n", ms / 1000, ms % 1000 }')
 reply_ms=$(awk -v s="$reply_s" 'BEGIN { printf "%d\n", s * 1000 }')
+# The proxy's socket is there before vuvm starts; connect-timeout matters
+# only after a hang-up before the first reply, which vuvm retries (and
+# then finds the proxy gone).
+connect_s=$(awk -v ms="$(scaled_ms 1000)" \
+	'BEGIN { printf "%d.%03d\n", ms / 1000, ms % 1000 }')
 ere=$(printf '%s\n' "$ere" | sed "s/@MS@/$reply_ms/g")
 psock=$dir/proxy.sock
 plog=$dir/proxy.log
@@ -51,7 +58,18 @@ fail() {
 	exit 1
 }
 
-"$fproxy" --listen "$psock" --upstream "$sock" --fault "$fault" \
+case $fault in
+close-first=*)
+	closes=${fault#close-first=}
+	set -- --close-first "$closes"
+	said="closed frontend $closes of $closes"
+	;;
+*)
+	set -- --fault "$fault"
+	said="fault: "
+	;;
+esac
+"$fproxy" --listen "$psock" --upstream "$sock" "$@" \
 	>"$plog" 2>&1 &
 ppid=$!
 for _ in $(seq "$(scaled_tries 5000 50)"); do
@@ -63,7 +81,7 @@ done
 
 t0=$(date +%s%N)
 sh "$top/tests/vmm/run_vuvm.sh" -e "$ere" -E "AddressSanitizer" "$status" \
-	"$vuvm" --device "blk,socket=$psock,reply-timeout=$reply_s" \
+	"$vuvm" --device "blk,socket=$psock,reply-timeout=$reply_s,connect-timeout=$connect_s" \
 	--test "$workload" --timeout 20 || fail "vuvm (above)"
 ms=$((($(date +%s%N) - t0) / 1000000))
 [ "$ms" -le "$(scaled_ms $((bound * 1000)))" ] ||
@@ -80,9 +98,9 @@ wait "$ppid"
 pstatus=$?
 ppid=
 [ $pstatus -eq 0 ] || fail "the proxy exited $pstatus"
-grep -q "fault: " "$plog" || fail "the proxy never injected the fault"
+grep -q "$said" "$plog" || fail "the proxy never said '$said'"
 ! grep -qE 'Sanitizer|runtime error:' "$plog" ||
 	fail "sanitizer report from the proxy"
 echo "PASS: --fault $fault: vuvm exited as expected in $ms ms"
-echo "    $(grep "fault: " "$plog")"
+echo "    $(grep "$said" "$plog")"
 exit 0
