@@ -7,10 +7,15 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "vhost/log.h"
@@ -70,6 +75,57 @@ static int kvm_read_cpuid(struct kvm *kvm)
 	return 0;
 }
 
+static bool in_group(gid_t gid)
+{
+	gid_t groups[256];
+	int n = getgroups(256, groups);
+
+	if (getegid() == gid)
+		return true;
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/*
+ * @path exists but cannot be opened for reading and writing (@err): says
+ * who may open it and what gives this user that right. vuvm needs no root:
+ * on Debian, udev makes /dev/kvm root:kvm 0660 and the kvm group is the
+ * right (docs/install.md).
+ */
+static void kvm_access_error(const char *path, int err)
+{
+	const struct passwd *pw = getpwuid(geteuid());
+	const char *user = pw ? pw->pw_name : "USER";
+	const struct group *gr;
+	char gname[64];
+	struct stat st;
+
+	if (stat(path, &st)) {
+		pr_err("cannot open %s: %s", path, strerror(-err));
+		return;
+	}
+	gr = getgrgid(st.st_gid);
+	if (gr)
+		snprintf(gname, sizeof(gname), "%s", gr->gr_name);
+	else
+		snprintf(gname, sizeof(gname), "%u", (unsigned int)st.st_gid);
+	if (st.st_gid && (st.st_mode & 060) == 060 && !in_group(st.st_gid))
+		pr_err("cannot open %s: %s: it is for group %s (mode %04o), "
+		       "and user %s is not in it: sudo usermod -aG %s %s, "
+		       "then log in again",
+		       path, strerror(-err), gname,
+		       (unsigned int)(st.st_mode & 07777), user, gname, user);
+	else
+		pr_err("cannot open %s: %s: group %s, mode %04o, gives user "
+		       "%s no read and write access; Debian's udev makes it "
+		       "group kvm, mode 0660, and a member of group kvm may "
+		       "open it",
+		       path, strerror(-err), gname,
+		       (unsigned int)(st.st_mode & 07777), user);
+}
+
 static int kvm_open_device(struct kvm *kvm, const char *path)
 {
 	int err;
@@ -81,10 +137,10 @@ static int kvm_open_device(struct kvm *kvm, const char *path)
 			pr_err("%s does not exist: this host has no KVM "
 			       "(load kvm_intel, kvm_amd or kvm_pvm)",
 			       path);
+		else if (err == -EACCES || err == -EPERM)
+			kvm_access_error(path, err);
 		else
-			pr_err("cannot open %s: %s%s", path, strerror(errno),
-			       err == -EACCES ? " (are you in group kvm?)"
-					      : "");
+			pr_err("cannot open %s: %s", path, strerror(errno));
 		return err;
 	}
 	err = ioctl(kvm->dev_fd, KVM_GET_API_VERSION, 0);
