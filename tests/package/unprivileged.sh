@@ -43,7 +43,7 @@ src=$(cd "$(dirname "$0")/../.." && pwd)
 user=vuvm-unpriv
 tmp=$(mktemp -d /tmp/vuvm-unpriv.XXXXXX) || exit 1
 chmod 0755 "$tmp"
-made_group= kvm_was=
+made_group='' kvm_was=''
 status=0
 
 cleanup() {
