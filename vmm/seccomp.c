@@ -69,6 +69,7 @@ enum rule_arg {
 	ARG_FILTER,	/* seccomp: SECCOMP_SET_MODE_FILTER only */
 	ARG_IOCTL_VCPU, /* ioctl: the vCPU's KVM requests */
 	ARG_IOCTL_DEV,	/* ioctl: the devices' KVM requests */
+	ARG_IOCTL_MAIN, /* ioctl: those and removing the memory slots */
 };
 
 struct rule {
@@ -119,7 +120,8 @@ static const struct rule rules[] = {
 	 * rings it starts (DRIVER_OK). Reconnector and control: new eventfds
 	 * when rings restart. */
 	{ "ioctl", V, ARG_IOCTL_VCPU },
-	{ "ioctl", M | W | R | C, ARG_IOCTL_DEV },
+	{ "ioctl", W | R | C, ARG_IOCTL_DEV },
+	{ "ioctl", M, ARG_IOCTL_MAIN },
 	{ "eventfd2", V | R | C, ARG_ANY },
 	/* Main: kicks the vCPUs out of KVM_RUN (pthread_kill), removes the
 	 * control socket. */
@@ -149,6 +151,11 @@ static const struct rule rules[] = {
 	{ "rseq", PARENTS, ARG_ANY },
 	{ "prctl", PARENTS, ARG_SET_NAME },
 	{ "seccomp", PARENTS, ARG_FILTER },
+#ifdef SANDBOX_ASAN
+	/* AddressSanitizer's runtime: each thread's alternate signal stack,
+	 * set up when it starts and taken down when it ends. */
+	{ "sigaltstack", ALL, ARG_ANY },
+#endif
 };
 
 #define NR_RULES (sizeof(rules) / sizeof(rules[0]))
@@ -157,6 +164,11 @@ static const unsigned long ioctl_dev[] = {
 	KVM_IOEVENTFD,
 	KVM_IRQFD,
 	KVM_SET_GSI_ROUTING,
+};
+
+static const unsigned long ioctl_main[] = {
+	KVM_IOEVENTFD, KVM_IRQFD, KVM_SET_GSI_ROUTING,
+	KVM_SET_USER_MEMORY_REGION, /* kvm_close() deletes the slots */
 };
 
 static const unsigned long ioctl_vcpu[] = {
@@ -225,14 +237,33 @@ bool sandbox_rule_allows(unsigned int i, enum sandbox_thread cls)
 
 /* --- Building the filters ------------------------------------------------- */
 
+/* Argument @arg equals @v; libseccomp's SCMP_A0() leaves datum_b implicit,
+ * which clang's -Wmissing-field-initializers refuses. */
+static struct scmp_arg_cmp arg_eq(unsigned int arg, uint64_t v)
+{
+	return (struct scmp_arg_cmp){
+		.arg = arg, .op = SCMP_CMP_EQ, .datum_a = v, .datum_b = 0
+	};
+}
+
+/* Argument @arg with @mask applied equals @v. */
+static struct scmp_arg_cmp arg_masked(unsigned int arg, uint64_t mask,
+				      uint64_t v)
+{
+	return (struct scmp_arg_cmp){ .arg = arg,
+				      .op = SCMP_CMP_MASKED_EQ,
+				      .datum_a = mask,
+				      .datum_b = v };
+}
+
 static int add_ioctls(scmp_filter_ctx ctx, int nr, const unsigned long *req,
 		      size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
 		/* The kernel takes the request as an unsigned int. */
-		int err = seccomp_rule_add(
-			ctx, SCMP_ACT_ALLOW, nr, 1,
-			SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffULL, req[i]));
+		int err =
+			seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+					 arg_masked(1, 0xffffffffULL, req[i]));
 		if (err)
 			return err;
 	}
@@ -251,26 +282,27 @@ static int add_rule(scmp_filter_ctx ctx, const struct rule *r)
 	case ARG_ANY:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0);
 	case ARG_NO_EXEC:
-		return seccomp_rule_add(
-			ctx, SCMP_ACT_ALLOW, nr, 1,
-			SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+					arg_masked(2, PROT_EXEC, 0));
 	case ARG_UNIX:
 		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
+					arg_eq(0, AF_UNIX));
 	case ARG_THREAD:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					SCMP_A0(SCMP_CMP_MASKED_EQ,
-						CLONE_THREAD, CLONE_THREAD));
-	case ARG_SET_NAME:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
-					SCMP_A0(SCMP_CMP_EQ, PR_SET_NAME));
-	case ARG_FILTER:
 		return seccomp_rule_add(
 			ctx, SCMP_ACT_ALLOW, nr, 1,
-			SCMP_A0(SCMP_CMP_EQ, SECCOMP_SET_MODE_FILTER));
+			arg_masked(0, CLONE_THREAD, CLONE_THREAD));
+	case ARG_SET_NAME:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+					arg_eq(0, PR_SET_NAME));
+	case ARG_FILTER:
+		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 1,
+					arg_eq(0, SECCOMP_SET_MODE_FILTER));
 	case ARG_IOCTL_VCPU:
 		return add_ioctls(ctx, nr, ioctl_vcpu,
 				  sizeof(ioctl_vcpu) / sizeof(ioctl_vcpu[0]));
+	case ARG_IOCTL_MAIN:
+		return add_ioctls(ctx, nr, ioctl_main,
+				  sizeof(ioctl_main) / sizeof(ioctl_main[0]));
 	case ARG_IOCTL_DEV:
 		return add_ioctls(ctx, nr, ioctl_dev,
 				  sizeof(ioctl_dev) / sizeof(ioctl_dev[0]));
@@ -385,7 +417,9 @@ static void sandbox_sigsys(int sig, siginfo_t *si, void *ucontext)
 	if (write(STDERR_FILENO, line, at) < 0) {
 		/* Nothing left to tell it to. */
 	}
-	_exit(VUVM_EXIT_SECCOMP);
+	/* Not _exit(): a sanitizer's interceptor of it makes calls of its
+	 * own, which the filter would stop too. */
+	syscall(SYS_exit_group, VUVM_EXIT_SECCOMP);
 }
 
 static int sandbox_signal(void)
@@ -496,7 +530,7 @@ static void sandbox_fatal(const char *what, int err)
 	if (write(STDERR_FILENO, line, at) < 0) {
 		/* Nothing left to tell it to. */
 	}
-	_exit(VUVM_EXIT_SETUP);
+	syscall(SYS_exit_group, VUVM_EXIT_SETUP);
 }
 
 void sandbox_enter(enum sandbox_thread cls, const char *fmt, ...)
