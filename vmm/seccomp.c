@@ -131,6 +131,7 @@ static const struct rule rules[] = {
 	/* The reconnector: a new connection to the backend's socket. */
 	{ "socket", R, ARG_UNIX },
 	{ "connect", R, ARG_ANY },
+	{ "socketpair", R, ARG_UNIX }, /* the new backend channel */
 	{ "getsockopt", R, ARG_ANY },
 	{ "setsockopt", R, ARG_ANY },
 	/* Control: its client, the state files (FILE.tmp renamed to FILE),
