@@ -156,6 +156,21 @@ static const struct rule rules[] = {
 	/* AddressSanitizer's runtime: each thread's alternate signal stack,
 	 * set up when it starts and taken down when it ends. */
 	{ "sigaltstack", ALL, ARG_ANY },
+	/* LeakSanitizer's check at exit, on main: a tracer task (clone
+	 * without CLONE_THREAD, inheriting main's filter) stops every
+	 * thread with ptrace and reads their registers and /proc. */
+	{ "rt_sigaction", M, ARG_ANY },
+	{ "clone", M, ARG_ANY },
+	{ "getppid", M, ARG_ANY },
+	{ "prctl", M, ARG_ANY },
+	{ "ptrace", M, ARG_ANY },
+	{ "wait4", M, ARG_ANY },
+	{ "openat", M, ARG_ANY },
+	{ "getdents64", M, ARG_ANY },
+	{ "open", M, ARG_ANY },
+	{ "getdents", M, ARG_ANY },
+	{ "lseek", M, ARG_ANY },
+	{ "kill", M, ARG_ANY },
 #endif
 };
 
