@@ -156,6 +156,9 @@ static const struct rule rules[] = {
 	/* AddressSanitizer's runtime: each thread's alternate signal stack,
 	 * set up when it starts and taken down when it ends. */
 	{ "sigaltstack", ALL, ARG_ANY },
+	/* ... and the CPUs a thread may run on, which it asks for in a
+	 * vCPU and the watcher (seen with --seccomp=log in the VM). */
+	{ "sched_getaffinity", ALL, ARG_ANY },
 	/* LeakSanitizer's check at exit, on main: a tracer task (clone
 	 * without CLONE_THREAD, inheriting main's filter) stops every
 	 * thread with ptrace and reads their registers and /proc. */
