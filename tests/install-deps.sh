@@ -9,8 +9,9 @@ set -eu
 # librte-net-virtio23 (net_virtio_user, DPDK's own frontend, which
 # tests/bench/compare.sh compares vuvm with). scdoc (the man pages),
 # libjansson-dev and pkg-config (JSON for vuvm-probe and vuvm-check), lintian (the Debian
-# package's check in tests/package/deb_cycle.sh).
-packages="build-essential cmake clang libclang-rt-14-dev libfdt-dev
+# package's check in tests/package/deb_cycle.sh), libseccomp-dev (vuvm's
+# per-thread system call filters, vmm/seccomp.c).
+packages="build-essential cmake clang libclang-rt-14-dev libfdt-dev libseccomp-dev
 	qemu-system-common qemu-utils dpdk dpdk-dev librte-net-vhost23
 	librte-net-virtio23 scdoc libjansson-dev pkg-config lintian"
 

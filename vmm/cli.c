@@ -14,6 +14,7 @@
 
 #include "vmm/control.h"
 #include "vmm/memory.h"
+#include "vmm/seccomp.h"
 #include "vmm/vudev_config.h"
 
 #ifndef VUVM_VERSION
@@ -134,6 +135,13 @@ static int cli_control(struct vuvm_config *cfg, const char *arg,
 	return control_check_path(arg, why);
 }
 
+static int cli_seccomp(struct vuvm_config *cfg, const char *arg,
+		       const char **why)
+{
+	*why = "expected on, log or off";
+	return sandbox_parse_mode(arg, &cfg->seccomp);
+}
+
 static int cli_help(struct vuvm_config *cfg, const char *arg, const char **why);
 
 static int cli_version(struct vuvm_config *cfg, const char *arg,
@@ -177,6 +185,10 @@ static const struct cli_option cli_options[] = {
 	  "serve commands (status, suspend, resume, save, restore, quit) "
 	  "on a unix socket at PATH; see vuvmctl",
 	  cli_control },
+	{ "seccomp", "MODE",
+	  "system call filter per thread: on (a forbidden call stops vuvm, "
+	  "exit 126), log (the kernel logs it) or off (default on)",
+	  cli_seccomp },
 	{ "help", NULL, "print this help and exit", cli_help },
 	{ "version", NULL, "print the version and exit", cli_version },
 };
@@ -198,7 +210,8 @@ static int cli_help(struct vuvm_config *cfg, const char *arg, const char **why)
 	}
 	printf("\nExit status: the guest's, or 120 usage, 121 setup, 122 "
 	       "guest crash,\n123 bad guest access, 124 timeout, 125 "
-	       "vhost-user backend lost (see docs/cli.md).\n");
+	       "vhost-user backend lost,\n126 forbidden system call "
+	       "(--seccomp; see docs/cli.md).\n");
 	return CLI_DONE;
 }
 

@@ -24,6 +24,14 @@ enum vuvm_exit {
 	VUVM_EXIT_BAD_ACCESS = 123,
 	VUVM_EXIT_WATCHDOG = 124,
 	VUVM_EXIT_BACKEND = 125,
+	VUVM_EXIT_SECCOMP = 126, /* a forbidden system call (seccomp.c) */
+};
+
+/* --seccomp (seccomp.c). */
+enum sandbox_mode {
+	SANDBOX_ON,  /* default: a forbidden call stops vuvm */
+	SANDBOX_LOG, /* the kernel logs it (audit, dmesg) and allows it */
+	SANDBOX_OFF, /* no filter */
 };
 
 struct vuvm_config {
@@ -36,8 +44,9 @@ struct vuvm_config {
 	enum log_level log_level;
 	bool json;
 	bool hugepages;
-	bool trace_vhost;    /* --trace vhost */
-	const char *control; /* --control PATH, NULL: no control socket */
+	bool trace_vhost;	   /* --trace vhost */
+	const char *control;	   /* --control PATH, NULL: no control socket */
+	enum sandbox_mode seccomp; /* --seccomp, default on */
 	unsigned int nr_devices;
 	struct vudev_config devices[VUVM_MAX_DEVICES];
 };

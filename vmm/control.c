@@ -27,6 +27,7 @@
 #include "vhost/clock.h"
 #include "vhost/log.h"
 #include "vmm/devices.h"
+#include "vmm/seccomp.h"
 #include "vmm/stop.h"
 
 #define CONTROL_MAX_ARGS    3
@@ -518,6 +519,7 @@ static void *control_thread(void *opaque)
 	struct pollfd p[2] = { { .fd = c->listen_fd, .events = POLLIN },
 			       { .fd = c->stop_fd, .events = POLLIN } };
 
+	sandbox_enter(SANDBOX_CONTROL, "control");
 	for (;;) {
 		int fd;
 

@@ -19,6 +19,7 @@
 #include "vhost/clock.h"
 #include "vhost/log.h"
 #include "virtio/virtio_mmio.h"
+#include "vmm/seccomp.h"
 
 static int device_open(struct devices *ds, const struct vuvm_config *cfg,
 		       const struct mem_table *mem, unsigned int i)
@@ -107,6 +108,7 @@ static void *reconnect(void *opaque)
 	uint64_t one = 1;
 	int r = -ETIMEDOUT;
 
+	sandbox_enter(SANDBOX_RECONNECTOR, "reconnect-%s", d->vu.name);
 	pr_warn("%s: reconnecting to %s for up to %.1f s", d->vu.name,
 		cfg->socket, cfg->reconnect_ms / 1000.0);
 	/* reconnect=0: no attempt, the device fails at once. */
@@ -250,6 +252,7 @@ static void *watch(void *opaque)
 	struct devices *ds = opaque;
 	struct pollfd p[WATCH_SLOTS * VUVM_MAX_DEVICES + 2];
 
+	sandbox_enter(SANDBOX_WATCHER, "watcher");
 	for (;;) {
 		unsigned int n = watch_fds(ds, p);
 

@@ -22,6 +22,7 @@
 #include "vmm/ioport.h"
 #include "vmm/kvm.h"
 #include "vmm/memory.h"
+#include "vmm/seccomp.h"
 #include "vmm/serial.h"
 #include "vmm/stop.h"
 #include "vmm/vcpu.h"
@@ -221,6 +222,8 @@ static void machine_boot(struct machine *m)
 		err = vcpu_start(&m->vcpus[i]);
 	if (err)
 		vm_stop_request(&m->stop, VUVM_EXIT_SETUP);
+	else /* every other thread runs: now main's own filter */
+		sandbox_enter(SANDBOX_MAIN, "main");
 	machine_wait(m);
 	for (unsigned int i = 0; i < m->nr_vcpus; i++)
 		vcpu_kick(&m->vcpus[i]);

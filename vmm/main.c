@@ -6,6 +6,7 @@
 
 #include "vmm/cli.h"
 #include "vmm/machine.h"
+#include "vmm/seccomp.h"
 
 int main(int argc, char **argv)
 {
@@ -20,6 +21,9 @@ int main(int argc, char **argv)
 		break;
 	}
 	log_set_level(cfg.log_level);
+	sandbox_close_inherited_fds();
+	if (sandbox_init(cfg.seccomp))
+		return VUVM_EXIT_SETUP;
 	/* Device state travels through pipes whose reader may vanish: a
 	 * write must fail with EPIPE, not kill vuvm. */
 	signal(SIGPIPE, SIG_IGN);

@@ -20,6 +20,7 @@
 #include "virtio/virtio_ids.h"
 #include "virtio/virtio_net.h"
 #include "virtio/virtio_ring.h"
+#include "vmm/seccomp.h"
 
 bool netctrl_wanted(uint32_t device_id, uint64_t backend_features,
 		    unsigned int nr_queues)
@@ -148,7 +149,10 @@ static void *netctrl_main(void *opaque)
 	struct pollfd p[2] = { { c->kick_fd, POLLIN, 0 },
 			       { c->stop_fd, POLLIN, 0 } };
 	uint64_t n;
-	bool ok = vhu_vring_init(&vr, &vc) == 0;
+	bool ok;
+
+	sandbox_enter(SANDBOX_NETCTRL, "netctrl-%s", c->name);
+	ok = vhu_vring_init(&vr, &vc) == 0;
 
 	if (!ok)
 		pr_warn("%s: control queue: %s", c->name, vhu_vring_error(&vr));

@@ -20,6 +20,7 @@
 #include "vhost/log.h"
 #include "vmm/config.h"
 #include "vmm/kvm.h"
+#include "vmm/seccomp.h"
 #include "vmm/vcpu_internal.h"
 #include "vmm/x86_boot.h"
 
@@ -235,6 +236,7 @@ static void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 
+	sandbox_enter(SANDBOX_VCPU, "vcpu%u", v->id);
 	while (!vm_stop_requested(v->stop)) {
 		int err = ioctl(v->fd, KVM_RUN, 0) < 0 ? errno : 0;
 

@@ -25,6 +25,7 @@ static void test_defaults(void)
 	CHECK(cfg.mem_size == 64ULL << 20 && cfg.cpus == 1);
 	CHECK(cfg.timeout == 0 && !cfg.json && !cfg.hugepages);
 	CHECK(cfg.log_level == LOG_WARN);
+	CHECK(cfg.seccomp == SANDBOX_ON);
 }
 
 static void test_values(void)
@@ -39,6 +40,12 @@ static void test_values(void)
 	CHECK(!strcmp(cfg.kernel, "k.elf") && cfg.log_level == LOG_DEBUG);
 	CHECK(parse("--cmdline", "", NULL) == CLI_RUN);
 	CHECK(cfg.cmdline && !cfg.cmdline[0]);
+	CHECK(parse("--seccomp", "log", NULL) == CLI_RUN);
+	CHECK(cfg.seccomp == SANDBOX_LOG);
+	CHECK(parse("--seccomp=off", NULL, NULL) == CLI_RUN);
+	CHECK(cfg.seccomp == SANDBOX_OFF);
+	CHECK(parse("--seccomp=on", NULL, NULL) == CLI_RUN);
+	CHECK(cfg.seccomp == SANDBOX_ON);
 }
 
 static void test_bad(void)
@@ -65,6 +72,8 @@ static void test_bad(void)
 	CHECK(parse("kernel.elf", NULL, NULL) == CLI_USAGE);
 	CHECK(parse("--", NULL, NULL) == CLI_USAGE);
 	CHECK(parse("--me", "64M", NULL) == CLI_USAGE);
+	CHECK(parse("--seccomp", "yes", NULL) == CLI_USAGE);
+	CHECK(parse("--seccomp", NULL, NULL) == CLI_USAGE);
 }
 
 /* --device goes to vudev_parse(), one config per device, at most 8. */
