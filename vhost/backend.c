@@ -1127,8 +1127,7 @@ static int get_inflight_fd(struct vhu_backend *dev, struct vhu_msg *msg,
 			     strerror(errno));
 		goto err_close;
 	}
-	for (unsigned int i = 0; i < in->num_queues && !ring_packed(dev);
-	     i++) {
+	for (unsigned int i = 0; i < in->num_queues && !ring_packed(dev); i++) {
 		struct vhu_inflight_split_header *h = (void *)(p + i * qsize);
 
 		h->version = 1;
@@ -1160,8 +1159,8 @@ static int set_inflight_fd(struct vhu_backend *dev, struct vhu_msg *msg,
 			   struct vhu_msg *reply)
 {
 	const struct vhu_inflight *in = &msg->payload.inflight;
-	uint64_t need =
-		(uint64_t)inflight_queue_size(dev, in->queue_size) * in->num_queues;
+	uint64_t need = (uint64_t)inflight_queue_size(dev, in->queue_size) *
+			in->num_queues;
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	int err = check_inflight(dev, "SET_INFLIGHT_FD", in), seals;
 	struct stat st;

@@ -126,7 +126,7 @@ struct vhu_backend_vq {
 	bool started; /* by kick, until GET_VRING_BASE */
 	bool enabled;
 	bool running; /* started && enabled, as last told to the device */
-	struct vhu_vring vring;			    /* valid while started */
+	struct vhu_vring vring; /* valid while started */
 	void *inflight; /* split or packed layout (dev->inflight_packed), or
 			   NULL */
 };
@@ -148,7 +148,7 @@ struct vhu_backend {
 	void *inflight_base; /* mapped inflight region, or NULL */
 	size_t inflight_len;
 	uint16_t inflight_queue_size; /* entries per queue in the region */
-	bool inflight_packed; /* the region has the packed layout */
+	bool inflight_packed;	      /* the region has the packed layout */
 	int timeout_ms;
 	int last_err;	       /* result of the last request: 0 or -errno */
 	unsigned int refusals; /* requests refused so far (for the log) */

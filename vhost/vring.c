@@ -352,8 +352,8 @@ int vhu_vring_pending(struct vhu_vring *vr)
 	if (vr->err)
 		return vr->err;
 	if (vr->packed)
-		return vr->resubmit || packed_avail_at(vr, vr->last_avail_idx,
-						       vr->avail_wrap);
+		return vr->resubmit ||
+		       packed_avail_at(vr, vr->last_avail_idx, vr->avail_wrap);
 	idx = avail_idx(vr);
 	n = (uint16_t)(idx - vr->last_avail_idx);
 	if (n > vr->num)
@@ -748,8 +748,8 @@ static uint16_t used_bits(bool wrap)
 static bool packed_avail_at(const struct vhu_vring *vr, unsigned int slot,
 			    bool wrap)
 {
-	uint16_t flags = __atomic_load_n(&vr->packed_desc[slot].flags,
-					 __ATOMIC_ACQUIRE);
+	uint16_t flags =
+		__atomic_load_n(&vr->packed_desc[slot].flags, __ATOMIC_ACQUIRE);
 
 	return (flags & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)) ==
 	       avail_bits(wrap);
@@ -829,7 +829,7 @@ static int packed_indirect(struct vhu_vring *vr, struct chain_walk *w,
  * available one by one), or entries of the in-flight region. */
 struct packed_src {
 	bool region;
-	uint16_t slot;	/* ring: the next slot, and its wrap counter */
+	uint16_t slot; /* ring: the next slot, and its wrap counter */
 	bool wrap;
 	uint16_t entry; /* region: the next entry */
 };
@@ -837,8 +837,7 @@ struct packed_src {
 static struct vhu_inflight_desc_packed *
 inflight_pentry(const struct vhu_vring *vr, unsigned int i)
 {
-	return (struct vhu_inflight_desc_packed *)(vr->inflight_packed + 1) +
-	       i;
+	return (struct vhu_inflight_desc_packed *)(vr->inflight_packed + 1) + i;
 }
 
 /* Reads the next descriptor of the chain exactly once. */
@@ -945,8 +944,8 @@ static int packed_walk(struct vhu_vring *vr, struct packed_src *src,
 static int packed_take(struct vhu_vring *vr, uint16_t id, unsigned int slots)
 {
 	if (id >= vr->num)
-		return ring_fail(vr, -EINVAL,
-				 "buffer id %u out of range %u", id, vr->num);
+		return ring_fail(vr, -EINVAL, "buffer id %u out of range %u",
+				 id, vr->num);
 	if (vr->id_slots[id])
 		return ring_fail(vr, -EINVAL,
 				 "buffer id %u is already in flight", id);
@@ -1051,8 +1050,7 @@ static int packed_fill(struct vhu_vring *vr, uint16_t id, uint32_t len)
 		__atomic_store_n(&inflight_pentry(vr, entry)->inflight, 0,
 				 __ATOMIC_RELEASE);
 		__atomic_store_n(&h->used_idx, slot, __ATOMIC_RELAXED);
-		__atomic_store_n(&h->used_wrap_counter, wrap,
-				 __ATOMIC_RELEASE);
+		__atomic_store_n(&h->used_wrap_counter, wrap, __ATOMIC_RELEASE);
 		inflight_release(vr, entry);
 	}
 	return 0;
@@ -1080,14 +1078,13 @@ static bool packed_should_notify(struct vhu_vring *vr)
 	vr->signalled_used = vr->used_idx;
 	vr->signalled_wrap = vr->used_wrap;
 	vr->signalled_used_valid = true;
-	flags = __atomic_load_n(&vr->driver_event->flags, __ATOMIC_RELAXED) &
-		3;
+	flags = __atomic_load_n(&vr->driver_event->flags, __ATOMIC_RELAXED) & 3;
 	if (flags == VIRTQ_EVENT_F_DISABLE)
 		return false;
 	if (flags != VIRTQ_EVENT_F_DESC || !vr->event_idx || !valid)
 		return true;
-	off_wrap = __atomic_load_n(&vr->driver_event->off_wrap,
-				   __ATOMIC_RELAXED);
+	off_wrap =
+		__atomic_load_n(&vr->driver_event->off_wrap, __ATOMIC_RELAXED);
 	if ((off_wrap & 0x7fff) >= vr->num)
 		return true; /* a bad event: better one interrupt too many */
 	event = packed_pos(vr, off_wrap & 0x7fff, off_wrap >> 15);
@@ -1190,15 +1187,16 @@ static int inflight_packed_recover(struct vhu_vring *vr)
 	busy = calloc(vr->num, 1);
 	if (!vr->inflight_free || !vr->inflight_entry || !busy) {
 		free(busy);
-		return ring_fail(vr, -ENOMEM, "no memory for the in-flight "
-					      "state");
+		return ring_fail(vr, -ENOMEM,
+				 "no memory for the in-flight "
+				 "state");
 	}
 	if (!version) {
 		err = inflight_packed_fresh(vr);
 		goto free_list;
 	}
-	if (version != 1 || h->desc_num < vr->num ||
-	    h->used_idx >= vr->num || h->used_wrap_counter > 1) {
+	if (version != 1 || h->desc_num < vr->num || h->used_idx >= vr->num ||
+	    h->used_wrap_counter > 1) {
 		free(busy);
 		return ring_fail(vr, -EINVAL,
 				 "in-flight region: version %u, %u "
@@ -1213,8 +1211,9 @@ static int inflight_packed_recover(struct vhu_vring *vr)
 	e = calloc(vr->num, sizeof(*e));
 	vr->resubmit = calloc(vr->num, sizeof(*vr->resubmit));
 	if (!e || !vr->resubmit)
-		err = ring_fail(vr, -ENOMEM, "no memory for the in-flight "
-					     "requests");
+		err = ring_fail(vr, -ENOMEM,
+				"no memory for the in-flight "
+				"requests");
 	for (unsigned int i = 0; !err && i < vr->num; i++) {
 		const struct vhu_inflight_desc_packed *d =
 			inflight_pentry(vr, i);
