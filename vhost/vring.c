@@ -66,8 +66,13 @@ static int check_packed_config(struct vhu_vring *vr,
 				 "4-byte aligned",
 				 (void *)cfg->driver_event,
 				 (void *)cfg->device_event);
-	if ((cfg->base & 0x7fff) >= cfg->num ||
-	    (cfg->base >> 16 & 0x7fff) >= cfg->num)
+	/* The position: unless a region in use will say where the ring
+	 * is (cfg->base is then ignored, as for a split ring). */
+	if ((!cfg->inflight_packed ||
+	     !__atomic_load_n(&cfg->inflight_packed->version,
+			      __ATOMIC_ACQUIRE)) &&
+	    ((cfg->base & 0x7fff) >= cfg->num ||
+	     (cfg->base >> 16 & 0x7fff) >= cfg->num))
 		return ring_fail(vr, -EINVAL,
 				 "packed position 0x%x is beyond a ring of %u",
 				 cfg->base, cfg->num);
@@ -128,6 +133,7 @@ static void inflight_fresh(struct vhu_vring *vr)
 struct inflight_entry {
 	uint64_t counter;
 	uint16_t head;
+	uint16_t id; /* packed: the buffer id, as checked */
 };
 
 static int by_counter(const void *a, const void *b)
@@ -332,6 +338,9 @@ void vhu_vring_cleanup(struct vhu_vring *vr)
 	vr->id_slots = NULL;
 	free(vr->inflight_entry);
 	vr->inflight_entry = NULL;
+	free(vr->inflight_free);
+	vr->inflight_free = NULL;
+	vr->inflight_free_n = 0;
 	free(vr->order);
 	vr->order = NULL;
 	vr->order_first = vr->order_len = 0;
@@ -845,9 +854,14 @@ static int packed_next(struct vhu_vring *vr, struct packed_src *src,
 		       struct virtq_packed_desc *d)
 {
 	if (src->region) {
-		const struct vhu_inflight_desc_packed *e =
-			inflight_pentry(vr, src->entry);
+		const struct vhu_inflight_desc_packed *e;
 
+		if (src->entry >= vr->num)
+			return ring_fail(vr, -EINVAL,
+					 "in-flight chain leaves the region "
+					 "at entry %u",
+					 src->entry);
+		e = inflight_pentry(vr, src->entry);
 		*d = (struct virtq_packed_desc){
 			.addr = __atomic_load_n(&e->addr, __ATOMIC_RELAXED),
 			.len = __atomic_load_n(&e->len, __ATOMIC_RELAXED),
@@ -998,6 +1012,7 @@ static int packed_pop(struct vhu_vring *vr, struct vhu_vring_elem *elem)
 
 		vr->inflight_entry[elem->head] = entry;
 		e->num = (uint16_t)slots;
+		e->id = elem->head; /* the head entry names the buffer */
 		__atomic_store_n(&e->counter, ++vr->inflight_counter,
 				 __ATOMIC_RELAXED);
 		__atomic_store_n(&e->inflight, 1, __ATOMIC_RELEASE);
@@ -1007,14 +1022,16 @@ static int packed_pop(struct vhu_vring *vr, struct vhu_vring_elem *elem)
 	return 1;
 }
 
-/* Gives the entries of the chain at head entry @i back to the free list. */
-static void inflight_release(struct vhu_vring *vr, uint16_t i)
+/* Gives the @n entries of the chain at head entry @i back to the free
+ * list. */
+static void inflight_release(struct vhu_vring *vr, uint16_t i, unsigned int n)
 {
-	unsigned int n = inflight_pentry(vr, i)->num;
-
-	for (unsigned int k = 0; k < n && vr->inflight_free_n < vr->num; k++) {
+	/* The links are in shared memory: bounded, whatever they say. */
+	for (unsigned int k = 0;
+	     k < n && i < vr->num && vr->inflight_free_n < vr->num; k++) {
 		vr->inflight_free[vr->inflight_free_n++] = i;
-		i = inflight_pentry(vr, i)->next;
+		i = __atomic_load_n(&inflight_pentry(vr, i)->next,
+				    __ATOMIC_RELAXED);
 	}
 }
 
@@ -1022,7 +1039,7 @@ static int packed_fill(struct vhu_vring *vr, uint16_t id, uint32_t len)
 {
 	struct virtq_packed_desc *d = &vr->packed_desc[vr->used_idx];
 	struct vhu_inflight_packed_header *h = vr->inflight_packed;
-	uint16_t slot = vr->used_idx, entry = 0;
+	uint16_t slot = vr->used_idx, entry = 0, slots;
 	bool wrap = vr->used_wrap;
 	int err;
 
@@ -1042,7 +1059,8 @@ static int packed_fill(struct vhu_vring *vr, uint16_t id, uint32_t len)
 	__atomic_store_n(&d->id, id, __ATOMIC_RELAXED);
 	__atomic_store_n(&d->len, len, __ATOMIC_RELAXED);
 	__atomic_store_n(&d->flags, used_bits(wrap), __ATOMIC_RELEASE);
-	packed_advance(vr, &slot, &wrap, vr->id_slots[id]);
+	slots = vr->id_slots[id];
+	packed_advance(vr, &slot, &wrap, slots);
 	vr->used_idx = slot;
 	vr->used_wrap = wrap;
 	vr->id_slots[id] = 0;
@@ -1051,7 +1069,7 @@ static int packed_fill(struct vhu_vring *vr, uint16_t id, uint32_t len)
 				 __ATOMIC_RELEASE);
 		__atomic_store_n(&h->used_idx, slot, __ATOMIC_RELAXED);
 		__atomic_store_n(&h->used_wrap_counter, wrap, __ATOMIC_RELEASE);
-		inflight_release(vr, entry);
+		inflight_release(vr, entry, slots);
 	}
 	return 0;
 }
@@ -1118,36 +1136,38 @@ static void inflight_packed_finish(struct vhu_vring *vr)
 {
 	struct vhu_inflight_packed_header *h = vr->inflight_packed;
 	uint16_t entry = __atomic_load_n(&h->old_free_head, __ATOMIC_RELAXED);
-	const struct vhu_inflight_desc_packed *e;
 	const struct virtq_packed_desc *d = &vr->packed_desc[vr->used_idx];
-	uint16_t flags;
+	struct vhu_inflight_desc_packed *e;
+	uint16_t flags, num, id;
 
 	if (h->old_used_idx != vr->used_idx ||
 	    !h->old_used_wrap_counter != !vr->used_wrap || entry >= vr->num)
 		return;
 	e = inflight_pentry(vr, entry);
+	num = __atomic_load_n(&e->num, __ATOMIC_RELAXED);
+	id = __atomic_load_n(&e->id, __ATOMIC_RELAXED);
 	flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
 	/* The entry may be cleared already (a crash after the clear, before
 	 * the header); its fields stay until the header has moved. A driver
 	 * that consumed the used descriptor and offered the slot again in
 	 * the next lap hides the push: that narrow window is not covered. */
-	if (!e->num || e->num > vr->num ||
+	if (!num || num > vr->num ||
 	    (flags & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)) !=
 		    used_bits(vr->used_wrap) ||
-	    __atomic_load_n(&d->id, __ATOMIC_RELAXED) != e->id)
+	    __atomic_load_n(&d->id, __ATOMIC_RELAXED) != id)
 		return;
-	__atomic_store_n(&inflight_pentry(vr, entry)->inflight, 0,
-			 __ATOMIC_RELEASE);
-	packed_advance(vr, &vr->used_idx, &vr->used_wrap, e->num);
+	__atomic_store_n(&e->inflight, 0, __ATOMIC_RELEASE);
+	packed_advance(vr, &vr->used_idx, &vr->used_wrap, num);
 }
 
 /* Checks one chain in flight at head entry @i and marks its entries. */
 static int inflight_packed_chain(struct vhu_vring *vr, uint16_t i,
-				 uint8_t *busy, unsigned int *slots)
+				 uint8_t *busy, unsigned int *slots,
+				 uint16_t *buf_id)
 {
 	const struct vhu_inflight_desc_packed *head = inflight_pentry(vr, i);
-	unsigned int n = head->num;
-	uint16_t last = i, id = 0;
+	unsigned int n = __atomic_load_n(&head->num, __ATOMIC_RELAXED);
+	uint16_t last = i, id = __atomic_load_n(&head->id, __ATOMIC_RELAXED);
 
 	if (!n || n > vr->num)
 		return ring_fail(vr, -EINVAL,
@@ -1159,9 +1179,9 @@ static int inflight_packed_chain(struct vhu_vring *vr, uint16_t i,
 					 "or leaves the region",
 					 last);
 		busy[i] = 1;
-		id = inflight_pentry(vr, i)->id;
 		last = i;
-		i = inflight_pentry(vr, i)->next;
+		i = __atomic_load_n(&inflight_pentry(vr, i)->next,
+				    __ATOMIC_RELAXED);
 	}
 	if (id >= vr->num || vr->id_slots[id])
 		return ring_fail(vr, -EINVAL,
@@ -1170,6 +1190,7 @@ static int inflight_packed_chain(struct vhu_vring *vr, uint16_t i,
 				 id);
 	vr->id_slots[id] = (uint16_t)n;
 	*slots += n;
+	*buf_id = id;
 	return 0;
 }
 
@@ -1217,16 +1238,17 @@ static int inflight_packed_recover(struct vhu_vring *vr)
 	for (unsigned int i = 0; !err && i < vr->num; i++) {
 		const struct vhu_inflight_desc_packed *d =
 			inflight_pentry(vr, i);
+		uint8_t flag = __atomic_load_n(&d->inflight, __ATOMIC_RELAXED);
 
-		if (d->inflight > 1)
+		if (flag > 1)
 			err = ring_fail(vr, -EINVAL,
-					"in-flight entry %u holds %u", i,
-					d->inflight);
-		if (err || d->inflight != 1)
+					"in-flight entry %u holds %u", i, flag);
+		if (err || flag != 1)
 			continue;
-		err = inflight_packed_chain(vr, (uint16_t)i, busy, &slots);
+		err = inflight_packed_chain(vr, (uint16_t)i, busy, &slots,
+					    &e[n].id);
 		e[n].head = (uint16_t)i;
-		e[n++].counter = d->counter;
+		e[n++].counter = __atomic_load_n(&d->counter, __ATOMIC_RELAXED);
 	}
 	if (!err && slots > vr->num)
 		err = ring_fail(vr, -EINVAL,
@@ -1235,7 +1257,7 @@ static int inflight_packed_recover(struct vhu_vring *vr)
 	if (!err) {
 		qsort(e, n, sizeof(*e), by_counter);
 		for (unsigned int i = 0; i < n; i++) {
-			uint16_t id = inflight_pentry(vr, e[i].head)->id;
+			uint16_t id = e[i].id;
 
 			vr->resubmit[i] = e[i].head;
 			vr->inflight_entry[id] = e[i].head;
