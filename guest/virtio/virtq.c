@@ -73,7 +73,8 @@ int virtq_init(struct virtq *vq, unsigned int num, void *mem, uint64_t gpa,
 
 	memset(vq, 0, sizeof(*vq));
 	vq->packed = virtio_has_feature(features, VIRTIO_F_RING_PACKED);
-	if (!(vq->packed ? pvirtq_size_valid(num) : virtq_size_valid(num)) ||
+	if (!(vq->packed ? num && num <= VIRTQ_MAX_SIZE
+			 : virtq_size_valid(num)) ||
 	    !mem || ((uintptr_t)mem | gpa) & 15 ||
 	    indirect_max > VIRTQ_MAX_SEGS) {
 		snprintf(vq->error, sizeof(vq->error),

@@ -125,8 +125,8 @@ struct virtq {
 	struct virtq_used *used;
 	uint64_t desc_gpa, avail_gpa, used_gpa;
 	/* Packed: the ring and both event suppression areas. */
-	struct pvirtq_desc *pdesc;
-	struct pvirtq_event_suppress *driver_event, *device_event;
+	struct virtq_packed_desc *pdesc;
+	struct virtq_packed_event *driver_event, *device_event;
 	/* One table of indirect_max descriptors per head, or NULL. */
 	struct virtq_desc *indirect;
 	uint64_t indirect_gpa;

@@ -24,14 +24,14 @@
 
 void pvq_init(struct virtq *vq, uint64_t gpa)
 {
-	uint64_t drv = pvirtq_desc_size(vq->num);
-	uint64_t dev = virtq_align(drv + sizeof(struct pvirtq_event_suppress),
+	uint64_t drv = virtq_packed_desc_size(vq->num);
+	uint64_t dev = virtq_align(drv + sizeof(struct virtq_packed_event),
 				   DEVICE_EVENT_ALIGN);
 	uint8_t *p = (uint8_t *)vq->desc;
 
-	vq->pdesc = (struct pvirtq_desc *)p;
-	vq->driver_event = (struct pvirtq_event_suppress *)(p + drv);
-	vq->device_event = (struct pvirtq_event_suppress *)(p + dev);
+	vq->pdesc = (struct virtq_packed_desc *)p;
+	vq->driver_event = (struct virtq_packed_event *)(p + drv);
+	vq->device_event = (struct virtq_packed_event *)(p + dev);
 	vq->desc_gpa = gpa;
 	vq->avail_gpa = gpa + drv;
 	vq->used_gpa = gpa + dev;
@@ -41,10 +41,19 @@ void pvq_init(struct virtq *vq, uint64_t gpa)
 	vq->avail_wrap = vq->used_wrap = true;
 }
 
+/* Whether @flags mark a slot used in the lap of wrap counter @wrap. */
+static inline bool desc_is_used(uint16_t flags, bool wrap)
+{
+	bool avail = flags & VIRTQ_DESC_F_AVAIL,
+	     used = flags & VIRTQ_DESC_F_USED;
+
+	return avail == used && used == wrap;
+}
+
 /* AVAIL/USED bits that make a slot available in the lap of @wrap. */
 static inline uint16_t avail_bits(bool wrap)
 {
-	return wrap ? PVIRTQ_DESC_F_AVAIL : PVIRTQ_DESC_F_USED;
+	return wrap ? VIRTQ_DESC_F_AVAIL : VIRTQ_DESC_F_USED;
 }
 
 /* The indirect table of buffer @id and the one slot that names it. */
@@ -53,16 +62,17 @@ static uint16_t write_indirect(struct virtq *vq, uint16_t id,
 			       unsigned int n)
 {
 	uint64_t off = (uint64_t)id * vq->indirect_max;
-	struct pvirtq_desc *t = (struct pvirtq_desc *)(vq->indirect + off);
-	struct pvirtq_desc *d = &vq->pdesc[vq->avail_idx];
+	struct virtq_packed_desc *t =
+		(struct virtq_packed_desc *)(vq->indirect + off);
+	struct virtq_packed_desc *d = &vq->pdesc[vq->avail_idx];
 
 	for (unsigned int k = 0; k < n; k++)
-		t[k] = (struct pvirtq_desc){
+		t[k] = (struct virtq_packed_desc){
 			bufs[k].addr, bufs[k].len, 0,
 			(uint16_t)(k >= out ? VIRTQ_DESC_F_WRITE : 0)
 		};
-	d->addr = vq->indirect_gpa + off * sizeof(struct pvirtq_desc);
-	d->len = (uint32_t)(n * sizeof(struct pvirtq_desc));
+	d->addr = vq->indirect_gpa + off * sizeof(struct virtq_packed_desc);
+	d->len = (uint32_t)(n * sizeof(struct virtq_packed_desc));
 	d->id = id;
 	if (++vq->avail_idx == vq->num) {
 		vq->avail_idx = 0;
@@ -80,7 +90,7 @@ static uint16_t write_direct(struct virtq *vq, uint16_t id,
 	uint16_t head_flags = 0;
 
 	for (unsigned int k = 0; k < n; k++) {
-		struct pvirtq_desc *d = &vq->pdesc[vq->avail_idx];
+		struct virtq_packed_desc *d = &vq->pdesc[vq->avail_idx];
 		uint16_t flags = (k >= out ? VIRTQ_DESC_F_WRITE : 0) |
 				 (k + 1 < n ? VIRTQ_DESC_F_NEXT : 0);
 
@@ -154,13 +164,13 @@ bool pvq_kick_prepare(struct virtq *vq)
 	if (!added)
 		return false;
 	flags = __atomic_load_n(&vq->device_event->flags, __ATOMIC_RELAXED) & 3;
-	if (flags != PVIRTQ_EVENT_F_DESC || !vq->event_idx)
-		return flags != PVIRTQ_EVENT_F_DISABLE;
+	if (flags != VIRTQ_EVENT_F_DESC || !vq->event_idx)
+		return flags != VIRTQ_EVENT_F_DISABLE;
 	off_wrap =
 		__atomic_load_n(&vq->device_event->off_wrap, __ATOMIC_RELAXED);
-	event = off_wrap & ~(1u << PVIRTQ_WRAP_SHIFT);
+	event = off_wrap & (uint16_t)~VIRTQ_PACKED_WRAP;
 	/* An event in the previous lap lies num slots before ours. */
-	if ((bool)(off_wrap >> PVIRTQ_WRAP_SHIFT) != vq->avail_wrap)
+	if (!(off_wrap & VIRTQ_PACKED_WRAP) != !vq->avail_wrap)
 		event = (uint16_t)(event - vq->num);
 	return vring_need_event(event, new, (uint16_t)(new - added));
 }
@@ -173,8 +183,8 @@ bool pvq_kick_prepare(struct virtq *vq)
  */
 static int slot_used(struct virtq *vq, uint16_t flags)
 {
-	bool avail = flags & PVIRTQ_DESC_F_AVAIL;
-	bool used = flags & PVIRTQ_DESC_F_USED;
+	bool avail = flags & VIRTQ_DESC_F_AVAIL;
+	bool used = flags & VIRTQ_DESC_F_USED;
 
 	if (avail == used && used == vq->used_wrap) {
 		if (vq->in_flight)
@@ -245,7 +255,7 @@ static void put_id(struct virtq *vq, uint16_t id)
 
 int pvq_get_used(struct virtq *vq, void **token, uint32_t *len)
 {
-	struct pvirtq_desc *d;
+	struct virtq_packed_desc *d;
 	uint16_t flags, id;
 	uint32_t n;
 	int ret;
@@ -288,12 +298,12 @@ bool pvq_has_used(const struct virtq *vq)
 		return true;
 	flags = __atomic_load_n(&vq->pdesc[vq->last_used].flags,
 				__ATOMIC_ACQUIRE);
-	return vq->in_flight && pvirtq_desc_is_used(flags, vq->used_wrap);
+	return vq->in_flight && desc_is_used(flags, vq->used_wrap);
 }
 
 void pvq_disable_cb(struct virtq *vq)
 {
-	__atomic_store_n(&vq->driver_event->flags, PVIRTQ_EVENT_F_DISABLE,
+	__atomic_store_n(&vq->driver_event->flags, VIRTQ_EVENT_F_DISABLE,
 			 __ATOMIC_RELAXED);
 }
 
@@ -302,15 +312,17 @@ bool pvq_enable_cb(struct virtq *vq)
 	if (vq->err)
 		return false;
 	if (vq->event_idx) {
-		__atomic_store_n(&vq->driver_event->off_wrap,
-				 pvirtq_off_wrap(vq->last_used, vq->used_wrap),
-				 __ATOMIC_RELAXED);
+		__atomic_store_n(
+			&vq->driver_event->off_wrap,
+			(uint16_t)(vq->last_used |
+				   (vq->used_wrap ? VIRTQ_PACKED_WRAP : 0)),
+			__ATOMIC_RELAXED);
 		/* off_wrap before the flags that make the device read it. */
-		__atomic_store_n(&vq->driver_event->flags, PVIRTQ_EVENT_F_DESC,
+		__atomic_store_n(&vq->driver_event->flags, VIRTQ_EVENT_F_DESC,
 				 __ATOMIC_RELEASE);
 	} else {
-		__atomic_store_n(&vq->driver_event->flags,
-				 PVIRTQ_EVENT_F_ENABLE, __ATOMIC_RELAXED);
+		__atomic_store_n(&vq->driver_event->flags, VIRTQ_EVENT_F_ENABLE,
+				 __ATOMIC_RELAXED);
 	}
 	/* The store must be visible before we look at the used slot, or a
 	 * buffer used in between would come without an interrupt. */

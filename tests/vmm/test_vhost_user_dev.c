@@ -119,6 +119,20 @@ static void test_parse(void)
 	CHECK(strstr(why, "unknown option") != NULL);
 	CHECK(vudev_parse("blk,socket=/x,queues", &cfg, &why) == -EINVAL);
 	CHECK(vudev_parse("0,socket=/x", &cfg, &why) == -EINVAL);
+	/* Feature knobs: on by default, off hides the bit. */
+	CHECK(vudev_parse("net,socket=/x", &cfg, &why) == 0);
+	CHECK(cfg.features_off == 0);
+	CHECK(vudev_parse("net,socket=/x,ring-packed=off,in-order=off", &cfg,
+			  &why) == 0);
+	CHECK(cfg.features_off == (VIRTIO_BIT(VIRTIO_F_RING_PACKED) |
+				   VIRTIO_BIT(VIRTIO_F_IN_ORDER)));
+	CHECK(vudev_parse("net,socket=/x,in-order=off,in-order=on", &cfg,
+			  &why) == 0);
+	CHECK(cfg.features_off == 0);
+	CHECK(vudev_parse("net,socket=/x,ring-packed=no", &cfg, &why) ==
+	      -EINVAL);
+	CHECK(strstr(why, "ring-packed and in-order must be on or off") !=
+	      NULL);
 }
 
 /* A queue whose rings lie at @gpa in RAM, with fresh eventfds. */
