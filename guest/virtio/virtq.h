@@ -37,7 +37,8 @@
  * counter's AVAIL/USED bits per slot) and its head's flags are written
  * last, with release, so the device may see it at once. Used descriptors
  * are taken at the driver's used position, which then skips the buffer's
- * slot count.
+ * slot count. A used descriptor without VIRTQ_DESC_F_WRITE reports 0
+ * bytes: its length field is reserved then, and drivers ignore it.
  *
  * IN_ORDER (both types): the driver remembers the order buffers were made
  * available in, and a used entry must name the oldest buffer in flight or

@@ -269,7 +269,11 @@ int pvq_get_used(struct virtq *vq, void **token, uint32_t *len)
 		if (ret <= 0)
 			return ret;
 		id = __atomic_load_n(&d->id, __ATOMIC_RELAXED);
-		n = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
+		/* The length is reserved, and ignored, in a used descriptor
+		 * without WRITE (DPDK puts the readable length there). */
+		n = flags & VIRTQ_DESC_F_WRITE
+			    ? __atomic_load_n(&d->len, __ATOMIC_RELAXED)
+			    : 0;
 		ret = check_desc(vq, id, n);
 		if (ret)
 			return ret;
