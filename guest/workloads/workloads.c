@@ -18,7 +18,8 @@ static const char *const net_echo_params[] = { "mode",	"queues", "frames",
 					       "qsize", "expect", "lossy",
 					       "stall", "ring",	  "in_order",
 					       NULL };
-static const char *const hostile_params[] = { "seed", "rounds", "case", NULL };
+static const char *const hostile_params[] = { "seed", "rounds",	  "case",
+					      "ring", "in_order", NULL };
 static const char *const blk_bench_params[] = { "mode",	    "rw",     "bs",
 						"qd",	    "queues", "qsize",
 						"seconds",  "count",  "ring",
