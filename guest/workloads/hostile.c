@@ -646,15 +646,20 @@ static void ring_outside(struct vio_dev *d, int part, uint64_t addr,
 
 static void rings_outside(struct vio_dev *d)
 {
+	bool packed = d->ring_wanted & VIRTIO_BIT(VIRTIO_F_RING_PACKED);
 	uint64_t end = ram_end();
 
 	for (int part = RING_DESC; part <= RING_USED; part++) {
 		ring_outside(d, part, BEYOND_RAM, "beyond RAM");
 		ring_outside(d, part, MMIO_HOLE, "in the MMIO hole");
 		ring_outside(d, part, WRAPPING, "wrapping 2^64");
+		/* A packed ring's event areas are 4 bytes: 2 before the end
+		 * is across it. */
 		if (end)
-			ring_outside(d, part, end - 16,
-				     "across the end of RAM");
+			ring_outside(
+				d, part,
+				end - (part != RING_DESC && packed ? 2 : 16),
+				"across the end of RAM");
 	}
 }
 
