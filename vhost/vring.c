@@ -1058,7 +1058,11 @@ static int packed_fill(struct vhu_vring *vr, uint16_t id, uint32_t len)
 	}
 	__atomic_store_n(&d->id, id, __ATOMIC_RELAXED);
 	__atomic_store_n(&d->len, len, __ATOMIC_RELAXED);
-	__atomic_store_n(&d->flags, used_bits(wrap), __ATOMIC_RELEASE);
+	/* Without WRITE a used descriptor's length is reserved and drivers
+	 * ignore it (virtio 1.2, 2.8.5): set it when bytes were written. */
+	__atomic_store_n(&d->flags,
+			 used_bits(wrap) | (len ? VIRTQ_DESC_F_WRITE : 0),
+			 __ATOMIC_RELEASE);
 	slots = vr->id_slots[id];
 	packed_advance(vr, &slot, &wrap, slots);
 	vr->used_idx = slot;
