@@ -212,6 +212,8 @@ static void test_chain(void)
 	CHECK_EQ(id, 5);
 	CHECK_EQ(len, 7);
 	CHECK_EQ(vhu_vring_get_base(&r.vr), virtq_packed_base(3, 1, 3, 1));
+	/* bytes written: WRITE set, so the length is not reserved */
+	CHECK(r.ring[0].flags & VIRTQ_DESC_F_WRITE);
 	/* the used descriptor went to slot 0; slots 1-2 are left alone */
 	CHECK_EQ(r.ring[1].flags & VIRTQ_DESC_F_USED, 0);
 	CHECK_EQ(vhu_vring_push(&r.vr, 5, 7), -EINVAL); /* not in flight */
