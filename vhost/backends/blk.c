@@ -670,7 +670,8 @@ static void state_fill(struct vub *b, uint8_t *buf)
 		struct vhu_backend_vq *vq = vhu_backend_vq(&b->dev, i);
 
 		q[i] = (struct blk_state_queue){
-			.last_avail = vq->base,
+			/* packed: the avail half (slot, wrap bit) */
+			.last_avail = (uint16_t)vq->base,
 			.used_idx = vq->vring.used_idx,
 			.flags = d->started[i] ? BLK_STATE_Q_STARTED : 0,
 			.served = d->served[i],
@@ -828,7 +829,7 @@ static void blk_queue_start(struct vub *b, unsigned int index)
 {
 	struct blk *d = b->priv;
 	struct blk_transfer *x = &d->xfer;
-	uint16_t base = vhu_backend_vq(&b->dev, index)->base;
+	uint16_t base = (uint16_t)vhu_backend_vq(&b->dev, index)->base;
 
 	d->started[index] = true;
 	if (!x->loaded || !x->compare[index])
