@@ -444,10 +444,31 @@ static int map_region(struct vhu_backend *dev, const char *req,
 	return 0;
 }
 
-/* Translates a ring's three parts in @dev's current table. */
+static bool ring_packed(const struct vhu_backend *dev)
+{
+	return vhu_backend_has_feature(dev, VIRTIO_F_RING_PACKED);
+}
+
+/* Translates a ring's three parts in @dev's current table: split desc,
+ * avail, used, or packed descriptor ring, driver area, device area. */
 static int ring_pointers(struct vhu_backend *dev, struct vhu_backend_vq *vq,
 			 struct vhu_vring_config *cfg)
 {
+	if (ring_packed(dev)) {
+		cfg->packed_desc =
+			vhu_backend_uva_to_va(dev, vq->addr.desc_user_addr,
+					      virtq_packed_desc_size(vq->num));
+		cfg->driver_event =
+			vhu_backend_uva_to_va(dev, vq->addr.avail_user_addr,
+					      virtq_packed_event_size());
+		cfg->device_event =
+			vhu_backend_uva_to_va(dev, vq->addr.used_user_addr,
+					      virtq_packed_event_size());
+		return cfg->packed_desc && cfg->driver_event &&
+				       cfg->device_event
+			       ? 0
+			       : -EFAULT;
+	}
 	cfg->desc = vhu_backend_uva_to_va(dev, vq->addr.desc_user_addr,
 					  virtq_desc_size(vq->num));
 	cfg->avail = vhu_backend_uva_to_va(dev, vq->addr.avail_user_addr,
@@ -463,7 +484,7 @@ static void remap_rings(struct vhu_backend *dev)
 {
 	for (unsigned int i = 0; i < dev->num_queues; i++) {
 		struct vhu_backend_vq *vq = &dev->vqs[i];
-		struct vhu_vring_config cfg;
+		struct vhu_vring_config cfg = { 0 };
 
 		if (!vq->started)
 			continue;
@@ -476,6 +497,9 @@ static void remap_rings(struct vhu_backend *dev)
 		vq->vring.desc = cfg.desc;
 		vq->vring.avail = cfg.avail;
 		vq->vring.used = cfg.used;
+		vq->vring.packed_desc = cfg.packed_desc;
+		vq->vring.driver_event = cfg.driver_event;
+		vq->vring.device_event = cfg.device_event;
 	}
 }
 
@@ -680,7 +704,10 @@ static int check_ring_addr(struct vhu_backend *dev,
 			   const struct vhu_vring_addr *a)
 {
 	struct vhu_backend_vq tmp = *vq;
-	struct vhu_vring_config cfg;
+	struct vhu_vring_config cfg = { 0 };
+	/* A packed ring's driver area is 4-byte aligned too. */
+	uint64_t avail_align =
+		ring_packed(dev) ? VIRTQ_PACKED_EVENT_ALIGN : VIRTQ_AVAIL_ALIGN;
 
 	if (a->flags)
 		return refuse(
@@ -688,7 +715,7 @@ static int check_ring_addr(struct vhu_backend *dev,
 			"SET_VRING_ADDR: flags 0x%x, logging is not supported",
 			a->flags);
 	if (a->desc_user_addr % VIRTQ_DESC_ALIGN ||
-	    a->avail_user_addr % VIRTQ_AVAIL_ALIGN ||
+	    a->avail_user_addr % avail_align ||
 	    a->used_user_addr % VIRTQ_USED_ALIGN)
 		return refuse(dev, -EINVAL,
 			      "SET_VRING_ADDR: ring %u parts misaligned",
@@ -739,12 +766,12 @@ static int set_vring_base(struct vhu_backend *dev, struct vhu_msg *msg,
 
 	if (!vq)
 		return err;
-	if (s->num > 0xffff)
+	if (s->num > 0xffff && !ring_packed(dev))
 		return refuse(
 			dev, -EINVAL,
 			"SET_VRING_BASE: base 0x%x does not fit a split ring",
 			s->num);
-	vq->base = (uint16_t)s->num;
+	vq->base = s->num;
 	return 0;
 }
 
@@ -773,7 +800,16 @@ static int ring_inflight(struct vhu_backend *dev, unsigned int index,
 {
 	struct vhu_backend_vq *vq = &dev->vqs[index];
 
-	cfg->inflight = vq->inflight;
+	if (vq->inflight && dev->inflight_packed != ring_packed(dev))
+		return refuse(dev, -EINVAL,
+			      "SET_VRING_KICK: ring %u is %s, the in-flight "
+			      "region was made for %s rings",
+			      index, ring_packed(dev) ? "packed" : "split",
+			      dev->inflight_packed ? "packed" : "split");
+	if (ring_packed(dev))
+		cfg->inflight_packed = vq->inflight;
+	else
+		cfg->inflight = vq->inflight;
 	if (vq->inflight && vq->num > dev->inflight_queue_size)
 		return refuse(dev, -EINVAL,
 			      "SET_VRING_KICK: ring %u has %u entries, the "
@@ -786,12 +822,16 @@ static int ring_inflight(struct vhu_backend *dev, unsigned int index,
 static void log_recovery(struct vhu_backend *dev, unsigned int index)
 {
 	struct vhu_backend_vq *vq = &dev->vqs[index];
-	uint16_t base = vhu_vring_get_base(&vq->vring);
+	uint32_t base = vhu_vring_get_base(&vq->vring);
 
 	if (vq->vring.resubmit_num)
 		pr_warn("queue %u: resubmitting %u in-flight requests", index,
 			vq->vring.resubmit_num);
-	if (base != vq->base)
+	if (base != vq->base && vq->vring.packed)
+		pr_warn("queue %u: SET_VRING_BASE %#x ignored, the in-flight "
+			"region puts the packed ring at %#x",
+			index, vq->base, base);
+	else if (base != vq->base)
 		pr_warn("queue %u: SET_VRING_BASE %u ignored, the in-flight "
 			"region puts the ring at %u",
 			index, vq->base, base);
@@ -830,7 +870,7 @@ static int start_ring(struct vhu_backend *dev, unsigned int index)
 		vhu_vring_cleanup(&vq->vring);
 		return err;
 	}
-	if (cfg.inflight)
+	if (cfg.inflight || cfg.inflight_packed)
 		log_recovery(dev, index);
 	vq->started = true;
 	if (!vhu_backend_has_feature(dev, VHOST_USER_F_PROTOCOL_FEATURES))
@@ -1006,9 +1046,17 @@ static int set_backend_req_fd(struct vhu_backend *dev, struct vhu_msg *msg,
 }
 
 /* Bytes of one queue's inflight region: header plus one entry per
- * descriptor, rounded to a cache line so queues do not share one. */
-static size_t inflight_queue_size(uint16_t queue_size)
+ * descriptor (the split or, with RING_PACKED acked, the packed layout),
+ * rounded to a cache line so queues do not share one. */
+static size_t inflight_queue_size(const struct vhu_backend *dev,
+				  uint16_t queue_size)
 {
+	if (ring_packed(dev))
+		return (size_t)virtq_align(
+			sizeof(struct vhu_inflight_packed_header) +
+				sizeof(struct vhu_inflight_desc_packed) *
+					queue_size,
+			64);
 	return (size_t)virtq_align(
 		sizeof(struct vhu_inflight_split_header) +
 			sizeof(struct vhu_inflight_desc_split) * queue_size,
@@ -1043,17 +1091,18 @@ static void use_inflight(struct vhu_backend *dev, void *base, size_t len,
 	dev->inflight_base = base;
 	dev->inflight_len = len;
 	dev->inflight_queue_size = queue_size;
+	dev->inflight_packed = ring_packed(dev);
 	for (unsigned int i = 0; i < num_queues; i++)
 		dev->vqs[i].inflight =
 			(void *)((uint8_t *)base +
-				 i * inflight_queue_size(queue_size));
+				 i * inflight_queue_size(dev, queue_size));
 }
 
 static int get_inflight_fd(struct vhu_backend *dev, struct vhu_msg *msg,
 			   struct vhu_msg *reply)
 {
 	const struct vhu_inflight *in = &msg->payload.inflight;
-	size_t qsize = inflight_queue_size(in->queue_size);
+	size_t qsize = inflight_queue_size(dev, in->queue_size);
 	size_t len = qsize * in->num_queues;
 	int err = check_inflight(dev, "GET_INFLIGHT_FD", in), fd;
 	uint8_t *p;
@@ -1078,11 +1127,19 @@ static int get_inflight_fd(struct vhu_backend *dev, struct vhu_msg *msg,
 			     strerror(errno));
 		goto err_close;
 	}
-	for (unsigned int i = 0; i < in->num_queues; i++) {
+	for (unsigned int i = 0; i < in->num_queues && !ring_packed(dev); i++) {
 		struct vhu_inflight_split_header *h = (void *)(p + i * qsize);
 
 		h->version = 1;
 		h->desc_num = in->queue_size;
+	}
+	/* Packed: a ring at its start (slot 0, wrap counters 1). */
+	for (unsigned int i = 0; i < in->num_queues && ring_packed(dev); i++) {
+		struct vhu_inflight_packed_header *h = (void *)(p + i * qsize);
+
+		h->version = 1;
+		h->desc_num = in->queue_size;
+		h->used_wrap_counter = h->old_used_wrap_counter = 1;
 	}
 	use_inflight(dev, p, len, in->num_queues, in->queue_size);
 	reply->payload.inflight =
@@ -1102,8 +1159,8 @@ static int set_inflight_fd(struct vhu_backend *dev, struct vhu_msg *msg,
 			   struct vhu_msg *reply)
 {
 	const struct vhu_inflight *in = &msg->payload.inflight;
-	uint64_t need =
-		(uint64_t)inflight_queue_size(in->queue_size) * in->num_queues;
+	uint64_t need = (uint64_t)inflight_queue_size(dev, in->queue_size) *
+			in->num_queues;
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	int err = check_inflight(dev, "SET_INFLIGHT_FD", in), seals;
 	struct stat st;

@@ -28,7 +28,13 @@
  * then: the in-flight requests are popped again first, the ring's avail
  * position comes from the region (SET_VRING_BASE is ignored, with a
  * warning, where they differ), and a line says how many are resubmitted.
- * A region that does not fit the ring refuses SET_VRING_KICK.
+ * A region that does not fit the ring refuses SET_VRING_KICK. The region's
+ * layout follows the features acked when it is made: packed with
+ * VIRTIO_F_RING_PACKED (vhost/protocol.h), split otherwise.
+ *
+ * Packed rings (VIRTIO_F_RING_PACKED acked): SET_VRING_ADDR's avail and
+ * used addresses are the driver and device areas (4 bytes each, 4-byte
+ * aligned), SET_VRING_BASE and GET_VRING_BASE carry the 32-bit position.
  *
  * Memory: every region is mapped MAP_SHARED at its offset. Ring addresses
  * are frontend user addresses (vhu_backend_uva_to_va), descriptors carry
@@ -112,7 +118,7 @@ struct vhu_backend_vq {
 	unsigned int num; /* 0 until SET_VRING_NUM */
 	bool addr_set;
 	struct vhu_vring_addr addr;
-	uint16_t base; /* SET_VRING_BASE */
+	uint32_t base; /* SET_VRING_BASE (packed: the 32-bit position) */
 	int kick_fd;   /* -1: none (or polling when kick_nofd) */
 	bool kick_nofd;
 	int call_fd;
@@ -120,8 +126,9 @@ struct vhu_backend_vq {
 	bool started; /* by kick, until GET_VRING_BASE */
 	bool enabled;
 	bool running; /* started && enabled, as last told to the device */
-	struct vhu_vring vring;			    /* valid while started */
-	struct vhu_inflight_split_header *inflight; /* or NULL */
+	struct vhu_vring vring; /* valid while started */
+	void *inflight; /* split or packed layout (dev->inflight_packed), or
+			   NULL */
 };
 
 struct vhu_backend {
@@ -141,6 +148,7 @@ struct vhu_backend {
 	void *inflight_base; /* mapped inflight region, or NULL */
 	size_t inflight_len;
 	uint16_t inflight_queue_size; /* entries per queue in the region */
+	bool inflight_packed;	      /* the region has the packed layout */
 	int timeout_ms;
 	int last_err;	       /* result of the last request: 0 or -errno */
 	unsigned int refusals; /* requests refused so far (for the log) */

@@ -90,7 +90,8 @@ static void fe_trace(struct vhu_frontend *fe, const char *dir,
 	if (!fe->trace)
 		return;
 	n = (size_t)snprintf(line, sizeof(line), "%s ", dir);
-	vhu_trace_format(line + n, sizeof(line) - n, msg, false);
+	vhu_trace_format_ring(line + n, sizeof(line) - n, msg, false,
+			      fe->acked_features & (1ull << VHU_F_RING_PACKED));
 	fe->trace(fe->trace_opaque, line);
 }
 

@@ -251,4 +251,44 @@ struct vhu_inflight_split_header {
 };
 _Static_assert(sizeof(struct vhu_inflight_split_header) == 16, "inflight hdr");
 
+/*
+ * The in-flight region of one packed queue: a header, then desc_num
+ * entries. How vuvm's backends use them (vhost/vring.c): a popped chain's
+ * descriptors are copied into entries taken from a free list (linked by
+ * next; the chain's head entry has num, the count, and last, its last
+ * entry), and the head entry's inflight flag is set last with a counter;
+ * used_idx/used_wrap_counter is the used position after the last
+ * completed push, and old_used_idx/old_used_wrap_counter with
+ * old_free_head (the head entry being pushed) name the push in progress.
+ */
+struct vhu_inflight_desc_packed {
+	uint8_t inflight;
+	uint8_t padding;
+	uint16_t next;
+	uint16_t last;
+	uint16_t num;
+	uint64_t counter;
+	uint16_t id;
+	uint16_t flags;
+	uint32_t len;
+	uint64_t addr;
+};
+_Static_assert(sizeof(struct vhu_inflight_desc_packed) == 32,
+	       "inflight packed desc");
+
+struct vhu_inflight_packed_header {
+	uint64_t features;
+	uint16_t version;
+	uint16_t desc_num;
+	uint16_t free_head;
+	uint16_t old_free_head;
+	uint16_t used_idx;
+	uint16_t old_used_idx;
+	uint8_t used_wrap_counter;
+	uint8_t old_used_wrap_counter;
+	uint8_t padding[10];
+};
+_Static_assert(sizeof(struct vhu_inflight_packed_header) == 32,
+	       "inflight packed hdr");
+
 #endif

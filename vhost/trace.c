@@ -16,6 +16,7 @@
 struct out {
 	char *buf;
 	size_t len, pos;
+	bool packed; /* VIRTIO_F_RING_PACKED acked: packed ring layouts */
 };
 
 __attribute__((format(printf, 2, 3))) static void put(struct out *o,
@@ -143,6 +144,16 @@ static bool put_config(struct out *o, const struct vhu_msg *m)
 
 static void put_addr(struct out *o, const struct vhu_vring_addr *a)
 {
+	if (o->packed) {
+		put(o,
+		    "index=%u flags=0x%x desc=0x%llx driver=0x%llx "
+		    "device=0x%llx log=0x%llx",
+		    a->index, a->flags, (unsigned long long)a->desc_user_addr,
+		    (unsigned long long)a->avail_user_addr,
+		    (unsigned long long)a->used_user_addr,
+		    (unsigned long long)a->log_guest_addr);
+		return;
+	}
 	put(o,
 	    "index=%u flags=0x%x desc=0x%llx used=0x%llx avail=0x%llx "
 	    "log=0x%llx",
@@ -193,6 +204,11 @@ static void put_fixed(struct out *o, const struct vhu_msg *m, enum vhu_layout l)
 		break;
 	case VHU_L_STATE:
 		put(o, "index=%u num=%u", p->state.index, p->state.num);
+		if (o->packed && (m->hdr.request == VHOST_USER_SET_VRING_BASE ||
+				  m->hdr.request == VHOST_USER_GET_VRING_BASE))
+			put(o, " (avail=%u wrap=%u used=%u wrap=%u)",
+			    p->state.num & 0x7fff, p->state.num >> 15 & 1,
+			    p->state.num >> 16 & 0x7fff, p->state.num >> 31);
 		break;
 	case VHU_L_ADDR:
 		put_addr(o, &p->addr);
@@ -230,7 +246,13 @@ static bool put_payload(struct out *o, const struct vhu_msg *m,
 size_t vhu_trace_format(char *buf, size_t len, const struct vhu_msg *msg,
 			bool backend_channel)
 {
-	struct out o = { buf, len, 0 };
+	return vhu_trace_format_ring(buf, len, msg, backend_channel, false);
+}
+
+size_t vhu_trace_format_ring(char *buf, size_t len, const struct vhu_msg *msg,
+			     bool backend_channel, bool packed)
+{
+	struct out o = { buf, len, 0, packed };
 	uint32_t req = msg->hdr.request, size = msg->hdr.size;
 	const char *name = backend_channel ? vhu_backend_request_name(req)
 					   : vhu_request_name(req);

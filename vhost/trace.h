@@ -33,4 +33,14 @@
 size_t vhu_trace_format(char *buf, size_t len, const struct vhu_msg *msg,
 			bool backend_channel);
 
+/*
+ * vhu_trace_format() for a connection that acked VIRTIO_F_RING_PACKED when
+ * @packed: SET_VRING_ADDR names its addresses desc, driver (the driver
+ * event suppression area) and device (the device's), and SET_VRING_BASE
+ * and GET_VRING_BASE's reply add the 32-bit position decoded, e.g.
+ * "index=0 num=2147516416 (avail=0 wrap=1 used=0 wrap=1)".
+ */
+size_t vhu_trace_format_ring(char *buf, size_t len, const struct vhu_msg *msg,
+			     bool backend_channel, bool packed);
+
 #endif

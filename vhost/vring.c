@@ -43,9 +43,47 @@ static uint16_t avail_idx(const struct vhu_vring *vr)
 	return __atomic_load_n(&vr->avail->idx, __ATOMIC_ACQUIRE);
 }
 
+static int check_packed_config(struct vhu_vring *vr,
+			       const struct vhu_vring_config *cfg)
+{
+	if (!cfg->num || cfg->num > VIRTQ_MAX_SIZE)
+		return ring_fail(vr, -EINVAL,
+				 "packed queue size %u is not in 1..32768",
+				 cfg->num);
+	if (!cfg->translate)
+		return ring_fail(vr, -EINVAL, "no translation callback");
+	if (!cfg->packed_desc ||
+	    !aligned(cfg->packed_desc, VIRTQ_PACKED_DESC_ALIGN))
+		return ring_fail(vr, -EINVAL,
+				 "descriptor ring %p is not 16-byte aligned",
+				 (void *)cfg->packed_desc);
+	if (!cfg->driver_event ||
+	    !aligned(cfg->driver_event, VIRTQ_PACKED_EVENT_ALIGN) ||
+	    !cfg->device_event ||
+	    !aligned(cfg->device_event, VIRTQ_PACKED_EVENT_ALIGN))
+		return ring_fail(vr, -EINVAL,
+				 "event suppression areas %p/%p are not "
+				 "4-byte aligned",
+				 (void *)cfg->driver_event,
+				 (void *)cfg->device_event);
+	/* The position: unless a region in use will say where the ring
+	 * is (cfg->base is then ignored, as for a split ring). */
+	if ((!cfg->inflight_packed ||
+	     !__atomic_load_n(&cfg->inflight_packed->version,
+			      __ATOMIC_ACQUIRE)) &&
+	    ((cfg->base & 0x7fff) >= cfg->num ||
+	     (cfg->base >> 16 & 0x7fff) >= cfg->num))
+		return ring_fail(vr, -EINVAL,
+				 "packed position 0x%x is beyond a ring of %u",
+				 cfg->base, cfg->num);
+	return 0;
+}
+
 static int check_config(struct vhu_vring *vr,
 			const struct vhu_vring_config *cfg)
 {
+	if (virtio_has_feature(cfg->features, VIRTIO_F_RING_PACKED))
+		return check_packed_config(vr, cfg);
 	if (!virtq_size_valid(cfg->num))
 		return ring_fail(
 			vr, -EINVAL,
@@ -95,6 +133,7 @@ static void inflight_fresh(struct vhu_vring *vr)
 struct inflight_entry {
 	uint64_t counter;
 	uint16_t head;
+	uint16_t id; /* packed: the buffer id, as checked */
 };
 
 static int by_counter(const void *a, const void *b)
@@ -247,14 +286,23 @@ static void inflight_put(struct vhu_vring *vr, uint16_t head)
 /* ------------------------------------------------------------------------ */
 /* Setup                                                                     */
 
+static int packed_init(struct vhu_vring *vr,
+		       const struct vhu_vring_config *cfg);
+static int order_init(struct vhu_vring *vr, const struct vhu_vring_config *cfg);
+static void order_push(struct vhu_vring *vr, uint16_t id);
+
 int vhu_vring_init(struct vhu_vring *vr, const struct vhu_vring_config *cfg)
 {
 	int err;
 
 	memset(vr, 0, sizeof(*vr));
 	err = check_config(vr, cfg);
+	if (!err)
+		err = order_init(vr, cfg);
 	if (err)
 		return err;
+	if (virtio_has_feature(cfg->features, VIRTIO_F_RING_PACKED))
+		return packed_init(vr, cfg);
 	vr->num = cfg->num;
 	vr->desc = cfg->desc;
 	vr->avail = cfg->avail;
@@ -264,13 +312,16 @@ int vhu_vring_init(struct vhu_vring *vr, const struct vhu_vring_config *cfg)
 	vr->event_idx = virtio_has_feature(cfg->features, VIRTIO_F_EVENT_IDX);
 	vr->indirect =
 		virtio_has_feature(cfg->features, VIRTIO_F_INDIRECT_DESC);
-	vr->last_avail_idx = cfg->base;
+	vr->last_avail_idx = (uint16_t)cfg->base;
 	vr->used_idx = __atomic_load_n(&vr->used->idx, __ATOMIC_ACQUIRE);
 	vr->inflight = cfg->inflight;
 	if (vr->inflight) {
 		err = inflight_recover(vr);
 		if (err)
 			return err;
+		/* IN_ORDER: the resubmitted heads are the oldest popped. */
+		for (unsigned int i = 0; i < vr->resubmit_num; i++)
+			order_push(vr, vr->resubmit[i]);
 	}
 	if (vr->event_idx)
 		__atomic_store_n(virtq_avail_event(vr->used, vr->num),
@@ -283,6 +334,16 @@ void vhu_vring_cleanup(struct vhu_vring *vr)
 	free(vr->resubmit);
 	vr->resubmit = NULL;
 	vr->resubmit_num = vr->resubmit_next = 0;
+	free(vr->id_slots);
+	vr->id_slots = NULL;
+	free(vr->inflight_entry);
+	vr->inflight_entry = NULL;
+	free(vr->inflight_free);
+	vr->inflight_free = NULL;
+	vr->inflight_free_n = 0;
+	free(vr->order);
+	vr->order = NULL;
+	vr->order_first = vr->order_len = 0;
 }
 
 const char *vhu_vring_error(const struct vhu_vring *vr)
@@ -290,12 +351,18 @@ const char *vhu_vring_error(const struct vhu_vring *vr)
 	return vr->error;
 }
 
+static bool packed_avail_at(const struct vhu_vring *vr, unsigned int slot,
+			    bool wrap);
+
 int vhu_vring_pending(struct vhu_vring *vr)
 {
 	uint16_t idx, n;
 
 	if (vr->err)
 		return vr->err;
+	if (vr->packed)
+		return vr->resubmit ||
+		       packed_avail_at(vr, vr->last_avail_idx, vr->avail_wrap);
 	idx = avail_idx(vr);
 	n = (uint16_t)(idx - vr->last_avail_idx);
 	if (n > vr->num)
@@ -467,6 +534,8 @@ static int pop_resubmit(struct vhu_vring *vr, struct vhu_vring_elem *elem)
 	return 1;
 }
 
+static int packed_pop(struct vhu_vring *vr, struct vhu_vring_elem *elem);
+
 int vhu_vring_pop(struct vhu_vring *vr, struct vhu_vring_elem *elem)
 {
 	int n;
@@ -475,6 +544,8 @@ int vhu_vring_pop(struct vhu_vring *vr, struct vhu_vring_elem *elem)
 
 	if (vr->err)
 		return vr->err;
+	if (vr->packed)
+		return packed_pop(vr, elem);
 	if (vr->resubmit)
 		return pop_resubmit(vr, elem);
 	n = vhu_vring_pending(vr);
@@ -495,6 +566,7 @@ int vhu_vring_pop(struct vhu_vring *vr, struct vhu_vring_elem *elem)
 		return err;
 	if (vr->inflight)
 		inflight_get(vr, head);
+	order_push(vr, head);
 	vr->last_avail_idx++;
 	if (vr->event_idx)
 		__atomic_store_n(virtq_avail_event(vr->used, vr->num),
@@ -502,12 +574,18 @@ int vhu_vring_pop(struct vhu_vring *vr, struct vhu_vring_elem *elem)
 	return 1;
 }
 
+static int order_check(struct vhu_vring *vr, uint16_t id);
+static int packed_fill(struct vhu_vring *vr, uint16_t id, uint32_t len);
+
 int vhu_vring_fill(struct vhu_vring *vr, uint16_t head, uint32_t len)
 {
 	struct virtq_used_elem *e;
+	int err;
 
 	if (vr->err)
 		return vr->err;
+	if (vr->packed)
+		return packed_fill(vr, head, len);
 	if (head >= vr->num)
 		return ring_fail(vr, -EINVAL, "used id %u out of range %u",
 				 head, vr->num);
@@ -516,6 +594,9 @@ int vhu_vring_fill(struct vhu_vring *vr, uint16_t head, uint32_t len)
 			vr, -EINVAL,
 			"more used elements than popped chains (used idx %u)",
 			vr->used_idx);
+	err = order_check(vr, head);
+	if (err)
+		return err;
 	e = &vr->used->ring[vr->used_idx % vr->num];
 	__atomic_store_n(&e->id, head, __ATOMIC_RELAXED);
 	__atomic_store_n(&e->len, len, __ATOMIC_RELAXED);
@@ -527,7 +608,7 @@ int vhu_vring_fill(struct vhu_vring *vr, uint16_t head, uint32_t len)
 
 void vhu_vring_flush(struct vhu_vring *vr)
 {
-	if (vr->err)
+	if (vr->err || vr->packed)
 		return;
 	__atomic_store_n(&vr->used->idx, vr->used_idx, __ATOMIC_RELEASE);
 }
@@ -541,6 +622,8 @@ int vhu_vring_push(struct vhu_vring *vr, uint16_t head, uint32_t len)
 	return err;
 }
 
+static bool packed_should_notify(struct vhu_vring *vr);
+
 bool vhu_vring_should_notify(struct vhu_vring *vr)
 {
 	uint16_t old, event;
@@ -548,6 +631,8 @@ bool vhu_vring_should_notify(struct vhu_vring *vr)
 
 	if (vr->err)
 		return false;
+	if (vr->packed)
+		return packed_should_notify(vr);
 	/* Our used idx store must be visible before we read the driver's
 	 * suppression state, or both sides can decide not to act. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -569,7 +654,14 @@ void vhu_vring_disable_notify(struct vhu_vring *vr)
 {
 	uint16_t flags;
 
-	if (vr->err || vr->event_idx)
+	if (vr->err)
+		return;
+	if (vr->packed) {
+		__atomic_store_n(&vr->device_event->flags,
+				 VIRTQ_EVENT_F_DISABLE, __ATOMIC_RELAXED);
+		return;
+	}
+	if (vr->event_idx)
 		return;
 	flags = __atomic_load_n(&vr->used->flags, __ATOMIC_RELAXED);
 	__atomic_store_n(&vr->used->flags, flags | VIRTQ_USED_F_NO_NOTIFY,
@@ -582,6 +674,12 @@ bool vhu_vring_enable_notify(struct vhu_vring *vr)
 
 	if (vr->err)
 		return false;
+	if (vr->packed) {
+		__atomic_store_n(&vr->device_event->flags, VIRTQ_EVENT_F_ENABLE,
+				 __ATOMIC_RELAXED);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		return vhu_vring_pending(vr) > 0;
+	}
 	if (vr->event_idx) {
 		__atomic_store_n(virtq_avail_event(vr->used, vr->num),
 				 vr->last_avail_idx, __ATOMIC_RELAXED);
@@ -595,4 +693,638 @@ bool vhu_vring_enable_notify(struct vhu_vring *vr)
 	 * a chain added in between would be left without a kick. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	return vr->resubmit || avail_idx(vr) != vr->last_avail_idx;
+}
+
+/* ------------------------------------------------------------------------ */
+/* IN_ORDER                                                                  */
+
+static int order_init(struct vhu_vring *vr, const struct vhu_vring_config *cfg)
+{
+	vr->in_order = virtio_has_feature(cfg->features, VIRTIO_F_IN_ORDER);
+	if (!vr->in_order)
+		return 0;
+	vr->order = calloc(cfg->num, sizeof(*vr->order));
+	if (!vr->order)
+		return ring_fail(vr, -ENOMEM, "no memory for the order of %u",
+				 cfg->num);
+	return 0;
+}
+
+static void order_push(struct vhu_vring *vr, uint16_t id)
+{
+	if (!vr->order || vr->order_len >= vr->num)
+		return;
+	vr->order[(vr->order_first + vr->order_len++) % vr->num] = id;
+}
+
+/* A buffer used under IN_ORDER must be the oldest one popped. */
+static int order_check(struct vhu_vring *vr, uint16_t id)
+{
+	uint16_t want;
+
+	if (!vr->order)
+		return 0;
+	if (!vr->order_len)
+		return ring_fail(vr, -EINVAL,
+				 "used id %u with nothing popped (IN_ORDER)",
+				 id);
+	want = vr->order[vr->order_first];
+	if (want != id)
+		return ring_fail(vr, -EINVAL,
+				 "used id %u out of order: IN_ORDER wants %u "
+				 "first",
+				 id, want);
+	vr->order_first = (vr->order_first + 1) % vr->num;
+	vr->order_len--;
+	return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Packed rings                                                              */
+
+/* The AVAIL and USED bits a descriptor has when made available, or used,
+ * in the lap whose wrap counter is @wrap. */
+static uint16_t avail_bits(bool wrap)
+{
+	return wrap ? VIRTQ_DESC_F_AVAIL : VIRTQ_DESC_F_USED;
+}
+
+static uint16_t used_bits(bool wrap)
+{
+	return wrap ? VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED : 0;
+}
+
+static bool packed_avail_at(const struct vhu_vring *vr, unsigned int slot,
+			    bool wrap)
+{
+	uint16_t flags =
+		__atomic_load_n(&vr->packed_desc[slot].flags, __ATOMIC_ACQUIRE);
+
+	return (flags & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)) ==
+	       avail_bits(wrap);
+}
+
+/* Advances a slot and its wrap counter by @n (at most num). */
+static void packed_advance(const struct vhu_vring *vr, uint16_t *slot,
+			   bool *wrap, unsigned int n)
+{
+	unsigned int s = *slot + n;
+
+	if (s >= vr->num) {
+		s -= vr->num;
+		*wrap = !*wrap;
+	}
+	*slot = (uint16_t)s;
+}
+
+/* A packed descriptor as the split walker's helpers take it. */
+static struct virtq_desc as_split(const struct virtq_packed_desc *p)
+{
+	return (struct virtq_desc){ .addr = p->addr,
+				    .len = p->len,
+				    .flags = p->flags };
+}
+
+/* Walks the indirect table of packed descriptor @d into @elem. */
+static int packed_indirect(struct vhu_vring *vr, struct chain_walk *w,
+			   struct vhu_vring_elem *elem,
+			   const struct virtq_packed_desc *d)
+{
+	const struct virtq_packed_desc *table;
+	struct virtq_packed_desc t;
+	struct virtq_desc sd;
+	unsigned int n;
+	int err;
+
+	if (!vr->indirect)
+		return ring_fail(
+			vr, -EINVAL,
+			"indirect descriptor without VIRTIO_F_INDIRECT_DESC");
+	if ((d->flags & VIRTQ_DESC_F_NEXT) || w->seen > 1)
+		return ring_fail(vr, -EINVAL,
+				 "indirect descriptor in a chain (packed "
+				 "buffer %u)",
+				 d->id);
+	if (!d->len || d->len % sizeof(t) ||
+	    d->len / sizeof(t) > VIRTQ_MAX_SIZE)
+		return ring_fail(vr, -EINVAL,
+				 "indirect table length %u is not a nonzero "
+				 "multiple of 16 up to 512 KiB",
+				 d->len);
+	table = vr->translate(vr->opaque, d->addr, d->len);
+	if (!table)
+		return ring_fail(
+			vr, -EFAULT,
+			"indirect table at 0x%llx+%u is outside guest memory",
+			(unsigned long long)d->addr, d->len);
+	n = d->len / sizeof(t);
+	w->in_indirect = true;
+	for (unsigned int i = 0; i < n; i++) {
+		memcpy(&t, &table[i], sizeof(t));
+		__asm__ volatile("" : "+m"(t));
+		if (t.flags & VIRTQ_DESC_F_INDIRECT)
+			return ring_fail(vr, -EINVAL,
+					 "nested indirect descriptor");
+		sd = as_split(&t);
+		sd.flags &= VIRTQ_DESC_F_WRITE; /* NEXT is ignored here */
+		err = add_segment(vr, w, elem, &sd);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* Where the descriptors of a chain come from: the ring (checked to be
+ * available one by one), or entries of the in-flight region. */
+struct packed_src {
+	bool region;
+	uint16_t slot; /* ring: the next slot, and its wrap counter */
+	bool wrap;
+	uint16_t entry; /* region: the next entry */
+};
+
+static struct vhu_inflight_desc_packed *
+inflight_pentry(const struct vhu_vring *vr, unsigned int i)
+{
+	return (struct vhu_inflight_desc_packed *)(vr->inflight_packed + 1) + i;
+}
+
+/* Reads the next descriptor of the chain exactly once. */
+static int packed_next(struct vhu_vring *vr, struct packed_src *src,
+		       struct virtq_packed_desc *d)
+{
+	if (src->region) {
+		const struct vhu_inflight_desc_packed *e;
+
+		if (src->entry >= vr->num)
+			return ring_fail(vr, -EINVAL,
+					 "in-flight chain leaves the region "
+					 "at entry %u",
+					 src->entry);
+		e = inflight_pentry(vr, src->entry);
+		*d = (struct virtq_packed_desc){
+			.addr = __atomic_load_n(&e->addr, __ATOMIC_RELAXED),
+			.len = __atomic_load_n(&e->len, __ATOMIC_RELAXED),
+			.id = __atomic_load_n(&e->id, __ATOMIC_RELAXED),
+			.flags = __atomic_load_n(&e->flags, __ATOMIC_RELAXED),
+		};
+		src->entry = __atomic_load_n(&e->next, __ATOMIC_RELAXED);
+		return 0;
+	}
+	if (!packed_avail_at(vr, src->slot, src->wrap))
+		return ring_fail(vr, -EINVAL,
+				 "chain continues into slot %u, which the "
+				 "driver has not made available",
+				 src->slot);
+	memcpy(d, &vr->packed_desc[src->slot], sizeof(*d));
+	__asm__ volatile("" : "+m"(*d));
+	packed_advance(vr, &src->slot, &src->wrap, 1);
+	return 0;
+}
+
+/* The in-flight copy of ring descriptor @d, the @n-th of its chain. */
+static int inflight_record(struct vhu_vring *vr,
+			   const struct virtq_packed_desc *d, unsigned int n,
+			   uint16_t *head, uint16_t *prev)
+{
+	struct vhu_inflight_desc_packed *e;
+	uint16_t i;
+
+	if (!vr->inflight_free_n)
+		return ring_fail(vr, -EINVAL,
+				 "more descriptors in flight than the ring "
+				 "has (%u)",
+				 vr->num);
+	i = vr->inflight_free[--vr->inflight_free_n];
+	e = inflight_pentry(vr, i);
+	e->inflight = 0;
+	e->addr = d->addr;
+	e->len = d->len;
+	e->id = d->id;
+	e->flags = d->flags;
+	e->num = 0;
+	if (n == 1)
+		*head = i;
+	else
+		inflight_pentry(vr, *prev)->next = i;
+	*prev = i;
+	return 0;
+}
+
+/* Walks the chain @src points at into @elem; *@slots gets its length in
+ * descriptors and elem->head its buffer id. */
+static int packed_walk(struct vhu_vring *vr, struct packed_src *src,
+		       struct vhu_vring_elem *elem, unsigned int *slots,
+		       uint16_t *entry)
+{
+	struct chain_walk w = { .table_num = vr->num };
+	struct virtq_packed_desc d;
+	struct virtq_desc sd;
+	uint16_t prev = 0;
+	bool record = vr->inflight_packed && !src->region;
+	int err;
+
+	elem->out_num = elem->in_num = 0;
+	elem->out_len = elem->in_len = 0;
+	elem->head = src->slot;
+	do {
+		if (++w.seen > vr->num)
+			return ring_fail(vr, -ELOOP,
+					 "chain at slot %u is longer than the "
+					 "ring of %u",
+					 elem->head, vr->num);
+		err = packed_next(vr, src, &d);
+		if (!err && record)
+			err = inflight_record(vr, &d, w.seen, entry, &prev);
+		if (err)
+			return err;
+		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
+			err = packed_indirect(vr, &w, elem, &d);
+		} else {
+			sd = as_split(&d);
+			err = add_segment(vr, &w, elem, &sd);
+		}
+		if (err)
+			return err;
+	} while (d.flags & VIRTQ_DESC_F_NEXT);
+	elem->head = d.id; /* the id is in the chain's last descriptor */
+	elem->out_len = (uint32_t)w.out_len;
+	elem->in_len = (uint32_t)w.in_len;
+	*slots = w.seen;
+	return 0;
+}
+
+/* The buffer @id of @slots descriptors is now the device's. */
+static int packed_take(struct vhu_vring *vr, uint16_t id, unsigned int slots)
+{
+	if (id >= vr->num)
+		return ring_fail(vr, -EINVAL, "buffer id %u out of range %u",
+				 id, vr->num);
+	if (vr->id_slots[id])
+		return ring_fail(vr, -EINVAL,
+				 "buffer id %u is already in flight", id);
+	vr->id_slots[id] = (uint16_t)slots;
+	order_push(vr, id);
+	return 0;
+}
+
+/* Pops the next chain a previous process left in flight. */
+static int packed_pop_resubmit(struct vhu_vring *vr,
+			       struct vhu_vring_elem *elem)
+{
+	uint16_t entry = vr->resubmit[vr->resubmit_next];
+	struct packed_src src = { .region = true, .entry = entry };
+	unsigned int slots;
+	int err = packed_walk(vr, &src, elem, &slots, NULL);
+
+	if (err)
+		return err;
+	if (elem->head != inflight_pentry(vr, entry)->id ||
+	    slots != vr->id_slots[elem->head])
+		return ring_fail(vr, -EINVAL,
+				 "in-flight entry %u changed under us", entry);
+	if (++vr->resubmit_next == vr->resubmit_num) {
+		free(vr->resubmit);
+		vr->resubmit = NULL;
+	}
+	return 1;
+}
+
+static int packed_pop(struct vhu_vring *vr, struct vhu_vring_elem *elem)
+{
+	struct packed_src src = { .slot = vr->last_avail_idx,
+				  .wrap = vr->avail_wrap };
+	uint16_t entry = 0;
+	unsigned int slots;
+	int err;
+
+	if (vr->resubmit)
+		return packed_pop_resubmit(vr, elem);
+	if (!packed_avail_at(vr, src.slot, src.wrap))
+		return 0;
+	err = packed_walk(vr, &src, elem, &slots, &entry);
+	if (!err)
+		err = packed_take(vr, elem->head, slots);
+	if (err)
+		return err;
+	if (vr->inflight_packed) {
+		struct vhu_inflight_desc_packed *e = inflight_pentry(vr, entry);
+
+		vr->inflight_entry[elem->head] = entry;
+		e->num = (uint16_t)slots;
+		e->id = elem->head; /* the head entry names the buffer */
+		__atomic_store_n(&e->counter, ++vr->inflight_counter,
+				 __ATOMIC_RELAXED);
+		__atomic_store_n(&e->inflight, 1, __ATOMIC_RELEASE);
+	}
+	vr->last_avail_idx = src.slot;
+	vr->avail_wrap = src.wrap;
+	return 1;
+}
+
+/* Gives the @n entries of the chain at head entry @i back to the free
+ * list. */
+static void inflight_release(struct vhu_vring *vr, uint16_t i, unsigned int n)
+{
+	/* The links are in shared memory: bounded, whatever they say. */
+	for (unsigned int k = 0;
+	     k < n && i < vr->num && vr->inflight_free_n < vr->num; k++) {
+		vr->inflight_free[vr->inflight_free_n++] = i;
+		i = __atomic_load_n(&inflight_pentry(vr, i)->next,
+				    __ATOMIC_RELAXED);
+	}
+}
+
+static int packed_fill(struct vhu_vring *vr, uint16_t id, uint32_t len)
+{
+	struct virtq_packed_desc *d = &vr->packed_desc[vr->used_idx];
+	struct vhu_inflight_packed_header *h = vr->inflight_packed;
+	uint16_t slot = vr->used_idx, entry = 0, slots;
+	bool wrap = vr->used_wrap;
+	int err;
+
+	if (id >= vr->num || !vr->id_slots[id])
+		return ring_fail(vr, -EINVAL, "used id %u is not in flight",
+				 id);
+	err = order_check(vr, id);
+	if (err)
+		return err;
+	if (h) {
+		entry = vr->inflight_entry[id];
+		__atomic_store_n(&h->old_free_head, entry, __ATOMIC_RELAXED);
+		__atomic_store_n(&h->old_used_idx, slot, __ATOMIC_RELAXED);
+		__atomic_store_n(&h->old_used_wrap_counter, wrap,
+				 __ATOMIC_RELEASE);
+	}
+	__atomic_store_n(&d->id, id, __ATOMIC_RELAXED);
+	__atomic_store_n(&d->len, len, __ATOMIC_RELAXED);
+	/* Without WRITE a used descriptor's length is reserved and drivers
+	 * ignore it (virtio 1.2, 2.8.5): set it when bytes were written. */
+	__atomic_store_n(&d->flags,
+			 used_bits(wrap) | (len ? VIRTQ_DESC_F_WRITE : 0),
+			 __ATOMIC_RELEASE);
+	slots = vr->id_slots[id];
+	packed_advance(vr, &slot, &wrap, slots);
+	vr->used_idx = slot;
+	vr->used_wrap = wrap;
+	vr->id_slots[id] = 0;
+	if (h) {
+		__atomic_store_n(&inflight_pentry(vr, entry)->inflight, 0,
+				 __ATOMIC_RELEASE);
+		__atomic_store_n(&h->used_idx, slot, __ATOMIC_RELAXED);
+		__atomic_store_n(&h->used_wrap_counter, wrap, __ATOMIC_RELEASE);
+		inflight_release(vr, entry, slots);
+	}
+	return 0;
+}
+
+/* A used position as one number modulo 2 * num: the first lap (wrap
+ * counter 1) is 0..num-1, the next num..2*num-1. */
+static unsigned int packed_pos(const struct vhu_vring *vr, unsigned int slot,
+			       bool wrap)
+{
+	return slot + (wrap ? 0 : vr->num);
+}
+
+static bool packed_should_notify(struct vhu_vring *vr)
+{
+	unsigned int span = 2 * vr->num, old, now, event;
+	uint16_t flags, off_wrap;
+	bool valid = vr->signalled_used_valid;
+
+	/* Our used descriptor stores before the driver's suppression
+	 * state, as for the split ring. */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	old = packed_pos(vr, vr->signalled_used, vr->signalled_wrap);
+	now = packed_pos(vr, vr->used_idx, vr->used_wrap);
+	vr->signalled_used = vr->used_idx;
+	vr->signalled_wrap = vr->used_wrap;
+	vr->signalled_used_valid = true;
+	flags = __atomic_load_n(&vr->driver_event->flags, __ATOMIC_RELAXED) & 3;
+	if (flags == VIRTQ_EVENT_F_DISABLE)
+		return false;
+	if (flags != VIRTQ_EVENT_F_DESC || !vr->event_idx || !valid)
+		return true;
+	off_wrap =
+		__atomic_load_n(&vr->driver_event->off_wrap, __ATOMIC_RELAXED);
+	if ((off_wrap & 0x7fff) >= vr->num)
+		return true; /* a bad event: better one interrupt too many */
+	event = packed_pos(vr, off_wrap & 0x7fff, off_wrap >> 15);
+	/* Notify when the used position went past the event slot. */
+	return (event + span - old) % span < (now + span - old) % span;
+}
+
+/*
+ * Takes over a packed in-flight region (see vhost/protocol.h). Checked
+ * before anything is written: version, size, the used position, every
+ * chain in flight (its entries in range, not shared, its id unique and
+ * in range); a push caught between the ring and the region is finished.
+ */
+static int inflight_packed_fresh(struct vhu_vring *vr)
+{
+	struct vhu_inflight_packed_header *h = vr->inflight_packed;
+
+	memset(inflight_pentry(vr, 0), 0,
+	       sizeof(struct vhu_inflight_desc_packed) * vr->num);
+	h->features = 0;
+	h->desc_num = (uint16_t)vr->num;
+	h->free_head = h->old_free_head = 0;
+	h->used_idx = h->old_used_idx = vr->used_idx;
+	h->used_wrap_counter = h->old_used_wrap_counter = vr->used_wrap;
+	__atomic_store_n(&h->version, 1, __ATOMIC_RELEASE);
+	return 0;
+}
+
+/* The push named by old_* reached the ring but not the region: finish. */
+static void inflight_packed_finish(struct vhu_vring *vr)
+{
+	struct vhu_inflight_packed_header *h = vr->inflight_packed;
+	uint16_t entry = __atomic_load_n(&h->old_free_head, __ATOMIC_RELAXED);
+	const struct virtq_packed_desc *d = &vr->packed_desc[vr->used_idx];
+	struct vhu_inflight_desc_packed *e;
+	uint16_t flags, num, id;
+
+	if (h->old_used_idx != vr->used_idx ||
+	    !h->old_used_wrap_counter != !vr->used_wrap || entry >= vr->num)
+		return;
+	e = inflight_pentry(vr, entry);
+	num = __atomic_load_n(&e->num, __ATOMIC_RELAXED);
+	id = __atomic_load_n(&e->id, __ATOMIC_RELAXED);
+	flags = __atomic_load_n(&d->flags, __ATOMIC_ACQUIRE);
+	/* The entry may be cleared already (a crash after the clear, before
+	 * the header); its fields stay until the header has moved. A driver
+	 * that consumed the used descriptor and offered the slot again in
+	 * the next lap hides the push: that narrow window is not covered. */
+	if (!num || num > vr->num ||
+	    (flags & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)) !=
+		    used_bits(vr->used_wrap) ||
+	    __atomic_load_n(&d->id, __ATOMIC_RELAXED) != id)
+		return;
+	__atomic_store_n(&e->inflight, 0, __ATOMIC_RELEASE);
+	packed_advance(vr, &vr->used_idx, &vr->used_wrap, num);
+}
+
+/* Checks one chain in flight at head entry @i and marks its entries. */
+static int inflight_packed_chain(struct vhu_vring *vr, uint16_t i,
+				 uint8_t *busy, unsigned int *slots,
+				 uint16_t *buf_id)
+{
+	const struct vhu_inflight_desc_packed *head = inflight_pentry(vr, i);
+	unsigned int n = __atomic_load_n(&head->num, __ATOMIC_RELAXED);
+	uint16_t last = i, id = __atomic_load_n(&head->id, __ATOMIC_RELAXED);
+
+	if (!n || n > vr->num)
+		return ring_fail(vr, -EINVAL,
+				 "in-flight entry %u has %u descriptors", i, n);
+	for (unsigned int k = 0; k < n; k++) {
+		if (i >= vr->num || busy[i])
+			return ring_fail(vr, -EINVAL,
+					 "in-flight chain at entry %u reuses "
+					 "or leaves the region",
+					 last);
+		busy[i] = 1;
+		last = i;
+		i = __atomic_load_n(&inflight_pentry(vr, i)->next,
+				    __ATOMIC_RELAXED);
+	}
+	if (id >= vr->num || vr->id_slots[id])
+		return ring_fail(vr, -EINVAL,
+				 "in-flight buffer id %u is out of range or "
+				 "twice in flight",
+				 id);
+	vr->id_slots[id] = (uint16_t)n;
+	*slots += n;
+	*buf_id = id;
+	return 0;
+}
+
+static int inflight_packed_recover(struct vhu_vring *vr)
+{
+	struct vhu_inflight_packed_header *h = vr->inflight_packed;
+	uint16_t version = __atomic_load_n(&h->version, __ATOMIC_ACQUIRE);
+	struct inflight_entry *e = NULL;
+	unsigned int n = 0, slots = 0;
+	uint8_t *busy;
+	int err = 0;
+
+	vr->inflight_free = calloc(vr->num, sizeof(*vr->inflight_free));
+	vr->inflight_entry = calloc(vr->num, sizeof(*vr->inflight_entry));
+	busy = calloc(vr->num, 1);
+	if (!vr->inflight_free || !vr->inflight_entry || !busy) {
+		free(busy);
+		return ring_fail(vr, -ENOMEM,
+				 "no memory for the in-flight "
+				 "state");
+	}
+	if (!version) {
+		err = inflight_packed_fresh(vr);
+		goto free_list;
+	}
+	if (version != 1 || h->desc_num < vr->num || h->used_idx >= vr->num ||
+	    h->used_wrap_counter > 1) {
+		free(busy);
+		return ring_fail(vr, -EINVAL,
+				 "in-flight region: version %u, %u "
+				 "descriptors, used position %u/%u do not fit "
+				 "a packed ring of %u",
+				 version, h->desc_num, h->used_idx,
+				 h->used_wrap_counter, vr->num);
+	}
+	vr->used_idx = h->used_idx;
+	vr->used_wrap = h->used_wrap_counter;
+	inflight_packed_finish(vr);
+	e = calloc(vr->num, sizeof(*e));
+	vr->resubmit = calloc(vr->num, sizeof(*vr->resubmit));
+	if (!e || !vr->resubmit)
+		err = ring_fail(vr, -ENOMEM,
+				"no memory for the in-flight "
+				"requests");
+	for (unsigned int i = 0; !err && i < vr->num; i++) {
+		const struct vhu_inflight_desc_packed *d =
+			inflight_pentry(vr, i);
+		uint8_t flag = __atomic_load_n(&d->inflight, __ATOMIC_RELAXED);
+
+		if (flag > 1)
+			err = ring_fail(vr, -EINVAL,
+					"in-flight entry %u holds %u", i, flag);
+		if (err || flag != 1)
+			continue;
+		err = inflight_packed_chain(vr, (uint16_t)i, busy, &slots,
+					    &e[n].id);
+		e[n].head = (uint16_t)i;
+		e[n++].counter = __atomic_load_n(&d->counter, __ATOMIC_RELAXED);
+	}
+	if (!err && slots > vr->num)
+		err = ring_fail(vr, -EINVAL,
+				"%u descriptors in flight, the ring has %u",
+				slots, vr->num);
+	if (!err) {
+		qsort(e, n, sizeof(*e), by_counter);
+		for (unsigned int i = 0; i < n; i++) {
+			uint16_t id = e[i].id;
+
+			vr->resubmit[i] = e[i].head;
+			vr->inflight_entry[id] = e[i].head;
+			order_push(vr, id);
+		}
+		vr->resubmit_num = n;
+		vr->inflight_counter = n ? e[n - 1].counter : 0;
+		vr->last_avail_idx = vr->used_idx;
+		vr->avail_wrap = vr->used_wrap;
+		packed_advance(vr, &vr->last_avail_idx, &vr->avail_wrap,
+			       slots % vr->num);
+		if (slots == vr->num)
+			vr->avail_wrap = !vr->avail_wrap;
+		__atomic_store_n(&h->used_idx, vr->used_idx, __ATOMIC_RELAXED);
+		__atomic_store_n(&h->used_wrap_counter, vr->used_wrap,
+				 __ATOMIC_RELEASE);
+	}
+	if (!n) {
+		free(vr->resubmit);
+		vr->resubmit = NULL;
+	}
+	free(e);
+free_list:
+	for (unsigned int i = vr->num; !err && i-- > 0;)
+		if (!busy[i])
+			vr->inflight_free[vr->inflight_free_n++] = (uint16_t)i;
+	free(busy);
+	return err;
+}
+
+static int packed_init(struct vhu_vring *vr, const struct vhu_vring_config *cfg)
+{
+	uint32_t base = cfg->base;
+
+	vr->packed = true;
+	vr->num = cfg->num;
+	vr->packed_desc = cfg->packed_desc;
+	vr->driver_event = cfg->driver_event;
+	vr->device_event = cfg->device_event;
+	vr->translate = cfg->translate;
+	vr->opaque = cfg->opaque;
+	vr->event_idx = virtio_has_feature(cfg->features, VIRTIO_F_EVENT_IDX);
+	vr->indirect =
+		virtio_has_feature(cfg->features, VIRTIO_F_INDIRECT_DESC);
+	/* A frontend that keeps the avail half only: used is there too. */
+	if (!(base >> 16))
+		base |= base << 16;
+	vr->last_avail_idx = base & 0x7fff;
+	vr->avail_wrap = base & VIRTQ_PACKED_WRAP;
+	vr->used_idx = base >> 16 & 0x7fff;
+	vr->used_wrap = base >> 31;
+	vr->id_slots = calloc(vr->num, sizeof(*vr->id_slots));
+	if (!vr->id_slots)
+		return ring_fail(vr, -ENOMEM, "no memory for %u buffer ids",
+				 vr->num);
+	vr->inflight_packed = cfg->inflight_packed;
+	if (vr->inflight_packed) {
+		int err = inflight_packed_recover(vr);
+
+		if (err)
+			return err;
+	}
+	__atomic_store_n(&vr->device_event->flags, VIRTQ_EVENT_F_ENABLE,
+			 __ATOMIC_RELAXED);
+	return 0;
 }

@@ -29,6 +29,28 @@
  * region resubmits what this one popped and never completed. The region is
  * shared with the frontend, so it is as untrusted as the ring itself.
  *
+ * Packed rings (VIRTIO_F_RING_PACKED in cfg->features): the same calls
+ * walk one descriptor ring instead (virtio/virtio_ring_packed.h). pop takes
+ * the chain at the avail position when its first descriptor's AVAIL/USED
+ * bits say available for the avail wrap counter, every later descriptor
+ * of the chain must be available too, and the buffer id (from the chain's
+ * last descriptor, or the indirect descriptor) must be below the queue
+ * size and not already in flight; elem->head is that id. An indirect
+ * descriptor must be a chain of its own (no NEXT, not after one); its
+ * table is read in order (NEXT there is ignored, INDIRECT refused). fill
+ * writes the used descriptor (id, len, then the flags with release) at the
+ * used position and moves it on by the slots the buffer took; there is
+ * nothing left for flush to publish. The driver's event suppression area
+ * decides should_notify (ENABLE, DISABLE, or with EVENT_IDX the off_wrap
+ * position crossed), and disable/enable_notify write the device's (DISABLE
+ * / ENABLE). The position (vhu_vring_get_base()) is the vhost-user 32-bit
+ * form: avail slot and wrap counter, used slot and wrap counter. In-flight
+ * tracking uses the packed layout (vhost/protocol.h).
+ *
+ * IN_ORDER (VIRTIO_F_IN_ORDER acked), either layout: fill refuses (-EINVAL)
+ * a buffer that is not the oldest one popped, so a device that would use
+ * buffers out of order fails loudly instead of confusing the driver.
+ *
  * One struct vhu_vring is used by one thread at a time.
  */
 #ifndef VUVM_VHOST_VRING_H
@@ -39,11 +61,13 @@
 #include <sys/uio.h>
 
 #include "virtio/virtio_ring.h"
+#include "virtio/virtio_ring_packed.h"
 
 #define VHU_VRING_ERROR_LEN 160
 
 /* vhost/protocol.h: one queue's in-flight region (header, then entries). */
 struct vhu_inflight_split_header;
+struct vhu_inflight_packed_header;
 
 /*
  * Translates guest-physical [@gpa, @gpa + @len) to a host pointer. Returns
@@ -54,19 +78,31 @@ typedef void *(*vhu_vring_translate_fn)(void *opaque, uint64_t gpa,
 					uint64_t len);
 
 /* What vhu_vring_init() needs: host pointers to the three parts (already
- * translated and range-checked by the caller for @num entries). */
+ * translated and range-checked by the caller for @num entries). A packed
+ * ring sets packed_desc, driver_event and device_event instead of desc,
+ * avail and used. */
 struct vhu_vring_config {
 	unsigned int num;	   /* queue size: a power of 2, 1..32768 */
 	struct virtq_desc *desc;   /* 16-byte aligned */
 	struct virtq_avail *avail; /* 2-byte aligned */
 	struct virtq_used *used;   /* 4-byte aligned */
-	uint16_t base;	   /* first avail index to pop (SET_VRING_BASE) */
-	uint64_t features; /* acked: EVENT_IDX and INDIRECT_DESC matter */
+	/* Packed: 16-, 4- and 4-byte aligned; num need not be a power of 2. */
+	struct virtq_packed_desc *packed_desc;
+	struct virtq_packed_event *driver_event; /* the driver area */
+	struct virtq_packed_event *device_event; /* the device area */
+	/* First avail index to pop (SET_VRING_BASE); packed: the 32-bit
+	 * position (avail slot, wrap, used slot, wrap; used half 0 means at
+	 * the avail position, as from a frontend that keeps 16 bits). */
+	uint32_t base;
+	/* acked: EVENT_IDX, INDIRECT_DESC, RING_PACKED, IN_ORDER matter */
+	uint64_t features;
 	vhu_vring_translate_fn translate;
 	void *opaque;
 	/* In-flight region of this queue, or NULL (no tracking). The caller
-	 * guarantees it maps a header plus @num entries. */
+	 * guarantees it maps a header plus @num entries (split layout, or
+	 * with a packed ring inflight_packed and the packed layout). */
 	struct vhu_inflight_split_header *inflight;
+	struct vhu_inflight_packed_header *inflight_packed;
 };
 
 struct vhu_vring {
@@ -97,6 +133,27 @@ struct vhu_vring {
 	 * look for INDIRECT at the head only do. Set by the caller after
 	 * vhu_vring_init(), which clears it. */
 	bool indirect_head_only;
+	/* Packed ring (all NULL/0 for a split one). last_avail_idx and
+	 * used_idx are then slots (0..num-1) with their wrap counters. */
+	bool packed;
+	struct virtq_packed_desc *packed_desc;
+	struct virtq_packed_event *driver_event;
+	struct virtq_packed_event *device_event;
+	bool avail_wrap;
+	bool used_wrap;
+	bool signalled_wrap; /* with signalled_used */
+	/* Per buffer id: descriptor slots its chain took, 0 when not in
+	 * flight (malloc'd, num entries). */
+	uint16_t *id_slots;
+	struct vhu_inflight_packed_header *inflight_packed; /* or NULL */
+	uint16_t *inflight_entry; /* per id: its head entry in the region */
+	uint16_t *inflight_free;  /* free entries of the region (a stack) */
+	unsigned int inflight_free_n;
+	/* IN_ORDER: the ids (split: heads) popped and not yet used, oldest
+	 * first, in a ring of num (malloc'd; NULL without IN_ORDER). */
+	bool in_order;
+	uint16_t *order;
+	unsigned int order_first, order_len;
 };
 
 /*
@@ -146,15 +203,20 @@ void vhu_vring_cleanup(struct vhu_vring *vr);
 /* The sentence describing the ring's failure ("" when none). */
 const char *vhu_vring_error(const struct vhu_vring *vr);
 
-/* The avail index the device will pop next: what GET_VRING_BASE reports. */
-static inline uint16_t vhu_vring_get_base(const struct vhu_vring *vr)
+/* The avail index the device will pop next: what GET_VRING_BASE reports
+ * (packed: the 32-bit position with the used side). */
+static inline uint32_t vhu_vring_get_base(const struct vhu_vring *vr)
 {
+	if (vr->packed)
+		return virtq_packed_base(vr->last_avail_idx, vr->avail_wrap,
+					 vr->used_idx, vr->used_wrap);
 	return vr->last_avail_idx;
 }
 
 /*
  * How many chains the driver has made available and the device has not
  * popped: 0..num, or -EPROTO when the avail index is more than num ahead.
+ * Packed: 1 when a chain is waiting at the avail position, else 0.
  */
 int vhu_vring_pending(struct vhu_vring *vr);
 

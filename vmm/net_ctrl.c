@@ -129,19 +129,37 @@ static bool netctrl_serve(struct netctrl *c, struct vhu_vring *vr)
 	return ret >= 0;
 }
 
+/* The ring's parts in vuvm's memory, split or packed by @features; false
+ * unless they are all in guest RAM. */
+static bool netctrl_parts(const struct netctrl *c, const struct vdev_queue *q,
+			  uint64_t features, struct vhu_vring_config *vc)
+{
+	unsigned int n = q->size;
+
+	if (features & VIRTIO_BIT(VIRTIO_F_RING_PACKED)) {
+		/* A fresh ring: slot 0, both wrap counters 1. */
+		vc->base = virtq_packed_base(0, true, 0, true);
+		vc->packed_desc = mem_gpa_to_host(c->mem, q->desc_gpa,
+						  virtq_packed_desc_size(n));
+		vc->driver_event = mem_gpa_to_host(c->mem, q->driver_gpa,
+						   virtq_packed_event_size());
+		vc->device_event = mem_gpa_to_host(c->mem, q->device_gpa,
+						   virtq_packed_event_size());
+		return vc->packed_desc && vc->driver_event && vc->device_event;
+	}
+	vc->desc = mem_gpa_to_host(c->mem, q->desc_gpa, virtq_desc_size(n));
+	vc->avail = mem_gpa_to_host(c->mem, q->driver_gpa, virtq_avail_size(n));
+	vc->used = mem_gpa_to_host(c->mem, q->device_gpa, virtq_used_size(n));
+	return vc->desc && vc->avail && vc->used;
+}
+
 static void *netctrl_main(void *opaque)
 {
 	struct netctrl *c = opaque;
 	const struct vdev_queue *q = &c->q;
-	struct vhu_vring vr;
+	struct vhu_vring vr = { 0 };
 	struct vhu_vring_config vc = {
 		.num = q->size,
-		.desc = mem_gpa_to_host(c->mem, q->desc_gpa,
-					virtq_desc_size(q->size)),
-		.avail = mem_gpa_to_host(c->mem, q->driver_gpa,
-					 virtq_avail_size(q->size)),
-		.used = mem_gpa_to_host(c->mem, q->device_gpa,
-					virtq_used_size(q->size)),
 		.features = c->features,
 		.translate = netctrl_translate,
 		.opaque = c,
@@ -152,7 +170,8 @@ static void *netctrl_main(void *opaque)
 	bool ok;
 
 	sandbox_enter(SANDBOX_NETCTRL, "netctrl-%s", c->name);
-	ok = vhu_vring_init(&vr, &vc) == 0;
+	ok = netctrl_parts(c, q, c->features, &vc) &&
+	     vhu_vring_init(&vr, &vc) == 0;
 
 	if (!ok)
 		pr_warn("%s: control queue: %s", c->name, vhu_vring_error(&vr));
@@ -166,18 +185,19 @@ static void *netctrl_main(void *opaque)
 				ok = netctrl_serve(c, &vr);
 		}
 	}
+	vhu_vring_cleanup(&vr);
 	return NULL;
 }
 
 /* --- Start and stop ---------------------------------------------------------
  */
 
-static bool netctrl_in_ram(const struct netctrl *c, const struct vdev_queue *q)
+static bool netctrl_in_ram(const struct netctrl *c, const struct vdev_queue *q,
+			   uint64_t features)
 {
-	return mem_gpa_to_host(c->mem, q->desc_gpa, virtq_desc_size(q->size)) &&
-	       mem_gpa_to_host(c->mem, q->driver_gpa,
-			       virtq_avail_size(q->size)) &&
-	       mem_gpa_to_host(c->mem, q->device_gpa, virtq_used_size(q->size));
+	struct vhu_vring_config vc = { 0 };
+
+	return netctrl_parts(c, q, features, &vc);
 }
 
 int netctrl_start(struct netctrl *c, const struct vdev_queue *q,
@@ -189,7 +209,7 @@ int netctrl_start(struct netctrl *c, const struct vdev_queue *q,
 		pr_err("%s: control queue: started twice", c->name);
 		return -EBUSY;
 	}
-	if (!netctrl_in_ram(c, q)) {
+	if (!netctrl_in_ram(c, q, features)) {
 		pr_err("%s: control queue %u: rings are not all in guest RAM",
 		       c->name, q->index);
 		return -EFAULT;

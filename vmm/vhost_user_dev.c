@@ -31,8 +31,10 @@ static uint64_t vudev_features(void *opaque)
 {
 	struct vudev *d = opaque;
 
-	return d->fe.features & ~(VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
-				  VIRTIO_BIT(VHOST_F_LOG_ALL));
+	return d->fe.features &
+	       ~(VIRTIO_BIT(VHOST_USER_F_PROTOCOL_FEATURES) |
+		 VIRTIO_BIT(VHOST_F_LOG_ALL)) &
+	       ~d->cfg->features_off;
 }
 
 static int vudev_config_read(void *opaque, uint32_t offset, void *buf,
@@ -138,14 +140,17 @@ static int activate_locked(struct vudev *d, uint64_t features,
 	int err = activate_allowed(d, n);
 
 	for (unsigned int i = 0; i < n && !err; i++)
-		if (!vudev_rings_in_ram(d, &q[i]))
+		if (!vudev_rings_in_ram(
+			    d, &q[i],
+			    features & VIRTIO_BIT(VIRTIO_F_RING_PACKED)))
 			err = -EFAULT;
 	if (err)
 		return err;
 	memcpy(d->queues, q, n * sizeof(*q));
-	memset(d->base, 0, sizeof(d->base));
 	d->nr_active = n;
 	d->guest_features = features;
+	for (unsigned int i = 0; i < VDEV_MAX_QUEUES; i++)
+		d->base[i] = vudev_initial_base(d);
 	d->net_pairs = 0;
 	/* Started while suspended: resume compares against these rings. */
 	for (unsigned int i = 0; i < n && d->suspended; i++)

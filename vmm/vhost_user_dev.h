@@ -107,7 +107,7 @@ struct vudev {
 	unsigned int nr_active; /* queues[] the backend serves */
 	unsigned int nr_started;
 	struct vdev_queue queues[VDEV_MAX_QUEUES];
-	uint16_t base[VDEV_MAX_QUEUES];
+	uint32_t base[VDEV_MAX_QUEUES]; /* packed: the 32-bit position */
 	uint16_t used_at_suspend[VDEV_MAX_QUEUES];
 	/* INFLIGHT_SHMFD: the backend's region, kept across reconnects and
 	 * dropped when the driver resets the device. */

@@ -25,8 +25,26 @@ void vudev_rings_stop(struct vudev *d);
 /* Kicks every started ring and raises its interrupt once. */
 void vudev_rings_wake(struct vudev *d);
 
-/* Whether @q's three rings lie in guest RAM. */
-bool vudev_rings_in_ram(struct vudev *d, const struct vdev_queue *q);
+/* Whether @q's three rings (split, or @packed) lie in guest RAM. */
+bool vudev_rings_in_ram(struct vudev *d, const struct vdev_queue *q,
+			bool packed);
+
+/* Whether the driver acked VIRTIO_F_RING_PACKED (d->guest_features). */
+bool vudev_packed(const struct vudev *d);
+
+/* Where a ring starts after activation: 0, or for a packed ring slot 0
+ * with both wrap counters set (the vhost-user 32-bit position). */
+uint32_t vudev_initial_base(const struct vudev *d);
+
+/*
+ * How many requests queue i's @base (a GET_VRING_BASE answer) says were
+ * taken and not completed: split, base minus @used_idx (from guest
+ * memory); packed, the avail half ahead of the used half (0 when the
+ * backend answered the avail half only). UINT16_MAX when the base is
+ * impossible (a slot beyond the ring, used ahead of avail).
+ */
+unsigned int vudev_base_pending(const struct vudev *d, unsigned int i,
+				uint32_t base, uint16_t used_idx);
 
 /* Whether the driver's features include PROTOCOL_FEATURES (so rings are
  * enabled with SET_VRING_ENABLE), and whether ring @index is wanted
@@ -37,7 +55,8 @@ bool vudev_ring_wanted(const struct vudev *d, unsigned int index);
 /* Forgets the in-flight region (the driver reset the device). */
 void vudev_drop_inflight(struct vudev *d);
 
-/* Queue i's (of queues[]) used and available index in guest memory. */
+/* Queue i's (of queues[]) used and available index in guest memory; 0 for
+ * a packed ring, which has neither. */
 uint16_t vudev_used_idx(struct vudev *d, unsigned int i);
 uint16_t vudev_avail_idx(struct vudev *d, unsigned int i);
 

@@ -23,6 +23,7 @@
 #include "virtio/virtio_config.h"
 #include "virtio/virtio_net.h"
 #include "virtio/virtio_ring.h"
+#include "virtio/virtio_ring_packed.h"
 
 static int set_mem_table(struct vudev *d)
 {
@@ -48,24 +49,48 @@ static uint64_t ring_addr(struct vudev *d, uint64_t gpa, uint64_t size)
 	return (uint64_t)(uintptr_t)mem_gpa_to_host(d->mem, gpa, size);
 }
 
-bool vudev_rings_in_ram(struct vudev *d, const struct vdev_queue *q)
+bool vudev_packed(const struct vudev *d)
 {
-	if (ring_addr(d, q->desc_gpa, virtq_desc_size(q->size)) &&
-	    ring_addr(d, q->driver_gpa, virtq_avail_size(q->size)) &&
-	    ring_addr(d, q->device_gpa, virtq_used_size(q->size)))
+	return d->guest_features & VIRTIO_BIT(VIRTIO_F_RING_PACKED);
+}
+
+/*
+ * The byte sizes of a queue's three parts: split desc/avail/used, or
+ * packed descriptor ring, driver area and device area (event suppression).
+ */
+static void ring_sizes(bool packed, unsigned int num, uint64_t size[3])
+{
+	size[0] = packed ? virtq_packed_desc_size(num) : virtq_desc_size(num);
+	size[1] = packed ? virtq_packed_event_size() : virtq_avail_size(num);
+	size[2] = packed ? virtq_packed_event_size() : virtq_used_size(num);
+}
+
+bool vudev_rings_in_ram(struct vudev *d, const struct vdev_queue *q,
+			bool packed)
+{
+	uint64_t size[3];
+
+	ring_sizes(packed, q->size, size);
+	if (ring_addr(d, q->desc_gpa, size[0]) &&
+	    ring_addr(d, q->driver_gpa, size[1]) &&
+	    ring_addr(d, q->device_gpa, size[2]))
 		return true;
-	pr_err("%s: queue %u: rings (desc %#llx avail %#llx used %#llx, size "
-	       "%u) are not all in guest RAM",
-	       d->name, q->index, (unsigned long long)q->desc_gpa,
+	pr_err("%s: queue %u: %s rings (desc %#llx driver %#llx device %#llx, "
+	       "size %u) are not all in guest RAM",
+	       d->name, q->index, packed ? "packed" : "split",
+	       (unsigned long long)q->desc_gpa,
 	       (unsigned long long)q->driver_gpa,
 	       (unsigned long long)q->device_gpa, q->size);
 	return false;
 }
 
-/* The ring's index field (avail or used) as the guest memory holds it. */
+/* The ring's index field (avail or used) as the guest memory holds it; a
+ * packed ring has none (0). */
 static uint16_t ring_idx(struct vudev *d, uint64_t ring_gpa)
 {
-	const uint16_t *p = mem_gpa_to_host(d->mem, ring_gpa + 2, 2);
+	const uint16_t *p = vudev_packed(d)
+				    ? NULL
+				    : mem_gpa_to_host(d->mem, ring_gpa + 2, 2);
 
 	return p ? __atomic_load_n(p, __ATOMIC_ACQUIRE) : 0;
 }
@@ -80,19 +105,49 @@ uint16_t vudev_avail_idx(struct vudev *d, unsigned int i)
 	return ring_idx(d, d->queues[i].driver_gpa);
 }
 
-static int start_queue(struct vudev *d, const struct vdev_queue *q,
-		       uint16_t base)
+uint32_t vudev_initial_base(const struct vudev *d)
 {
-	struct vhu_vring_addr addr = {
-		.index = q->index,
-		.desc_user_addr =
-			ring_addr(d, q->desc_gpa, virtq_desc_size(q->size)),
-		.avail_user_addr =
-			ring_addr(d, q->driver_gpa, virtq_avail_size(q->size)),
-		.used_user_addr =
-			ring_addr(d, q->device_gpa, virtq_used_size(q->size)),
-	};
-	int err = vhu_set_vring_base(&d->fe, q->index, base);
+	/* A packed ring starts at slot 0 with both wrap counters 1. */
+	return vudev_packed(d) ? virtq_packed_base(0, true, 0, true) : 0;
+}
+
+unsigned int vudev_base_pending(const struct vudev *d, unsigned int i,
+				uint32_t base, uint16_t used_idx)
+{
+	unsigned int num = d->queues[i].size, avail, used;
+
+	if (!vudev_packed(d))
+		return (uint16_t)((uint16_t)base - used_idx);
+	/* Only the avail half (DPDK answers so): nothing is outstanding. */
+	if (!(base >> 16))
+		return 0;
+	avail = base & 0x7fff;
+	used = (base >> 16) & 0x7fff;
+	if (avail >= num || used >= num)
+		return UINT16_MAX;
+	if (!(base & VIRTQ_PACKED_WRAP) == !(base & (VIRTQ_PACKED_WRAP << 16)))
+		return avail >= used ? avail - used : UINT16_MAX;
+	return avail < used ? avail + num - used : UINT16_MAX;
+}
+
+/*
+ * SET_VRING_ADDR's three addresses: for a split ring the descriptor table,
+ * available ring and used ring; for a packed ring the descriptor ring, the
+ * driver area (driver event suppression) and the device area (device
+ * event suppression), in the same three fields.
+ */
+static int start_queue(struct vudev *d, const struct vdev_queue *q,
+		       uint32_t base)
+{
+	uint64_t size[3];
+	struct vhu_vring_addr addr = { .index = q->index };
+	int err;
+
+	ring_sizes(vudev_packed(d), q->size, size);
+	addr.desc_user_addr = ring_addr(d, q->desc_gpa, size[0]);
+	addr.avail_user_addr = ring_addr(d, q->driver_gpa, size[1]);
+	addr.used_user_addr = ring_addr(d, q->device_gpa, size[2]);
+	err = vhu_set_vring_base(&d->fe, q->index, base);
 
 	/*
 	 * The call and error fds before the kick fd, as QEMU and Cloud
@@ -210,7 +265,9 @@ int vudev_rings_start(struct vudev *d)
 /*
  * Stops every started ring and records in base[] where each got to:
  * GET_VRING_BASE's answer, or the used index when the backend cannot be
- * asked (gone, or failing to answer).
+ * asked (gone, or failing to answer). A packed ring has no used index in
+ * guest memory: its base stays the last one known (the start's), and the
+ * next backend finds the real position in the in-flight region.
  */
 void vudev_rings_stop(struct vudev *d)
 {
@@ -229,7 +286,16 @@ void vudev_rings_stop(struct vudev *d)
 		if (err && err != -ENOTCONN)
 			pr_warn("%s: stopping queue %u: %s", d->name, index,
 				vhu_frontend_error(&d->fe));
-		d->base[i] = err ? vudev_used_idx(d, i) : (uint16_t)base;
+		if (!err)
+			d->base[i] = vudev_packed(d) ? base : (uint16_t)base;
+		else if (!vudev_packed(d))
+			d->base[i] = vudev_used_idx(d, i);
+		else if (d->inflight_fd < 0)
+			pr_warn("%s: queue %u: packed ring stopped without "
+				"GET_VRING_BASE and without an in-flight "
+				"region: its position is unknown, it restarts "
+				"at 0x%x",
+				d->name, index, d->base[i]);
 	}
 	d->nr_started = 0;
 }

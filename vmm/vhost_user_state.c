@@ -9,7 +9,8 @@
  * GET_VRING_BASE): from the reply on, a backend must not touch the rings
  * or raise interrupts (vhost-user.md rule 4). vuvm checks that it keeps to
  * this: the used index of every ring is read at suspend and again at
- * resume, and a change is reported. Resuming restarts each ring at the
+ * resume, and a change is reported (a split ring: a packed ring has no used
+ * index in memory). Resuming restarts each ring at the
  * base GET_VRING_BASE returned. Requests the backend had taken but not
  * completed when it stopped (avail base ahead of the used index) are
  * reported too: a backend that drops them loses I/O.
@@ -56,34 +57,52 @@ static void describe_rings(struct vudev *d, char *msg, size_t len)
 
 	for (unsigned int i = 0; i < d->nr_active && n + 1 < len; i++) {
 		uint16_t used = vudev_used_idx(d, i);
+		unsigned int pending =
+			vudev_base_pending(d, i, d->base[i], used);
 
-		n += (size_t)snprintf(msg + n, len - n,
-				      "; queue %u: base %u used %u",
-				      d->queues[i].index, d->base[i], used);
-		if (n < len && d->base[i] != used)
+		if (vudev_packed(d))
+			n += (size_t)snprintf(msg + n, len - n,
+					      "; queue %u: packed base 0x%x",
+					      d->queues[i].index, d->base[i]);
+		else
+			n += (size_t)snprintf(
+				msg + n, len - n, "; queue %u: base %u used %u",
+				d->queues[i].index, d->base[i], used);
+		if (n < len && pending)
 			n += (size_t)snprintf(msg + n, len - n,
 					      " (%u taken, not completed)",
-					      (uint16_t)(d->base[i] - used));
+					      pending);
 	}
 }
 
 /*
  * A base GET_VRING_BASE returned must lie between the used index and a
- * ring's size beyond it. One that does not is the backend's error: say so
- * and restart that ring from the used index, as after a crash.
+ * ring's size beyond it (packed: both halves within the ring, avail at
+ * most a ring ahead of used). One that does not is the backend's error:
+ * say so and restart that ring from the used index, as after a crash
+ * (packed: from the avail half, or the start if that is beyond the ring).
  */
 static void check_bases(struct vudev *d)
 {
 	for (unsigned int i = 0; i < d->nr_active; i++) {
 		uint16_t used = vudev_used_idx(d, i);
+		uint32_t fix = used;
 
-		if ((uint16_t)(d->base[i] - used) <= d->queues[i].size)
+		if (vudev_base_pending(d, i, d->base[i], used) <=
+		    d->queues[i].size)
 			continue;
-		pr_err("%s: queue %u: GET_VRING_BASE said %u, behind the "
+		if (vudev_packed(d)) {
+			uint16_t avail = d->base[i] & 0xffff;
+
+			fix = (avail & 0x7fff) < d->queues[i].size
+				      ? (uint32_t)avail << 16 | avail
+				      : vudev_initial_base(d);
+		}
+		pr_err("%s: queue %u: GET_VRING_BASE said 0x%x, behind the "
 		       "used index %u or more than a ring ahead of it; the "
-		       "ring restarts at %u",
-		       d->name, d->queues[i].index, d->base[i], used, used);
-		d->base[i] = used;
+		       "ring restarts at 0x%x",
+		       d->name, d->queues[i].index, d->base[i], used, fix);
+		d->base[i] = fix;
 	}
 }
 
@@ -93,7 +112,7 @@ static unsigned int unfinished(struct vudev *d)
 	unsigned int n = 0;
 
 	for (unsigned int i = 0; i < d->nr_active; i++)
-		n += (uint16_t)(d->base[i] - vudev_used_idx(d, i));
+		n += vudev_base_pending(d, i, d->base[i], vudev_used_idx(d, i));
 	return n;
 }
 
@@ -132,7 +151,9 @@ int vudev_suspend(struct vudev *d, char *msg, size_t len)
 	}
 	vudev_rings_stop(d);
 	check_bases(d);
-	if (d->link == VUDEV_CONNECTED && d->active)
+	/* A packed ring's completions are not counted in guest memory, so
+	 * only a split ring can be waited for. */
+	if (d->link == VUDEV_CONNECTED && d->active && !vudev_packed(d))
 		drain_late(d);
 	for (unsigned int i = 0; i < d->nr_active; i++)
 		d->used_at_suspend[i] = vudev_used_idx(d, i);
@@ -441,8 +462,14 @@ void vudev_describe(struct vudev *d, char *buf, size_t len)
 			     vudev_link_name(d->link), rings_word(d),
 			     d->reconnects);
 	for (unsigned int i = 0; i < d->nr_active && n + 1 < len; i++)
-		n += (size_t)snprintf(buf + n, len - n, " q%u=avail:%u,used:%u",
-				      d->queues[i].index, vudev_avail_idx(d, i),
-				      vudev_used_idx(d, i));
+		if (vudev_packed(d))
+			n += (size_t)snprintf(buf + n, len - n,
+					      " q%u=packed,base:0x%x",
+					      d->queues[i].index, d->base[i]);
+		else
+			n += (size_t)snprintf(
+				buf + n, len - n, " q%u=avail:%u,used:%u",
+				d->queues[i].index, vudev_avail_idx(d, i),
+				vudev_used_idx(d, i));
 	pthread_mutex_unlock(&d->lock);
 }

@@ -22,7 +22,7 @@ uint64_t mmio_transport_features(void)
 	return (VIRTIO_BIT(VIRTIO_TRANSPORT_F_START) - 1) |
 	       VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) |
 	       VIRTIO_BIT(VIRTIO_F_EVENT_IDX) | VIRTIO_BIT(VIRTIO_F_VERSION_1) |
-	       VIRTIO_BIT(VIRTIO_F_IN_ORDER);
+	       VIRTIO_BIT(VIRTIO_F_IN_ORDER) | VIRTIO_BIT(VIRTIO_F_RING_PACKED);
 }
 
 /* --- Set-up and tear-down ------------------------------------------------ */
@@ -226,17 +226,24 @@ static bool features_ok(struct mmio_dev *d)
 static int queue_check(struct mmio_dev *d, unsigned int i)
 {
 	const struct mmio_queue *q = &d->queues[i];
+	/* Packed: any size, driver and device areas 4-byte aligned. */
+	bool packed = d->acked & VIRTIO_BIT(VIRTIO_F_RING_PACKED);
+	uint64_t driver_align = packed ? 3 : 1;
 
-	if (!virtq_size_valid(q->num) || q->num > d->vdev->queue_size_max) {
-		guest_error(d, "queue %u: size %u is not a power of two <= %u",
-			    i, q->num, d->vdev->queue_size_max);
+	if (packed ? !q->num || q->num > d->vdev->queue_size_max
+		   : !virtq_size_valid(q->num) ||
+			     q->num > d->vdev->queue_size_max) {
+		guest_error(d, "queue %u: size %u is not %s <= %u", i, q->num,
+			    packed ? "a size" : "a power of two",
+			    d->vdev->queue_size_max);
 		return -EINVAL;
 	}
-	if ((q->desc & 15) || (q->driver & 1) || (q->device & 3)) {
+	if ((q->desc & 15) || (q->driver & driver_align) || (q->device & 3)) {
 		guest_error(d,
-			    "queue %u: misaligned ring (desc %#llx avail "
-			    "%#llx used %#llx)",
-			    i, (unsigned long long)q->desc,
+			    "queue %u: misaligned %s ring (desc %#llx driver "
+			    "%#llx device %#llx)",
+			    i, packed ? "packed" : "split",
+			    (unsigned long long)q->desc,
 			    (unsigned long long)q->driver,
 			    (unsigned long long)q->device);
 		return -EINVAL;

@@ -13,6 +13,7 @@
 
 #include "vhost/frontend.h"
 #include "vmm/vdev.h"
+#include "virtio/virtio_config.h"
 #include "virtio/virtio_ids.h"
 #include "virtio/virtio_ring.h"
 
@@ -83,8 +84,42 @@ static int parse_seconds(const char *val, double min, int *ms)
 	return 0;
 }
 
+/* Feature knobs: "on" leaves the backend's offer as it is, "off" hides
+ * the feature from the driver. */
+static const struct {
+	const char *name;
+	unsigned int bit;
+} vudev_feature_knobs[] = {
+	{ "ring-packed", VIRTIO_F_RING_PACKED },
+	{ "in-order", VIRTIO_F_IN_ORDER },
+};
+
+static int parse_feature_knob(const char *opt, const char *val,
+			      struct vudev_config *cfg, const char **why)
+{
+	for (size_t i = 0;
+	     i < sizeof(vudev_feature_knobs) / sizeof(vudev_feature_knobs[0]);
+	     i++) {
+		uint64_t bit = VIRTIO_BIT(vudev_feature_knobs[i].bit);
+
+		if (strcmp(opt, vudev_feature_knobs[i].name))
+			continue;
+		*why = "ring-packed and in-order must be on or off";
+		if (strcmp(val, "on") == 0)
+			cfg->features_off &= ~bit;
+		else if (strcmp(val, "off") == 0)
+			cfg->features_off |= bit;
+		else
+			return -EINVAL;
+		return 0;
+	}
+	return 1;
+}
+
 static int parse_option(char *opt, struct vudev_config *cfg, const char **why)
 {
+	int err;
+
 	char *val = strchr(opt, '=');
 	unsigned long n;
 
@@ -130,8 +165,12 @@ static int parse_option(char *opt, struct vudev_config *cfg, const char **why)
 		*why = "reconnect must be 0..3600 seconds";
 		return parse_seconds(val, 0, &cfg->reconnect_ms);
 	}
+	err = parse_feature_knob(opt, val, cfg, why);
+	if (err <= 0)
+		return err;
 	*why = "unknown option (known: socket, queues, queue-size, "
-	       "config-size, connect-timeout, reply-timeout, reconnect)";
+	       "config-size, connect-timeout, reply-timeout, reconnect, "
+	       "ring-packed, in-order)";
 	return -EINVAL;
 }
 

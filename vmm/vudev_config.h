@@ -4,6 +4,7 @@
  *
  *	--device TYPE,socket=PATH[,queues=N][,queue-size=N][,config-size=N]
  *		 [,connect-timeout=SEC][,reply-timeout=SEC][,reconnect=SEC]
+ *		 [,ring-packed=on|off][,in-order=on|off]
  *
  * TYPE names a virtio device type (net, blk, console, rng, vsock, fs),
  * which gives the device ID, the default queue count and the config space
@@ -29,6 +30,7 @@ struct vudev_config {
 	int reply_timeout_ms;	/* bound on every wait for a reply */
 	int reconnect_ms; /* -1: a lost backend stops vuvm; else how long to
 			     try reconnecting before the device fails */
+	uint64_t features_off; /* feature bits hidden from the driver */
 };
 
 /*

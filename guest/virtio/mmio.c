@@ -166,7 +166,9 @@ int vio_begin(struct vio_dev *d, uint64_t wanted)
 				"features %#llx lack VERSION_1: a legacy "
 				"device",
 				(unsigned long long)d->offered);
-	d->features = (wanted | VIRTIO_BIT(VIRTIO_F_VERSION_1)) & d->offered;
+	d->features =
+		(wanted | d->ring_wanted | VIRTIO_BIT(VIRTIO_F_VERSION_1)) &
+		d->offered;
 	write_features(d, d->features);
 	status_add(d, VIRTIO_CONFIG_S_FEATURES_OK);
 	if (!(rd(d, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_FEATURES_OK))

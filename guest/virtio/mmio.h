@@ -17,9 +17,11 @@
  *   skipped; a device ID of 0 (an empty slot) is skipped quietly. Returns
  *   how many matched.
  * vio_begin: reset, ACKNOWLEDGE, DRIVER, reads the offered features,
- *   acks @wanted ∩ offered (VERSION_1 is always wanted, and an error if
- *   not offered), FEATURES_OK and reads it back. dev->features holds the
- *   result.
+ *   acks (@wanted ∪ dev->ring_wanted) ∩ offered (VERSION_1 is always
+ *   wanted, and an error if not offered), FEATURES_OK and reads it back.
+ *   dev->features holds the result. ring_wanted is the workload's choice
+ *   of ring features (RING_PACKED, IN_ORDER) that every device driver
+ *   then asks for; set it in the found device before the driver's open.
  * vio_queue_setup: sets queue @index up with at most @size entries (the
  *   device's QueueNumMax caps it) and indirect tables of @indirect_max
  *   descriptors, memory from dma_alloc (allocated once per queue index
@@ -62,8 +64,9 @@ struct vio_dev {
 	uint32_t irq; /* GSI from the device tree, ~0 if none */
 	uint32_t device_id;
 	uint32_t vendor_id;
-	uint64_t offered;  /* device features */
-	uint64_t features; /* negotiated */
+	uint64_t offered;     /* device features */
+	uint64_t features;    /* negotiated */
+	uint64_t ring_wanted; /* RING_PACKED, IN_ORDER: the workload's */
 	/* Ring memory per queue index, kept for reuse across resets. */
 	void *ring_mem[VIO_MAX_QUEUES];
 	uint64_t ring_size[VIO_MAX_QUEUES];

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * Driver side of a split virtqueue (see virtq.h). The story of one request:
+ * Driver side of a split virtqueue (see virtq.h), and the entry points that
+ * branch to the packed ring (virtq_packed.c). The story of one request:
  * add() takes descriptors from the free list, writes them (or one indirect
  * descriptor and its table) and puts the head in the avail ring;
  * kick_prepare() publishes the avail index (release) and decides about the
@@ -20,12 +21,15 @@
 #include <string.h>
 
 #include "virtio/virtio_config.h"
+#include "virtio/virtq_internal.h"
 
 #define USED_ALIGN 64 /* own cache line: the device writes it */
 
-/* Offsets of each part in the caller's block. */
+/* Offsets of each part in the caller's block. The packed ring's parts fit
+ * in the split ring's (its ring is the size of the descriptor table, its
+ * event areas 4 bytes each), so one layout serves both. */
 struct virtq_layout {
-	uint64_t avail, used, indirect, heads, size;
+	uint64_t avail, used, indirect, heads, order, size;
 };
 
 static void layout(unsigned int num, unsigned int indirect_max,
@@ -38,7 +42,8 @@ static void layout(unsigned int num, unsigned int indirect_max,
 	l->heads = virtq_align(l->indirect + (uint64_t)num * indirect_max *
 						     sizeof(struct virtq_desc),
 			       8);
-	l->size = l->heads + (uint64_t)num * sizeof(struct virtq_head);
+	l->order = l->heads + (uint64_t)num * sizeof(struct virtq_head);
+	l->size = l->order + (uint64_t)num * sizeof(uint16_t);
 }
 
 uint64_t virtq_mem_size(unsigned int num, unsigned int indirect_max)
@@ -49,9 +54,7 @@ uint64_t virtq_mem_size(unsigned int num, unsigned int indirect_max)
 	return l.size;
 }
 
-/* Records the first misbehaviour; the queue stays broken after it. */
-__attribute__((format(printf, 2, 3))) static int vq_fail(struct virtq *vq,
-							 const char *fmt, ...)
+int vq_fail(struct virtq *vq, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -69,7 +72,10 @@ int virtq_init(struct virtq *vq, unsigned int num, void *mem, uint64_t gpa,
 	uint8_t *p = mem;
 
 	memset(vq, 0, sizeof(*vq));
-	if (!virtq_size_valid(num) || !mem || ((uintptr_t)mem | gpa) & 15 ||
+	vq->packed = virtio_has_feature(features, VIRTIO_F_RING_PACKED);
+	if (!(vq->packed ? num && num <= VIRTQ_MAX_SIZE
+			 : virtq_size_valid(num)) ||
+	    !mem || ((uintptr_t)mem | gpa) & 15 ||
 	    indirect_max > VIRTQ_MAX_SEGS) {
 		snprintf(vq->error, sizeof(vq->error),
 			 "bad queue: size %u, block %p at 0x%llx, indirect %u",
@@ -94,10 +100,14 @@ int virtq_init(struct virtq *vq, unsigned int num, void *mem, uint64_t gpa,
 		vq->indirect_threshold = 2;
 	}
 	vq->heads = (struct virtq_head *)(p + l.heads);
+	vq->order = (uint16_t *)(p + l.order);
 	vq->event_idx = virtio_has_feature(features, VIRTIO_F_EVENT_IDX);
+	vq->in_order = virtio_has_feature(features, VIRTIO_F_IN_ORDER);
 	for (unsigned int i = 0; i < num; i++)
 		vq->heads[i].next_free = (uint16_t)(i + 1);
 	vq->num_free = num;
+	if (vq->packed)
+		pvq_init(vq, gpa);
 	return 0;
 }
 
@@ -202,6 +212,8 @@ int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned int out,
 	uint16_t head;
 	bool indirect;
 
+	if (vq->packed)
+		return pvq_add(vq, bufs, out, in, token);
 	if (vq->err)
 		return vq->err;
 	if (!n || n > VIRTQ_MAX_SEGS || !token)
@@ -229,6 +241,8 @@ int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, unsigned int out,
 	vq->heads[head].ndesc = (uint16_t)ndesc;
 	vq->avail->ring[vq->avail_idx % vq->num] = head;
 	vq->avail_idx++;
+	if (vq->in_order)
+		order_push(vq, head);
 	vq->in_flight++;
 	return 0;
 }
@@ -237,6 +251,8 @@ bool virtq_kick_prepare(struct virtq *vq)
 {
 	uint16_t old = vq->kicked_avail_idx, new = vq->avail_idx;
 
+	if (vq->packed)
+		return pvq_kick_prepare(vq);
 	if (vq->err)
 		return false;
 	/* Release: the descriptors and ring entries before the index. */
@@ -279,7 +295,9 @@ static uint16_t used_idx(const struct virtq *vq)
 
 bool virtq_has_used(const struct virtq *vq)
 {
-	return !vq->err && used_idx(vq) != vq->last_used;
+	if (vq->packed)
+		return pvq_has_used(vq);
+	return !vq->err && (vq->batch_left || used_idx(vq) != vq->last_used);
 }
 
 /* Checks the used element (@id, @len) against what is in flight. */
@@ -306,6 +324,40 @@ static int check_used(struct virtq *vq, uint16_t pending, uint32_t id,
 	return 0;
 }
 
+/*
+ * IN_ORDER: the used entry names @id with @len; it must be the oldest of
+ * the @pending entries in flight or a later one (the last of a batch).
+ */
+static int start_batch(struct virtq *vq, uint16_t pending, uint32_t id,
+		       uint32_t len)
+{
+	unsigned int limit = pending < vq->in_flight ? pending : vq->in_flight;
+	int k = order_find(vq, id, limit);
+
+	if (k < 0)
+		return vq_fail(vq,
+			       "used entry %u: id %u is not among the next %u "
+			       "chains in order (IN_ORDER; next is %u)",
+			       vq->last_used, id, limit,
+			       vq->order[vq->order_first]);
+	vq->batch_left = (unsigned int)k + 1;
+	vq->batch_len = len;
+	return 0;
+}
+
+/* IN_ORDER: the next buffer of the current batch (see virtq.h). */
+static int get_in_order(struct virtq *vq, void **token, uint32_t *len)
+{
+	uint16_t head = order_pop(vq);
+
+	*token = vq->heads[head].token;
+	*len = vq->batch_left == 1 ? vq->batch_len : vq->heads[head].in_len;
+	vq->batch_left--;
+	free_chain(vq, head);
+	vq->last_used++;
+	return 1;
+}
+
 int virtq_get_used(struct virtq *vq, void **token, uint32_t *len)
 {
 	struct virtq_used_elem *e;
@@ -313,8 +365,12 @@ int virtq_get_used(struct virtq *vq, void **token, uint32_t *len)
 	uint32_t id, n;
 	int err;
 
+	if (vq->packed)
+		return pvq_get_used(vq, token, len);
 	if (vq->err)
 		return vq->err;
+	if (vq->batch_left)
+		return get_in_order(vq, token, len);
 	pending = (uint16_t)(used_idx(vq) - vq->last_used);
 	if (!pending)
 		return 0;
@@ -322,8 +378,12 @@ int virtq_get_used(struct virtq *vq, void **token, uint32_t *len)
 	id = __atomic_load_n(&e->id, __ATOMIC_RELAXED);
 	n = __atomic_load_n(&e->len, __ATOMIC_RELAXED);
 	err = check_used(vq, pending, id, n);
+	if (!err && vq->in_order)
+		err = start_batch(vq, pending, id, n);
 	if (err)
 		return err;
+	if (vq->in_order)
+		return get_in_order(vq, token, len);
 	*token = vq->heads[id].token;
 	*len = n;
 	free_chain(vq, (uint16_t)id);
@@ -333,6 +393,10 @@ int virtq_get_used(struct virtq *vq, void **token, uint32_t *len)
 
 void virtq_disable_cb(struct virtq *vq)
 {
+	if (vq->packed) {
+		pvq_disable_cb(vq);
+		return;
+	}
 	if (vq->event_idx) {
 		/* Half the index space away: the device cannot cross it
 		 * before we move it back, as at most num entries are used. */
@@ -347,6 +411,8 @@ void virtq_disable_cb(struct virtq *vq)
 
 bool virtq_enable_cb(struct virtq *vq)
 {
+	if (vq->packed)
+		return pvq_enable_cb(vq);
 	if (vq->err)
 		return false;
 	if (vq->event_idx)
@@ -357,5 +423,5 @@ bool virtq_enable_cb(struct virtq *vq)
 	/* The store must be visible before we look at the used index, or
 	 * an entry used in between would come without an interrupt. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
-	return used_idx(vq) != vq->last_used;
+	return vq->batch_left || used_idx(vq) != vq->last_used;
 }

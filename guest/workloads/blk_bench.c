@@ -52,6 +52,7 @@ struct bb {
 	enum rw rw;
 	uint32_t bs, qd;
 	int mode;
+	uint64_t ring;	     /* ring=, in_order=: features to ask for */
 	uint64_t span;	     /* requests of bs that fit the disk */
 	uint64_t *cursor;    /* per queue, sequential patterns */
 	struct slot **slots; /* per queue, qd each */
@@ -178,7 +179,8 @@ static int params(struct bb *s, const char *args, uint64_t *queues,
 		;
 	s->rw = (enum rw)i;
 	s->mode = vw_mode(args);
-	if (s->mode < 0 || i == 5 || bench_params(&s->b, args) ||
+	if (s->mode < 0 || vw_ring(args, &s->ring) || i == 5 ||
+	    bench_params(&s->b, args) ||
 	    kv_get_u64(args, "bs", 4096, &bs) == -2 ||
 	    kv_get_u64(args, "qd", 1, &qd) == -2 ||
 	    kv_get_u64(args, "queues", 1, queues) == -2 ||
@@ -243,6 +245,8 @@ static bool results(struct bb *s)
 	json_u64(&j, "qd", s->qd);
 	json_u64(&j, "queues", s->blk.nq);
 	json_str(&j, "mode", s->mode == VW_IRQ ? "irq" : "poll");
+	json_str(&j, "ring", s->blk.vq[0].packed ? "packed" : "split");
+	json_u64(&j, "in_order", s->blk.vq[0].in_order);
 	if (s->b.count)
 		json_u64(&j, "count", s->b.count);
 	json_u64(&j, "tsc_khz", time_tsc_khz());
@@ -258,6 +262,8 @@ static void bench(struct bb *s, const struct vio_dev *found, uint64_t queues,
 			   (unsigned int)qsize, 0);
 	uint64_t errors;
 
+	if (!err && vw_ring_check(&s->blk.vio, s->ring))
+		return;
 	if (!report(!err, "set up: %s", err ? s->blk.vio.error : "ok"))
 		return;
 	if (queues > s->blk.nq)
@@ -292,6 +298,7 @@ int blk_bench_main(const char *args)
 		return WORKLOAD_BAD_REQUEST;
 	report_prefix_push("blk-bench");
 	if (!vw_find(VIRTIO_ID_BLOCK, "blk", &found)) {
+		found.ring_wanted = s.ring;
 		bench(&s, &found, queues, qsize);
 		vio_reset(&s.blk.vio);
 	}

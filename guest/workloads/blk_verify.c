@@ -480,9 +480,10 @@ static void check_zeroing(struct verify *v, uint32_t type, const char *name,
 static int params(struct verify *v, const char *args, uint64_t *queues,
 		  uint64_t *qsize)
 {
-	uint64_t depth, maxsec;
+	uint64_t depth, maxsec, ring;
 
-	if (vw_mode(args) < 0 || kv_get_u64(args, "queues", 1, queues) == -2 ||
+	if (vw_mode(args) < 0 || vw_ring(args, &ring) ||
+	    kv_get_u64(args, "queues", 1, queues) == -2 ||
 	    kv_get_u64(args, "depth", 8, &depth) == -2 ||
 	    kv_get_u64(args, "qsize", 128, qsize) == -2 ||
 	    kv_get_u64(args, "maxsec", 128, &maxsec) == -2 ||
@@ -555,6 +556,8 @@ static bool open_dev(struct verify *v, const struct vio_dev *found,
 	int err = blk_open(&v->blk, found, (unsigned int)queues,
 			   (unsigned int)qsize, 0);
 
+	if (!err && vw_ring_check(&v->blk.vio, found->ring_wanted))
+		return false;
 	if (!report(!err, "set up: %s", err ? v->blk.vio.error : "ok"))
 		return false;
 	report_info("features %#llx, %llu sectors, %u of %u queues of %u, "
@@ -677,7 +680,7 @@ int blk_verify_main(const char *args)
 {
 	static struct verify v;
 	static struct vio_dev found[MAX_DEVS];
-	uint64_t queues, qsize, passes, written = 0, verified = 0;
+	uint64_t queues, qsize, passes, written = 0, verified = 0, ring;
 	int ndev, failed = 0;
 	char name[16];
 
@@ -687,6 +690,7 @@ int blk_verify_main(const char *args)
 	passes = v.passes;
 	report_prefix_push("blk-verify");
 	ndev = vw_find_all(VIRTIO_ID_BLOCK, "blk", found, MAX_DEVS);
+	vw_ring(args, &ring);
 	for (int i = 0; i < ndev; i++) {
 		uint64_t mark = dma_mark();
 		bool ok;
@@ -701,6 +705,7 @@ int blk_verify_main(const char *args)
 		report_info("virtio-mmio@%llx, irq %u, vendor %#x",
 			    (unsigned long long)found[i].base, found[i].irq,
 			    found[i].vendor_id);
+		found[i].ring_wanted = ring;
 		ok = verify_dev(&v, &found[i], args, queues, qsize);
 		failed += !ok;
 		written += v.written;

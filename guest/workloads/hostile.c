@@ -24,6 +24,15 @@
  *      read DEVICE_NEEDS_RESET (vuvm logs "device needs reset: <why>").
  *  (d) one ordinary request (blk: read sector 0; rng: 16 bytes).
  *
+ * ring=packed (and in_order=1) negotiate the packed ring (IN_ORDER) for
+ * (b), (c) and (d); a device without it makes the workload SKIP. The bad
+ * chains are then written as packed descriptors: the same bad addresses
+ * and lengths, a readable descriptor after a writable one, the broken
+ * indirect tables, and instead of the split ring's index cases a chain
+ * with NEXT on every slot (longer than the ring), a chain whose NEXT runs
+ * into a slot that is not available, and a descriptor whose AVAIL and
+ * USED bits both say "used" (the device must leave it alone).
+ *
  * What the device answers to a bad chain is reported, never trusted or
  * asserted: a backend may fail the ring, skip the chain or complete it
  * with an error. The checks are that the device still talks and can be
@@ -206,6 +215,9 @@ struct bad {
 	bool bad_head;	  /* the avail entry names a head >= queue size */
 	bool ro_after_rw; /* a readable descriptor after the writable one */
 	int ind;	  /* IND_*: the chain goes through an indirect table */
+	/* Packed ring: the case's name there (loop, wild, jump have their
+	 * own packed meaning), or NULL when it has no packed form. */
+	const char *packed;
 };
 
 /* Indirect tables: good, or broken in one way. */
@@ -220,31 +232,59 @@ enum {
 };
 
 static const struct bad bad_cases[] = {
-	{ .name = "address beyond RAM", .addr = BEYOND_RAM, .len = BUF_LEN },
+	{ .name = "address beyond RAM",
+	  .addr = BEYOND_RAM,
+	  .len = BUF_LEN,
+	  .packed = "address beyond RAM" },
 	{ .name = "address in the MMIO hole",
 	  .addr = MMIO_HOLE,
-	  .len = BUF_LEN },
-	{ .name = "address wrapping 2^64", .addr = WRAPPING, .len = 0x2000 },
-	{ .name = "zero-length buffer", .len = 0 },
-	{ .name = "0xffffffff-long buffer", .len = 0xffffffffu },
-	{ .name = "descriptor loop", .len = BUF_LEN, .loop = true },
-	{ .name = "next index out of range", .len = BUF_LEN, .wild = true },
+	  .len = BUF_LEN,
+	  .packed = "address in the MMIO hole" },
+	{ .name = "address wrapping 2^64",
+	  .addr = WRAPPING,
+	  .len = 0x2000,
+	  .packed = "address wrapping 2^64" },
+	{ .name = "zero-length buffer",
+	  .len = 0,
+	  .packed = "zero-length buffer" },
+	{ .name = "0xffffffff-long buffer",
+	  .len = 0xffffffffu,
+	  .packed = "0xffffffff-long buffer" },
+	{ .name = "descriptor loop",
+	  .len = BUF_LEN,
+	  .loop = true,
+	  .packed = "NEXT on every slot: a chain longer than the ring" },
+	{ .name = "next index out of range",
+	  .len = BUF_LEN,
+	  .wild = true,
+	  .packed = "NEXT into a slot that is not available" },
 	{ .name = "avail index jumps by more than the queue size",
 	  .len = BUF_LEN,
-	  .jump = true },
+	  .jump = true,
+	  .packed = "AVAIL and USED both set: not available" },
 	{ .name = "avail entry names head 0x7fff",
 	  .len = BUF_LEN,
 	  .bad_head = true },
 	{ .name = "readable descriptor after a writable one",
 	  .len = BUF_LEN,
-	  .ro_after_rw = true },
-	{ .name = "indirect table beyond RAM", .ind = IND_BEYOND_RAM },
-	{ .name = "indirect table of 0 bytes", .ind = IND_EMPTY },
-	{ .name = "indirect table of 20 bytes", .ind = IND_ODD_LEN },
+	  .ro_after_rw = true,
+	  .packed = "readable descriptor after a writable one" },
+	{ .name = "indirect table beyond RAM",
+	  .ind = IND_BEYOND_RAM,
+	  .packed = "indirect table beyond RAM" },
+	{ .name = "indirect table of 0 bytes",
+	  .ind = IND_EMPTY,
+	  .packed = "indirect table of 0 bytes" },
+	{ .name = "indirect table of 20 bytes",
+	  .ind = IND_ODD_LEN,
+	  .packed = "indirect table of 20 bytes" },
 	{ .name = "indirect table inside an indirect table",
-	  .ind = IND_NESTED },
+	  .ind = IND_NESTED,
+	  .packed = "indirect table inside an indirect table" },
 	{ .name = "loop inside an indirect table", .ind = IND_LOOP },
-	{ .name = "INDIRECT and NEXT together", .ind = IND_WITH_NEXT },
+	{ .name = "INDIRECT and NEXT together",
+	  .ind = IND_WITH_NEXT,
+	  .packed = "INDIRECT and NEXT together" },
 };
 
 struct bufs {
@@ -369,6 +409,132 @@ static void observe(struct vio_dev *d, struct virtq *vq, uint16_t used0,
 		    rd(d, VIRTIO_MMIO_STATUS));
 }
 
+/* --- (b) on a packed ring ---------------------------------------------- */
+
+/* Slot @i of the packed ring, available in the first lap (wrap 1) unless
+ * @flags already carry AVAIL/USED bits; the head's flags come last. */
+static void set_pdesc(struct virtq *vq, unsigned int i, uint64_t addr,
+		      uint32_t len, uint16_t flags)
+{
+	struct virtq_packed_desc *d = &vq->pdesc[i];
+
+	if (!(flags & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)))
+		flags |= VIRTQ_DESC_F_AVAIL;
+	d->addr = addr;
+	d->len = len;
+	d->id = 0;
+	__atomic_store_n(&d->flags, flags,
+			 i ? __ATOMIC_RELAXED : __ATOMIC_RELEASE);
+}
+
+/* The packed indirect table of the normal request, broken as @ind says,
+ * named by slot 0. */
+static void packed_indirect(struct virtq *vq, bool blk, int ind,
+			    const struct bufs *b)
+{
+	struct virtq_packed_desc *t = (struct virtq_packed_desc *)b->table;
+	unsigned int n = blk ? 3 : 1;
+	uint64_t addr = dma_addr(t);
+	uint32_t len = n * sizeof(*t);
+	uint16_t flags = VIRTQ_DESC_F_INDIRECT;
+
+	if (blk) {
+		t[0] = (struct virtq_packed_desc){ dma_addr(b->hdr),
+						   sizeof(*b->hdr), 0, 0 };
+		t[1] = (struct virtq_packed_desc){ dma_addr(b->data), BUF_LEN,
+						   0, VIRTQ_DESC_F_WRITE };
+		t[2] = (struct virtq_packed_desc){ dma_addr(b->status), 1, 0,
+						   VIRTQ_DESC_F_WRITE };
+	} else {
+		t[0] = (struct virtq_packed_desc){ dma_addr(b->data), BUF_LEN,
+						   0, VIRTQ_DESC_F_WRITE };
+	}
+	if (ind == IND_BEYOND_RAM)
+		addr = BEYOND_RAM;
+	else if (ind == IND_EMPTY)
+		len = 0;
+	else if (ind == IND_ODD_LEN)
+		len = 20;
+	else if (ind == IND_NESTED)
+		t[0].flags = VIRTQ_DESC_F_INDIRECT, t[0].addr = addr,
+		t[0].len = len;
+	else if (ind == IND_WITH_NEXT)
+		flags |= VIRTQ_DESC_F_NEXT;
+	set_pdesc(vq, 1, dma_addr(b->data), BUF_LEN, VIRTQ_DESC_F_WRITE);
+	set_pdesc(vq, 0, addr, len, flags);
+}
+
+/*
+ * The chain of @c in slots 0.. of a fresh packed ring: blk header, data
+ * (the bad one), status; other devices the data descriptor alone, which
+ * then starts at slot 0.
+ */
+static void packed_chain(struct virtq *vq, bool blk, const struct bad *c,
+			 const struct bufs *b)
+{
+	uint64_t addr = c->addr ? c->addr : dma_addr(b->data);
+	unsigned int d = blk ? 1 : 0, n = blk ? 3 : 1;
+	uint16_t wflags = VIRTQ_DESC_F_WRITE;
+
+	b->hdr->type = VIRTIO_BLK_T_IN;
+	b->hdr->reserved = 0;
+	b->hdr->sector = 0;
+	if (c->ind) {
+		packed_indirect(vq, blk, c->ind, b);
+		return;
+	}
+	if (c->loop) {
+		for (unsigned int i = vq->num; i-- > 0;)
+			set_pdesc(vq, i, dma_addr(b->data), BUF_LEN,
+				  VIRTQ_DESC_F_WRITE | VIRTQ_DESC_F_NEXT);
+		return;
+	}
+	if (c->ro_after_rw) /* data writable, status readable */
+		n = d + 2;
+	if (blk) /* wild: NEXT on the last, into slot 3 */
+		set_pdesc(vq, 2, dma_addr(b->status), 1,
+			  (c->ro_after_rw ? 0 : VIRTQ_DESC_F_WRITE) |
+				  (c->wild ? VIRTQ_DESC_F_NEXT : 0));
+	else if (c->ro_after_rw)
+		set_pdesc(vq, 1, dma_addr(b->status), 1, 0);
+	if (n > d + 1 || c->wild)
+		wflags |= VIRTQ_DESC_F_NEXT; /* wild: into slot d + 1 */
+	if (c->jump) /* both bits of wrap 1: used, not available */
+		wflags |= VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED;
+	if (d)
+		set_pdesc(vq, d, addr, c->len, wflags);
+	if (blk)
+		set_pdesc(vq, 0, dma_addr(b->hdr), sizeof(*b->hdr),
+			  VIRTQ_DESC_F_NEXT |
+				  (c->jump ? VIRTQ_DESC_F_AVAIL |
+						     VIRTQ_DESC_F_USED
+					   : 0));
+	else
+		set_pdesc(vq, 0, addr, c->len, wflags);
+}
+
+/* Kicks, waits at most POLL_NS for slot 0 to be used or the device to
+ * need a reset, and says what happened. */
+static void packed_offer(struct vio_dev *d, struct virtq *vq,
+			 const struct bufs *b, const char *name)
+{
+	uint64_t end = time_ns() + POLL_NS;
+	struct virtq_packed_desc *s = &vq->pdesc[0];
+	uint16_t before = s->flags, flags;
+
+	vio_notify(d, 0);
+	do {
+		flags = __atomic_load_n(&s->flags, __ATOMIC_ACQUIRE);
+		if (flags != before ||
+		    rd(d, VIRTIO_MMIO_STATUS) & VIRTIO_CONFIG_S_NEEDS_RESET)
+			break;
+	} while (time_ns() < end);
+	report_info("%s: slot 0 flags %#x -> %#x, len %u, blk status %u, "
+		    "device status %#x",
+		    name, before, flags, s->len, *b->status,
+		    rd(d, VIRTIO_MMIO_STATUS));
+}
+
 /* Brings the device up with queue 0 through the normal driver path. */
 static int bring_up(struct vio_dev *d, struct virtq *vq)
 {
@@ -385,22 +551,33 @@ static int bring_up(struct vio_dev *d, struct virtq *vq)
 static void bad_chains(struct vio_dev *d, const struct bufs *b, uint64_t only)
 {
 	bool blk = d->device_id == VIRTIO_ID_BLOCK;
+	bool packed = d->ring_wanted & VIRTIO_BIT(VIRTIO_F_RING_PACKED);
 	struct virtq vq;
 	uint16_t used0, head;
+	const char *name;
 
 	for (unsigned int i = 0; i < NR_BAD; i++) {
 		const struct bad *c = &bad_cases[i];
 
 		if (only && only != i + 1)
 			continue;
+		name = packed ? c->packed : c->name;
+		if (!name)
+			continue; /* no packed form */
 
 		if (!report(!bring_up(d, &vq), "%s: the device comes up",
-			    c->name)) {
+			    name)) {
 			report_info("%s", d->error);
 			vio_reset(d);
 			continue;
 		}
 		*b->status = 0xff;
+		if (packed) {
+			packed_chain(&vq, blk, c, b);
+			packed_offer(d, &vq, b, name);
+			check_alive(d, name);
+			continue;
+		}
 		head = c->ind ? build_indirect(&vq, blk, c->ind, b)
 			      : build_chain(&vq, blk, c, b);
 		used0 = offer(d, &vq, head, c->jump);
@@ -469,15 +646,20 @@ static void ring_outside(struct vio_dev *d, int part, uint64_t addr,
 
 static void rings_outside(struct vio_dev *d)
 {
+	bool packed = d->ring_wanted & VIRTIO_BIT(VIRTIO_F_RING_PACKED);
 	uint64_t end = ram_end();
 
 	for (int part = RING_DESC; part <= RING_USED; part++) {
 		ring_outside(d, part, BEYOND_RAM, "beyond RAM");
 		ring_outside(d, part, MMIO_HOLE, "in the MMIO hole");
 		ring_outside(d, part, WRAPPING, "wrapping 2^64");
+		/* A packed ring's event areas are 4 bytes: 2 before the end
+		 * is across it. */
 		if (end)
-			ring_outside(d, part, end - 16,
-				     "across the end of RAM");
+			ring_outside(
+				d, part,
+				end - (part != RING_DESC && packed ? 2 : 16),
+				"across the end of RAM");
 	}
 }
 
@@ -533,10 +715,10 @@ static void good_request(const struct vio_dev *d, uint8_t *buf)
 int hostile_main(const char *args)
 {
 	static struct vio_dev d;
-	uint64_t seed, rounds, only;
+	uint64_t seed, rounds, only, ring;
 	struct bufs b;
 
-	if (kv_get_u64(args, "seed", 1, &seed) == -2 ||
+	if (vw_ring(args, &ring) || kv_get_u64(args, "seed", 1, &seed) == -2 ||
 	    kv_get_u64(args, "rounds", 8, &rounds) == -2 ||
 	    kv_get_u64(args, "case", 0, &only) == -2 || !(uint32_t)seed ||
 	    rounds > MAX_ROUNDS || only > NR_BAD) {
@@ -554,10 +736,20 @@ int hostile_main(const char *args)
 	b.data = dma_alloc(BUF_LEN, 4096);
 	b.status = dma_alloc(16, 16);
 	b.table = dma_alloc(4 * sizeof(*b.table), 16);
-	if (!report(b.hdr && b.data && b.status && b.table,
-		    "buffers allocated"))
-		return report_summary();
 	report_prefix_push("hostile");
+	d.ring_wanted = ring;
+	if (ring && (vio_begin(&d, 0) || vw_ring_check(&d, ring))) {
+		if (d.error[0])
+			report(false, "%s", d.error);
+		vio_reset(&d);
+		report_prefix_pop();
+		return report_summary();
+	}
+	if (!report(b.hdr && b.data && b.status && b.table,
+		    "buffers allocated")) {
+		report_prefix_pop();
+		return report_summary();
+	}
 	report_info("device ID %u at %#llx, seed %llu, %llu rounds",
 		    d.device_id, (unsigned long long)d.base,
 		    (unsigned long long)seed, (unsigned long long)rounds);

@@ -59,6 +59,7 @@ struct nb {
 	uint32_t size, batch, window, nrx;
 	bool rtt;
 	int mode;
+	uint64_t ring; /* ring=, in_order=: features to ask for */
 	struct vw_wait wait;
 	struct pq pq[NET_MAX_PAIRS];
 };
@@ -275,8 +276,8 @@ static int params(struct nb *s, const char *args, uint64_t *pairs,
 	kv_get(args, "dir", dir, sizeof(dir));
 	s->rtt = !strcmp(dir, "rtt");
 	s->mode = vw_mode(args);
-	if (s->mode < 0 || (!s->rtt && strcmp(dir, "tx")) ||
-	    bench_params(&s->b, args) ||
+	if (s->mode < 0 || vw_ring(args, &s->ring) ||
+	    (!s->rtt && strcmp(dir, "tx")) || bench_params(&s->b, args) ||
 	    kv_get_u64(args, "size", 64, &size) == -2 ||
 	    kv_get_u64(args, "batch", 32, &batch) == -2 ||
 	    kv_get_u64(args, "window", 0, window) == -2 ||
@@ -321,6 +322,8 @@ static bool results(struct nb *s)
 	json_u64(&j, "window", s->window);
 	json_u64(&j, "queues", s->net.npairs);
 	json_str(&j, "mode", s->mode == VW_IRQ ? "irq" : "poll");
+	json_str(&j, "ring", s->net.vq[0].packed ? "packed" : "split");
+	json_u64(&j, "in_order", s->net.vq[0].in_order);
 	if (s->b.count)
 		json_u64(&j, "count", s->b.count);
 	json_u64(&j, "tsc_khz", time_tsc_khz());
@@ -340,6 +343,8 @@ static void bench(struct nb *s, const struct vio_dev *found, uint64_t pairs,
 	uint64_t errors;
 	bool ok;
 
+	if (!err && vw_ring_check(&s->net.vio, s->ring))
+		return;
 	if (!report(!err, "set up: %s", err ? s->net.vio.error : "ok"))
 		return;
 	if (pairs > s->net.npairs)
@@ -377,6 +382,7 @@ int net_bench_main(const char *args)
 		return WORKLOAD_BAD_REQUEST;
 	report_prefix_push("net-bench");
 	if (!vw_find(VIRTIO_ID_NET, "net", &found)) {
+		found.ring_wanted = s.ring;
 		bench(&s, &found, pairs, qsize, window);
 		vio_reset(&s.net.vio);
 	}

@@ -73,6 +73,7 @@ struct echo {
 	bool macswap;
 	bool lossy;
 	uint64_t stall_ns; /* stall=: how long without progress */
+	uint64_t ring;	   /* ring=, in_order=: features to ask for */
 	uint8_t dst[VIRTIO_NET_ETH_ALEN];
 	uint8_t *scratch;
 	struct vw_wait wait;
@@ -439,7 +440,8 @@ static int params(struct echo *e, const char *args, uint64_t *pairs,
 		printf("ERROR: net-echo: lossy=0|1\n");
 		return -1;
 	}
-	if (vw_mode(args) < 0 || kv_get_u64(args, "queues", 1, pairs) == -2 ||
+	if (vw_mode(args) < 0 || vw_ring(args, &e->ring) ||
+	    kv_get_u64(args, "queues", 1, pairs) == -2 ||
 	    kv_get_u64(args, "frames", 256, &frames) == -2 ||
 	    kv_get_u64(args, "qsize", 64, qsize) == -2 || !*pairs || !frames ||
 	    frames > MAX_FRAMES || *qsize < 4 || *qsize > 32768 ||
@@ -460,6 +462,8 @@ static void run(struct echo *e, const struct vio_dev *found, uint64_t pairs,
 	int err = net_open(&e->net, found, (unsigned int)pairs,
 			   (unsigned int)qsize, 0);
 
+	if (!err && vw_ring_check(&e->net.vio, e->ring))
+		return;
 	if (!report(!err, "set up: %s", err ? e->net.vio.error : "ok"))
 		return;
 	report_info("features %#llx, %u of %u pairs, queues of %u, mac "
@@ -512,6 +516,7 @@ int net_echo_main(const char *args)
 		return WORKLOAD_BAD_REQUEST;
 	report_prefix_push("net-echo");
 	if (!vw_find(VIRTIO_ID_NET, "net", &found)) {
+		found.ring_wanted = e.ring;
 		run(&e, &found, pairs, qsize, vw_mode(args));
 		vio_reset(&e.net.vio);
 	}

@@ -5,7 +5,8 @@
  * differ, and a few kilobytes use most byte values.
  *
  * Parameters: mode=poll|irq (default poll), bytes=N to read in total
- * (default 4096, up to 1M), depth=N requests in flight (default 8).
+ * (default 4096, up to 1M), depth=N requests in flight (default 8),
+ * ring=split|packed and in_order=0|1 (virtio_common.h).
  */
 #include <stdio.h>
 #include <string.h>
@@ -119,12 +120,13 @@ int rng_main(const char *args)
 {
 	static struct rng_dev r;
 	struct vw_wait w;
-	uint64_t total, depth;
+	uint64_t total, depth, ring;
 	struct vio_dev found;
 	uint8_t *buf;
 	int mode = vw_mode(args), err;
 
-	if (mode < 0 || kv_get_u64(args, "bytes", 4096, &total) == -2 ||
+	if (mode < 0 || vw_ring(args, &ring) ||
+	    kv_get_u64(args, "bytes", 4096, &total) == -2 ||
 	    kv_get_u64(args, "depth", 8, &depth) == -2 || !total ||
 	    total > MAX_BYTES || total % CHUNK || !depth || depth > MAX_DEPTH) {
 		printf("ERROR: rng: bytes=N (multiple of 64, up to 1M), "
@@ -133,9 +135,11 @@ int rng_main(const char *args)
 	}
 	report_prefix_push("rng");
 	if (!vw_find(VIRTIO_ID_RNG, "rng", &found)) {
+		found.ring_wanted = ring;
 		err = rng_open(&r, &found, 64);
 		buf = dma_alloc(total + 2 * CHUNK, 4096);
-		if (report(!err && buf, "set up: %s",
+		if ((err || !vw_ring_check(&r.vio, ring)) &&
+		    report(!err && buf, "set up: %s",
 			   err	 ? r.vio.error
 			   : buf ? "ok"
 				 : "no memory") &&

@@ -11,6 +11,7 @@
 #include "lib/kv.h"
 #include "lib/report.h"
 #include "virtio/irq.h"
+#include "virtio/virtio_config.h"
 #include "virtio/virtio_mmio.h"
 
 int vw_mode(const char *args)
@@ -114,4 +115,50 @@ void vw_wait_end(struct vw_wait *w)
 		    "ended by the %u ms timer",
 		    (unsigned long long)w->sleeps, (unsigned long long)w->irqs,
 		    (unsigned long long)w->timeouts, VW_SLEEP_US / 1000);
+}
+
+int vw_ring(const char *args, uint64_t *features)
+{
+	char ring[8] = "split";
+	bool in_order;
+	int n = kv_get(args, "ring", ring, sizeof(ring));
+
+	*features = 0;
+	if (n >= 0 && strcmp(ring, "split") && strcmp(ring, "packed")) {
+		printf("ERROR: ring must be split or packed\n");
+		return -1;
+	}
+	if (kv_get_bool(args, "in_order", false, &in_order) == -2) {
+		printf("ERROR: in_order must be 0 or 1\n");
+		return -1;
+	}
+	if (!strcmp(ring, "packed"))
+		*features |= VIRTIO_BIT(VIRTIO_F_RING_PACKED);
+	if (in_order)
+		*features |= VIRTIO_BIT(VIRTIO_F_IN_ORDER);
+	return 0;
+}
+
+int vw_ring_check(const struct vio_dev *dev, uint64_t asked)
+{
+	static const struct {
+		unsigned int bit;
+		const char *name, *knob;
+	} f[] = { { VIRTIO_F_RING_PACKED, "VIRTIO_F_RING_PACKED",
+		    "ring=packed" },
+		  { VIRTIO_F_IN_ORDER, "VIRTIO_F_IN_ORDER", "in_order=1" } };
+
+	for (unsigned int i = 0; i < sizeof(f) / sizeof(f[0]); i++) {
+		if (!(asked & VIRTIO_BIT(f[i].bit)) || vio_has(dev, f[i].bit))
+			continue;
+		report_skip("%s asked for, but the device does not offer %s "
+			    "(offered %#llx)",
+			    f[i].knob, f[i].name,
+			    (unsigned long long)dev->offered);
+		return -1;
+	}
+	report_info("%s ring%s",
+		    vio_has(dev, VIRTIO_F_RING_PACKED) ? "packed" : "split",
+		    vio_has(dev, VIRTIO_F_IN_ORDER) ? ", IN_ORDER" : "");
+	return 0;
 }

@@ -26,6 +26,14 @@
  *   @args, how long a workload waits without progress before it gives
  *   up (raise it for backends that are restarted or suspended for longer
  *   meanwhile); 0 after printing an ERROR line for a bad value.
+ * vw_ring: reads ring=split|packed (default split) and in_order=0|1
+ *   (default 0) from @args into @features, the ring features to ask for
+ *   (VIRTIO_F_RING_PACKED, VIRTIO_F_IN_ORDER); 0, or -1 after printing an
+ *   ERROR line for anything else.
+ * vw_ring_check: after the driver's open on @dev, with @asked from
+ *   vw_ring: when the device did not offer one of them, a report_skip()
+ *   naming it and -1 (the workload then resets the device and ends);
+ *   otherwise an INFO line naming the ring in use and 0.
  * vw_rand: xorshift32; state must not be 0.
  */
 #ifndef VUVM_GUEST_WORKLOADS_VIRTIO_COMMON_H
@@ -57,6 +65,8 @@ int vw_find_all(uint32_t device_id, const char *type, struct vio_dev *devs,
 		int max);
 void vw_wait_end(struct vw_wait *w);
 int vw_find(uint32_t device_id, const char *type, struct vio_dev *dev);
+int vw_ring(const char *args, uint64_t *features);
+int vw_ring_check(const struct vio_dev *dev, uint64_t asked);
 
 static inline uint32_t vw_rand(uint32_t *s)
 {

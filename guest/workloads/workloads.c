@@ -12,23 +12,27 @@ static const char *const no_params[] = { NULL };
 static const char *const exit_params[] = { "status", NULL };
 static const char *const selftest_params[] = { "verbose", NULL };
 static const char *const fault_params[] = { "kind", NULL };
-static const char *const rng_params[] = { "mode", "bytes", "depth", NULL };
+static const char *const rng_params[] = { "mode", "bytes",    "depth",
+					  "ring", "in_order", NULL };
 static const char *const net_echo_params[] = { "mode",	"queues", "frames",
 					       "qsize", "expect", "lossy",
-					       "stall", NULL };
-static const char *const hostile_params[] = { "seed", "rounds", "case", NULL };
-static const char *const blk_bench_params[] = { "mode",	   "rw",     "bs",
-						"qd",	   "queues", "qsize",
-						"seconds", "count",  NULL };
-static const char *const net_bench_params[] = { "mode",	  "size",    "batch",
-						"window", "queues",  "dir",
-						"qsize",  "seconds", "count",
-						NULL };
+					       "stall", "ring",	  "in_order",
+					       NULL };
+static const char *const hostile_params[] = { "seed", "rounds",	  "case",
+					      "ring", "in_order", NULL };
+static const char *const blk_bench_params[] = { "mode",	    "rw",     "bs",
+						"qd",	    "queues", "qsize",
+						"seconds",  "count",  "ring",
+						"in_order", NULL };
+static const char *const net_bench_params[] = { "mode",	  "size",     "batch",
+						"window", "queues",   "dir",
+						"qsize",  "seconds",  "count",
+						"ring",	  "in_order", NULL };
 static const char *const check_params[] = { "scenario", "stall", NULL };
-static const char *const blk_verify_params[] = { "mode",   "queues", "depth",
-						 "qsize",  "maxsec", "verbose",
-						 "verify", "passes", "stall",
-						 NULL };
+static const char *const blk_verify_params[] = {
+	"mode",	  "queues", "depth", "qsize", "maxsec",	  "verbose",
+	"verify", "passes", "stall", "ring",  "in_order", NULL
+};
 
 const struct workload workloads[] = {
 	{ "probe", "print what the guest sees (memory, CPUs, devices, TSC)",

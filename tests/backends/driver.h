@@ -4,7 +4,12 @@
  * process, drives it with vuvm's frontend (vhost/frontend.h) over its
  * socket, and plays the guest driver on split rings in a memfd that both
  * processes map ("guest memory" at TD_GPA, mapped here at some other
- * address, so the backend's translation is really used).
+ * address, so the backend's translation is really used). With
+ * VIRTIO_F_RING_PACKED in td_start_device()'s features the queues are
+ * packed rings instead: the same td_submit()/td_wait_used() calls then
+ * write and read packed descriptors (buffer ids allocated here, wrap
+ * counters kept), and every used descriptor is checked (its id in flight,
+ * its flags those of the used wrap counter).
  *
  * Requests are synchronous: submit a chain, wait for its used element.
  * Buffers come from a bump allocator in guest memory (td_alloc), reset by
@@ -29,6 +34,7 @@
 #include "vhost/frontend.h"
 #include "virtio/virtio_config.h"
 #include "virtio/virtio_ring.h"
+#include "virtio/virtio_ring_packed.h"
 
 #define TD_MEM_SIZE   (16ull << 20)
 #define TD_GPA	      0x40000000ull
@@ -51,6 +57,17 @@ struct td_queue {
 	uint16_t used_seen;
 	uint16_t next_desc;
 	int kick, call;
+	/* packed rings */
+	struct virtq_packed_desc *ring;
+	struct virtq_packed_event *driver_area, *device_area;
+	uint16_t avail_slot, used_slot;
+	bool avail_wrap, used_wrap;
+	uint16_t slots_of[TD_QSIZE]; /* per buffer id: slots, 0 when free */
+	uint16_t next_id;
+	/* td_defer: heads written only by td_publish_deferred() */
+	bool defer;
+	unsigned int nr_deferred;
+	uint16_t deferred_slot[TD_QSIZE], deferred_flags[TD_QSIZE];
 };
 
 struct td {
@@ -62,6 +79,7 @@ struct td {
 	uint64_t heap;
 	unsigned int nq;
 	bool polled; /* queues get no kick fd (the "no fd" bit) */
+	bool packed; /* VIRTIO_F_RING_PACKED acked: packed rings */
 	struct td_queue q[TD_MAX_QUEUES];
 };
 
@@ -183,9 +201,15 @@ static inline uint64_t td_uva(struct td *t, uint64_t off)
 	return (uint64_t)(uintptr_t)t->mem + off;
 }
 
+/* Where a ring starts: 0, or packed slot 0 with both wrap counters 1. */
+static inline uint32_t td_initial_base(const struct td *t)
+{
+	return t->packed ? virtq_packed_base(0, true, 0, true) : 0;
+}
+
 /* Hands queue @i's ring, as it is in guest memory, to the backend with
  * avail position @base (what a frontend does after a reconnect too). */
-static inline void td_attach_queue(struct td *t, unsigned int i, uint16_t base)
+static inline void td_attach_queue(struct td *t, unsigned int i, uint32_t base)
 {
 	struct td_queue *q = &t->q[i];
 	uint64_t off = (uint64_t)i * TD_RING_AREA;
@@ -210,10 +234,14 @@ static inline void td_start_queue(struct td *t, unsigned int i)
 	q->desc = (void *)(t->mem + off);
 	q->avail = (void *)(t->mem + off + 0x4000);
 	q->used = (void *)(t->mem + off + 0x8000);
+	q->ring = (void *)(t->mem + off);
+	q->driver_area = (void *)(t->mem + off + 0x4000);
+	q->device_area = (void *)(t->mem + off + 0x8000);
+	q->avail_wrap = q->used_wrap = true;
 	q->kick = t->polled ? -1 : eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	q->call = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	CHECK((t->polled || q->kick >= 0) && q->call >= 0);
-	td_attach_queue(t, i, 0);
+	td_attach_queue(t, i, td_initial_base(t));
 }
 
 /* SET_FEATURES (@features plus bit 30), the memory table, and @nq queues
@@ -234,6 +262,7 @@ static inline void td_start_device(struct td *t, uint64_t features,
 				   unsigned int nq)
 {
 	CHECK(nq <= TD_MAX_QUEUES);
+	t->packed = features & VIRTIO_BIT(VIRTIO_F_RING_PACKED);
 	td_set_features_mem(t, features);
 	t->nq = nq;
 	for (unsigned int i = 0; i < nq; i++)
@@ -255,6 +284,94 @@ static inline void td_fill_table(struct virtq_desc *table, uint16_t first,
 		table[d] = (struct virtq_desc){ bufs[i].gpa, bufs[i].len, f,
 						(uint16_t)(d + 1) };
 	}
+}
+
+static inline void td_kick(struct td *t, unsigned int qi);
+
+/* Packed: a free buffer id (the driver's to choose). */
+static inline uint16_t td_packed_id(struct td_queue *q)
+{
+	for (unsigned int i = 0; i < TD_QSIZE; i++) {
+		uint16_t id = (uint16_t)((q->next_id + i) % TD_QSIZE);
+
+		if (!q->slots_of[id]) {
+			q->next_id = (uint16_t)(id + 1);
+			return id;
+		}
+	}
+	CHECK(!"no free buffer id");
+	return 0;
+}
+
+/* Packed: writes @d[0, @n) as one buffer at the avail position, the
+ * head's flags last (release) or, with q->defer, at
+ * td_publish_deferred(); returns the buffer id. No kick. */
+static inline uint16_t td_packed_add(struct td *t, unsigned int qi,
+				     struct virtq_packed_desc *d,
+				     unsigned int n)
+{
+	struct td_queue *q = &t->q[qi];
+	uint16_t id = td_packed_id(q), head = q->avail_slot, head_flags = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		uint16_t f = (uint16_t)(d[i].flags |
+					(q->avail_wrap ? VIRTQ_DESC_F_AVAIL
+						       : VIRTQ_DESC_F_USED));
+
+		if (i + 1 < n)
+			f |= VIRTQ_DESC_F_NEXT;
+		q->ring[q->avail_slot] = d[i];
+		q->ring[q->avail_slot].id = id;
+		q->ring[q->avail_slot].flags = i ? f : 0;
+		if (!i)
+			head_flags = f;
+		if (++q->avail_slot == TD_QSIZE) {
+			q->avail_slot = 0;
+			q->avail_wrap = !q->avail_wrap;
+		}
+	}
+	q->slots_of[id] = (uint16_t)n;
+	if (q->defer) {
+		q->deferred_slot[q->nr_deferred] = head;
+		q->deferred_flags[q->nr_deferred++] = head_flags;
+	} else {
+		__atomic_store_n(&q->ring[head].flags, head_flags,
+				 __ATOMIC_RELEASE);
+	}
+	return id;
+}
+
+/* Packed, q->defer: makes every deferred buffer available, in order,
+ * then kicks once. */
+static inline void td_publish_deferred(struct td *t, unsigned int qi)
+{
+	struct td_queue *q = &t->q[qi];
+
+	for (unsigned int i = 0; i < q->nr_deferred; i++)
+		__atomic_store_n(&q->ring[q->deferred_slot[i]].flags,
+				 q->deferred_flags[i], __ATOMIC_RELEASE);
+	q->nr_deferred = 0;
+	td_kick(t, qi);
+}
+
+static inline uint16_t td_packed_submit(struct td *t, unsigned int qi,
+					const struct td_buf *bufs,
+					unsigned int n)
+{
+	struct virtq_packed_desc d[TD_QSIZE];
+	uint64_t kick = 1;
+	uint16_t id;
+
+	for (unsigned int i = 0; i < n; i++)
+		d[i] = (struct virtq_packed_desc){ bufs[i].gpa, bufs[i].len, 0,
+						   bufs[i].write
+							   ? VIRTQ_DESC_F_WRITE
+							   : 0 };
+	id = td_packed_add(t, qi, d, n);
+	if (t->q[qi].kick >= 0 && !t->q[qi].defer)
+		CHECK(write(t->q[qi].kick, &kick, sizeof(kick)) ==
+		      sizeof(kick));
+	return id;
 }
 
 /* Makes @head available on queue @qi and kicks (unless it is polled). */
@@ -280,6 +397,8 @@ static inline uint16_t td_submit(struct td *t, unsigned int qi,
 	struct td_queue *q = &t->q[qi];
 	uint16_t head;
 
+	if (t->packed)
+		return td_packed_submit(t, qi, bufs, n);
 	if (q->next_desc + n > TD_QSIZE)
 		q->next_desc = 0;
 	head = q->next_desc;
@@ -299,6 +418,23 @@ static inline uint16_t td_submit_indirect(struct td *t, unsigned int qi,
 	uint64_t table = td_alloc(t, len);
 	uint16_t head;
 
+	if (t->packed) {
+		struct virtq_packed_desc *pt = td_host(t, table),
+					 ind = { table, len, 0,
+						 VIRTQ_DESC_F_INDIRECT };
+		uint64_t kick = 1;
+
+		for (unsigned int i = 0; i < n; i++)
+			pt[i] = (struct virtq_packed_desc){
+				bufs[i].gpa, bufs[i].len, 0,
+				bufs[i].write ? VIRTQ_DESC_F_WRITE : 0
+			};
+		head = td_packed_add(t, qi, &ind, 1);
+		if (q->kick >= 0)
+			CHECK(write(q->kick, &kick, sizeof(kick)) ==
+			      sizeof(kick));
+		return head;
+	}
 	td_fill_table(td_host(t, table), 0, bufs, n);
 	if (q->next_desc + 1 > TD_QSIZE)
 		q->next_desc = 0;
@@ -359,6 +495,7 @@ static inline void td_garbage(struct td *t, unsigned int qi, uint64_t *s)
 	uint8_t *heap = td_host(t, TD_GPA + TD_HEAP);
 	uint16_t n = (uint16_t)(td_rand(s) % (TD_QSIZE + 8));
 
+	CHECK(!t->packed); /* split rings only */
 	for (size_t i = 0; i < 65536 + 64; i += 8) {
 		uint64_t r = td_rand(s);
 
@@ -397,7 +534,7 @@ static inline void td_restart_queue(struct td *t, unsigned int qi)
 	uint32_t base;
 
 	CHECK_EQ(vhu_get_vring_base(&t->fe, qi, &base), 0);
-	CHECK(base <= 0xffff);
+	CHECK(t->packed || base <= 0xffff);
 	if (t->q[qi].kick >= 0)
 		close(t->q[qi].kick);
 	close(t->q[qi].call);
@@ -414,8 +551,21 @@ static inline bool td_poll_used(struct td *t, unsigned int qi, int ms)
 	uint64_t v;
 
 	for (int waited = 0;; waited += 20) {
-		if (__atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE) !=
-		    q->used_seen)
+		uint16_t f =
+			t->packed
+				? __atomic_load_n(&q->ring[q->used_slot].flags,
+						  __ATOMIC_ACQUIRE)
+				: 0;
+
+		if (t->packed &&
+		    (f & (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED)) ==
+			    (q->used_wrap
+				     ? VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED
+				     : 0))
+			return true;
+		if (!t->packed &&
+		    __atomic_load_n(&q->used->idx, __ATOMIC_ACQUIRE) !=
+			    q->used_seen)
 			return true;
 		if (waited >= ms)
 			return false;
@@ -432,6 +582,29 @@ static inline uint32_t td_wait_used(struct td *t, unsigned int qi, uint32_t *id)
 	struct virtq_used_elem e;
 
 	CHECK(td_poll_used(t, qi, (int)check_ms(3000)));
+	if (t->packed) {
+		struct virtq_packed_desc *d = &q->ring[q->used_slot];
+		unsigned int slot;
+
+		e.id = d->id;
+		e.len = d->len;
+		/* a used id must be one in flight */
+		CHECK(e.id < TD_QSIZE && q->slots_of[e.id]);
+		slot = q->used_slot + (e.id < TD_QSIZE && q->slots_of[e.id]
+					       ? q->slots_of[e.id]
+					       : 1);
+		if (e.id < TD_QSIZE)
+			q->slots_of[e.id] = 0;
+		if (slot >= TD_QSIZE) {
+			slot -= TD_QSIZE;
+			q->used_wrap = !q->used_wrap;
+		}
+		q->used_slot = (uint16_t)slot;
+		q->used_seen++;
+		if (id)
+			*id = e.id;
+		return e.len;
+	}
 	e = q->used->ring[q->used_seen % TD_QSIZE];
 	q->used_seen++;
 	if (id)

@@ -286,6 +286,82 @@ def vring_seeds():
     }
 
 
+# --- fuzz_vring_packed: an 11-byte header, steps, [region], then guest
+# memory from 0: the packed descriptor ring (16 bytes each: addr, len, id,
+# flags); the driver area is written from the header.
+P_AVAIL, P_USED = 1 << 7, 1 << 15
+PK_EVENT_IDX, PK_INDIRECT, PK_IN_ORDER = 32, 64, 128
+P_POP, P_PUSH, P_PUSH_ANY, P_DRIVER, P_POKE, P_NOTIFY, P_RESTART, P_PENDING = range(8)
+
+
+def pdesc(addr, length, buf_id, flags, wrap=True):
+    flags |= P_AVAIL if wrap else P_USED
+    return struct.pack('<QIHH', addr, length, buf_id, flags)
+
+
+def packed_input(num, flags, iov_max, descs, steps=(), base=0x80008000,
+                 off_wrap=0, ev_flags=0, region=None, extra=()):
+    hdr = bytes([(num - 1) | flags, iov_max | (128 if region is not None else 0)])
+    hdr += struct.pack('<IHH', base, off_wrap, ev_flags)
+    mem = bytearray(b''.join(descs).ljust(16 * num, b'\0'))
+    for addr, data in extra:
+        mem += bytes(max(0, addr + len(data) - len(mem)))
+        mem[addr:addr + len(data)] = data
+    return hdr + bytes([len(steps)]) + b''.join(
+        struct.pack('<BBH', *s) for s in steps) + (region or b'') + bytes(mem)
+
+
+def packed_region(num, used_idx=0, used_wrap=1, entries=(), version=1):
+    """Header, then num 32-byte entries: (index, inflight, counter, num,
+    next, id, flags, len, addr)."""
+    hdr = struct.pack('<QHHHHHHBB10x', 0, version, num, 0, 0, used_idx,
+                      used_idx, used_wrap, used_wrap)
+    table = bytearray(32 * num)
+    for i, flag, counter, n, nxt, buf_id, fl, ln, addr in entries:
+        table[32 * i:32 * i + 32] = struct.pack('<BxHHHQHHIQ', flag, nxt, 0, n,
+                                                counter, buf_id, fl, ln, addr)
+    return hdr + bytes(table)
+
+
+def vring_packed_seeds():
+    chain = [pdesc(0x2000, 64, 3, F_NEXT), pdesc(0x3000, 512, 3, F_WRITE),
+             pdesc(0x4000, 16, 1, F_WRITE)]
+    ind_table = (struct.pack('<QIHH', 0x5000, 16, 0, 0) +
+                 struct.pack('<QIHH', 0x6000, 512, 0, F_WRITE))
+    return {
+        'chain': packed_input(8, 0, 16, chain),
+        'steps': packed_input(8, PK_EVENT_IDX, 16, chain, [
+            (P_POP, 0, 0), (P_POP, 0, 0), (P_PUSH, 1, 16), (P_DRIVER, 2, 0x8002),
+            (P_PUSH, 0, 8), (P_NOTIFY, 1, 0), (P_NOTIFY, 0, 0), (P_PENDING, 0, 0)]),
+        'in_order': packed_input(8, PK_IN_ORDER, 16, chain, [
+            (P_POP, 0, 0), (P_POP, 0, 0), (P_PUSH, 1, 1)]),
+        'indirect': packed_input(4, PK_INDIRECT, 8,
+                                 [pdesc(0x800, 32, 2, F_INDIRECT)],
+                                 extra=[(0x800, ind_table)]),
+        'indirect_in_chain': packed_input(4, PK_INDIRECT, 8,
+                                          [pdesc(0x2000, 8, 0, F_NEXT),
+                                           pdesc(0x800, 32, 0, F_INDIRECT)],
+                                          extra=[(0x800, ind_table)]),
+        'bad_id': packed_input(4, 0, 8, [pdesc(0x2000, 8, 9, 0)]),
+        'same_id': packed_input(4, 0, 8, [pdesc(0x2000, 8, 1, 0),
+                                          pdesc(0x2000, 8, 1, 0)]),
+        'whole_ring': packed_input(3, 0, 8, [pdesc(0x2000, 8, 0, F_NEXT)] * 3),
+        'second_lap': packed_input(3, 0, 8, [pdesc(0x2000, 8, 0, 0, False),
+                                             pdesc(0x2000, 8, 1, 0),
+                                             pdesc(0x2000, 8, 2, 0)],
+                                   base=0x00010001),
+        'inflight_restart': packed_input(8, 0, 16, chain, [
+            (P_POP, 0, 0), (P_POP, 0, 0), (P_PUSH, 1, 16), (P_RESTART, 0, 0),
+            (P_POP, 0, 0), (P_PUSH, 0, 4)], region=packed_region(8, version=0)),
+        'inflight_recover': packed_input(8, 0, 16, chain, [
+            (P_POP, 0, 0), (P_PUSH, 0, 4)], region=packed_region(
+                8, entries=[(5, 1, 1, 2, 6, 3, F_NEXT, 64, 0x2000),
+                            (6, 0, 0, 0, 0, 3, F_WRITE, 512, 0x3000)])),
+        'inflight_bad': packed_input(8, 0, 16, chain, region=packed_region(
+            8, entries=[(5, 1, 1, 9, 6, 3, 0, 64, 0x2000)])),
+    }
+
+
 def write_corpus(name, seeds):
     out = os.path.join(os.path.dirname(os.path.abspath(__file__)), 'corpus',
                        name)
@@ -299,3 +375,4 @@ def write_corpus(name, seeds):
 write_corpus('frontend', SEEDS)
 write_corpus('mmio', mmio_seeds())
 write_corpus('vring', vring_seeds())
+write_corpus('vring_packed', vring_packed_seeds())

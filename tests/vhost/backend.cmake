@@ -45,7 +45,7 @@ add_test(NAME virtio_headers_freestanding
 
 # --- the ring walker and the backend side ----------------------------------
 # Each program runs all its cases; `<program> <case>` runs one.
-foreach(t vring_test backend_test e2e_frontend_backend)
+foreach(t vring_test vring_packed_test backend_test e2e_frontend_backend)
 	add_executable(${t} ${CMAKE_CURRENT_LIST_DIR}/${t}.c)
 	vuvm_host_target(${t})
 	target_link_libraries(${t} PRIVATE vuvm_vhost pthread)

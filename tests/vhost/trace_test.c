@@ -76,6 +76,40 @@ static void test_vring(void)
 		  "SET_VRING_CALL flags=v1 size=8 {index=2} fds=1");
 }
 
+/* With RING_PACKED acked: the driver and device areas, and the 32-bit
+ * ring position split into its halves and wrap counters. */
+static void test_vring_packed(void)
+{
+	struct vhu_vring_addr a = {
+		0, 0, 0x7f0000000000, 0x7f0000002000, 0x7f0000001000, 0
+	};
+	struct vhu_vring_state st = { 1, 0x80058003u };
+	static struct vhu_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.hdr = (struct vhu_msg_header){ VHOST_USER_SET_VRING_ADDR, 1, 40 };
+	m.payload.addr = a;
+	vhu_trace_format_ring(line, sizeof(line), &m, false, true);
+	CHECK_STR(line, "SET_VRING_ADDR flags=v1 size=40 {index=0 flags=0x0 "
+			"desc=0x7f0000000000 driver=0x7f0000001000 "
+			"device=0x7f0000002000 log=0x0} fds=0");
+	m.hdr = (struct vhu_msg_header){ VHOST_USER_GET_VRING_BASE, 5, 8 };
+	m.payload.state = st;
+	vhu_trace_format_ring(line, sizeof(line), &m, false, true);
+	CHECK_STR(line, "GET_VRING_BASE flags=v1|reply size=8 {index=1 "
+			"num=2147844099 (avail=3 wrap=1 used=5 wrap=1)} fds=0");
+	m.payload.state.num = 0x00028007u;
+	m.hdr.request = VHOST_USER_SET_VRING_BASE;
+	m.hdr.flags = 1;
+	vhu_trace_format_ring(line, sizeof(line), &m, false, true);
+	CHECK_STR(line, "SET_VRING_BASE flags=v1 size=8 {index=1 num=163847 "
+			"(avail=7 wrap=1 used=2 wrap=0)} fds=0");
+	/* Split: the same message without the decoding. */
+	vhu_trace_format_ring(line, sizeof(line), &m, false, false);
+	CHECK_STR(line,
+		  "SET_VRING_BASE flags=v1 size=8 {index=1 num=163847} fds=0");
+}
+
 static void test_mem_table(void)
 {
 	struct {
@@ -162,6 +196,7 @@ static const struct check_case cases[] = {
 	{ "vring", test_vring },
 	{ "mem_table", test_mem_table },
 	{ "config_inflight", test_config_inflight },
+	{ "vring_packed", test_vring_packed },
 	{ "hostile", test_hostile },
 	{ "backend_channel", test_backend_channel },
 };

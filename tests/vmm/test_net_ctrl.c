@@ -23,6 +23,7 @@
 #include "virtio/virtio_ids.h"
 #include "virtio/virtio_net.h"
 #include "virtio/virtio_ring.h"
+#include "virtio/virtio_ring_packed.h"
 #include "vmm/net_ctrl.h"
 
 #define QSIZE	  16
@@ -263,6 +264,75 @@ static void test_other_commands(void)
 	driver_close(&drv);
 }
 
+/* A packed control queue (RING_PACKED acked): the command in a chain of
+ * packed descriptors, the ack and a used descriptor with the used wrap
+ * counter, over more than one lap of the ring. Also: a device area that
+ * leaves RAM is refused with the packed sizes (4 bytes). */
+static void test_packed(void)
+{
+	struct virtq_packed_desc *ring =
+		gpa(RING_GPA, virtq_packed_desc_size(QSIZE));
+	uint64_t f = VIRTIO_BIT(VIRTIO_F_VERSION_1) |
+		     VIRTIO_BIT(VIRTIO_F_RING_PACKED);
+	struct pairs_rec rec = { 0 };
+	uint16_t slot = 0;
+	bool wrap = true;
+	struct driver drv;
+	struct netctrl c;
+
+	driver_init(&drv, 4);
+	netctrl_init(&c, "net0", &mem, 4, record_pairs, &rec);
+	CHECK(netctrl_start(&c, &drv.q, f) == 0);
+	for (unsigned int i = 0; i < 20; i++) {
+		uint16_t avail = wrap ? VIRTQ_DESC_F_AVAIL : VIRTQ_DESC_F_USED;
+		uint16_t used =
+			wrap ? VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED : 0;
+		uint16_t next = (uint16_t)((slot + 1) % QSIZE);
+		uint8_t *ack = gpa(ACK_GPA, 1);
+		struct pollfd p = { drv.q.call_fd, POLLIN, 0 };
+		uint64_t one = 1, n;
+
+		memcpy(gpa(CMD_GPA, 4), (uint8_t[]){ 4, 0, 1 + i % 2, 0 }, 4);
+		*ack = ACK_UNSET;
+		ring[next] = (struct virtq_packed_desc){
+			ACK_GPA, 1, 7,
+			(uint16_t)(VIRTQ_DESC_F_WRITE |
+				   (next < slot ? avail ^ 0x8080 : avail))
+		};
+		ring[slot] = (struct virtq_packed_desc){ CMD_GPA, 4, 7, 0 };
+		__atomic_store_n(&ring[slot].flags,
+				 (uint16_t)(VIRTQ_DESC_F_NEXT | avail),
+				 __ATOMIC_RELEASE);
+		CHECK(write(drv.q.kick_fd, &one, sizeof(one)) == sizeof(one));
+		CHECK(poll(&p, 1, 2000) == 1 &&
+		      read(drv.q.call_fd, &n, sizeof(n)) == sizeof(n));
+		CHECK_EQ(__atomic_load_n(&ring[slot].flags, __ATOMIC_ACQUIRE) &
+				 (VIRTQ_DESC_F_AVAIL | VIRTQ_DESC_F_USED),
+			 used);
+		CHECK_EQ(ring[slot].id, 7);
+		CHECK_EQ(ring[slot].len, 1);
+		CHECK_MSG(*ack == VIRTIO_NET_OK, "command %u: ack %u", i, *ack);
+		CHECK_EQ(rec.last, 1 + i % 2);
+		slot = (uint16_t)(slot + 2);
+		if (slot >= QSIZE) {
+			slot = (uint16_t)(slot - QSIZE);
+			wrap = !wrap;
+		}
+	}
+	CHECK_EQ(rec.calls, 20);
+	netctrl_stop(&c);
+	driver_close(&drv);
+
+	driver_init(&drv, 4);
+	drv.q.device_gpa = mem.regions[0].size - 4; /* 4 bytes: in RAM */
+	netctrl_init(&c, "net0", &mem, 4, record_pairs, &rec);
+	CHECK(netctrl_start(&c, &drv.q, f) == 0);
+	netctrl_stop(&c);
+	CHECK(netctrl_start(&c, &drv.q, VIRTIO_BIT(VIRTIO_F_VERSION_1)) ==
+	      -EFAULT); /* a split used ring would leave RAM */
+	driver_close(&drv);
+}
+
 static void test_outside_ram(void)
 {
 	struct pairs_rec rec = { 0 };
@@ -285,6 +355,7 @@ int main(void)
 	test_pairs();
 	test_other_commands();
 	test_outside_ram();
+	test_packed();
 	mem_free(&mem);
 	return check_exit();
 }

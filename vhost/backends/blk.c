@@ -386,10 +386,16 @@ static void bug_first_data_seg(struct blk_req *rq)
 static bool bug_indirect_over_8(struct vub *b, unsigned int index,
 				const struct vhu_vring_elem *e)
 {
-	const struct virtq_desc *d =
-		&vhu_backend_vq(&b->dev, index)->vring.desc[e->head];
-	uint16_t flags = __atomic_load_n(&d->flags, __ATOMIC_RELAXED);
-	uint32_t len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
+	const struct vhu_vring *vr = &vhu_backend_vq(&b->dev, index)->vring;
+	const struct virtq_desc *d;
+	uint16_t flags;
+	uint32_t len;
+
+	if (vr->packed) /* split rings only: the head is no slot here */
+		return false;
+	d = &vr->desc[e->head];
+	flags = __atomic_load_n(&d->flags, __ATOMIC_RELAXED);
+	len = __atomic_load_n(&d->len, __ATOMIC_RELAXED);
 
 	return (flags & VIRTQ_DESC_F_INDIRECT) &&
 	       len / sizeof(struct virtq_desc) > 8;
@@ -400,10 +406,10 @@ static bool bug_indirect_over_8(struct vub *b, unsigned int index,
 static void bug_write_desc(struct vub *b, unsigned int index,
 			   const struct vhu_vring_elem *e)
 {
-	struct virtq_desc *d =
-		&vhu_backend_vq(&b->dev, index)->vring.desc[e->head];
+	struct vhu_vring *vr = &vhu_backend_vq(&b->dev, index)->vring;
 
-	__atomic_store_n(&d->len, 0, __ATOMIC_RELAXED);
+	if (!vr->packed) /* split rings only */
+		__atomic_store_n(&vr->desc[e->head].len, 0, __ATOMIC_RELAXED);
 }
 
 /* range-off-by-one: past the capacity, reads return zeroes and writes
@@ -567,22 +573,27 @@ static uint32_t blk_request(struct vub *b, unsigned int index,
 }
 
 /* Batches of up to --reorder requests, each carried out as it is popped
- * and completed last to first; every batch is completed before the next
- * is taken, and before serve returns. */
+ * and completed last to first (first to last when the driver acked
+ * IN_ORDER: the device must then use buffers in order); every batch is
+ * completed before the next is taken, and before serve returns. */
 static void blk_serve(struct vub *b, unsigned int index)
 {
 	struct blk *d = b->priv;
 	struct vhu_vring_elem e[VUB_MAX_REORDER];
 	uint32_t len[VUB_MAX_REORDER];
 	unsigned int batch = b->opt.reorder ? b->opt.reorder : 1, n;
+	bool in_order = vhu_backend_has_feature(&b->dev, VIRTIO_F_IN_ORDER);
 	bool any = false;
 
 	do {
 		for (n = 0; n < batch && vub_pop(b, index, n, &e[n]) == 1; n++)
 			len[n] = blk_request(b, index, &e[n]);
-		for (unsigned int i = n; i-- > 0;)
+		for (unsigned int k = 0; k < n; k++) {
+			unsigned int i = in_order ? k : n - 1 - k;
+
 			if (!vub_push(b, index, e[i].head, len[i]))
 				d->served[index]++;
+		}
 		any |= n > 0;
 	} while (n == batch);
 	if (any)
@@ -659,7 +670,8 @@ static void state_fill(struct vub *b, uint8_t *buf)
 		struct vhu_backend_vq *vq = vhu_backend_vq(&b->dev, i);
 
 		q[i] = (struct blk_state_queue){
-			.last_avail = vq->base,
+			/* packed: the avail half (slot, wrap bit) */
+			.last_avail = (uint16_t)vq->base,
 			.used_idx = vq->vring.used_idx,
 			.flags = d->started[i] ? BLK_STATE_Q_STARTED : 0,
 			.served = d->served[i],
@@ -817,7 +829,7 @@ static void blk_queue_start(struct vub *b, unsigned int index)
 {
 	struct blk *d = b->priv;
 	struct blk_transfer *x = &d->xfer;
-	uint16_t base = vhu_backend_vq(&b->dev, index)->base;
+	uint16_t base = (uint16_t)vhu_backend_vq(&b->dev, index)->base;
 
 	d->started[index] = true;
 	if (!x->loaded || !x->compare[index])
@@ -925,6 +937,8 @@ static int blk_setup(struct vub *b)
 	b->features = VIRTIO_BIT(VIRTIO_F_VERSION_1) |
 		      VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) |
 		      VIRTIO_BIT(VIRTIO_F_EVENT_IDX) |
+		      VIRTIO_BIT(VIRTIO_F_RING_PACKED) |
+		      VIRTIO_BIT(VIRTIO_F_IN_ORDER) |
 		      VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) |
 		      VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) |
 		      VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) |

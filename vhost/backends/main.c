@@ -48,6 +48,8 @@ struct feature_name {
 static const struct feature_name feature_names[] = {
 	{ "indirect_desc", NULL, false, VIRTIO_F_INDIRECT_DESC },
 	{ "event_idx", NULL, false, VIRTIO_F_EVENT_IDX },
+	{ "ring_packed", NULL, false, VIRTIO_F_RING_PACKED },
+	{ "in_order", NULL, false, VIRTIO_F_IN_ORDER },
 	{ "mq", &vub_blk, false, VIRTIO_BLK_F_MQ },
 	{ "seg_max", &vub_blk, false, VIRTIO_BLK_F_SEG_MAX },
 	{ "blk_size", &vub_blk, false, VIRTIO_BLK_F_BLK_SIZE },
@@ -122,12 +124,14 @@ static void usage(FILE *f)
 	      "       SIZE of RAM (default 64M; K/M/G suffixes); --queues N\n"
 	      "       request queues (default 1); --reorder N: take up to N\n"
 	      "       requests (1-32, default 1), carry them out, complete\n"
-	      "       them in reverse order; device state save/load\n"
+	      "       them in reverse order (in order with IN_ORDER);\n"
+	      "       device state save/load\n"
 	      "  net: loopback, TX queue 2k+1 comes back on RX queue 2k;\n"
 	      "       --queues N queue pairs (default 1)\n"
 	      "  rng: random bytes into every writable buffer\n"
 	      "\n"
-	      "  --no-feature: indirect_desc event_idx proto_mq reply_ack\n"
+	      "  --no-feature: indirect_desc event_idx ring_packed in_order\n"
+	      "       proto_mq reply_ack\n"
 	      "       backend_req config reset_device configure_mem_slots\n"
 	      "       proto_status inflight_shmfd device_state; blk: mq\n"
 	      "       seg_max blk_size flush discard\n"

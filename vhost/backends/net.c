@@ -197,6 +197,8 @@ static int net_setup(struct vub *b)
 	b->features = VIRTIO_BIT(VIRTIO_F_VERSION_1) |
 		      VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) |
 		      VIRTIO_BIT(VIRTIO_F_EVENT_IDX) |
+		      VIRTIO_BIT(VIRTIO_F_RING_PACKED) |
+		      VIRTIO_BIT(VIRTIO_F_IN_ORDER) |
 		      VIRTIO_BIT(VIRTIO_NET_F_MAC) |
 		      VIRTIO_BIT(VIRTIO_NET_F_STATUS);
 	if (mq)

@@ -132,7 +132,9 @@ static int rng_setup(struct vub *b)
 	b->num_queues = VIRTIO_RNG_NUM_QUEUES;
 	b->features = VIRTIO_BIT(VIRTIO_F_VERSION_1) |
 		      VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) |
-		      VIRTIO_BIT(VIRTIO_F_EVENT_IDX);
+		      VIRTIO_BIT(VIRTIO_F_EVENT_IDX) |
+		      VIRTIO_BIT(VIRTIO_F_RING_PACKED) |
+		      VIRTIO_BIT(VIRTIO_F_IN_ORDER);
 	return 0;
 }
 
