@@ -51,8 +51,9 @@
  * One struct virtq is used by one CPU at a time.
  *
  * Contracts:
- *   virtq_mem_size: bytes of the block for a queue of @num entries, with
- *     room for indirect tables of @indirect_max descriptors (0: none).
+ *   virtq_mem_size: bytes of the block for a queue of @num entries of
+ *     either ring type, with room for indirect tables of @indirect_max
+ *     descriptors (0: none).
  *   virtq_init: lays the rings out in the block, zeroes it, and builds the
  *     free list. @features are the negotiated ones (EVENT_IDX,
  *     INDIRECT_DESC, RING_PACKED and IN_ORDER matter). Returns 0 or

@@ -79,6 +79,7 @@ struct verify {
 	unsigned int depth, maxsec, max_segs;
 	struct slot *slots; /* depth per queue */
 	uint32_t rng;
+	bool skipped; /* the device lacks the ring features asked for */
 	bool verbose;
 	bool verify;	   /* compare read data (verify=0: no) */
 	bool dead;	   /* the device needs a reset: stop using it */
@@ -556,8 +557,10 @@ static bool open_dev(struct verify *v, const struct vio_dev *found,
 	int err = blk_open(&v->blk, found, (unsigned int)queues,
 			   (unsigned int)qsize, 0);
 
-	if (!err && vw_ring_check(&v->blk.vio, found->ring_wanted))
+	if (!err && vw_ring_check(&v->blk.vio, found->ring_wanted)) {
+		v->skipped = true;
 		return false;
+	}
 	if (!report(!err, "set up: %s", err ? v->blk.vio.error : "ok"))
 		return false;
 	report_info("features %#llx, %llu sectors, %u of %u queues of %u, "
@@ -681,7 +684,7 @@ int blk_verify_main(const char *args)
 	static struct verify v;
 	static struct vio_dev found[MAX_DEVS];
 	uint64_t queues, qsize, passes, written = 0, verified = 0, ring;
-	int ndev, failed = 0;
+	int ndev, failed = 0, skipped = 0;
 	char name[16];
 
 	memset(&v, 0, sizeof(v));
@@ -707,7 +710,8 @@ int blk_verify_main(const char *args)
 			    found[i].vendor_id);
 		found[i].ring_wanted = ring;
 		ok = verify_dev(&v, &found[i], args, queues, qsize);
-		failed += !ok;
+		skipped += v.skipped;
+		failed += !ok && !v.skipped;
 		written += v.written;
 		verified += v.verified;
 		report_info("virtio-mmio@%llx: %llu bytes written, %llu bytes "
@@ -715,7 +719,9 @@ int blk_verify_main(const char *args)
 			    (unsigned long long)found[i].base,
 			    (unsigned long long)v.written,
 			    (unsigned long long)v.verified,
-			    ok ? "" : " (FAILED)");
+			    ok		? ""
+			    : v.skipped ? " (skipped)"
+					: " (FAILED)");
 		/* The device's rings and buffers go back only once it is
 		 * reset: until then it could still write them. */
 		if (vio_reset(&v.blk.vio))
@@ -723,7 +729,7 @@ int blk_verify_main(const char *args)
 		if (ndev > 1)
 			report_prefix_pop();
 	}
-	if (ndev > 0)
+	if (ndev > skipped)
 		print_json(passes, ndev, failed, written, verified);
 	report_prefix_pop();
 	return report_summary();
