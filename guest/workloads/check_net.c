@@ -734,7 +734,8 @@ static void check_sizes(struct cnet *c)
 }
 
 /* Judges received buffer @r as a case of @a: empty, or one whole frame
- * (num_buffers 1). Returns its sequence number, or ~0 when empty/bad. */
+ * (its num_buffers is net/5.1.6.4/2's matter). Returns its sequence
+ * number, or ~0 when empty/bad. */
 static uint32_t rx_whole(struct cnet *c, struct check_acc *a,
 			 const struct nbuf *r)
 {
@@ -745,7 +746,7 @@ static uint32_t rx_whole(struct cnet *c, struct check_acc *a,
 		return ~0u; /* dropped into it: allowed */
 	gather(r, c->lin, r->used_len);
 	check_expect(a,
-		     r->used_len > HDR && h->num_buffers <= 1 &&
+		     r->used_len > HDR &&
 			     frame_whole(c->lin + HDR, r->used_len - HDR, &seq),
 		     "an empty buffer or one whole frame",
 		     "%u bytes in a %u-byte buffer, num_buffers %u, not a "

@@ -12,7 +12,8 @@
 # DPDK's runtime files stay in DIR. Lcore 0 (the main one) is CPU 0 and the
 # forwarding lcore, which busy-polls, CPU 1: run vuvm-check on CPU 0
 # (taskset -c 0) so that the guest's polling vCPU does not share a CPU
-# with it. vuvm-check stops the process group; testpmd exits on SIGTERM.
+# with it. vuvm-check stops the process group; testpmd exits on SIGTERM,
+# and its log then goes to stdout.
 set -u
 dir=$1 sock=$2
 RUNTIME_DIRECTORY=$dir taskset -c 0,1 dpdk-testpmd --no-huge -m 128 \
@@ -32,3 +33,4 @@ done
 ln -s "$dir/pmd.sock" "$sock"
 wait $pid
 wait $pid
+cat "$dir/testpmd.log" # into the backend log vuvm-check shows
