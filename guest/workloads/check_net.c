@@ -793,6 +793,10 @@ static void drain_rx(struct cnet *c, struct check_acc *a)
 	for (unsigned int i = 0;
 	     i < QSIZE && c->net.vq[NET_RXQ(0)].in_flight && !c->broken[0];
 	     i++) {
+		/* Every frame sent so far completed (or held for these
+		 * buffers: then it arrives first), then one more. */
+		await(c, NET_TXQ(0), c->net.vq[NET_TXQ(0)].in_flight,
+		      c->stall_ns);
 		reap_tx(c, 0, &tx);
 		if (!c->net.vq[NET_TXQ(0)].in_flight) {
 			if (send(c, t, 0, 60, c->seq++))
@@ -809,7 +813,6 @@ static void drain_rx(struct cnet *c, struct check_acc *a)
 		if (!r)
 			break;
 		rx_whole(c, a, r);
-		reap_tx(c, 0, &tx);
 	}
 	await(c, NET_TXQ(0), c->net.vq[NET_TXQ(0)].in_flight, c->stall_ns);
 	reap_tx(c, 0, &tx);
