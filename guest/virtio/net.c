@@ -57,13 +57,14 @@ static uint64_t wanted(unsigned int pairs)
 	return f;
 }
 
-static int setup_queues(struct net_dev *n, unsigned int qsize)
+static int setup_queues(struct net_dev *n, unsigned int qsize,
+			unsigned int indirect_max)
 {
 	int err = 0;
 
 	for (unsigned int i = 0; i < 2 * n->npairs && !err; i++) {
 		err = vio_queue_setup(&n->vio, i, &n->vq[i], qsize,
-				      NET_INDIRECT_MAX);
+				      indirect_max);
 		virtq_disable_cb(&n->vq[i]); /* we poll */
 	}
 	if (err || !vio_has(&n->vio, VIRTIO_NET_F_CTRL_VQ))
@@ -77,15 +78,15 @@ static int setup_queues(struct net_dev *n, unsigned int qsize)
 	return err;
 }
 
-int net_open(struct net_dev *n, const struct vio_dev *found, unsigned int pairs,
-	     unsigned int qsize, uint64_t unwanted)
+int net_open_with(struct net_dev *n, const struct vio_dev *found,
+		  unsigned int pairs, unsigned int qsize, uint64_t features,
+		  unsigned int indirect_max)
 {
-	struct virtio_net_ctrl_mq mq;
 	int err;
 
 	memset(n, 0, sizeof(*n));
 	n->vio = *found;
-	err = vio_begin(&n->vio, wanted(pairs) & ~unwanted);
+	err = vio_begin(&n->vio, features);
 	if (!err)
 		err = read_config(n);
 	if (err)
@@ -95,9 +96,19 @@ int net_open(struct net_dev *n, const struct vio_dev *found, unsigned int pairs,
 		n->npairs = NET_MAX_PAIRS;
 	if (!n->npairs)
 		n->npairs = 1;
-	err = setup_queues(n, qsize);
+	err = setup_queues(n, qsize, indirect_max);
 	if (!err)
 		err = vio_driver_ok(&n->vio);
+	return err;
+}
+
+int net_open(struct net_dev *n, const struct vio_dev *found, unsigned int pairs,
+	     unsigned int qsize, uint64_t unwanted)
+{
+	struct virtio_net_ctrl_mq mq;
+	int err = net_open_with(n, found, pairs, qsize,
+				wanted(pairs) & ~unwanted, NET_INDIRECT_MAX);
+
 	if (err || n->npairs == 1)
 		return err;
 	if (!n->has_ctrl || !vio_has(&n->vio, VIRTIO_NET_F_MQ)) {

@@ -13,6 +13,10 @@
  *   entries (and the control queue), DRIVER_OK, and with more than one
  *   pair sends VIRTIO_NET_CTRL_MQ_VQ_PAIRS_SET. 0 or a negative code with
  *   n->vio.error saying why.
+ * net_open_with: net_open with the features to ask for given whole
+ *   (@features, intersected with the offer: MRG_RXBUF, MTU... as a caller
+ *   wants them) and indirect tables of @indirect_max descriptors (net_open:
+ *   8); it sends no VQ_PAIRS_SET (the caller does, with net_ctrl).
  * net_rx_post: adds a device-writable chain of @nbufs buffers to pair
  *   @pair's receiveq under @token; net_tx: a readable chain (header, then
  *   frame) to its transmitq. Neither notifies: net_kick does, for queue
@@ -51,6 +55,9 @@ struct net_dev {
 
 int net_open(struct net_dev *n, const struct vio_dev *found, unsigned int pairs,
 	     unsigned int qsize, uint64_t unwanted);
+int net_open_with(struct net_dev *n, const struct vio_dev *found,
+		  unsigned int pairs, unsigned int qsize, uint64_t features,
+		  unsigned int indirect_max);
 int net_rx_post(struct net_dev *n, unsigned int pair,
 		const struct virtq_buf *bufs, unsigned int nbufs, void *token);
 int net_tx(struct net_dev *n, unsigned int pair, const struct virtq_buf *bufs,

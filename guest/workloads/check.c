@@ -28,6 +28,12 @@ static const struct {
 	{ "rng-mixed-chain", check_rng_mixed },
 	{ "rng-requests", check_rng_requests },
 	{ "rng-wrap", check_rng_wrap },
+	{ "net-layout", check_net_layout },
+	{ "net-mixed-chain", check_net_mixed },
+	{ "net-traffic", check_net_traffic },
+	{ "net-wrap", check_net_wrap },
+	{ "net-mrg", check_net_mrg },
+	{ "net-mq", check_net_mq },
 };
 
 int check_main(const char *args)

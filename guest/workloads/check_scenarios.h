@@ -14,5 +14,11 @@ int check_rng_layout(const char *args);
 int check_rng_mixed(const char *args);
 int check_rng_requests(const char *args);
 int check_rng_wrap(const char *args);
+int check_net_layout(const char *args);
+int check_net_mixed(const char *args);
+int check_net_traffic(const char *args);
+int check_net_wrap(const char *args);
+int check_net_mrg(const char *args);
+int check_net_mq(const char *args);
 
 #endif

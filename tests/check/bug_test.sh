@@ -6,7 +6,8 @@
 #
 #   bug_test.sh VUVM_CHECK VUVM VUVM_BACKEND TYPE BUG CHECK_ID [ARG...]
 #
-# TYPE is the device (blk, rng); blk's backend gets a 16 MiB RAM disk.
+# TYPE is the device (blk, net, rng); blk's backend gets a 16 MiB RAM disk,
+# net's two queue pairs (so that it offers MQ and serves a control queue).
 #
 # The run with --only CHECK_ID (and ARGs, e.g. --strict) must exit 1 with
 # a "not ok N - CHECK_ID " line.
@@ -23,6 +24,7 @@ export TMPDIR=$tmp
 
 cmd="$backend $type --socket-path @SOCK@"
 [ "$type" = blk ] && cmd="$cmd --size 16M"
+[ "$type" = net ] && cmd="$cmd --queues 2"
 "$check" --vuvm "$vuvm" --type "$type" --backend "$cmd --bug $bug" \
 	--only "$id" "$@" >"$tmp/out"
 status=$?

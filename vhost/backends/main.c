@@ -59,6 +59,8 @@ static const struct feature_name feature_names[] = {
 	{ "mq", &vub_net, false, VIRTIO_NET_F_MQ },
 	{ "mac", &vub_net, false, VIRTIO_NET_F_MAC },
 	{ "status", &vub_net, false, VIRTIO_NET_F_STATUS },
+	{ "mrg_rxbuf", &vub_net, false, VIRTIO_NET_F_MRG_RXBUF },
+	{ "mtu", &vub_net, false, VIRTIO_NET_F_MTU },
 	{ "proto_mq", NULL, true, VHOST_USER_PROTOCOL_F_MQ },
 	{ "reply_ack", NULL, true, VHOST_USER_PROTOCOL_F_REPLY_ACK },
 	{ "backend_req", NULL, true, VHOST_USER_PROTOCOL_F_BACKEND_REQ },
@@ -101,6 +103,44 @@ static const struct bug_name bug_names[] = {
 	{ "rng-top-bit", &vub_rng, VUB_BUG_RNG_TOP_BIT },
 	{ "rng-indirect-after-chain", &vub_rng,
 	  VUB_BUG_RNG_INDIRECT_AFTER_CHAIN },
+	{ "net-tx-hdr-alone", &vub_net, VUB_BUG_NET_TX_HDR_ALONE },
+	{ "net-tx-first-seg", &vub_net, VUB_BUG_NET_TX_FIRST_SEG },
+	{ "net-rx-first-desc", &vub_net, VUB_BUG_NET_RX_FIRST_DESC },
+	{ "net-rx-hdr-alone", &vub_net, VUB_BUG_NET_RX_HDR_ALONE },
+	{ "net-tx-indirect-max-4", &vub_net, VUB_BUG_NET_TX_INDIRECT_MAX_4 },
+	{ "net-rx-indirect-max-4", &vub_net, VUB_BUG_NET_RX_INDIRECT_MAX_4 },
+	{ "net-indirect-after-chain", &vub_net,
+	  VUB_BUG_NET_INDIRECT_AFTER_CHAIN },
+	{ "net-write-tx", &vub_net, VUB_BUG_NET_WRITE_TX },
+	{ "net-write-desc", &vub_net, VUB_BUG_NET_WRITE_DESC },
+	{ "net-rx-past-buffer", &vub_net, VUB_BUG_NET_RX_PAST_BUFFER },
+	{ "net-rx-len-plus-one", &vub_net, VUB_BUG_NET_RX_LEN_PLUS_ONE },
+	{ "net-rx-len-whole", &vub_net, VUB_BUG_NET_RX_LEN_WHOLE },
+	{ "net-num-buffers-0", &vub_net, VUB_BUG_NET_NUM_BUFFERS_0 },
+	{ "net-hdr-data-valid", &vub_net, VUB_BUG_NET_HDR_DATA_VALID },
+	{ "net-hdr-gso", &vub_net, VUB_BUG_NET_HDR_GSO },
+	{ "net-tx-leak", &vub_net, VUB_BUG_NET_TX_LEAK },
+	{ "net-tx-len-frame", &vub_net, VUB_BUG_NET_TX_LEN_FRAME },
+	{ "net-used-flags-evidx", &vub_net, VUB_BUG_NET_USED_FLAGS_EVIDX },
+	{ "net-used-flags-bit1", &vub_net, VUB_BUG_NET_USED_FLAGS_BIT1 },
+	{ "net-trunc-1500", &vub_net, VUB_BUG_NET_TRUNC_1500 },
+	{ "net-rx-split-nomrg", &vub_net, VUB_BUG_NET_RX_SPLIT_NOMRG },
+	{ "net-rx-reuse-last", &vub_net, VUB_BUG_NET_RX_REUSE_LAST },
+	{ "net-kick-empty-repush", &vub_net, VUB_BUG_NET_KICK_EMPTY_REPUSH },
+	{ "net-one-per-kick", &vub_net, VUB_BUG_NET_ONE_PER_KICK },
+	{ "net-wrap-drop", &vub_net, VUB_BUG_NET_WRAP_DROP },
+	{ "net-mac-multicast", &vub_net, VUB_BUG_NET_MAC_MULTICAST },
+	{ "net-status-bits", &vub_net, VUB_BUG_NET_STATUS_BITS },
+	{ "net-max-pairs-0", &vub_net, VUB_BUG_NET_MAX_PAIRS_0 },
+	{ "net-mtu-0", &vub_net, VUB_BUG_NET_MTU_0 },
+	{ "net-mrg-num-buffers-1", &vub_net, VUB_BUG_NET_MRG_NUM_BUFFERS_1 },
+	{ "net-mrg-hdr-alone", &vub_net, VUB_BUG_NET_MRG_HDR_ALONE },
+	{ "net-mrg-publish-each", &vub_net, VUB_BUG_NET_MRG_PUBLISH_EACH },
+	{ "net-mrg-len-whole", &vub_net, VUB_BUG_NET_MRG_LEN_WHOLE },
+	{ "net-mq-spread", &vub_net, VUB_BUG_NET_MQ_SPREAD },
+	{ "net-mq-all-rx0", &vub_net, VUB_BUG_NET_MQ_ALL_RX0 },
+	{ "net-ctrl-no-ack", &vub_net, VUB_BUG_NET_CTRL_NO_ACK },
+	{ "net-ctrl-ok-all", &vub_net, VUB_BUG_NET_CTRL_OK_ALL },
 };
 
 struct cli {
@@ -135,13 +175,13 @@ static void usage(FILE *f)
 	      "       backend_req config reset_device configure_mem_slots\n"
 	      "       proto_status inflight_shmfd device_state; blk: mq\n"
 	      "       seg_max blk_size flush discard\n"
-	      "       write_zeroes; net: mq mac status\n"
+	      "       write_zeroes; net: mq mac status mrg_rxbuf mtu\n"
 	      "  --log-level: error warn info debug (default warn)\n"
 	      "  --die-after N: test aid: SIGKILL ourselves on taking the\n"
 	      "       Nth request, leaving it in flight\n"
 	      "  --die-after-push N: test aid: SIGKILL ourselves right\n"
 	      "       after completing the Nth request\n"
-	      "  --bug NAME: blk and rng, test aid: inject one known defect\n"
+	      "  --bug NAME: test aid: inject one known defect\n"
 	      "       that vuvm-check must catch; blk: hdr-first-desc\n"
 	      "       status-desc-start first-data-seg indirect-max-8\n"
 	      "       indirect-after-chain write-readable write-desc\n"
@@ -149,7 +189,22 @@ static void usage(FILE *f)
 	      "       range-off-by-one zeroes-noop get-id-overfill;\n"
 	      "       rng: rng-first-desc-only rng-len-plus-one\n"
 	      "       rng-past-buffer rng-zero-len-big rng-short-honest\n"
-	      "       rng-constant rng-top-bit rng-indirect-after-chain\n"
+	      "       rng-constant rng-top-bit rng-indirect-after-chain;\n"
+	      "       net: net-tx-hdr-alone net-tx-first-seg\n"
+	      "       net-rx-first-desc net-rx-hdr-alone\n"
+	      "       net-tx-indirect-max-4 net-rx-indirect-max-4\n"
+	      "       net-indirect-after-chain net-write-tx net-write-desc\n"
+	      "       net-rx-past-buffer net-rx-len-plus-one\n"
+	      "       net-rx-len-whole net-num-buffers-0\n"
+	      "       net-hdr-data-valid net-hdr-gso net-tx-leak\n"
+	      "       net-tx-len-frame net-used-flags-evidx\n"
+	      "       net-used-flags-bit1 net-trunc-1500\n"
+	      "       net-rx-split-nomrg net-rx-reuse-last\n"
+	      "       net-kick-empty-repush net-one-per-kick net-wrap-drop\n"
+	      "       net-mac-multicast net-status-bits net-max-pairs-0\n"
+	      "       net-mtu-0 net-mrg-num-buffers-1 net-mrg-hdr-alone\n"
+	      "       net-mrg-publish-each net-mrg-len-whole net-mq-spread\n"
+	      "       net-mq-all-rx0 net-ctrl-no-ack net-ctrl-ok-all\n"
 	      "  blk and rng track in-flight requests (INFLIGHT_SHMFD)\n"
 	      "\n"
 	      "Exit status: 0 frontend gone or SIGTERM/SIGINT, 1 failure,\n"
@@ -198,7 +253,7 @@ static int no_feature(struct cli *c, const char *name)
 /* The valid --bug names for the error message. */
 static int unknown_bug(const char *name)
 {
-	char list[512] = "";
+	char list[2048] = "";
 	size_t n = 0;
 
 	for (size_t i = 0;
@@ -711,7 +766,10 @@ static int print_capabilities(const struct vub_type *t)
 
 static int alloc_iov(struct vub *b)
 {
-	unsigned int n = b->opt.reorder > 2 ? b->opt.reorder : 2;
+	/* net with MRG_RXBUF holds a frame's receive chains at once. */
+	unsigned int n = b->type == &vub_net  ? VUB_MAX_REORDER
+			 : b->opt.reorder > 2 ? b->opt.reorder
+					      : 2;
 
 	for (unsigned int i = 0; i < n; i++) {
 		b->iov[i] = calloc(VUB_IOV_MAX, sizeof(struct iovec));

@@ -57,7 +57,8 @@ int vub_pop(struct vub *b, unsigned int index, unsigned int slot,
 	/* Set on every pop: a restarted ring is initialised afresh. */
 	vq->vring.indirect_head_only =
 		b->opt.bug == VUB_BUG_INDIRECT_AFTER_CHAIN ||
-		b->opt.bug == VUB_BUG_RNG_INDIRECT_AFTER_CHAIN;
+		b->opt.bug == VUB_BUG_RNG_INDIRECT_AFTER_CHAIN ||
+		b->opt.bug == VUB_BUG_NET_INDIRECT_AFTER_CHAIN;
 	r = vhu_vring_pop(&vq->vring, e);
 	if (r == 1 && ++b->pops == b->opt.die_after) {
 		pr_warn("queue %u: request %u popped, dying now (--die-after)",

@@ -46,7 +46,7 @@ struct vub;
  * vuvm-backend --bug: one known defect injected on purpose, each modelled
  * on a real backend bug, so that each check of vuvm-check can be shown to
  * catch its defect (docs/devices.md lists the check for each). blk, then
- * rng.
+ * rng, then net.
  */
 enum vub_bug {
 	VUB_BUG_NONE,
@@ -71,6 +71,44 @@ enum vub_bug {
 	VUB_BUG_RNG_CONSTANT,	      /* 0x42 bytes */
 	VUB_BUG_RNG_TOP_BIT,	      /* every byte's top bit cleared */
 	VUB_BUG_RNG_INDIRECT_AFTER_CHAIN, /* INDIRECT at the head only */
+	/* net (net.c) */
+	VUB_BUG_NET_TX_HDR_ALONE,	  /* first tx descriptor = the header */
+	VUB_BUG_NET_TX_FIRST_SEG,	  /* tx: two descriptors at most */
+	VUB_BUG_NET_RX_FIRST_DESC,	  /* rx: first descriptor only */
+	VUB_BUG_NET_RX_HDR_ALONE,	  /* rx: header alone in the first */
+	VUB_BUG_NET_TX_INDIRECT_MAX_4,	  /* tx tables over 4: dropped */
+	VUB_BUG_NET_RX_INDIRECT_MAX_4,	  /* rx tables over 4: used len 0 */
+	VUB_BUG_NET_INDIRECT_AFTER_CHAIN, /* INDIRECT at the head only */
+	VUB_BUG_NET_WRITE_TX,		  /* num_buffers written into tx */
+	VUB_BUG_NET_WRITE_DESC,		  /* rx head descriptor's len set */
+	VUB_BUG_NET_RX_PAST_BUFFER,	  /* one byte past the rx chain */
+	VUB_BUG_NET_RX_LEN_PLUS_ONE,	  /* rx used len one more */
+	VUB_BUG_NET_RX_LEN_WHOLE,	  /* rx used len = the chain's size */
+	VUB_BUG_NET_NUM_BUFFERS_0,	  /* num_buffers 0 (DPDK's) */
+	VUB_BUG_NET_HDR_DATA_VALID,	  /* flags DATA_VALID */
+	VUB_BUG_NET_HDR_GSO,		  /* gso_type TCPV4 over 1000 bytes */
+	VUB_BUG_NET_TX_LEAK,		  /* every 5th tx never completed */
+	VUB_BUG_NET_TX_LEN_FRAME,	  /* tx used len = the frame's */
+	VUB_BUG_NET_USED_FLAGS_EVIDX,	  /* used flags NO_NOTIFY always */
+	VUB_BUG_NET_USED_FLAGS_BIT1,	  /* used flags bit 1 */
+	VUB_BUG_NET_TRUNC_1500,		  /* frames cut to 1500 bytes */
+	VUB_BUG_NET_RX_SPLIT_NOMRG,	  /* spreads frames without MRG */
+	VUB_BUG_NET_RX_REUSE_LAST,	  /* no rx buffer: the last one again */
+	VUB_BUG_NET_KICK_EMPTY_REPUSH,	  /* empty pass: last tx head again */
+	VUB_BUG_NET_ONE_PER_KICK,	  /* one frame per kick */
+	VUB_BUG_NET_WRAP_DROP,		  /* avail index compared unwrapped */
+	VUB_BUG_NET_MAC_MULTICAST,	  /* mac with the group bit */
+	VUB_BUG_NET_STATUS_BITS,	  /* status bit 8 set */
+	VUB_BUG_NET_MAX_PAIRS_0,	  /* max_virtqueue_pairs 0 */
+	VUB_BUG_NET_MTU_0,		  /* mtu 0 */
+	VUB_BUG_NET_MRG_NUM_BUFFERS_1,	  /* MRG: num_buffers 1 */
+	VUB_BUG_NET_MRG_HDR_ALONE,	  /* MRG: header alone in buffer 1 */
+	VUB_BUG_NET_MRG_PUBLISH_EACH,	  /* MRG: buffers used one by one */
+	VUB_BUG_NET_MRG_LEN_WHOLE,	  /* MRG: used len = buffer size */
+	VUB_BUG_NET_MQ_SPREAD,		  /* frames to every pair in turn */
+	VUB_BUG_NET_MQ_ALL_RX0,		  /* every frame to receiveq1 */
+	VUB_BUG_NET_CTRL_NO_ACK,	  /* ack byte not written */
+	VUB_BUG_NET_CTRL_OK_ALL,	  /* every command answered OK */
 };
 
 /* What the command line asked for. */
