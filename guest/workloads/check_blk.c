@@ -29,14 +29,14 @@
 #include "workloads/check_scenarios.h"
 #include "workloads/virtio_common.h"
 
-#define QSIZE	  128
-#define IND_MAX	  VIRTQ_MAX_SEGS
-#define REGION	  256 /* sectors under test at the start of the disk */
-#define ARENA	  (256 * 1024)
-#define SECTOR	  VIRTIO_BLK_SECTOR_SIZE
-#define MAX_BUFS  VIRTQ_MAX_SEGS
-#define UNKNOWN_T 0x4c7a1u /* a request type no spec defines */
-#define SNAP_DESCS 1024	   /* the largest queue a snapshot holds */
+#define QSIZE	   128
+#define IND_MAX	   VIRTQ_MAX_SEGS
+#define REGION	   256 /* sectors under test at the start of the disk */
+#define ARENA	   (256 * 1024)
+#define SECTOR	   VIRTIO_BLK_SECTOR_SIZE
+#define MAX_BUFS   VIRTQ_MAX_SEGS
+#define UNKNOWN_T  0x4c7a1u /* a request type no spec defines */
+#define SNAP_DESCS 1024	    /* the largest queue a snapshot holds */
 
 enum layout { DIRECT, INDIRECT, MIXED };
 
@@ -694,7 +694,7 @@ static void check_get_id(struct cblk *c)
 /* --- The scenario ------------------------------------------------------------
  */
 
-#define WANTED                                                              \
+#define WANTED                                                                 \
 	(VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) | \
 	 VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) |   \
 	 VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES))
@@ -721,7 +721,8 @@ static int open_dev(struct cblk *c, uint64_t wanted, unsigned int qsize)
 	c->b.nq = 1;
 	virtq_disable_cb(c->vq);
 	/* With MQ, every queue the transport shows, before DRIVER_OK. */
-	while (vio_has(&c->b.vio, VIRTIO_BLK_F_MQ) && c->b.nq < BLK_MAX_QUEUES) {
+	while (vio_has(&c->b.vio, VIRTIO_BLK_F_MQ) &&
+	       c->b.nq < BLK_MAX_QUEUES) {
 		err = vio_queue_setup(&c->b.vio, c->b.nq, &c->b.vq[c->b.nq],
 				      qsize, IND_MAX);
 		if (err == VIO_ENODEV)
@@ -949,8 +950,7 @@ static void check_used_flags(struct cblk *c, struct check_acc *a)
 }
 
 /* Routes the device's interrupt; false after skipping @ids. */
-static bool irq_start(struct cblk *c, const enum check_id *ids,
-		      unsigned int n)
+static bool irq_start(struct cblk *c, const enum check_id *ids, unsigned int n)
 {
 	if (c->b.vio.irq != ~0u && !virtio_irq_route(c->b.vio.irq))
 		return true;
@@ -962,15 +962,15 @@ static bool irq_start(struct cblk *c, const enum check_id *ids,
 int check_blk_notify(const char *args)
 {
 	static const enum check_id ids[] = {
-		CK_BLK_EVIDX_ONE,	  CK_BLK_EVIDX_MANY, CK_BLK_EVIDX_QUIET,
-		CK_BLK_EVIDX_FLAG,	  CK_BLK_USED_FLAGS_EVIDX,
-		CK_BLK_SPURIOUS,	  CK_BLK_AVAIL_EVENT,
+		CK_BLK_EVIDX_ONE,   CK_BLK_EVIDX_MANY,	     CK_BLK_EVIDX_QUIET,
+		CK_BLK_EVIDX_FLAG,  CK_BLK_USED_FLAGS_EVIDX, CK_BLK_SPURIOUS,
+		CK_BLK_AVAIL_EVENT,
 	};
-	struct cblk *c = start_with(
-		args, WANTED | VIRTIO_BIT(VIRTIO_F_EVENT_IDX));
-	struct check_acc one = { 0 }, many = { 0 }, quiet = { 0 },
-			 flag = { 0 }, flags = { 0 }, spur = { 0 },
-			 avail = { 0 }, warm = { 0 };
+	struct cblk *c =
+		start_with(args, WANTED | VIRTIO_BIT(VIRTIO_F_EVENT_IDX));
+	struct check_acc one = { 0 }, many = { 0 }, quiet = { 0 }, flag = { 0 },
+			 flags = { 0 }, spur = { 0 }, avail = { 0 },
+			 warm = { 0 };
 
 	if (!c)
 		return finish(c);
@@ -988,8 +988,7 @@ int check_blk_notify(const char *args)
 		irq_drain(c);
 		virtq_enable_cb(c->vq);
 		if (one_read(c, &one, i))
-			expect_irq(c, &one, true,
-				   "a completion at used_event");
+			expect_irq(c, &one, true, "a completion at used_event");
 		check_used_flags(c, &flags);
 	}
 	for (unsigned int i = 0; i < 4; i++) {
@@ -1046,8 +1045,8 @@ int check_blk_notify(const char *args)
 
 static void check_avail_event_canary(struct cblk *c, struct check_acc *a)
 {
-	uint16_t v = __atomic_load_n(
-		virtq_avail_event(c->vq->used, c->vq->num), __ATOMIC_RELAXED);
+	uint16_t v = __atomic_load_n(virtq_avail_event(c->vq->used, c->vq->num),
+				     __ATOMIC_RELAXED);
 
 	check_expect(a, v == AVAIL_EVENT_CANARY, "avail_event untouched",
 		     "0x%04x where the driver left 0x%04x", v,
@@ -1108,8 +1107,8 @@ static void used_order_read(struct cblk *c, struct check_acc *a,
 int check_blk_notify_flags(const char *args)
 {
 	static const enum check_id ids[] = {
-		CK_BLK_FLAGS_IRQ,	CK_BLK_FLAGS_IGNORE_EVENT,
-		CK_BLK_FLAGS_QUIET,	CK_BLK_FLAGS_POLL,
+		CK_BLK_FLAGS_IRQ,      CK_BLK_FLAGS_IGNORE_EVENT,
+		CK_BLK_FLAGS_QUIET,    CK_BLK_FLAGS_POLL,
 		CK_BLK_NO_AVAIL_EVENT, CK_BLK_USED_IDX_ORDER,
 	};
 	struct cblk *c = start(args);
@@ -1200,8 +1199,7 @@ static int reopen(struct cblk *c, unsigned int size)
 static void through_queue(struct cblk *c, struct check_acc *a,
 			  unsigned int size)
 {
-	struct shape sh = { .nseg = 1,
-			    .layout = size < 4 ? INDIRECT : DIRECT };
+	struct shape sh = { .nseg = 1, .layout = size < 4 ? INDIRECT : DIRECT };
 	char why[96], what[64];
 
 	for (unsigned int i = 0; i < size + 2; i++) {
@@ -1230,8 +1228,8 @@ int check_blk_queue_sizes(const char *args)
 	for (unsigned int size = indirect ? 2 : 4;
 	     size <= SNAP_DESCS && !c->broken[0]; size *= 2) {
 		if (reopen(c, size)) {
-			check_expect(&sizes, false, "the device to start",
-				     "%s", c->broken);
+			check_expect(&sizes, false, "the device to start", "%s",
+				     c->broken);
 			break;
 		}
 		if (c->vq->num != size) /* past QueueNumMax */
@@ -1244,8 +1242,7 @@ int check_blk_queue_sizes(const char *args)
 		return finish(c);
 	}
 	if (c->broken[0])
-		check_expect(&one, false, "the queue to work", "%s",
-			     c->broken);
+		check_expect(&one, false, "the queue to work", "%s", c->broken);
 	else if (reopen(c, 1))
 		check_expect(&one, false, "the device to start", "%s",
 			     c->broken);
@@ -1271,8 +1268,7 @@ int check_blk_wrap(const char *args)
 	if (!c)
 		return finish(c);
 	if (reopen(c, WRAP_QSIZE)) {
-		check_expect(&a, false, "the device to start", "%s",
-			     c->broken);
+		check_expect(&a, false, "the device to start", "%s", c->broken);
 		check_done(CK_BLK_WRAP, &a);
 		return finish(c);
 	}
@@ -1370,9 +1366,9 @@ static int req_run(struct cblk *c, struct req *r, uint32_t type,
 	if (run(c, r, NULL))
 		return -1;
 	st = *r->status;
-	if (st != VIRTIO_BLK_S_OK ? !in || untouched(r->ptr[r->out], in)
-				  : type != VIRTIO_BLK_T_IN &&
-					    type != VIRTIO_BLK_T_GET_ID)
+	if (st != VIRTIO_BLK_S_OK
+		    ? !in || untouched(r->ptr[r->out], in)
+		    : type != VIRTIO_BLK_T_IN && type != VIRTIO_BLK_T_GET_ID)
 		check_expect(&c->nolen, r->used_len <= 1,
 			     "used length 1 (the status byte)",
 			     "%u for type %u, status %d, no data written",
@@ -1430,8 +1426,8 @@ static void check_config(struct cblk *c)
 	vio_config_read(&c->b.vio, CFG(unused0), &u0, 1);
 	vio_config_read(&c->b.vio, CFG(unused1), u1, 3);
 	check_expect(&pad, !u0 && !u1[0] && !u1[1] && !u1[2], "zeroes",
-		     "unused0 0x%02x, unused1 %02x %02x %02x", u0, u1[0],
-		     u1[1], u1[2]);
+		     "unused0 0x%02x, unused1 %02x %02x %02x", u0, u1[0], u1[1],
+		     u1[2]);
 	check_done(CK_BLK_CONFIG_PADDING, &pad);
 	check_expect(&fl, (c->b.vio.offered >> VIRTIO_BLK_F_FLUSH) & 1,
 		     "FLUSH offered", "features 0x%llx",
@@ -1587,13 +1583,13 @@ static void check_discard_zeroes(struct cblk *c)
 			  "a read after WRITE_ZEROES with unmap", why);
 		n = clamp(cfg32(c, CFG(max_write_zeroes_seg)), 1, 8);
 		nsec = clamp(cfg32(c, CFG(max_write_zeroes_sectors)), 1, 2);
-		expect_ok(c, &zlim,
-			  rw(c, true, 208, 24, &sh, why, sizeof(why)),
+		expect_ok(c, &zlim, rw(c, true, 208, 24, &sh, why, sizeof(why)),
 			  "a write before WRITE_ZEROES", why);
 		if (expect_st(c, &zlim,
 			      dz(c, VIRTIO_BLK_T_WRITE_ZEROES, 208, n, nsec, 3,
 				 0),
-			      VIRTIO_BLK_S_OK, "WRITE_ZEROES within the limits"))
+			      VIRTIO_BLK_S_OK,
+			      "WRITE_ZEROES within the limits"))
 			for (unsigned int i = 0; i < n; i++)
 				memset(&c->gen[208 + 3 * i], 0, nsec);
 		expect_ok(c, &zlim,
@@ -1624,8 +1620,7 @@ static void check_get_id_20(struct cblk *c)
 			     c->broken);
 	else
 		check_expect(&a,
-			     st == VIRTIO_BLK_S_OK ||
-				     st == VIRTIO_BLK_S_UNSUPP,
+			     st == VIRTIO_BLK_S_OK || st == VIRTIO_BLK_S_UNSUPP,
 			     "OK or UNSUPP", "status %d", st);
 	check_done(CK_BLK_GET_ID_20, &a);
 }
@@ -1633,15 +1628,16 @@ static void check_get_id_20(struct cblk *c)
 int check_blk_device(const char *args)
 {
 	static const enum check_id writing[] = {
-		CK_BLK_LAST_SECTOR,   CK_BLK_SECTOR_UNITS, CK_BLK_FLUSH,
-		CK_BLK_DISCARD_UNMAP, CK_BLK_DZ_FLAGS,	   CK_BLK_ZEROES_UNMAP,
+		CK_BLK_LAST_SECTOR,    CK_BLK_SECTOR_UNITS,
+		CK_BLK_FLUSH,	       CK_BLK_DISCARD_UNMAP,
+		CK_BLK_DZ_FLAGS,       CK_BLK_ZEROES_UNMAP,
 		CK_BLK_DISCARD_LIMITS, CK_BLK_ZEROES_LIMITS,
-		CK_BLK_GET_ID_20,     CK_BLK_LEN_NO_DATA,
+		CK_BLK_GET_ID_20,      CK_BLK_LEN_NO_DATA,
 	};
-	struct cblk *c = start_with(
-		args, WANTED | VIRTIO_BIT(VIRTIO_BLK_F_RO) |
-			      VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) |
-			      VIRTIO_BIT(VIRTIO_BLK_F_DISCARD));
+	struct cblk *c =
+		start_with(args, WANTED | VIRTIO_BIT(VIRTIO_BLK_F_RO) |
+					 VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) |
+					 VIRTIO_BIT(VIRTIO_BLK_F_DISCARD));
 
 	if (!c)
 		return finish(c);
@@ -1712,8 +1708,7 @@ int check_blk_mq(const char *args)
 			  rw(c, true, 70 + q, 2, &sh, why, sizeof(why)), what,
 			  why);
 		use_queue(c, other);
-		snprintf(what, sizeof(what), "a read of it on queue %u",
-			 other);
+		snprintf(what, sizeof(what), "a read of it on queue %u", other);
 		expect_ok(c, &shared,
 			  rw(c, false, 70 + q, 2, &sh, why, sizeof(why)), what,
 			  why);

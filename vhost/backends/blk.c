@@ -448,8 +448,7 @@ static int bug_get_id(struct blk_req *rq)
 /* The DISCARD / WRITE_ZEROES segments of @rq, how many in *@n (at most
  * BLK_MAX_DZ_SEG); false if the request is malformed. */
 static bool bug_dz_segs(const struct blk_req *rq,
-			struct virtio_blk_discard_write_zeroes *seg,
-			size_t *n)
+			struct virtio_blk_discard_write_zeroes *seg, size_t *n)
 {
 	*n = rq->out_len / sizeof(*seg);
 	if (!*n || *n > BLK_MAX_DZ_SEG || rq->out_len % sizeof(*seg))
@@ -462,8 +461,8 @@ static bool bug_dz_segs(const struct blk_req *rq,
  * place of the disk (IOERR where that is past the end). */
 static int bug_move(struct vub *b, struct blk_req *rq, uint64_t sector)
 {
-	size_t len = rq->hdr.type == VIRTIO_BLK_T_OUT ? rq->out_len
-						      : rq->in_len;
+	size_t len =
+		rq->hdr.type == VIRTIO_BLK_T_OUT ? rq->out_len : rq->in_len;
 
 	if (!in_range(b->priv, sector, len))
 		return VIRTIO_BLK_S_IOERR;
@@ -507,9 +506,11 @@ static int bug_execute_more(struct vub *b, unsigned int index,
 			return blk_rw(d, rq, true);
 		break;
 	case VUB_BUG_DISCARD_UNMAP_OK:
-		if (type == VIRTIO_BLK_T_DISCARD && acked(b, VIRTIO_BLK_F_DISCARD))
+		if (type == VIRTIO_BLK_T_DISCARD &&
+		    acked(b, VIRTIO_BLK_F_DISCARD))
 			return blk_discard_zeroes(
-				d, rq, false, VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
+				d, rq, false,
+				VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
 		break;
 	case VUB_BUG_DZ_FLAGS_IGNORED:
 		if (dz && acked(b, type == VIRTIO_BLK_T_DISCARD
@@ -520,7 +521,8 @@ static int bug_execute_more(struct vub *b, unsigned int index,
 				~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
 		break;
 	case VUB_BUG_ZEROES_UNMAP_NOOP: /* unmap taken as "may skip" */
-		if (type == VIRTIO_BLK_T_WRITE_ZEROES && bug_dz_segs(rq, seg, &n))
+		if (type == VIRTIO_BLK_T_WRITE_ZEROES &&
+		    bug_dz_segs(rq, seg, &n))
 			for (size_t i = 0; i < n; i++)
 				if (seg[i].flags &
 				    VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP)

@@ -53,7 +53,7 @@ static bool bug_pop_refused(struct vub *b, unsigned int index, int *ret)
 
 	*ret = 0;
 	switch (b->opt.bug) {
-	case VUB_BUG_QSIZE_MIN_4:   /* "a ring of under 4 is a driver bug" */
+	case VUB_BUG_QSIZE_MIN_4: /* "a ring of under 4 is a driver bug" */
 	case VUB_BUG_QSIZE_1_REFUSED:
 		if (vr->num >= (b->opt.bug == VUB_BUG_QSIZE_MIN_4 ? 4u : 2u))
 			return false;
@@ -135,8 +135,7 @@ int vub_push(struct vub *b, unsigned int index, uint16_t head, uint32_t len)
 	if (b->opt.bug)
 		bug_before_push(b, &vq->vring);
 	r = vhu_vring_push(&vq->vring, head, len);
-	if (!r && b->opt.bug == VUB_BUG_USED_FLAGS_EVIDX &&
-	    vq->vring.event_idx)
+	if (!r && b->opt.bug == VUB_BUG_USED_FLAGS_EVIDX && vq->vring.event_idx)
 		__atomic_or_fetch(&vq->vring.used->flags,
 				  VIRTQ_USED_F_NO_NOTIFY, __ATOMIC_RELAXED);
 
@@ -196,8 +195,8 @@ static bool bug_notify(struct vub *b, struct vhu_backend_vq *vq)
 	if (vr->event_idx) {
 		want = !valid || vring_need_event(event, now, old);
 		if (b->opt.bug == VUB_BUG_EVIDX_OFF_BY_ONE) /* > for >= */
-			want = !valid || (uint16_t)(now - event) <
-						 (uint16_t)(now - old);
+			want = !valid ||
+			       (uint16_t)(now - event) < (uint16_t)(now - old);
 		else if (b->opt.bug == VUB_BUG_EVIDX_EQUAL_OLD)
 			want = !valid || event == old;
 		else if (b->opt.bug == VUB_BUG_EVIDX_ALWAYS)

@@ -102,13 +102,13 @@ enum vub_bug {
 	VUB_BUG_RNG_DOUBLE_COMPLETE,  /* rng: every 16th chain used twice */
 	VUB_BUG_RNG_WRAP_STALL,	      /* rng: as wrap-stall */
 	/* --- end of checkblk's --- */
-	VUB_BUG_RNG_FIRST_DESC_ONLY,  /* first buffer filled, all reported */
-	VUB_BUG_RNG_LEN_PLUS_ONE,     /* used len one more than written */
-	VUB_BUG_RNG_PAST_BUFFER,      /* one byte past the last buffer */
-	VUB_BUG_RNG_ZERO_LEN_BIG,     /* chains over 4096 bytes: used len 0 */
-	VUB_BUG_RNG_SHORT_HONEST,     /* first buffer filled and reported */
-	VUB_BUG_RNG_CONSTANT,	      /* 0x42 bytes */
-	VUB_BUG_RNG_TOP_BIT,	      /* every byte's top bit cleared */
+	VUB_BUG_RNG_FIRST_DESC_ONLY, /* first buffer filled, all reported */
+	VUB_BUG_RNG_LEN_PLUS_ONE,    /* used len one more than written */
+	VUB_BUG_RNG_PAST_BUFFER,     /* one byte past the last buffer */
+	VUB_BUG_RNG_ZERO_LEN_BIG,    /* chains over 4096 bytes: used len 0 */
+	VUB_BUG_RNG_SHORT_HONEST,    /* first buffer filled and reported */
+	VUB_BUG_RNG_CONSTANT,	     /* 0x42 bytes */
+	VUB_BUG_RNG_TOP_BIT,	     /* every byte's top bit cleared */
 	VUB_BUG_RNG_INDIRECT_AFTER_CHAIN, /* INDIRECT at the head only */
 };
 
