@@ -829,8 +829,9 @@ int check_blk_requests(const char *args)
 /* --- Notifications ----------------------------------------------------------
  */
 
-#define IRQ_WAIT_MS  500 /* an interrupt the device owes comes within this */
-#define IRQ_QUIET_MS 100 /* and one it should not send, not within this */
+#define IRQ_WAIT_MS	500 /* an interrupt the device owes comes within this */
+#define IRQ_QUIET_MS	100 /* and one it should not send, not within this */
+#define SPURIOUS_GAP_NS 30000000ull /* between two spurious kicks */
 
 /* Whether the device's interrupt arrives within @ms (the timer's wake-ups
  * do not count); acknowledges it. */
@@ -1022,8 +1023,15 @@ int check_blk_notify(const char *args)
 		check_used_flags(c, &flags);
 	}
 	virtq_disable_cb(c->vq);
-	for (unsigned int i = 0; i < 16; i++)
+	/* Apart, so that the device sees them alone, not merged into the
+	 * kick of the next request. */
+	for (unsigned int i = 0; i < 16; i++) {
+		uint64_t t = time_ns();
+
 		vio_notify(&c->b.vio, c->qi);
+		while (time_ns() - t < SPURIOUS_GAP_NS)
+			;
+	}
 	one_read(c, &spur, 1);
 	one_read(c, &spur, 2);
 	/* Last: a device that leaves avail_event behind hangs the queue. */
@@ -1625,6 +1633,19 @@ static void check_get_id_20(struct cblk *c)
 	check_done(CK_BLK_GET_ID_20, &a);
 }
 
+/* Failed requests with a data buffer, for c->nolen: a read past the end,
+ * a type nobody defines. */
+static void check_failed_lens(struct cblk *c)
+{
+	struct req r;
+
+	req_run(c, &r, VIRTIO_BLK_T_IN, c->b.capacity, NULL, 0, SECTOR);
+	req_run(c, &r, UNKNOWN_T, 0, NULL, 0, SECTOR);
+	if (c->broken[0])
+		check_expect(&c->nolen, false, "the requests to complete", "%s",
+			     c->broken);
+}
+
 int check_blk_device(const char *args)
 {
 	static const enum check_id writing[] = {
@@ -1654,6 +1675,7 @@ int check_blk_device(const char *args)
 	check_flush(c);
 	check_discard_zeroes(c);
 	check_get_id_20(c);
+	check_failed_lens(c);
 	check_done(CK_BLK_LEN_NO_DATA, &c->nolen);
 	return finish(c);
 }
