@@ -1343,6 +1343,9 @@ int check_blk_wrap(const char *args)
 		check_expect(&a, false, "70000 requests served",
 			     "after %u (used index %u): %s", done,
 			     c->vq->last_used, c->broken);
+	else
+		check_expect(&a, done == WRAP_REQUESTS, "70000 requests served",
+			     "%u", done);
 	check_done(CK_BLK_WRAP, &a);
 	return finish(c);
 }
