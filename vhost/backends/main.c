@@ -245,7 +245,7 @@ static int no_feature(struct cli *c, const char *name)
 /* The valid --bug names for the error message. */
 static int unknown_bug(const char *name)
 {
-	char list[512] = "";
+	char list[2048] = "";
 	size_t n = 0;
 
 	for (size_t i = 0;
