@@ -20,6 +20,8 @@
 #include "check/check.h"
 #include "lib/report.h"
 #include "lib/time.h"
+#include "arch/x86_64/cpu.h"
+#include "virtio/irq.h"
 #include "virtio/alloc.h"
 #include "virtio/blk.h"
 #include "virtio/virtio_config.h"
@@ -27,13 +29,14 @@
 #include "workloads/check_scenarios.h"
 #include "workloads/virtio_common.h"
 
-#define QSIZE	  128
-#define IND_MAX	  VIRTQ_MAX_SEGS
-#define REGION	  256 /* sectors under test at the start of the disk */
-#define ARENA	  (256 * 1024)
-#define SECTOR	  VIRTIO_BLK_SECTOR_SIZE
-#define MAX_BUFS  VIRTQ_MAX_SEGS
-#define UNKNOWN_T 0x4c7a1u /* a request type no spec defines */
+#define QSIZE	   128
+#define IND_MAX	   VIRTQ_MAX_SEGS
+#define REGION	   256 /* sectors under test at the start of the disk */
+#define ARENA	   (256 * 1024)
+#define SECTOR	   VIRTIO_BLK_SECTOR_SIZE
+#define MAX_BUFS   VIRTQ_MAX_SEGS
+#define UNKNOWN_T  0x4c7a1u /* a request type no spec defines */
+#define SNAP_DESCS 1024	    /* the largest queue a snapshot holds */
 
 enum layout { DIRECT, INDIRECT, MIXED };
 
@@ -60,6 +63,7 @@ struct req {
 struct cblk {
 	struct blk_dev b;
 	struct virtq *vq;
+	unsigned int qi; /* the index of vq */
 	uint64_t stall_ns;
 	struct chain_arena arena; /* the buffers of the request being built */
 	uint8_t *saved, *snap, *lin;
@@ -68,6 +72,8 @@ struct cblk {
 	char broken[VIO_ERROR_LEN];
 	/* Fed by every request. */
 	struct check_acc readable, desc, bounds, len;
+	/* Fed by the requests of the device scenario. */
+	struct check_acc nolen;
 };
 
 /* --- Buffers ----------------------------------------------------------------
@@ -307,7 +313,7 @@ static int run(struct cblk *c, struct req *r, const struct shape *sh)
 	if (ind)
 		memcpy(c->snap + vq->num * sizeof(*ind), ind,
 		       nind * sizeof(*ind));
-	vio_kick(&c->b.vio, 0, vq);
+	vio_kick(&c->b.vio, c->qi, vq);
 	if (wait_used(c))
 		return -1;
 	after_device(c, r, head, c->snap + vq->num * sizeof(*ind), ind, nind);
@@ -688,16 +694,16 @@ static void check_get_id(struct cblk *c)
 /* --- The scenario ------------------------------------------------------------
  */
 
-static int open_dev(struct cblk *c, const struct vio_dev *found)
+#define WANTED                                                                 \
+	(VIRTIO_BIT(VIRTIO_F_VERSION_1) | VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) | \
+	 VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) | VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) |   \
+	 VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES))
+
+/* Negotiates @wanted and sets queue 0 up with @qsize entries. */
+static int open_dev(struct cblk *c, uint64_t wanted, unsigned int qsize)
 {
-	uint64_t wanted = VIRTIO_BIT(VIRTIO_F_VERSION_1) |
-			  VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) |
-			  VIRTIO_BIT(VIRTIO_BLK_F_SEG_MAX) |
-			  VIRTIO_BIT(VIRTIO_BLK_F_FLUSH) |
-			  VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES);
 	int err;
 
-	c->b.vio = *found;
 	err = vio_begin(&c->b.vio, wanted);
 	if (!err)
 		err = vio_config_read(&c->b.vio, 0, &c->b.capacity, 8);
@@ -706,13 +712,25 @@ static int open_dev(struct cblk *c, const struct vio_dev *found)
 			&c->b.vio, offsetof(struct virtio_blk_config, seg_max),
 			&c->b.seg_max, 4);
 	if (!err)
-		err = vio_queue_setup(&c->b.vio, 0, &c->b.vq[0], QSIZE,
+		err = vio_queue_setup(&c->b.vio, 0, &c->b.vq[0], qsize,
 				      IND_MAX);
 	if (err)
 		return err;
 	c->vq = &c->b.vq[0];
+	c->qi = 0;
 	c->b.nq = 1;
 	virtq_disable_cb(c->vq);
+	/* With MQ, every queue the transport shows, before DRIVER_OK. */
+	while (vio_has(&c->b.vio, VIRTIO_BLK_F_MQ) &&
+	       c->b.nq < BLK_MAX_QUEUES) {
+		err = vio_queue_setup(&c->b.vio, c->b.nq, &c->b.vq[c->b.nq],
+				      qsize, IND_MAX);
+		if (err == VIO_ENODEV)
+			break;
+		if (err)
+			return err;
+		virtq_disable_cb(&c->b.vq[c->b.nq++]);
+	}
 	return vio_driver_ok(&c->b.vio);
 }
 
@@ -720,7 +738,8 @@ static int alloc_bufs(struct cblk *c)
 {
 	c->arena = (struct chain_arena){ dma_alloc(ARENA, 64), ARENA, 0 };
 	c->saved = dma_alloc(ARENA, 64);
-	c->snap = dma_alloc((QSIZE + IND_MAX) * sizeof(struct virtq_desc), 64);
+	c->snap = dma_alloc((SNAP_DESCS + IND_MAX) * sizeof(struct virtq_desc),
+			    64);
 	c->lin = dma_alloc(64 * 1024, 64);
 	return c->arena.base && c->saved && c->snap && c->lin ? 0 : -1;
 }
@@ -734,8 +753,9 @@ static void check_writes(struct cblk *c)
 	check_done(CK_BLK_USED_LEN, &c->len);
 }
 
-/* Finds and starts the device; NULL after a failed report. */
-static struct cblk *start(const char *args)
+/* Finds and starts the device with the features of @wanted that are
+ * offered; NULL after a failed report. */
+static struct cblk *start_with(const char *args, uint64_t wanted)
 {
 	static struct cblk c;
 	struct vio_dev found;
@@ -748,13 +768,19 @@ static struct cblk *start(const char *args)
 		report(false, "blk: no memory for the buffers");
 		return NULL;
 	}
-	err = open_dev(&c, &found);
+	c.b.vio = found;
+	err = open_dev(&c, wanted, QSIZE);
 	if (err || c.b.capacity < 2 * REGION) {
 		report(false, "blk: cannot start the device: %s",
 		       err ? c.b.vio.error : "smaller than 256 KiB");
 		return NULL;
 	}
 	return &c;
+}
+
+static struct cblk *start(const char *args)
+{
+	return start_with(args, WANTED);
 }
 
 static int finish(struct cblk *c)
@@ -797,5 +823,934 @@ int check_blk_requests(const char *args)
 		check_write_zeroes(c);
 		check_get_id(c);
 	}
+	return finish(c);
+}
+
+/* --- Notifications ----------------------------------------------------------
+ */
+
+#define IRQ_WAIT_MS	500 /* an interrupt the device owes comes within this */
+#define IRQ_QUIET_MS	100 /* and one it should not send, not within this */
+#define SPURIOUS_GAP_NS 30000000ull /* between two spurious kicks */
+
+/* Whether the device's interrupt arrives within @ms (the timer's wake-ups
+ * do not count); acknowledges it. */
+static bool irq_within(struct cblk *c, uint64_t ms)
+{
+	uint64_t end = time_ns() + ms * 1000000;
+
+	while (time_ns() < end) {
+		if (virtio_irq_sleep(ms * 1000) > 0 &&
+		    this_cpu()->last_vector != VEC_TIMER) {
+			vio_irq_ack(&c->b.vio);
+			return true;
+		}
+	}
+	return false;
+}
+
+/* Takes any interrupt still pending from earlier completions. */
+static void irq_drain(struct cblk *c)
+{
+	for (int i = 0; i < 8 && irq_within(c, 2); i++)
+		;
+	vio_irq_ack(&c->b.vio);
+}
+
+static int run_in(struct cblk *c, struct req *r, uint32_t type, uint64_t sector,
+		  uint32_t len);
+
+/* One read of a sector, its status alone judged (the notification checks
+ * hold on a device that returns no data, such as a null one); records a
+ * failure in @a. */
+static bool one_read(struct cblk *c, struct check_acc *a, uint64_t sector)
+{
+	struct req r;
+	int st = run_in(c, &r, VIRTIO_BLK_T_IN, sector, SECTOR);
+
+	expect_ok(c, a, st, "a read of one sector", "");
+	return st == VIRTIO_BLK_S_OK;
+}
+
+/* Makes @n one-sector reads available at once and notifies once, then
+ * waits for all of them; 0 or -1 with c->broken said. */
+static int batch(struct cblk *c, unsigned int n)
+{
+	static struct req r[16];
+	struct shape one = { .nseg = 1 };
+	void *tok;
+	uint32_t len;
+
+	if (c->broken[0])
+		return -1;
+	for (unsigned int i = 0; i < n; i++) {
+		if (build_rw(c, &r[i], false, 8 + i, 1, 0, &one) ||
+		    virtq_add(c->vq, r[i].bufs, r[i].out, r[i].in, &r[i])) {
+			snprintf(c->broken, sizeof(c->broken),
+				 "the driver could not add request %u of %u",
+				 i + 1, n);
+			return -1;
+		}
+		*r[i].status = 0xff;
+	}
+	virtq_kick_prepare(c->vq);
+	vio_notify(&c->b.vio, c->qi);
+	for (unsigned int got = 0; got < n; got++) {
+		int ret;
+
+		if (wait_used(c))
+			return -1;
+		ret = virtq_get_used(c->vq, &tok, &len);
+		if (ret != 1 || (struct req *)tok < r ||
+		    (struct req *)tok >= r + n) {
+			snprintf(c->broken, sizeof(c->broken), "%s",
+				 ret < 0 ? virtq_error(c->vq)
+					 : "an impossible used entry");
+			return -1;
+		}
+	}
+	chain_reset(&c->arena);
+	return 0;
+}
+
+static void expect_batch(struct cblk *c, struct check_acc *a, unsigned int n)
+{
+	if (batch(c, n))
+		check_expect(a, false, "the requests to complete", "%s",
+			     c->broken);
+}
+
+static void set_used_event(struct cblk *c, uint16_t v)
+{
+	__atomic_store_n(virtq_used_event(c->vq->avail, c->vq->num), v,
+			 __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+static void set_avail_flags(struct cblk *c, uint16_t v)
+{
+	__atomic_store_n(&c->vq->avail->flags, v, __ATOMIC_RELAXED);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* Records in @a whether an interrupt came (@want) or not. */
+static void expect_irq(struct cblk *c, struct check_acc *a, bool want,
+		       const char *what)
+{
+	bool got = irq_within(c, want ? IRQ_WAIT_MS : IRQ_QUIET_MS);
+
+	if (want)
+		check_expect(a, got, "an interrupt",
+			     "none within %u ms after %s", IRQ_WAIT_MS, what);
+	else
+		check_expect(a, !got, "no interrupt",
+			     "one within %u ms after %s", IRQ_QUIET_MS, what);
+}
+
+static void check_used_flags(struct cblk *c, struct check_acc *a)
+{
+	uint16_t f = __atomic_load_n(&c->vq->used->flags, __ATOMIC_RELAXED);
+
+	check_expect(a, f == 0, "used flags 0", "used flags 0x%x", f);
+}
+
+/* Routes the device's interrupt; false after skipping @ids. */
+static bool irq_start(struct cblk *c, const enum check_id *ids, unsigned int n)
+{
+	if (c->b.vio.irq != ~0u && !virtio_irq_route(c->b.vio.irq))
+		return true;
+	for (unsigned int i = 0; i < n; i++)
+		check_skip(ids[i], "the device has no usable interrupt");
+	return false;
+}
+
+int check_blk_notify(const char *args)
+{
+	static const enum check_id ids[] = {
+		CK_BLK_EVIDX_ONE,   CK_BLK_EVIDX_MANY,	     CK_BLK_EVIDX_QUIET,
+		CK_BLK_EVIDX_FLAG,  CK_BLK_USED_FLAGS_EVIDX, CK_BLK_SPURIOUS,
+		CK_BLK_AVAIL_EVENT,
+	};
+	struct cblk *c =
+		start_with(args, WANTED | VIRTIO_BIT(VIRTIO_F_EVENT_IDX));
+	struct check_acc one = { 0 }, many = { 0 }, quiet = { 0 }, flag = { 0 },
+			 flags = { 0 }, spur = { 0 }, avail = { 0 },
+			 warm = { 0 };
+
+	if (!c)
+		return finish(c);
+	if (!vio_has(&c->b.vio, VIRTIO_F_EVENT_IDX)) {
+		for (unsigned int i = 0; i < 7; i++)
+			check_skip(ids[i], "EVENT_IDX not offered");
+		return finish(c);
+	}
+	if (!irq_start(c, ids, 7))
+		return finish(c);
+	/* The first completion may interrupt whatever used_event says. */
+	one_read(c, &warm, 0);
+	for (unsigned int i = 0; i < 16; i++) {
+		virtq_disable_cb(c->vq);
+		irq_drain(c);
+		virtq_enable_cb(c->vq);
+		if (one_read(c, &one, i))
+			expect_irq(c, &one, true, "a completion at used_event");
+		check_used_flags(c, &flags);
+	}
+	for (unsigned int i = 0; i < 4; i++) {
+		virtq_disable_cb(c->vq);
+		irq_drain(c);
+		set_used_event(c, (uint16_t)(c->vq->last_used + 1 + i));
+		expect_batch(c, &many, 8);
+		if (!c->broken[0])
+			expect_irq(c, &many, true,
+				   "8 completions passing used_event");
+		check_used_flags(c, &flags);
+	}
+	for (unsigned int i = 0; i < 4; i++) {
+		virtq_disable_cb(c->vq);
+		irq_drain(c);
+		expect_batch(c, &quiet, 8);
+		if (!c->broken[0])
+			expect_irq(c, &quiet, false,
+				   "8 completions short of used_event");
+	}
+	for (unsigned int i = 0; i < 4; i++) {
+		virtq_disable_cb(c->vq);
+		irq_drain(c);
+		virtq_enable_cb(c->vq);
+		set_avail_flags(c, VIRTQ_AVAIL_F_NO_INTERRUPT);
+		if (one_read(c, &flag, i))
+			expect_irq(c, &flag, true,
+				   "a completion at used_event, NO_INTERRUPT "
+				   "set");
+		set_avail_flags(c, 0);
+		check_used_flags(c, &flags);
+	}
+	virtq_disable_cb(c->vq);
+	/* Apart, so that the device sees them alone, not merged into the
+	 * kick of the next request. */
+	for (unsigned int i = 0; i < 16; i++) {
+		uint64_t t = time_ns();
+
+		vio_notify(&c->b.vio, c->qi);
+		while (time_ns() - t < SPURIOUS_GAP_NS)
+			;
+	}
+	one_read(c, &spur, 1);
+	one_read(c, &spur, 2);
+	/* Last: a device that leaves avail_event behind hangs the queue. */
+	for (unsigned int i = 0; i < 32; i++)
+		one_read(c, &avail, i);
+	check_used_flags(c, &flags);
+	virtio_irq_unroute(c->b.vio.irq);
+	check_done(CK_BLK_EVIDX_ONE, &one);
+	check_done(CK_BLK_EVIDX_MANY, &many);
+	check_done(CK_BLK_EVIDX_QUIET, &quiet);
+	check_done(CK_BLK_EVIDX_FLAG, &flag);
+	check_done(CK_BLK_USED_FLAGS_EVIDX, &flags);
+	check_done(CK_BLK_SPURIOUS, &spur);
+	check_done(CK_BLK_AVAIL_EVENT, &avail);
+	return finish(c);
+}
+
+#define AVAIL_EVENT_CANARY 0xa5c3
+
+static void check_avail_event_canary(struct cblk *c, struct check_acc *a)
+{
+	uint16_t v = __atomic_load_n(virtq_avail_event(c->vq->used, c->vq->num),
+				     __ATOMIC_RELAXED);
+
+	check_expect(a, v == AVAIL_EVENT_CANARY, "avail_event untouched",
+		     "0x%04x where the driver left 0x%04x", v,
+		     AVAIL_EVENT_CANARY);
+}
+
+/* A read whose used element is poisoned before the device gets it: the
+ * element seen once the used index moves must be the real one. */
+static void used_order_read(struct cblk *c, struct check_acc *a,
+			    uint64_t sector)
+{
+	struct virtq *vq = c->vq;
+	volatile struct virtq_used_elem *slot =
+		&vq->used->ring[vq->last_used % vq->num];
+	struct shape one = { .nseg = 1 };
+	uint64_t start;
+	uint32_t id, len;
+	uint16_t head;
+	void *tok;
+	struct req r;
+
+	if (c->broken[0] || build_rw(c, &r, false, sector, 1, 0, &one))
+		return;
+	*r.status = 0xff;
+	slot->id = 0xffffffffu;
+	slot->len = 0xffffffffu;
+	if (virtq_add(vq, r.bufs, r.out, r.in, &r)) {
+		snprintf(c->broken, sizeof(c->broken),
+			 "the driver could not add a request");
+		return;
+	}
+	head = vq->avail->ring[(uint16_t)(vq->avail_idx - 1) % vq->num];
+	vio_kick(&c->b.vio, c->qi, vq);
+	start = time_ns();
+	while (__atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE) ==
+	       vq->last_used)
+		if (time_ns() - start > c->stall_ns) {
+			snprintf(c->broken, sizeof(c->broken),
+				 "a request did not complete");
+			return;
+		}
+	id = slot->id;
+	len = slot->len;
+	check_expect(a, id == head && len != 0xffffffffu,
+		     "the element written when the index moves",
+		     "id 0x%x len 0x%x (request %u) as the index moved", id,
+		     len, head);
+	/* Give a late element time to land before the driver reads it. */
+	while (slot->id == 0xffffffffu && time_ns() - start < c->stall_ns)
+		;
+	if (virtq_get_used(vq, &tok, &len) != 1 || tok != &r)
+		snprintf(c->broken, sizeof(c->broken), "%s",
+			 virtq_error(vq)[0] ? virtq_error(vq)
+					    : "an impossible used entry");
+	chain_reset(&c->arena);
+}
+
+int check_blk_notify_flags(const char *args)
+{
+	static const enum check_id ids[] = {
+		CK_BLK_FLAGS_IRQ,      CK_BLK_FLAGS_IGNORE_EVENT,
+		CK_BLK_FLAGS_QUIET,    CK_BLK_FLAGS_POLL,
+		CK_BLK_NO_AVAIL_EVENT, CK_BLK_USED_IDX_ORDER,
+	};
+	struct cblk *c = start(args);
+	struct check_acc irq = { 0 }, ign = { 0 }, quiet = { 0 }, poll = { 0 },
+			 canary = { 0 }, order = { 0 };
+
+	if (!c)
+		return finish(c);
+	__atomic_store_n(virtq_avail_event(c->vq->used, c->vq->num),
+			 AVAIL_EVENT_CANARY, __ATOMIC_RELAXED);
+	if (!irq_start(c, ids, 4)) {
+		check_done(CK_BLK_NO_AVAIL_EVENT, &canary);
+		check_done(CK_BLK_USED_IDX_ORDER, &order);
+		return finish(c);
+	}
+	one_read(c, &irq, 0);
+	for (unsigned int i = 0; i < 16; i++) {
+		virtq_disable_cb(c->vq);
+		irq_drain(c);
+		virtq_enable_cb(c->vq);
+		if (one_read(c, &irq, i))
+			expect_irq(c, &irq, true,
+				   "a completion, NO_INTERRUPT clear");
+		check_avail_event_canary(c, &canary);
+	}
+	for (unsigned int i = 0; i < 8; i++) {
+		virtq_disable_cb(c->vq);
+		irq_drain(c);
+		virtq_enable_cb(c->vq);
+		set_used_event(c, (uint16_t)(c->vq->last_used + 1000));
+		if (one_read(c, &ign, i))
+			expect_irq(c, &ign, true,
+				   "a completion, used_event far ahead");
+		check_avail_event_canary(c, &canary);
+	}
+	for (unsigned int i = 0; i < 32; i++) {
+		used_order_read(c, &order, i);
+		check_avail_event_canary(c, &canary);
+	}
+	if (c->broken[0])
+		check_expect(&order, false, "the requests to complete", "%s",
+			     c->broken);
+	for (unsigned int i = 0; i < 4; i++) {
+		virtq_disable_cb(c->vq);
+		irq_drain(c);
+		expect_batch(c, &quiet, 8);
+		if (!c->broken[0])
+			expect_irq(c, &quiet, false,
+				   "8 completions, NO_INTERRUPT set");
+	}
+	/* Last: a device that holds completions back hangs the queue. */
+	virtq_disable_cb(c->vq);
+	for (unsigned int i = 0; i < 32; i++)
+		one_read(c, &poll, i);
+	check_avail_event_canary(c, &canary);
+	virtio_irq_unroute(c->b.vio.irq);
+	check_done(CK_BLK_FLAGS_IRQ, &irq);
+	check_done(CK_BLK_FLAGS_IGNORE_EVENT, &ign);
+	check_done(CK_BLK_FLAGS_QUIET, &quiet);
+	check_done(CK_BLK_FLAGS_POLL, &poll);
+	check_done(CK_BLK_NO_AVAIL_EVENT, &canary);
+	check_done(CK_BLK_USED_IDX_ORDER, &order);
+	return finish(c);
+}
+
+/* --- Queue shapes -----------------------------------------------------------
+ */
+
+/* Resets the device and starts it again with queue 0 of @size. */
+static int reopen(struct cblk *c, unsigned int size)
+{
+	int err;
+
+	if (!vio_reset(&c->b.vio)) {
+		snprintf(c->broken, sizeof(c->broken),
+			 "the device did not reset");
+		return -1;
+	}
+	err = open_dev(c, WANTED, size);
+	if (err)
+		snprintf(c->broken, sizeof(c->broken),
+			 "cannot start the device with a queue of %u: %s", size,
+			 c->b.vio.error);
+	return err ? -1 : 0;
+}
+
+/* Writes and reads through a queue of @size, 2 * size + 4 requests. */
+static void through_queue(struct cblk *c, struct check_acc *a,
+			  unsigned int size)
+{
+	struct shape sh = { .nseg = 1, .layout = size < 4 ? INDIRECT : DIRECT };
+	char why[96], what[64];
+
+	for (unsigned int i = 0; i < size + 2; i++) {
+		uint64_t sector = 100 + i % 16;
+
+		snprintf(what, sizeof(what), "request %u on a queue of %u",
+			 2 * i, size);
+		expect_ok(c, a, rw(c, true, sector, 1, &sh, why, sizeof(why)),
+			  what, why);
+		expect_ok(c, a, rw(c, false, sector, 1, &sh, why, sizeof(why)),
+			  what, why);
+		if (c->broken[0])
+			return;
+	}
+}
+
+int check_blk_queue_sizes(const char *args)
+{
+	struct cblk *c = start(args);
+	struct check_acc sizes = { 0 }, one = { 0 };
+	bool indirect;
+
+	if (!c)
+		return finish(c);
+	indirect = vio_has(&c->b.vio, VIRTIO_F_INDIRECT_DESC);
+	for (unsigned int size = indirect ? 2 : 4;
+	     size <= SNAP_DESCS && !c->broken[0]; size *= 2) {
+		if (reopen(c, size)) {
+			check_expect(&sizes, false, "the device to start", "%s",
+				     c->broken);
+			break;
+		}
+		if (c->vq->num != size) /* past QueueNumMax */
+			break;
+		through_queue(c, &sizes, size);
+	}
+	check_done(CK_BLK_QSIZES, &sizes);
+	if (!indirect) {
+		check_skip(CK_BLK_QSIZE_1, "INDIRECT_DESC not offered");
+		return finish(c);
+	}
+	if (c->broken[0])
+		check_expect(&one, false, "the queue to work", "%s", c->broken);
+	else if (reopen(c, 1))
+		check_expect(&one, false, "the device to start", "%s",
+			     c->broken);
+	else
+		through_queue(c, &one, 1);
+	check_done(CK_BLK_QSIZE_1, &one);
+	return finish(c);
+}
+
+#define WRAP_QSIZE    8
+#define WRAP_REQUESTS 70000u
+
+int check_blk_wrap(const char *args)
+{
+	struct cblk *c = start(args);
+	static struct req r[WRAP_QSIZE];
+	struct req *free_slot[WRAP_QSIZE];
+	unsigned int nfree;
+	struct shape sh = { .nseg = 1, .layout = INDIRECT };
+	struct check_acc a = { 0 };
+	unsigned int done = 0, added = 0, depth;
+	void *tok;
+	uint32_t len;
+
+	if (!c)
+		return finish(c);
+	if (reopen(c, WRAP_QSIZE)) {
+		check_expect(&a, false, "the device to start", "%s", c->broken);
+		check_done(CK_BLK_WRAP, &a);
+		return finish(c);
+	}
+	/* Indirect: one ring descriptor per request, a full ring in
+	 * flight; without it, as many 3-descriptor chains as fit. */
+	if (!vio_has(&c->b.vio, VIRTIO_F_INDIRECT_DESC))
+		sh.layout = DIRECT;
+	depth = sh.layout == INDIRECT ? c->vq->num : c->vq->num / 3;
+	for (unsigned int i = 0; i < depth; i++)
+		if (build_rw(c, &r[i], false, i, 1, 0, &sh)) {
+			check_expect(&a, false, "the requests built",
+				     "no room for them");
+			depth = 0;
+		}
+	/* Slots come back in the order the device completes them. */
+	for (unsigned int i = 0; i < depth; i++)
+		free_slot[i] = &r[i];
+	nfree = depth;
+	while (done < WRAP_REQUESTS && depth) {
+		while (added < WRAP_REQUESTS && nfree) {
+			struct req *q = free_slot[--nfree];
+			int ret;
+
+			*q->status = 0xff;
+			set_layout(c->vq, &sh);
+			ret = virtq_add(c->vq, q->bufs, q->out, q->in, q);
+			set_layout(c->vq, NULL);
+			if (ret) {
+				snprintf(c->broken, sizeof(c->broken),
+					 "the driver could not add request "
+					 "%u (%d)",
+					 added, ret);
+				break;
+			}
+			added++;
+		}
+		vio_kick(&c->b.vio, c->qi, c->vq);
+		if (c->broken[0] || wait_used(c))
+			break;
+		while (virtq_get_used(c->vq, &tok, &len) == 1) {
+			struct req *q = tok;
+
+			free_slot[nfree++] = q;
+			if (*q->status != VIRTIO_BLK_S_OK &&
+			    !check_expect(&a, false, "status OK",
+					  "status %d for request %u",
+					  *q->status, done))
+				depth = 0;
+			done++;
+		}
+		if (virtq_error(c->vq)[0]) {
+			snprintf(c->broken, sizeof(c->broken), "%s",
+				 virtq_error(c->vq));
+			break;
+		}
+	}
+	if (c->broken[0])
+		check_expect(&a, false, "70000 requests served",
+			     "after %u (used index %u): %s", done,
+			     c->vq->last_used, c->broken);
+	else
+		check_expect(&a, done == WRAP_REQUESTS, "70000 requests served",
+			     "%u", done);
+	check_done(CK_BLK_WRAP, &a);
+	return finish(c);
+}
+
+/* --- Device requirements ----------------------------------------------------
+ */
+
+#define CFG(field) offsetof(struct virtio_blk_config, field)
+
+/* A request of @type at @sector with @out readable bytes from @data and
+ * @in writable ones (filled with the guard byte), then the status. Feeds
+ * c->nolen. Returns the status, or -1 (c->broken says why). */
+static int req_run(struct cblk *c, struct req *r, uint32_t type,
+		   uint64_t sector, const void *data, uint32_t out, uint32_t in)
+{
+	uint8_t *p;
+	int st;
+
+	memset(r, 0, sizeof(*r));
+	if (c->broken[0] || build_header(c, r, type, sector, 0))
+		return -1;
+	if (out) {
+		p = chain_place(&c->arena, out);
+		if (add_buf(r, p, out))
+			return -1;
+		memcpy(p, data, out);
+		r->out++;
+	}
+	if (in) {
+		p = chain_place(&c->arena, in);
+		if (add_buf(r, p, in))
+			return -1;
+		memset(p, CHAIN_GUARD_BYTE, in);
+		r->in++;
+	}
+	r->status = chain_place(&c->arena, 1);
+	if (add_buf(r, r->status, 1))
+		return -1;
+	r->in++;
+	if (run(c, r, NULL))
+		return -1;
+	st = *r->status;
+	if (st != VIRTIO_BLK_S_OK
+		    ? !in || untouched(r->ptr[r->out], in)
+		    : type != VIRTIO_BLK_T_IN && type != VIRTIO_BLK_T_GET_ID)
+		check_expect(&c->nolen, r->used_len <= 1,
+			     "used length 1 (the status byte)",
+			     "%u for type %u, status %d, no data written",
+			     r->used_len, type, st);
+	return st;
+}
+
+/* Records @st in @a: @want, or what happened. */
+static bool expect_st(struct cblk *c, struct check_acc *a, int st, int want,
+		      const char *what)
+{
+	if (st < 0)
+		return check_expect(a, false, "the request to complete", "%s",
+				    c->broken);
+	return check_expect(a, st == want,
+			    want == VIRTIO_BLK_S_OK	 ? "status OK"
+			    : want == VIRTIO_BLK_S_IOERR ? "status IOERR"
+							 : "status UNSUPP",
+			    "status %d for %s", st, what);
+}
+
+/* DISCARD or WRITE_ZEROES of @n segments of @nsec sectors, @gap apart,
+ * from @sector, with @flags. */
+static int dz(struct cblk *c, uint32_t type, uint64_t sector, unsigned int n,
+	      uint32_t nsec, unsigned int gap, uint32_t flags)
+{
+	struct virtio_blk_discard_write_zeroes seg[8];
+	struct req r;
+
+	for (unsigned int i = 0; i < n; i++)
+		seg[i] = (struct virtio_blk_discard_write_zeroes){
+			sector + i * gap, nsec, flags
+		};
+	return req_run(c, &r, type, 0, seg, n * sizeof(seg[0]), 0);
+}
+
+static uint32_t cfg32(struct cblk *c, unsigned int off)
+{
+	uint32_t v = 0;
+
+	vio_config_read(&c->b.vio, off, &v, 4);
+	return v;
+}
+
+static unsigned int clamp(uint32_t v, unsigned int lo, unsigned int hi)
+{
+	return v < lo ? lo : v > hi ? hi : v;
+}
+
+static void check_config(struct cblk *c)
+{
+	struct check_acc pad = { 0 }, dzc = { 0 }, bs = { 0 }, fl = { 0 };
+	uint8_t u0 = 0xff, u1[3] = { 0xff, 0xff, 0xff };
+
+	vio_config_read(&c->b.vio, CFG(unused0), &u0, 1);
+	vio_config_read(&c->b.vio, CFG(unused1), u1, 3);
+	check_expect(&pad, !u0 && !u1[0] && !u1[1] && !u1[2], "zeroes",
+		     "unused0 0x%02x, unused1 %02x %02x %02x", u0, u1[0], u1[1],
+		     u1[2]);
+	check_done(CK_BLK_CONFIG_PADDING, &pad);
+	check_expect(&fl, (c->b.vio.offered >> VIRTIO_BLK_F_FLUSH) & 1,
+		     "FLUSH offered", "features 0x%llx",
+		     (unsigned long long)c->b.vio.offered);
+	check_done(CK_BLK_OFFERS_FLUSH, &fl);
+	if (vio_has(&c->b.vio, VIRTIO_BLK_F_DISCARD))
+		check_expect(&dzc,
+			     cfg32(c, CFG(max_discard_sectors)) &&
+				     cfg32(c, CFG(max_discard_seg)) &&
+				     cfg32(c, CFG(discard_sector_alignment)),
+			     "DISCARD limits not 0",
+			     "max_discard_sectors %u, max_discard_seg %u, "
+			     "alignment %u",
+			     cfg32(c, CFG(max_discard_sectors)),
+			     cfg32(c, CFG(max_discard_seg)),
+			     cfg32(c, CFG(discard_sector_alignment)));
+	if (vio_has(&c->b.vio, VIRTIO_BLK_F_WRITE_ZEROES))
+		check_expect(&dzc,
+			     cfg32(c, CFG(max_write_zeroes_sectors)) &&
+				     cfg32(c, CFG(max_write_zeroes_seg)),
+			     "WRITE_ZEROES limits not 0",
+			     "max_write_zeroes_sectors %u, "
+			     "max_write_zeroes_seg %u",
+			     cfg32(c, CFG(max_write_zeroes_sectors)),
+			     cfg32(c, CFG(max_write_zeroes_seg)));
+	check_skip_reason(&dzc, "neither DISCARD nor WRITE_ZEROES offered");
+	check_done(CK_BLK_DZ_CONFIG, &dzc);
+	if (vio_has(&c->b.vio, VIRTIO_BLK_F_BLK_SIZE)) {
+		uint32_t v = cfg32(c, CFG(blk_size));
+
+		check_expect(&bs, v >= 512 && !(v & (v - 1)),
+			     "a power of two, at least 512", "blk_size %u", v);
+	}
+	check_skip_reason(&bs, "BLK_SIZE not offered");
+	check_done(CK_BLK_BLK_SIZE, &bs);
+}
+
+static void check_read_only(struct cblk *c)
+{
+	struct check_acc a = { 0 };
+	uint8_t before[SECTOR], data[SECTOR];
+	struct req r;
+	int st;
+
+	memset(data, 0x3c, sizeof(data));
+	st = req_run(c, &r, VIRTIO_BLK_T_IN, 40, NULL, 0, SECTOR);
+	if (expect_st(c, &a, st, VIRTIO_BLK_S_OK, "a read")) {
+		memcpy(before, r.ptr[1], SECTOR);
+		st = req_run(c, &r, VIRTIO_BLK_T_OUT, 40, data, SECTOR, 0);
+		expect_st(c, &a, st, VIRTIO_BLK_S_IOERR, "a write");
+		st = req_run(c, &r, VIRTIO_BLK_T_IN, 40, NULL, 0, SECTOR);
+		if (expect_st(c, &a, st, VIRTIO_BLK_S_OK, "a read after it"))
+			check_expect(&a, !memcmp(before, r.ptr[1], SECTOR),
+				     "the sector unchanged",
+				     "the write changed it");
+	}
+	check_done(CK_BLK_RO, &a);
+}
+
+static void check_last_sector(struct cblk *c)
+{
+	uint64_t last = c->b.capacity - 1;
+	struct check_acc a = { 0 };
+	uint8_t data[SECTOR];
+	struct req r;
+	int st;
+
+	for (unsigned int i = 0; i < SECTOR; i++)
+		data[i] = (uint8_t)(i * 13 + 7);
+	st = req_run(c, &r, VIRTIO_BLK_T_OUT, last, data, SECTOR, 0);
+	expect_st(c, &a, st, VIRTIO_BLK_S_OK, "a write of the last sector");
+	st = req_run(c, &r, VIRTIO_BLK_T_IN, last, NULL, 0, SECTOR);
+	if (expect_st(c, &a, st, VIRTIO_BLK_S_OK, "a read of the last sector"))
+		check_expect(&a, !memcmp(data, r.ptr[1], SECTOR),
+			     "the bytes written", "other bytes");
+	check_done(CK_BLK_LAST_SECTOR, &a);
+}
+
+static void check_sector_units(struct cblk *c)
+{
+	struct shape sh = { .nseg = 1 };
+	struct check_acc a = { 0 };
+	char why[96];
+
+	expect_ok(c, &a, rw(c, true, 200, 2, &sh, why, sizeof(why)),
+		  "a write of sectors 200-201", why);
+	expect_ok(c, &a, rw(c, true, 203, 1, &sh, why, sizeof(why)),
+		  "a write of sector 203", why);
+	expect_ok(c, &a, rw(c, false, 201, 1, &sh, why, sizeof(why)),
+		  "a read of sector 201", why);
+	expect_ok(c, &a, rw(c, false, 199, 6, &sh, why, sizeof(why)),
+		  "a read of sectors 199-204", why);
+	check_done(CK_BLK_SECTOR_UNITS, &a);
+}
+
+static void check_flush(struct cblk *c)
+{
+	struct shape sh = { .nseg = 1 };
+	struct check_acc a = { 0 };
+	char why[96];
+	struct req r;
+
+	if (!vio_has(&c->b.vio, VIRTIO_BLK_F_FLUSH)) {
+		check_skip(CK_BLK_FLUSH, "FLUSH not offered");
+		return;
+	}
+	expect_ok(c, &a, rw(c, true, 150, 4, &sh, why, sizeof(why)),
+		  "a write before FLUSH", why);
+	expect_st(c, &a, req_run(c, &r, VIRTIO_BLK_T_FLUSH, 0, NULL, 0, 0),
+		  VIRTIO_BLK_S_OK, "FLUSH");
+	check_done(CK_BLK_FLUSH, &a);
+}
+
+static void check_discard_zeroes(struct cblk *c)
+{
+	bool d = vio_has(&c->b.vio, VIRTIO_BLK_F_DISCARD);
+	bool z = vio_has(&c->b.vio, VIRTIO_BLK_F_WRITE_ZEROES);
+	struct check_acc unmap = { 0 }, flags = { 0 }, zunmap = { 0 },
+			 dlim = { 0 }, zlim = { 0 };
+	struct shape sh = { .nseg = 3, .seed = 9 };
+	unsigned int n;
+	uint32_t nsec;
+	char why[96];
+
+	if (d) {
+		expect_st(c, &unmap,
+			  dz(c, VIRTIO_BLK_T_DISCARD, 120, 1, 8, 0,
+			     VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP),
+			  VIRTIO_BLK_S_UNSUPP, "DISCARD with unmap");
+		expect_st(c, &flags,
+			  dz(c, VIRTIO_BLK_T_DISCARD, 120, 1, 8, 0, 0x80),
+			  VIRTIO_BLK_S_UNSUPP, "DISCARD with flag 0x80");
+		n = clamp(cfg32(c, CFG(max_discard_seg)), 1, 8);
+		nsec = clamp(cfg32(c, CFG(max_discard_sectors)), 1, 4);
+		expect_st(c, &dlim,
+			  dz(c, VIRTIO_BLK_T_DISCARD, 160, n, nsec, 5, 0),
+			  VIRTIO_BLK_S_OK, "DISCARD within the limits");
+	}
+	if (z) {
+		expect_st(c, &flags,
+			  dz(c, VIRTIO_BLK_T_WRITE_ZEROES, 120, 1, 8, 0, 0x80),
+			  VIRTIO_BLK_S_UNSUPP, "WRITE_ZEROES with flag 0x80");
+		expect_ok(c, &zunmap,
+			  rw(c, true, 128, 8, &sh, why, sizeof(why)),
+			  "a write before WRITE_ZEROES", why);
+		if (expect_st(c, &zunmap,
+			      dz(c, VIRTIO_BLK_T_WRITE_ZEROES, 128, 1, 8, 0,
+				 VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP),
+			      VIRTIO_BLK_S_OK, "WRITE_ZEROES with unmap"))
+			memset(&c->gen[128], 0, 8);
+		expect_ok(c, &zunmap,
+			  rw(c, false, 128, 8, &sh, why, sizeof(why)),
+			  "a read after WRITE_ZEROES with unmap", why);
+		n = clamp(cfg32(c, CFG(max_write_zeroes_seg)), 1, 8);
+		nsec = clamp(cfg32(c, CFG(max_write_zeroes_sectors)), 1, 2);
+		expect_ok(c, &zlim, rw(c, true, 208, 24, &sh, why, sizeof(why)),
+			  "a write before WRITE_ZEROES", why);
+		if (expect_st(c, &zlim,
+			      dz(c, VIRTIO_BLK_T_WRITE_ZEROES, 208, n, nsec, 3,
+				 0),
+			      VIRTIO_BLK_S_OK,
+			      "WRITE_ZEROES within the limits"))
+			for (unsigned int i = 0; i < n; i++)
+				memset(&c->gen[208 + 3 * i], 0, nsec);
+		expect_ok(c, &zlim,
+			  rw(c, false, 208, 24, &sh, why, sizeof(why)),
+			  "a read after WRITE_ZEROES of several segments", why);
+	}
+	check_skip_reason(&unmap, "DISCARD not offered");
+	check_skip_reason(&dlim, "DISCARD not offered");
+	check_skip_reason(&flags, "neither DISCARD nor WRITE_ZEROES offered");
+	check_skip_reason(&zunmap, "WRITE_ZEROES not offered");
+	check_skip_reason(&zlim, "WRITE_ZEROES not offered");
+	check_done(CK_BLK_DISCARD_UNMAP, &unmap);
+	check_done(CK_BLK_DZ_FLAGS, &flags);
+	check_done(CK_BLK_ZEROES_UNMAP, &zunmap);
+	check_done(CK_BLK_DISCARD_LIMITS, &dlim);
+	check_done(CK_BLK_ZEROES_LIMITS, &zlim);
+}
+
+static void check_get_id_20(struct cblk *c)
+{
+	struct check_acc a = { 0 };
+	struct req r;
+	int st = req_run(c, &r, VIRTIO_BLK_T_GET_ID, 0, NULL, 0,
+			 VIRTIO_BLK_ID_BYTES);
+
+	if (st < 0)
+		check_expect(&a, false, "the request to complete", "%s",
+			     c->broken);
+	else
+		check_expect(&a,
+			     st == VIRTIO_BLK_S_OK || st == VIRTIO_BLK_S_UNSUPP,
+			     "OK or UNSUPP", "status %d", st);
+	check_done(CK_BLK_GET_ID_20, &a);
+}
+
+/* Failed requests with a data buffer, for c->nolen: a read past the end,
+ * a type nobody defines. */
+static void check_failed_lens(struct cblk *c)
+{
+	struct req r;
+
+	req_run(c, &r, VIRTIO_BLK_T_IN, c->b.capacity, NULL, 0, SECTOR);
+	req_run(c, &r, UNKNOWN_T, 0, NULL, 0, SECTOR);
+	if (c->broken[0])
+		check_expect(&c->nolen, false, "the requests to complete", "%s",
+			     c->broken);
+}
+
+int check_blk_device(const char *args)
+{
+	static const enum check_id writing[] = {
+		CK_BLK_LAST_SECTOR,    CK_BLK_SECTOR_UNITS,
+		CK_BLK_FLUSH,	       CK_BLK_DISCARD_UNMAP,
+		CK_BLK_DZ_FLAGS,       CK_BLK_ZEROES_UNMAP,
+		CK_BLK_DISCARD_LIMITS, CK_BLK_ZEROES_LIMITS,
+		CK_BLK_GET_ID_20,      CK_BLK_LEN_NO_DATA,
+	};
+	struct cblk *c =
+		start_with(args, WANTED | VIRTIO_BIT(VIRTIO_BLK_F_RO) |
+					 VIRTIO_BIT(VIRTIO_BLK_F_BLK_SIZE) |
+					 VIRTIO_BIT(VIRTIO_BLK_F_DISCARD));
+
+	if (!c)
+		return finish(c);
+	check_config(c);
+	if (vio_has(&c->b.vio, VIRTIO_BLK_F_RO)) {
+		check_read_only(c);
+		for (unsigned int i = 0; i < 10; i++)
+			check_skip(writing[i], "the device is read-only (RO)");
+		return finish(c);
+	}
+	check_skip(CK_BLK_RO, "RO not offered");
+	check_last_sector(c);
+	check_sector_units(c);
+	check_flush(c);
+	check_discard_zeroes(c);
+	check_get_id_20(c);
+	check_failed_lens(c);
+	check_done(CK_BLK_LEN_NO_DATA, &c->nolen);
+	return finish(c);
+}
+
+/* --- Multi-queue ------------------------------------------------------------
+ */
+
+static void use_queue(struct cblk *c, unsigned int q)
+{
+	c->qi = q;
+	c->vq = &c->b.vq[q];
+}
+
+int check_blk_mq(const char *args)
+{
+	struct cblk *c = start_with(args, WANTED | VIRTIO_BIT(VIRTIO_BLK_F_MQ));
+	struct check_acc each = { 0 }, shared = { 0 }, cfg = { 0 };
+	struct shape sh = { .nseg = 2, .seed = 3 };
+	uint16_t num = 0;
+	char why[96], what[64];
+
+	if (!c)
+		return finish(c);
+	if (!vio_has(&c->b.vio, VIRTIO_BLK_F_MQ)) {
+		check_skip(CK_BLK_MQ_EACH, "MQ not offered");
+		check_skip(CK_BLK_MQ_SHARED, "MQ not offered");
+		check_skip(CK_BLK_MQ_CONFIG, "MQ not offered");
+		return finish(c);
+	}
+	vio_config_read(&c->b.vio, CFG(num_queues), &num, 2);
+	check_expect(&cfg, num >= c->b.nq, "num_queues at least the queues",
+		     "num_queues %u, %u queues", num, c->b.nq);
+	check_done(CK_BLK_MQ_CONFIG, &cfg);
+	for (unsigned int q = c->b.nq; q-- > 0;) {
+		use_queue(c, q);
+		snprintf(what, sizeof(what), "a write on queue %u alone", q);
+		expect_ok(c, &each,
+			  rw(c, true, 50 + q, 2, &sh, why, sizeof(why)), what,
+			  why);
+		snprintf(what, sizeof(what), "a read on queue %u alone", q);
+		expect_ok(c, &each,
+			  rw(c, false, 50 + q, 2, &sh, why, sizeof(why)), what,
+			  why);
+	}
+	check_done(CK_BLK_MQ_EACH, &each);
+	for (unsigned int q = 0; q < c->b.nq && c->b.nq > 1; q++) {
+		unsigned int other = (q + 1) % c->b.nq;
+
+		use_queue(c, q);
+		snprintf(what, sizeof(what), "a write on queue %u", q);
+		expect_ok(c, &shared,
+			  rw(c, true, 70 + q, 2, &sh, why, sizeof(why)), what,
+			  why);
+		use_queue(c, other);
+		snprintf(what, sizeof(what), "a read of it on queue %u", other);
+		expect_ok(c, &shared,
+			  rw(c, false, 70 + q, 2, &sh, why, sizeof(why)), what,
+			  why);
+	}
+	check_skip_reason(&shared, "the transport shows one queue");
+	check_done(CK_BLK_MQ_SHARED, &shared);
+	use_queue(c, 0);
 	return finish(c);
 }

@@ -10,10 +10,19 @@
 # net's two queue pairs (so that it offers MQ and serves a control queue).
 #
 # The run with --only CHECK_ID (and ARGs, e.g. --strict) must exit 1 with
-# a "not ok N - CHECK_ID " line.
+# a "not ok N - CHECK_ID " line. An ARG that starts with + goes, without
+# the +, to the backend instead (+--queues=2, +--read-only).
 set -u
 check=$1 vuvm=$2 backend=$3 type=$4 bug=$5 id=$6
 shift 6
+extra=
+for a in "$@"; do
+	shift
+	case $a in
+	+*) extra="$extra ${a#+}" ;;
+	*) set -- "$@" "$a" ;;
+	esac
+done
 [ -e /dev/kvm ] || {
 	echo "SKIP: no /dev/kvm"
 	exit 77
@@ -25,7 +34,7 @@ export TMPDIR=$tmp
 cmd="$backend $type --socket-path @SOCK@"
 [ "$type" = blk ] && cmd="$cmd --size 16M"
 [ "$type" = net ] && cmd="$cmd --queues 2"
-"$check" --vuvm "$vuvm" --type "$type" --backend "$cmd --bug $bug" \
+"$check" --vuvm "$vuvm" --type "$type" --backend "$cmd$extra --bug $bug" \
 	--only "$id" "$@" >"$tmp/out"
 status=$?
 cat "$tmp/out"

@@ -256,10 +256,12 @@ static int blk_get_id(struct blk_req *rq)
 
 /* DISCARD and WRITE_ZEROES: every segment is checked before any is
  * carried out, so a bad request changes nothing. */
-static int blk_discard_zeroes(struct blk *d, struct blk_req *rq, bool zeroes)
+static int blk_discard_zeroes(struct blk *d, struct blk_req *rq, bool zeroes,
+			      uint32_t ignored)
 {
 	struct virtio_blk_discard_write_zeroes seg[BLK_MAX_DZ_SEG];
-	uint32_t allowed = zeroes ? VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0;
+	uint32_t allowed =
+		(zeroes ? VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP : 0) | ignored;
 	size_t n = rq->out_len / sizeof(seg[0]);
 
 	if (!n || rq->out_len % sizeof(seg[0]) || n > BLK_MAX_DZ_SEG)
@@ -292,10 +294,19 @@ static bool acked(struct vub *b, unsigned int bit)
 	       virtio_has_feature(b->features, bit);
 }
 
+/* Whether a request of @type changes the disk (refused by --read-only). */
+static bool blk_type_writes(uint32_t type)
+{
+	return type == VIRTIO_BLK_T_OUT || type == VIRTIO_BLK_T_DISCARD ||
+	       type == VIRTIO_BLK_T_WRITE_ZEROES;
+}
+
 static int blk_execute(struct vub *b, struct blk_req *rq)
 {
 	struct blk *d = b->priv;
 
+	if (b->opt.read_only && blk_type_writes(rq->hdr.type))
+		return VIRTIO_BLK_S_IOERR;
 	switch (rq->hdr.type) {
 	case VIRTIO_BLK_T_IN:
 		return blk_rw(d, rq, false);
@@ -310,11 +321,11 @@ static int blk_execute(struct vub *b, struct blk_req *rq)
 	case VIRTIO_BLK_T_DISCARD:
 		if (!acked(b, VIRTIO_BLK_F_DISCARD))
 			return VIRTIO_BLK_S_UNSUPP;
-		return blk_discard_zeroes(d, rq, false);
+		return blk_discard_zeroes(d, rq, false, 0);
 	case VIRTIO_BLK_T_WRITE_ZEROES:
 		if (!acked(b, VIRTIO_BLK_F_WRITE_ZEROES))
 			return VIRTIO_BLK_S_UNSUPP;
-		return blk_discard_zeroes(d, rq, true);
+		return blk_discard_zeroes(d, rq, true, 0);
 	default:
 		return VIRTIO_BLK_S_UNSUPP;
 	}
@@ -440,6 +451,110 @@ static int bug_get_id(struct blk_req *rq)
 	return VIRTIO_BLK_S_OK;
 }
 
+/* The DISCARD / WRITE_ZEROES segments of @rq, how many in *@n (at most
+ * BLK_MAX_DZ_SEG); false if the request is malformed. */
+static bool bug_dz_segs(const struct blk_req *rq,
+			struct virtio_blk_discard_write_zeroes *seg, size_t *n)
+{
+	*n = rq->out_len / sizeof(*seg);
+	if (!*n || *n > BLK_MAX_DZ_SEG || rq->out_len % sizeof(*seg))
+		return false;
+	vub_iov_to_buf(rq->out, rq->out_num, rq->out_skip, seg, rq->out_len);
+	return true;
+}
+
+/* sector-units-4k and mq-queue-offset: the request moved to another
+ * place of the disk (IOERR where that is past the end). */
+static int bug_move(struct vub *b, struct blk_req *rq, uint64_t sector)
+{
+	size_t len =
+		rq->hdr.type == VIRTIO_BLK_T_OUT ? rq->out_len : rq->in_len;
+
+	if (!in_range(b->priv, sector, len))
+		return VIRTIO_BLK_S_IOERR;
+	rq->hdr.sector = sector;
+	return -1;
+}
+
+/* checkblk's defects of bug_execute (same contract). */
+static int bug_execute_more(struct vub *b, unsigned int index,
+			    struct blk_req *rq)
+{
+	struct virtio_blk_discard_write_zeroes seg[BLK_MAX_DZ_SEG];
+	struct blk *d = b->priv;
+	uint32_t type = rq->hdr.type;
+	bool rw = type == VIRTIO_BLK_T_IN || type == VIRTIO_BLK_T_OUT;
+	size_t len = type == VIRTIO_BLK_T_OUT ? rq->out_len : rq->in_len, n;
+	bool dz = type == VIRTIO_BLK_T_DISCARD ||
+		  type == VIRTIO_BLK_T_WRITE_ZEROES;
+
+	switch (b->opt.bug) {
+	case VUB_BUG_LAST_SECTOR_IOERR: /* "end" taken as the last sector */
+		if (rw && len && in_range(d, rq->hdr.sector, len) &&
+		    rq->hdr.sector + len / VIRTIO_BLK_SECTOR_SIZE ==
+			    d->bytes / VIRTIO_BLK_SECTOR_SIZE)
+			return VIRTIO_BLK_S_IOERR;
+		break;
+	case VUB_BUG_SECTOR_UNITS_4K:
+		if (rw)
+			return bug_move(b, rq, rq->hdr.sector * 8);
+		break;
+	case VUB_BUG_MQ_QUEUE_OFFSET: /* a region of the disk per queue */
+		if (rw && index)
+			return bug_move(b, rq, rq->hdr.sector + 1024 * index);
+		break;
+	case VUB_BUG_FLUSH_IOERR:
+		if (type == VIRTIO_BLK_T_FLUSH)
+			return VIRTIO_BLK_S_IOERR;
+		break;
+	case VUB_BUG_RO_WRITES: /* the RO check forgotten for writes */
+		if (type == VIRTIO_BLK_T_OUT)
+			return blk_rw(d, rq, true);
+		break;
+	case VUB_BUG_DISCARD_UNMAP_OK:
+		if (type == VIRTIO_BLK_T_DISCARD &&
+		    acked(b, VIRTIO_BLK_F_DISCARD))
+			return blk_discard_zeroes(
+				d, rq, false,
+				VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
+		break;
+	case VUB_BUG_DZ_FLAGS_IGNORED:
+		if (dz && acked(b, type == VIRTIO_BLK_T_DISCARD
+					   ? VIRTIO_BLK_F_DISCARD
+					   : VIRTIO_BLK_F_WRITE_ZEROES))
+			return blk_discard_zeroes(
+				d, rq, type == VIRTIO_BLK_T_WRITE_ZEROES,
+				~VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP);
+		break;
+	case VUB_BUG_ZEROES_UNMAP_NOOP: /* unmap taken as "may skip" */
+		if (type == VIRTIO_BLK_T_WRITE_ZEROES &&
+		    bug_dz_segs(rq, seg, &n))
+			for (size_t i = 0; i < n; i++)
+				if (seg[i].flags &
+				    VIRTIO_BLK_WRITE_ZEROES_FLAG_UNMAP)
+					return VIRTIO_BLK_S_OK;
+		break;
+	case VUB_BUG_DISCARD_SEG_1:
+		if (type == VIRTIO_BLK_T_DISCARD && bug_dz_segs(rq, seg, &n) &&
+		    n > 1)
+			return VIRTIO_BLK_S_IOERR;
+		break;
+	case VUB_BUG_ZEROES_SEG_1:
+		if (type == VIRTIO_BLK_T_WRITE_ZEROES &&
+		    bug_dz_segs(rq, seg, &n))
+			rq->out_len = sizeof(seg[0]);
+		break;
+	case VUB_BUG_GET_ID_NEEDS_21: /* room for a NUL wanted */
+		if (type == VIRTIO_BLK_T_GET_ID &&
+		    rq->in_len <= VIRTIO_BLK_ID_BYTES)
+			return VIRTIO_BLK_S_IOERR;
+		break;
+	default:
+		break;
+	}
+	return -1;
+}
+
 /*
  * The defects that change how a request is carried out: returns its
  * status, or -1 to carry it out normally (possibly changed: the header,
@@ -484,7 +599,7 @@ static int bug_execute(struct vub *b, unsigned int index,
 			return bug_get_id(rq);
 		break;
 	default:
-		break;
+		return bug_execute_more(b, index, rq);
 	}
 	return -1;
 }
@@ -524,6 +639,10 @@ static uint32_t bug_after(struct vub *b, const struct vhu_vring_elem *e,
 	case VUB_BUG_USED_LEN_SHORT:
 		if (ok && rq->hdr.type == VIRTIO_BLK_T_IN)
 			return len - 1;
+		break;
+	case VUB_BUG_USED_LEN_STATUS_ERR: /* the buffer's length reported */
+		if (!ok)
+			return (uint32_t)e->in_len;
 		break;
 	default:
 		break;
@@ -572,6 +691,59 @@ static uint32_t blk_request(struct vub *b, unsigned int index,
 			 (s == VIRTIO_BLK_S_OK ? rq.written : 0) + 1);
 }
 
+/* The defects that decide whether queue @index is served at all. */
+static bool bug_no_serve(struct vub *b, unsigned int index)
+{
+	struct vhu_backend_vq *vq = vhu_backend_vq(&b->dev, index);
+
+	switch (b->opt.bug) {
+	case VUB_BUG_MQ_LAST_QUEUE_DEAD: /* off by one in the queue count */
+		return b->num_queues > 1 && index == b->num_queues - 1;
+	case VUB_BUG_HOLD_WHILE_NO_IRQ: /* "the driver is not listening" */
+		return vub_queue_ok(b, index) && !vq->vring.event_idx &&
+		       (__atomic_load_n(&vq->vring.avail->flags,
+					__ATOMIC_RELAXED) &
+			VIRTQ_AVAIL_F_NO_INTERRUPT);
+	case VUB_BUG_SPURIOUS_KICK_DIES: /* "a kick means work" */
+		if (vub_queue_ok(b, index) &&
+		    !vhu_vring_enable_notify(&vq->vring)) {
+			pr_err("queue %u: kicked with nothing to do", index);
+			vub_queue_failed(b, index, -EPROTO);
+			return true;
+		}
+		return false;
+	default:
+		return false;
+	}
+}
+
+/* Config-space and feature defects, applied at setup. */
+static void bug_config(struct vub *b, struct blk *d)
+{
+	switch (b->opt.bug) {
+	case VUB_BUG_SECTOR_UNITS_4K:
+		d->config.blk_size = 4096;
+		break;
+	case VUB_BUG_CONFIG_PADDING:
+		d->config.unused0 = 0xaa;
+		break;
+	case VUB_BUG_NO_FLUSH_OFFERED:
+		b->features &= ~VIRTIO_BIT(VIRTIO_BLK_F_FLUSH);
+		break;
+	case VUB_BUG_DZ_CONFIG_ZERO:
+		d->config.max_discard_seg = 0;
+		break;
+	case VUB_BUG_BLK_SIZE_ODD:
+		d->config.blk_size = 520;
+		break;
+	case VUB_BUG_MQ_NUM_QUEUES_ONE:
+		d->config.num_queues = 1;
+		break;
+	default:
+		break;
+	}
+}
+
 /* Batches of up to --reorder requests, each carried out as it is popped
  * and completed last to first (first to last when the driver acked
  * IN_ORDER: the device must then use buffers in order); every batch is
@@ -584,6 +756,9 @@ static void blk_serve(struct vub *b, unsigned int index)
 	unsigned int batch = b->opt.reorder ? b->opt.reorder : 1, n;
 	bool in_order = vhu_backend_has_feature(&b->dev, VIRTIO_F_IN_ORDER);
 	bool any = false;
+
+	if (b->opt.bug && bug_no_serve(b, index))
+		return;
 
 	do {
 		for (n = 0; n < batch && vub_pop(b, index, n, &e[n]) == 1; n++)
@@ -946,6 +1121,10 @@ static int blk_setup(struct vub *b)
 		      VIRTIO_BIT(VIRTIO_BLK_F_WRITE_ZEROES);
 	if (b->num_queues > 1)
 		b->features |= VIRTIO_BIT(VIRTIO_BLK_F_MQ);
+	if (b->opt.read_only)
+		b->features |= VIRTIO_BIT(VIRTIO_BLK_F_RO);
+	if (b->opt.bug)
+		bug_config(b, d);
 	pr_info("%s: %llu sectors, %u queue(s)",
 		b->opt.file ? b->opt.file : "RAM",
 		(unsigned long long)d->config.capacity, b->num_queues);

@@ -94,6 +94,44 @@ static const struct bug_name bug_names[] = {
 	{ "range-off-by-one", &vub_blk, VUB_BUG_RANGE_OFF_BY_ONE },
 	{ "zeroes-noop", &vub_blk, VUB_BUG_ZEROES_NOOP },
 	{ "get-id-overfill", &vub_blk, VUB_BUG_GET_ID_OVERFILL },
+	/* checkblk's */
+	{ "evidx-off-by-one", &vub_blk, VUB_BUG_EVIDX_OFF_BY_ONE },
+	{ "evidx-equal-old", &vub_blk, VUB_BUG_EVIDX_EQUAL_OLD },
+	{ "evidx-always", &vub_blk, VUB_BUG_EVIDX_ALWAYS },
+	{ "evidx-honours-flag", &vub_blk, VUB_BUG_EVIDX_HONOURS_FLAG },
+	{ "used-flags-evidx", &vub_blk, VUB_BUG_USED_FLAGS_EVIDX },
+	{ "spurious-kick-dies", &vub_blk, VUB_BUG_SPURIOUS_KICK_DIES },
+	{ "avail-event-stale", &vub_blk, VUB_BUG_AVAIL_EVENT_STALE },
+	{ "irq-coalesce", &vub_blk, VUB_BUG_IRQ_COALESCE },
+	{ "used-event-always", &vub_blk, VUB_BUG_USED_EVENT_ALWAYS },
+	{ "irq-ignore-flag", &vub_blk, VUB_BUG_IRQ_IGNORE_FLAG },
+	{ "hold-while-no-irq", &vub_blk, VUB_BUG_HOLD_WHILE_NO_IRQ },
+	{ "avail-event-no-evidx", &vub_blk, VUB_BUG_AVAIL_EVENT_NO_EVIDX },
+	{ "used-idx-early", &vub_blk, VUB_BUG_USED_IDX_EARLY },
+	{ "qsize-min-4", &vub_blk, VUB_BUG_QSIZE_MIN_4 },
+	{ "qsize-1-refused", &vub_blk, VUB_BUG_QSIZE_1_REFUSED },
+	{ "wrap-stall", &vub_blk, VUB_BUG_WRAP_STALL },
+	{ "last-sector-ioerr", &vub_blk, VUB_BUG_LAST_SECTOR_IOERR },
+	{ "sector-units-4k", &vub_blk, VUB_BUG_SECTOR_UNITS_4K },
+	{ "config-padding", &vub_blk, VUB_BUG_CONFIG_PADDING },
+	{ "no-flush-offered", &vub_blk, VUB_BUG_NO_FLUSH_OFFERED },
+	{ "flush-ioerr", &vub_blk, VUB_BUG_FLUSH_IOERR },
+	{ "ro-writes", &vub_blk, VUB_BUG_RO_WRITES },
+	{ "discard-unmap-ok", &vub_blk, VUB_BUG_DISCARD_UNMAP_OK },
+	{ "dz-flags-ignored", &vub_blk, VUB_BUG_DZ_FLAGS_IGNORED },
+	{ "zeroes-unmap-noop", &vub_blk, VUB_BUG_ZEROES_UNMAP_NOOP },
+	{ "discard-seg-1", &vub_blk, VUB_BUG_DISCARD_SEG_1 },
+	{ "zeroes-seg-1", &vub_blk, VUB_BUG_ZEROES_SEG_1 },
+	{ "dz-config-zero", &vub_blk, VUB_BUG_DZ_CONFIG_ZERO },
+	{ "blk-size-odd", &vub_blk, VUB_BUG_BLK_SIZE_ODD },
+	{ "get-id-needs-21", &vub_blk, VUB_BUG_GET_ID_NEEDS_21 },
+	{ "used-len-status-err", &vub_blk, VUB_BUG_USED_LEN_STATUS_ERR },
+	{ "mq-last-queue-dead", &vub_blk, VUB_BUG_MQ_LAST_QUEUE_DEAD },
+	{ "mq-queue-offset", &vub_blk, VUB_BUG_MQ_QUEUE_OFFSET },
+	{ "mq-num-queues-one", &vub_blk, VUB_BUG_MQ_NUM_QUEUES_ONE },
+	{ "rng-write-desc", &vub_rng, VUB_BUG_RNG_WRITE_DESC },
+	{ "rng-double-complete", &vub_rng, VUB_BUG_RNG_DOUBLE_COMPLETE },
+	{ "rng-wrap-stall", &vub_rng, VUB_BUG_RNG_WRAP_STALL },
 	{ "rng-first-desc-only", &vub_rng, VUB_BUG_RNG_FIRST_DESC_ONLY },
 	{ "rng-len-plus-one", &vub_rng, VUB_BUG_RNG_LEN_PLUS_ONE },
 	{ "rng-past-buffer", &vub_rng, VUB_BUG_RNG_PAST_BUFFER },
@@ -155,6 +193,7 @@ static void usage(FILE *f)
 {
 	fputs("usage: vuvm-backend blk|net|rng --socket-path PATH | --fd N\n"
 	      "         [--file F | --size SIZE] [--queues N] [--reorder N]\n"
+	      "         [--read-only]\n"
 	      "         [--no-feature NAME]... [--log-level LEVEL]\n"
 	      "         [--die-after N] [--die-after-push N] [--bug NAME]\n"
 	      "       vuvm-backend blk|net|rng --print-capabilities\n"
@@ -165,7 +204,8 @@ static void usage(FILE *f)
 	      "       request queues (default 1); --reorder N: take up to N\n"
 	      "       requests (1-32, default 1), carry them out, complete\n"
 	      "       them in reverse order (in order with IN_ORDER);\n"
-	      "       device state save/load\n"
+	      "       --read-only: offer RO, writes, DISCARD and\n"
+	      "       WRITE_ZEROES fail with IOERR; device state save/load\n"
 	      "  net: loopback, TX queue 2k+1 comes back on RX queue 2k;\n"
 	      "       --queues N queue pairs (default 1)\n"
 	      "  rng: random bytes into every writable buffer\n"
@@ -186,10 +226,23 @@ static void usage(FILE *f)
 	      "       status-desc-start first-data-seg indirect-max-8\n"
 	      "       indirect-after-chain write-readable write-desc\n"
 	      "       write-past-buffer used-len-short unsupp-ok\n"
-	      "       range-off-by-one zeroes-noop get-id-overfill;\n"
+	      "       range-off-by-one zeroes-noop get-id-overfill\n"
+	      "       evidx-off-by-one evidx-equal-old evidx-always\n"
+	      "       evidx-honours-flag used-flags-evidx spurious-kick-dies\n"
+	      "       avail-event-stale irq-coalesce used-event-always\n"
+	      "       irq-ignore-flag hold-while-no-irq avail-event-no-evidx\n"
+	      "       used-idx-early qsize-min-4 qsize-1-refused wrap-stall\n"
+	      "       last-sector-ioerr sector-units-4k config-padding\n"
+	      "       no-flush-offered flush-ioerr ro-writes discard-unmap-ok\n"
+	      "       dz-flags-ignored zeroes-unmap-noop discard-seg-1\n"
+	      "       zeroes-seg-1 dz-config-zero blk-size-odd "
+	      "get-id-needs-21\n"
+	      "       used-len-status-err mq-last-queue-dead mq-queue-offset\n"
+	      "       mq-num-queues-one;\n"
 	      "       rng: rng-first-desc-only rng-len-plus-one\n"
 	      "       rng-past-buffer rng-zero-len-big rng-short-honest\n"
-	      "       rng-constant rng-top-bit rng-indirect-after-chain;\n"
+	      "       rng-constant rng-top-bit rng-indirect-after-chain\n"
+	      "       rng-write-desc rng-double-complete rng-wrap-stall;\n"
 	      "       net: net-tx-hdr-alone net-tx-first-seg\n"
 	      "       net-rx-first-desc net-rx-hdr-alone\n"
 	      "       net-tx-indirect-max-4 net-rx-indirect-max-4\n"
@@ -302,7 +355,8 @@ enum {
 	OPT_REORDER,
 	OPT_DIE_AFTER,
 	OPT_DIE_AFTER_PUSH,
-	OPT_BUG
+	OPT_BUG,
+	OPT_READ_ONLY
 };
 
 static const struct option long_opts[] = {
@@ -316,6 +370,7 @@ static const struct option long_opts[] = {
 	{ "die-after", required_argument, NULL, OPT_DIE_AFTER },
 	{ "die-after-push", required_argument, NULL, OPT_DIE_AFTER_PUSH },
 	{ "bug", required_argument, NULL, OPT_BUG },
+	{ "read-only", no_argument, NULL, OPT_READ_ONLY },
 	{ "print-capabilities", no_argument, NULL, OPT_PRINT_CAPS },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, 'h' },
@@ -372,6 +427,9 @@ static int parse_opt(struct cli *c, int o, const char *arg, const char *opt)
 		return 0;
 	case OPT_BUG:
 		return set_bug(c, arg);
+	case OPT_READ_ONLY:
+		c->opt.read_only = true;
+		return 0;
 	case OPT_PRINT_CAPS:
 		c->print_capabilities = true;
 		return 0;
@@ -411,6 +469,8 @@ static int check_cli(struct cli *c)
 		return usage_error("--file and --size are for blk");
 	if (c->opt.reorder && c->type != &vub_blk)
 		return usage_error("--reorder is for blk");
+	if (c->opt.read_only && c->type != &vub_blk)
+		return usage_error("--read-only is for blk");
 	if (c->opt.queues > c->type->max_queues)
 		return usage_error("--queues: at most %u for %s",
 				   c->type->max_queues, c->type->name);

@@ -114,13 +114,50 @@ static uint32_t rng_bugged(struct vub *b, struct vhu_vring_elem *e)
 	return written;
 }
 
+/* rng-write-desc: the head descriptor's length cleared once taken. */
+static void bug_write_desc(struct vub *b, unsigned int index,
+			   const struct vhu_vring_elem *e)
+{
+	struct virtq_desc *d =
+		&vhu_backend_vq(&b->dev, index)->vring.desc[e->head];
+
+	__atomic_store_n(&d->len, 0, __ATOMIC_RELAXED);
+}
+
+/* rng-double-complete: every 16th chain, when another one is still
+ * held, goes into the used ring a second time (a retry path that forgot
+ * the first completion). The element is written by hand: the ring
+ * helper refuses more used than available entries. */
+static void bug_double(struct vub *b, unsigned int index, uint16_t head,
+		       uint32_t len)
+{
+	struct vhu_vring *vr = &vhu_backend_vq(&b->dev, index)->vring;
+	static unsigned long n;
+
+	if (vr->err || ++n % 16 ||
+	    __atomic_load_n(&vr->avail->idx, __ATOMIC_ACQUIRE) ==
+		    vr->last_avail_idx)
+		return;
+	vr->used->ring[vr->used_idx % vr->num] =
+		(struct virtq_used_elem){ head, len };
+	vr->used_idx++;
+	__atomic_store_n(&vr->used->idx, vr->used_idx, __ATOMIC_RELEASE);
+}
+
 static void rng_serve(struct vub *b, unsigned int index)
 {
 	struct vhu_vring_elem e;
 	bool any = false;
 
 	while (vub_pop(b, index, 0, &e) == 1) {
-		vub_push(b, index, e.head, rng_bugged(b, &e));
+		uint32_t len;
+
+		if (b->opt.bug == VUB_BUG_RNG_WRITE_DESC)
+			bug_write_desc(b, index, &e);
+		len = rng_bugged(b, &e);
+		vub_push(b, index, e.head, len);
+		if (b->opt.bug == VUB_BUG_RNG_DOUBLE_COMPLETE)
+			bug_double(b, index, e.head, len);
 		any = true;
 	}
 	if (any)

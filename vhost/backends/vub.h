@@ -63,13 +63,52 @@ enum vub_bug {
 	VUB_BUG_RANGE_OFF_BY_ONE,     /* past the capacity: OK, no data */
 	VUB_BUG_ZEROES_NOOP,	      /* WRITE_ZEROES: OK, nothing zeroed */
 	VUB_BUG_GET_ID_OVERFILL,      /* GET_ID writes 24 bytes */
-	VUB_BUG_RNG_FIRST_DESC_ONLY,  /* first buffer filled, all reported */
-	VUB_BUG_RNG_LEN_PLUS_ONE,     /* used len one more than written */
-	VUB_BUG_RNG_PAST_BUFFER,      /* one byte past the last buffer */
-	VUB_BUG_RNG_ZERO_LEN_BIG,     /* chains over 4096 bytes: used len 0 */
-	VUB_BUG_RNG_SHORT_HONEST,     /* first buffer filled and reported */
-	VUB_BUG_RNG_CONSTANT,	      /* 0x42 bytes */
-	VUB_BUG_RNG_TOP_BIT,	      /* every byte's top bit cleared */
+	/* --- checkblk: notifications, queue shapes, device rules --- */
+	VUB_BUG_EVIDX_OFF_BY_ONE,     /* used_event crossed by one: no irq */
+	VUB_BUG_EVIDX_EQUAL_OLD,      /* irq only if used_event == old idx */
+	VUB_BUG_EVIDX_ALWAYS,	      /* EVENT_IDX: irq after every batch */
+	VUB_BUG_EVIDX_HONOURS_FLAG,   /* EVENT_IDX: NO_INTERRUPT obeyed */
+	VUB_BUG_USED_FLAGS_EVIDX,     /* EVENT_IDX: used NO_NOTIFY set */
+	VUB_BUG_SPURIOUS_KICK_DIES,   /* a kick with nothing new: queue dead */
+	VUB_BUG_AVAIL_EVENT_STALE,    /* avail_event left at 0 */
+	VUB_BUG_IRQ_COALESCE,	      /* no EVENT_IDX: every 2nd batch only */
+	VUB_BUG_USED_EVENT_ALWAYS,    /* no EVENT_IDX: used_event obeyed */
+	VUB_BUG_IRQ_IGNORE_FLAG,      /* no EVENT_IDX: NO_INTERRUPT ignored */
+	VUB_BUG_HOLD_WHILE_NO_IRQ,    /* NO_INTERRUPT set: nothing served */
+	VUB_BUG_AVAIL_EVENT_NO_EVIDX, /* avail_event written without it */
+	VUB_BUG_USED_IDX_EARLY,	      /* used idx published before the elem */
+	VUB_BUG_QSIZE_MIN_4,	      /* queues under 4 entries: dead */
+	VUB_BUG_QSIZE_1_REFUSED,      /* a queue of 1 entry: dead */
+	VUB_BUG_WRAP_STALL,	      /* avail idx below ours taken as empty */
+	VUB_BUG_LAST_SECTOR_IOERR,    /* requests ending at the end: IOERR */
+	VUB_BUG_SECTOR_UNITS_4K,      /* blk_size 4096, sector in its units */
+	VUB_BUG_CONFIG_PADDING,	      /* config unused0 = 0xaa */
+	VUB_BUG_NO_FLUSH_OFFERED,     /* FLUSH not offered */
+	VUB_BUG_FLUSH_IOERR,	      /* FLUSH: IOERR */
+	VUB_BUG_RO_WRITES,	      /* --read-only: writes still done, OK */
+	VUB_BUG_DISCARD_UNMAP_OK,     /* DISCARD: the unmap flag accepted */
+	VUB_BUG_DZ_FLAGS_IGNORED,     /* unknown segment flags ignored */
+	VUB_BUG_ZEROES_UNMAP_NOOP,    /* WRITE_ZEROES + unmap: OK, no zeroes */
+	VUB_BUG_DISCARD_SEG_1,	      /* DISCARD of 2+ segments: IOERR */
+	VUB_BUG_ZEROES_SEG_1,	      /* WRITE_ZEROES: first segment only */
+	VUB_BUG_DZ_CONFIG_ZERO,	      /* max_discard_seg 0 in the config */
+	VUB_BUG_BLK_SIZE_ODD,	      /* blk_size 520 */
+	VUB_BUG_GET_ID_NEEDS_21,      /* GET_ID into 20 bytes: IOERR */
+	VUB_BUG_USED_LEN_STATUS_ERR,  /* failed requests: whole used len */
+	VUB_BUG_MQ_LAST_QUEUE_DEAD,   /* the last of 2+ queues not served */
+	VUB_BUG_MQ_QUEUE_OFFSET,      /* queue i > 0: sectors + 1024 i */
+	VUB_BUG_MQ_NUM_QUEUES_ONE,    /* config num_queues 1 */
+	VUB_BUG_RNG_WRITE_DESC,	      /* rng: head descriptor's len cleared */
+	VUB_BUG_RNG_DOUBLE_COMPLETE,  /* rng: every 16th chain used twice */
+	VUB_BUG_RNG_WRAP_STALL,	      /* rng: as wrap-stall */
+	/* --- end of checkblk's --- */
+	VUB_BUG_RNG_FIRST_DESC_ONLY, /* first buffer filled, all reported */
+	VUB_BUG_RNG_LEN_PLUS_ONE,    /* used len one more than written */
+	VUB_BUG_RNG_PAST_BUFFER,     /* one byte past the last buffer */
+	VUB_BUG_RNG_ZERO_LEN_BIG,    /* chains over 4096 bytes: used len 0 */
+	VUB_BUG_RNG_SHORT_HONEST,    /* first buffer filled and reported */
+	VUB_BUG_RNG_CONSTANT,	     /* 0x42 bytes */
+	VUB_BUG_RNG_TOP_BIT,	     /* every byte's top bit cleared */
 	VUB_BUG_RNG_INDIRECT_AFTER_CHAIN, /* INDIRECT at the head only */
 	/* net (net.c) */
 	VUB_BUG_NET_TX_HDR_ALONE,	  /* first tx descriptor = the header */
@@ -123,6 +162,7 @@ struct vub_options {
 	unsigned long die_after; /* test aid: SIGKILL on this pop (0: never) */
 	unsigned long die_after_push; /* ... right after this completion */
 	enum vub_bug bug;	      /* test aid: --bug (VUB_BUG_NONE) */
+	bool read_only;		      /* blk: offer RO, refuse writes */
 };
 
 /* One device type. */
