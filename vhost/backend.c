@@ -223,6 +223,20 @@ static void *translate_desc(void *opaque, uint64_t gpa, uint64_t len)
 	return vhu_backend_gpa_to_va(opaque, gpa, len);
 }
 
+/* The bytes from @gpa to the end of its region (0: not mapped). */
+static uint64_t contig_desc(void *opaque, uint64_t gpa)
+{
+	struct vhu_backend *dev = opaque;
+
+	for (unsigned int i = 0; i < dev->nregions; i++) {
+		struct vhu_backend_region *r = &dev->regions[i];
+
+		if (gpa >= r->gpa && gpa - r->gpa < r->size)
+			return r->size - (gpa - r->gpa);
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Handlers: session and features                                            */
 
@@ -414,6 +428,8 @@ static int map_region(struct vhu_backend *dev, const char *req,
 {
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	uint64_t delta = r->mmap_offset & (page - 1);
+	/* Test aid: --bug vu-ignore-mmap-offset maps every fd from 0. */
+	uint64_t from = dev->bug_ignore_mmap_offset ? delta : r->mmap_offset;
 	struct stat st;
 	void *p;
 
@@ -426,7 +442,7 @@ static int map_region(struct vhu_backend *dev, const char *req,
 			      (unsigned long long)r->memory_size,
 			      (unsigned long long)r->mmap_offset);
 	p = mmap(NULL, r->memory_size + delta, PROT_READ | PROT_WRITE,
-		 MAP_SHARED, fd, (off_t)(r->mmap_offset - delta));
+		 MAP_SHARED, fd, (off_t)(from - delta));
 	if (p == MAP_FAILED)
 		return refuse(dev, -errno,
 			      "%s: mmap of region at 0x%llx failed: %s", req,
@@ -806,6 +822,7 @@ static int start_ring(struct vhu_backend *dev, unsigned int index)
 		.base = vq->base,
 		.features = dev->features,
 		.translate = translate_desc,
+		.contig = contig_desc,
 		.opaque = dev,
 	};
 	int err;

@@ -32,8 +32,9 @@
  *
  * Memory: every region is mapped MAP_SHARED at its offset. Ring addresses
  * are frontend user addresses (vhu_backend_uva_to_va), descriptors carry
- * guest-physical ones (vhu_backend_gpa_to_va); a range must lie wholly
- * inside one region.
+ * guest-physical ones (vhu_backend_gpa_to_va); a ring or an indirect
+ * table must lie wholly inside one region, a buffer may span several
+ * (it becomes one segment per region).
  *
  * One struct vhu_backend is used by one thread at a time.
  */
@@ -146,6 +147,10 @@ struct vhu_backend {
 	unsigned int refusals; /* requests refused so far (for the log) */
 	unsigned long nr_refused;
 	char error[VHU_BACKEND_ERROR_LEN];
+	/* Test aid for vuvm-backend --bug vu-ignore-mmap-offset, false
+	 * otherwise: regions are mapped from offset 0 of their fd, as
+	 * backends that ignore mmap_offset do. */
+	bool bug_ignore_mmap_offset;
 };
 
 /*

@@ -45,6 +45,22 @@ static int cli_mem(struct vuvm_config *cfg, const char *arg, const char **why)
 	return mem_parse_size(arg, &cfg->mem_size, why);
 }
 
+static int cli_mem_regions(struct vuvm_config *cfg, const char *arg,
+			   const char **why)
+{
+	char *end;
+	unsigned long n;
+
+	*why = "expected a number of regions from 1 to 8";
+	if (arg[0] < '0' || arg[0] > '9')
+		return -EINVAL;
+	n = strtoul(arg, &end, 10);
+	if (*end || n < 1 || n > MEM_MAX_PARTS)
+		return -EINVAL;
+	cfg->mem_regions = (unsigned int)n;
+	return 0;
+}
+
 static int cli_cpus(struct vuvm_config *cfg, const char *arg, const char **why)
 {
 	char *end;
@@ -149,6 +165,10 @@ static const struct cli_option cli_options[] = {
 	{ "mem", "SIZE",
 	  "guest RAM, bytes or K/M/G, multiple of 2M, 2M..64G (default 64M)",
 	  cli_mem },
+	{ "mem-regions", "N",
+	  "split the RAM below 3G into N memfds (1..8, default 1), each "
+	  "mapped from offset 2M",
+	  cli_mem_regions },
 	{ "cpus", "N", "number of vCPUs, 1..64 (default 1)", cli_cpus },
 	{ "test", "NAME[,k=v...]",
 	  "guest workload and its parameters (default: the guest's own)",
@@ -216,6 +236,7 @@ static void cli_defaults(struct vuvm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mem_size = MEM_DEFAULT_SIZE;
+	cfg->mem_regions = 1;
 	cfg->cpus = 1;
 	cfg->log_level = LOG_WARN;
 }

@@ -29,6 +29,7 @@ enum vuvm_exit {
 struct vuvm_config {
 	const char *kernel; /* NULL: the built-in tiny guest */
 	uint64_t mem_size;
+	unsigned int mem_regions; /* --mem-regions: memfds below the hole */
 	unsigned int cpus;
 	const char *test; /* "NAME[,k=v...]", NULL: guest's default */
 	const char *cmdline;

@@ -184,7 +184,8 @@ static int machine_setup(struct machine *m)
 	if (!err)
 		err = kvm_create_vm(&m->kvm);
 	if (!err)
-		err = mem_alloc(&m->mem, m->cfg->mem_size, m->cfg->hugepages);
+		err = mem_alloc_parts(&m->mem, m->cfg->mem_size,
+				      m->cfg->mem_regions, m->cfg->hugepages);
 	if (!err)
 		err = kvm_add_slots(&m->kvm, &m->mem);
 	if (!err)

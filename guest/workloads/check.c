@@ -28,6 +28,8 @@ static const struct {
 	{ "rng-mixed-chain", check_rng_mixed },
 	{ "rng-requests", check_rng_requests },
 	{ "rng-wrap", check_rng_wrap },
+	{ "vu-mem-regions", check_vu_mem_regions },
+	{ "vu-reset", check_vu_reset },
 };
 
 int check_main(const char *args)

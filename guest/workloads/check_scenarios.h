@@ -14,5 +14,7 @@ int check_rng_layout(const char *args);
 int check_rng_mixed(const char *args);
 int check_rng_requests(const char *args);
 int check_rng_wrap(const char *args);
+int check_vu_mem_regions(const char *args);
+int check_vu_reset(const char *args);
 
 #endif

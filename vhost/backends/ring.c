@@ -58,6 +58,8 @@ int vub_pop(struct vub *b, unsigned int index, unsigned int slot,
 	vq->vring.indirect_head_only =
 		b->opt.bug == VUB_BUG_INDIRECT_AFTER_CHAIN ||
 		b->opt.bug == VUB_BUG_RNG_INDIRECT_AFTER_CHAIN;
+	if (b->opt.bug == VUB_BUG_VU_REGION_STRADDLE) /* vu_bugs.c */
+		vq->vring.contig = NULL;
 	r = vhu_vring_pop(&vq->vring, e);
 	if (r == 1 && ++b->pops == b->opt.die_after) {
 		pr_warn("queue %u: request %u popped, dying now (--die-after)",

@@ -16,7 +16,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SC_ONE_CONN 1u
+#define SC_ONE_CONN    1u
+#define SC_MEM_REGIONS 2u /* vuvm runs with --mem-regions 4 */
 #define MAX_CHECKS  1024 /* a bound for arrays indexed like checks[] */
 
 enum check_level { MUST, SHOULD };

@@ -209,8 +209,9 @@ static void run_vuvm(const struct run_config *cfg,
 {
 	char timeout[32], device[512], test[256], out[300], err[300];
 	char *argv[] = {
-		(char *)cfg->vuvm, "--timeout", timeout,    "--test", test,
-		"--trace",	   "vhost",	"--device", device,   NULL
+		(char *)cfg->vuvm, "--timeout", timeout,  "--test",
+		test,		   "--trace",	"vhost",  "--device",
+		device,		   NULL,	NULL,	  NULL
 	};
 	long long deadline =
 		now_ms() + (long long)(cfg->timeout + VUVM_GRACE_S) * 1000;
@@ -223,6 +224,10 @@ static void run_vuvm(const struct run_config *cfg,
 		 sc->device_opts);
 	snprintf(test, sizeof(test), "check,scenario=%s%s%s", sc->name,
 		 sc->guest_args[0] ? "," : "", sc->guest_args);
+	if (sc->flags & SC_MEM_REGIONS) {
+		argv[9] = "--mem-regions";
+		argv[10] = "4";
+	}
 	if (!sc->name[0]) {
 		/* The preflight: the exit workload, no device. */
 		snprintf(test, sizeof(test), "exit,status=0");
