@@ -429,7 +429,9 @@ static int map_region(struct vhu_backend *dev, const char *req,
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	uint64_t delta = r->mmap_offset & (page - 1);
 	/* Test aid: --bug vu-ignore-mmap-offset maps every fd from 0. */
-	uint64_t from = dev->bug_ignore_mmap_offset ? delta : r->mmap_offset;
+	uint64_t from = dev->bugs & VHU_BACKEND_BUG_IGNORE_MMAP_OFFSET
+				? delta
+				: r->mmap_offset;
 	struct stat st;
 	void *p;
 
@@ -774,10 +776,20 @@ static int get_vring_base(struct vhu_backend *dev, struct vhu_msg *msg,
 
 	if (!vq)
 		return err;
-	stop_ring(dev, s->index);
 	reply->payload.state.index = s->index;
-	reply->payload.state.num = vq->base;
 	reply->hdr.size = sizeof(reply->payload.state);
+	if ((dev->bugs & VHU_BACKEND_BUG_SERVE_AFTER_STOP) && vq->started) {
+		reply->payload.state.num = vhu_vring_get_base(&vq->vring);
+		vq->enabled = true;
+		update_running(dev, s->index);
+		return 0;
+	}
+	stop_ring(dev, s->index);
+	reply->payload.state.num = vq->base;
+	if (dev->bugs & VHU_BACKEND_BUG_BASE_PLUS_ONE)
+		reply->payload.state.num = (uint16_t)(vq->base + 1);
+	if (dev->bugs & VHU_BACKEND_BUG_KICK_NEEDS_CALL)
+		close_fd(&vq->call_fd);
 	return 0;
 }
 
@@ -891,6 +903,10 @@ static int set_vring_kick(struct vhu_backend *dev, struct vhu_msg *msg,
 	if (!vq)
 		return err;
 	index = (unsigned int)(vq - dev->vqs);
+	if ((dev->bugs & VHU_BACKEND_BUG_KICK_NEEDS_CALL) && vq->call_fd < 0)
+		return refuse(dev, -EPIPE,
+			      "SET_VRING_KICK: ring %u has no call fd (--bug)",
+			      index);
 	if (!vq->started) {
 		err = start_ring(dev, index);
 		if (err)
@@ -946,7 +962,8 @@ static int set_vring_enable(struct vhu_backend *dev, struct vhu_msg *msg,
 			      "SET_VRING_ENABLE: %u is not 0 or 1", s->num);
 	vq->enabled = s->num;
 	update_running(dev, s->index);
-	return 0;
+	return !s->num && (dev->bugs & VHU_BACKEND_BUG_NACK_DISABLE) ? -EIO
+								     : 0;
 }
 
 /* ------------------------------------------------------------------------ */

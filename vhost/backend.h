@@ -147,11 +147,22 @@ struct vhu_backend {
 	unsigned int refusals; /* requests refused so far (for the log) */
 	unsigned long nr_refused;
 	char error[VHU_BACKEND_ERROR_LEN];
-	/* Test aid for vuvm-backend --bug vu-ignore-mmap-offset, false
-	 * otherwise: regions are mapped from offset 0 of their fd, as
-	 * backends that ignore mmap_offset do. */
-	bool bug_ignore_mmap_offset;
+	/* Test aids for vuvm-backend --bug (vhost/backends/vu_bugs.c), 0
+	 * otherwise: VHU_BACKEND_BUG_* bits, each a known backend defect. */
+	unsigned int bugs;
 };
+
+/* Regions mapped from offset 0 of their fd, whatever mmap_offset says. */
+#define VHU_BACKEND_BUG_IGNORE_MMAP_OFFSET (1u << 0)
+/* GET_VRING_BASE answers one more than the next avail index. */
+#define VHU_BACKEND_BUG_BASE_PLUS_ONE (1u << 1)
+/* GET_VRING_BASE answers but leaves the ring running (and enabled). */
+#define VHU_BACKEND_BUG_SERVE_AFTER_STOP (1u << 2)
+/* GET_VRING_BASE drops the call fd, and SET_VRING_KICK refuses a ring
+ * without one (libvhost-user's vu_panic in qemu-storage-daemon 7.2). */
+#define VHU_BACKEND_BUG_KICK_NEEDS_CALL (1u << 3)
+/* SET_VRING_ENABLE 0 is done but answered with a non-zero ack. */
+#define VHU_BACKEND_BUG_NACK_DISABLE (1u << 4)
 
 /*
  * Sets up @dev on the connected unix stream socket @sock (taken over:

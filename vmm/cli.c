@@ -150,6 +150,13 @@ static int cli_control(struct vuvm_config *cfg, const char *arg,
 	return control_check_path(arg, why);
 }
 
+static int cli_check_port(struct vuvm_config *cfg, const char *arg,
+			  const char **why)
+{
+	cfg->check_port = true;
+	return 0;
+}
+
 static int cli_help(struct vuvm_config *cfg, const char *arg, const char **why);
 
 static int cli_version(struct vuvm_config *cfg, const char *arg,
@@ -197,6 +204,10 @@ static const struct cli_option cli_options[] = {
 	  "serve commands (status, suspend, resume, save, restore, quit) "
 	  "on a unix socket at PATH; see vuvmctl",
 	  cli_control },
+	{ "check-port", NULL,
+	  "test aid (vuvm-check): the guest may stop, start, enable and "
+	  "disable its devices' rings through I/O port 0xf6",
+	  cli_check_port },
 	{ "help", NULL, "print this help and exit", cli_help },
 	{ "version", NULL, "print the version and exit", cli_version },
 };

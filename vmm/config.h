@@ -39,6 +39,7 @@ struct vuvm_config {
 	bool hugepages;
 	bool trace_vhost;    /* --trace vhost */
 	const char *control; /* --control PATH, NULL: no control socket */
+	bool check_port;     /* --check-port (vhost_user_dev.h, vudev_step) */
 	unsigned int nr_devices;
 	struct vudev_config devices[VUVM_MAX_DEVICES];
 };

@@ -30,6 +30,7 @@ static const struct {
 	{ "rng-wrap", check_rng_wrap },
 	{ "vu-mem-regions", check_vu_mem_regions },
 	{ "vu-reset", check_vu_reset },
+	{ "vu-stop", check_vu_stop },
 };
 
 int check_main(const char *args)

@@ -16,5 +16,6 @@ int check_rng_requests(const char *args);
 int check_rng_wrap(const char *args);
 int check_vu_mem_regions(const char *args);
 int check_vu_reset(const char *args);
+int check_vu_stop(const char *args);
 
 #endif

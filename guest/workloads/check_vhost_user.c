@@ -20,12 +20,22 @@
  * feature the new negotiation dropped (it writes no avail_event, which
  * the driver fills with a canary).
  *
+ * vu-stop runs under vuvm --check-port: the guest asks vuvm for protocol
+ * steps through I/O port 0xf6 (vhost_user_dev.h, vudev_step) and watches
+ * its ring between them: SET_VRING_ENABLE 0 then 1 on one ring; a stop
+ * (SET_VRING_ENABLE 0, GET_VRING_BASE) right after a kick, the raw base
+ * compared with the used index vuvm read right after the reply, and the
+ * ring watched for 300 ms with new requests kicked; a start from that
+ * base; a second stop and a start that sends SET_VRING_KICK before
+ * SET_VRING_CALL. Every step's NEED_REPLY requests must be acked with 0.
+ *
  * Every write is read back and compared; requests are polled.
  */
 #include <stdio.h>
 #include <string.h>
 
 #include "check/check.h"
+#include "arch/x86_64/io.h"
 #include "lib/devtree.h"
 #include "lib/report.h"
 #include "lib/time.h"
@@ -54,10 +64,10 @@ struct vu {
 
 /* Where one request's parts go, and how the header is cut. */
 struct place {
-	uint8_t *hdr;	 /* 16 bytes */
+	uint8_t *hdr;	  /* 16 bytes */
 	unsigned int cut; /* header in two descriptors at this byte (0: one) */
-	uint8_t *data;	 /* DATA bytes */
-	uint8_t *status; /* 1 byte, or NULL: the last byte after the data */
+	uint8_t *data;	  /* DATA bytes */
+	uint8_t *status;  /* 1 byte, or NULL: the last byte after the data */
 };
 
 /* --- Requests ---------------------------------------------------------- */
@@ -76,10 +86,10 @@ static int await(struct vu *c)
 	while (used_idx(c) == c->vq.last_used) {
 		now = time_ns();
 		if (now - start > c->stall_ns) {
-			snprintf(c->broken, sizeof(c->broken),
-				 "a request did not complete within %llu s",
-				 (unsigned long long)(c->stall_ns /
-						      1000000000));
+			snprintf(
+				c->broken, sizeof(c->broken),
+				"a request did not complete within %llu s",
+				(unsigned long long)(c->stall_ns / 1000000000));
 			return -1;
 		}
 		if (vio_watch(&c->vio, now, false)) {
@@ -91,17 +101,15 @@ static int await(struct vu *c)
 	return 0;
 }
 
-/* One blk request of @type on @sector laid out as @p; its status byte,
- * or -1 with c->broken. */
-static int request(struct vu *c, uint32_t type, uint64_t sector,
-		   const struct place *p)
+/* Makes one blk request of @type on @sector, laid out as @p, available
+ * (no kick); 0, or -1 with c->broken. */
+static int submit(struct vu *c, uint32_t type, uint64_t sector,
+		  const struct place *p)
 {
 	struct virtio_blk_outhdr h = { .type = type, .sector = sector };
 	struct virtq_buf b[4];
 	unsigned int n = 0, out;
 	uint8_t *status = p->status ? p->status : p->data + DATA;
-	uint32_t len;
-	void *tok;
 
 	if (c->broken[0])
 		return -1;
@@ -129,12 +137,21 @@ static int request(struct vu *c, uint32_t type, uint64_t sector,
 		b[n - 1] = b[n - 2];
 		b[n - 2] = t;
 	}
-	if (virtq_add(&c->vq, b, out, n - out, c)) {
+	if (virtq_add(&c->vq, b, out, n - out, status)) {
 		snprintf(c->broken, sizeof(c->broken), "cannot add: %s",
 			 virtq_error(&c->vq));
 		return -1;
 	}
-	vio_kick(&c->vio, VQ, &c->vq);
+	return 0;
+}
+
+/* Waits for the next completion; its status byte, or -1 with c->broken.
+ */
+static int complete(struct vu *c)
+{
+	uint32_t len;
+	void *tok;
+
 	if (await(c))
 		return -1;
 	if (virtq_get_used(&c->vq, &tok, &len) != 1) {
@@ -142,7 +159,17 @@ static int request(struct vu *c, uint32_t type, uint64_t sector,
 			 virtq_error(&c->vq));
 		return -1;
 	}
-	return *status;
+	return *(uint8_t *)tok;
+}
+
+/* One request, kicked and waited for: its status, or -1. */
+static int request(struct vu *c, uint32_t type, uint64_t sector,
+		   const struct place *p)
+{
+	if (submit(c, type, sector, p))
+		return -1;
+	vio_kick(&c->vio, VQ, &c->vq);
+	return complete(c);
 }
 
 /* Writes a fresh pattern through @w and reads it back through @r; judges
@@ -157,8 +184,7 @@ static void write_read(struct vu *c, struct check_acc *a, uint64_t sector,
 		c->expect[i] = w->data[i] = (uint8_t)vw_rand(&c->seed);
 	s = request(c, VIRTIO_BLK_T_OUT, sector, w);
 	if (!check_expect(a, s == VIRTIO_BLK_S_OK, "the write to complete OK",
-			  "%s: %s", what,
-			  s < 0 ? c->broken : "status not OK"))
+			  "%s: %s", what, s < 0 ? c->broken : "status not OK"))
 		return;
 	memset(r->data, 0x5a, DATA);
 	s = request(c, VIRTIO_BLK_T_IN, sector, r);
@@ -326,8 +352,9 @@ int check_vu_reset(const char *args)
 		return finish(c);
 	traffic(c, &before, 4, buf, "before the reset");
 	if (before.failed) {
-		report(false, "vu-reset: the device fails before any reset: "
-			      "expected %s; got %s",
+		report(false,
+		       "vu-reset: the device fails before any reset: "
+		       "expected %s; got %s",
 		       before.expected, before.got);
 		return finish(c);
 	}
@@ -340,8 +367,8 @@ int check_vu_reset(const char *args)
 	} else {
 		traffic(c, &restart, 6, buf, "after the reset");
 		check_expect(&restart, !c->broken[0] && used_idx(c) == 12,
-			     "the used index at 12 after 12 requests",
-			     "%u", used_idx(c));
+			     "the used index at 12 after 12 requests", "%u",
+			     used_idx(c));
 		ev = *virtq_avail_event(c->vq.used, c->vq.num);
 		if (restart.failed)
 			check_expect(&feat, false,
@@ -354,5 +381,215 @@ int check_vu_reset(const char *args)
 	}
 	check_done(CK_VU_RESET_RESTART, &restart);
 	check_done(CK_VU_FEATURES_RENEGOTIATED, &feat);
+	return finish(c);
+}
+
+/* --- vu-stop ----------------------------------------------------------------
+ */
+
+#define WATCH_NS 300000000ull /* how long a stopped ring is watched */
+
+/* The check port: one step of the protocol on device 0 (the only one
+ * vuvm-check attaches); its result (negative errno on failure). */
+struct port {
+	uint16_t io;
+	int32_t results[8]; /* of the steps that must succeed */
+	const char *names[8];
+	unsigned int n;
+};
+
+static int32_t step(struct port *pt, unsigned int op, unsigned int arg)
+{
+	outl(pt->io, op | arg << 16);
+	return (int32_t)inl(pt->io);
+}
+
+/* A step that must succeed, kept for the REPLY_ACK check. */
+static int32_t must_step(struct port *pt, unsigned int op, unsigned int arg,
+			 const char *name)
+{
+	int32_t r = step(pt, op, arg);
+
+	if (pt->n < 8) {
+		pt->results[pt->n] = r;
+		pt->names[pt->n++] = name;
+	}
+	return r;
+}
+
+enum {
+	STEP_STOP = 1,
+	STEP_START,
+	STEP_BASE,
+	STEP_USED,
+	STEP_ENABLE,
+	STEP_DISABLE
+};
+
+/* Whether the used index stays at @at for WATCH_NS. */
+static bool stays(struct vu *c, uint16_t at)
+{
+	uint64_t t0 = time_ns();
+
+	while (time_ns() - t0 < WATCH_NS)
+		if (used_idx(c) != at)
+			return false;
+	return true;
+}
+
+/* Submits @n writes and kicks; 0 or -1. */
+static int writes(struct vu *c, unsigned int n, uint8_t *buf)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		struct place w = { buf + i * 128, 0, buf + 1024,
+				   buf + i * 128 + 64 };
+
+		if (submit(c, VIRTIO_BLK_T_OUT, 8 * (uint64_t)i, &w))
+			return -1;
+	}
+	vio_kick(&c->vio, VQ, &c->vq);
+	return 0;
+}
+
+/* Takes @n completions: all OK, none more for a while. */
+static void collect(struct vu *c, struct check_acc *a, unsigned int n,
+		    const char *when)
+{
+	for (unsigned int i = 0; i < n; i++) {
+		int s = complete(c);
+
+		if (!check_expect(a, s == VIRTIO_BLK_S_OK,
+				  "every request to complete OK", "%s: %s",
+				  when, s < 0 ? c->broken : "a status not OK"))
+			return;
+	}
+	check_expect(a, stays(c, used_idx(c)) && c->vq.in_flight == 0,
+		     "each request completed once",
+		     "%s: more completions than requests", when);
+}
+
+static void check_disable(struct vu *c, struct port *pt, uint8_t *buf)
+{
+	struct check_acc a = { 0 };
+	uint16_t at = used_idx(c);
+
+	if (must_step(pt, STEP_DISABLE, 0, "SET_VRING_ENABLE 0") ||
+	    writes(c, 2, buf)) {
+		check_expect(&a, false, "the ring disabled",
+			     "the step failed%s%s", c->broken[0] ? ": " : "",
+			     c->broken);
+		check_done(CK_VU_ENABLE, &a);
+		return;
+	}
+	check_expect(&a, stays(c, at), "no request served while disabled",
+		     "the used index moved %u -> %u", at, used_idx(c));
+	must_step(pt, STEP_ENABLE, 0, "SET_VRING_ENABLE 1");
+	vio_notify(&c->vio, VQ);
+	collect(c, &a, 2, "after SET_VRING_ENABLE 1");
+	check_done(CK_VU_ENABLE, &a);
+}
+
+/* Stops with a request just kicked; judges the stop and the base. */
+static void check_stop(struct vu *c, struct port *pt, uint8_t *buf)
+{
+	struct check_acc stop = { 0 }, base = { 0 }, restart = { 0 };
+	uint16_t avail, used, b;
+	int32_t r;
+
+	writes(c, 1, buf);
+	avail = c->vq.avail_idx;
+	r = must_step(pt, STEP_STOP, 0, "SET_VRING_ENABLE 0, GET_VRING_BASE");
+	used = (uint16_t)step(pt, STEP_USED, 0);
+	b = (uint16_t)step(pt, STEP_BASE, 0);
+	writes(c, 2, buf + 512);
+	if (check_expect(&stop, r == 0, "the stop to succeed", "%d", r))
+		check_expect(&stop, stays(c, used),
+			     "the used index still after the GET_VRING_BASE "
+			     "reply",
+			     "it moved %u -> %u", used, used_idx(c));
+	check_expect(&base, r == 0 && b == used,
+		     "a base equal to the used index at the reply",
+		     "base %u, used index %u (avail index %u)", b, used, avail);
+	check_expect(&base, (uint16_t)(avail - b) <= 1,
+		     "a base within the requests made available",
+		     "base %u, avail index %u before the stop", b, avail);
+	check_done(CK_VU_STOP_STILL, &stop);
+	check_done(CK_VU_STOP_BASE, &base);
+	r = must_step(pt, STEP_START, 0, "start from the base");
+	if (check_expect(&restart, r == 0, "the rings restarted",
+			 "the start failed (%d)", r))
+		collect(c, &restart, (uint16_t)(c->vq.avail_idx - used_idx(c)),
+			"after the restart");
+	check_expect(&restart, used_idx(c) == c->vq.avail_idx,
+		     "every request made available completed, once",
+		     "used index %u, avail index %u", used_idx(c),
+		     c->vq.avail_idx);
+	check_done(CK_VU_RESTART, &restart);
+}
+
+static void check_kick_first(struct vu *c, struct port *pt, uint8_t *buf)
+{
+	struct check_acc a = { 0 };
+	int32_t r = must_step(pt, STEP_STOP, 0, "a second stop");
+
+	if (r == 0) {
+		writes(c, 1, buf);
+		r = must_step(pt, STEP_START, 1, "SET_VRING_KICK before CALL");
+	}
+	if (check_expect(&a, r == 0,
+			 "the start with the kick fd first accepted",
+			 "it failed (%d)", r)) {
+		collect(c, &a, (uint16_t)(c->vq.avail_idx - used_idx(c)),
+			"with the kick fd sent first");
+		traffic(c, &a, 1, buf, "with the kick fd sent first");
+	}
+	check_done(CK_VU_KICK_FIRST, &a);
+}
+
+static void check_acks(struct port *pt)
+{
+	struct check_acc a = { 0 };
+
+	for (unsigned int i = 0; i < pt->n; i++)
+		check_expect(&a, pt->results[i] == 0,
+			     "every step's requests acked with 0",
+			     "%s: %d (NEED_REPLY answered with a failure, or "
+			     "not at all)",
+			     pt->names[i], pt->results[i]);
+	check_done(CK_VU_ACKS, &a);
+}
+
+int check_vu_stop(const char *args)
+{
+	static const enum check_id ids[] = { CK_VU_ENABLE,     CK_VU_STOP_STILL,
+					     CK_VU_STOP_BASE,  CK_VU_RESTART,
+					     CK_VU_KICK_FIRST, CK_VU_ACKS };
+	struct port pt = { 0 };
+	struct check_acc warm = { 0 };
+	struct vu *c;
+	uint8_t *buf;
+
+	if (dt_io_port("vuvm,check-port", &pt.io)) {
+		for (unsigned int i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+			check_skip(ids[i], "vuvm has no check port "
+					   "(--check-port)");
+		return report_summary();
+	}
+	c = start(args, 0);
+	buf = dma_alloc(4 * DATA, 64);
+	if (!c || !buf)
+		return finish(c);
+	traffic(c, &warm, 2, buf, "before any step");
+	if (warm.failed) {
+		report(false,
+		       "vu-stop: the device fails before any step: "
+		       "expected %s; got %s",
+		       warm.expected, warm.got);
+		return finish(c);
+	}
+	check_disable(c, &pt, buf);
+	check_stop(c, &pt, buf);
+	check_kick_first(c, &pt, buf);
+	check_acks(&pt);
 	return finish(c);
 }

@@ -102,6 +102,12 @@ static const struct bug_name bug_names[] = {
 	{ "vu-keep-index-on-reset", &vub_blk,
 	  VUB_BUG_VU_KEEP_INDEX_ON_RESET },
 	{ "vu-stale-event-idx", &vub_blk, VUB_BUG_VU_STALE_EVENT_IDX },
+	{ "vu-ignore-disable", &vub_blk, VUB_BUG_VU_IGNORE_DISABLE },
+	{ "vu-serve-after-stop", &vub_blk, VUB_BUG_VU_SERVE_AFTER_STOP },
+	{ "vu-base-plus-one", &vub_blk, VUB_BUG_VU_BASE_PLUS_ONE },
+	{ "vu-ignore-vring-base", &vub_blk, VUB_BUG_VU_IGNORE_VRING_BASE },
+	{ "vu-kick-before-call", &vub_blk, VUB_BUG_VU_KICK_BEFORE_CALL },
+	{ "vu-nack-disable", &vub_blk, VUB_BUG_VU_NACK_DISABLE },
 };
 
 struct cli {

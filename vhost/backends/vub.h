@@ -76,6 +76,12 @@ enum vub_bug {
 	VUB_BUG_VU_IGNORE_MMAP_OFFSET, /* regions mapped from offset 0 */
 	VUB_BUG_VU_KEEP_INDEX_ON_RESET, /* old avail index after a reset */
 	VUB_BUG_VU_STALE_EVENT_IDX,	/* EVENT_IDX kept once negotiated */
+	VUB_BUG_VU_IGNORE_DISABLE,	/* SET_VRING_ENABLE 0 ignored */
+	VUB_BUG_VU_SERVE_AFTER_STOP,	/* served after GET_VRING_BASE */
+	VUB_BUG_VU_BASE_PLUS_ONE,	/* GET_VRING_BASE one too far */
+	VUB_BUG_VU_IGNORE_VRING_BASE,	/* rings restart at index 0 */
+	VUB_BUG_VU_KICK_BEFORE_CALL,	/* kick without call fd refused */
+	VUB_BUG_VU_NACK_DISABLE,	/* SET_VRING_ENABLE 0 acked non-zero */
 };
 
 /* What the command line asked for. */

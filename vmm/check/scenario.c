@@ -211,8 +211,10 @@ static void run_vuvm(const struct run_config *cfg,
 	char *argv[] = {
 		(char *)cfg->vuvm, "--timeout", timeout,  "--test",
 		test,		   "--trace",	"vhost",  "--device",
-		device,		   NULL,	NULL,	  NULL
+		device,		   NULL,	NULL,	  NULL,
+		NULL
 	};
+	int extra = 9;
 	long long deadline =
 		now_ms() + (long long)(cfg->timeout + VUVM_GRACE_S) * 1000;
 	int status;
@@ -225,9 +227,11 @@ static void run_vuvm(const struct run_config *cfg,
 	snprintf(test, sizeof(test), "check,scenario=%s%s%s", sc->name,
 		 sc->guest_args[0] ? "," : "", sc->guest_args);
 	if (sc->flags & SC_MEM_REGIONS) {
-		argv[9] = "--mem-regions";
-		argv[10] = "4";
+		argv[extra++] = "--mem-regions";
+		argv[extra++] = "4";
 	}
+	if (sc->flags & SC_CHECK_PORT)
+		argv[extra++] = "--check-port";
 	if (!sc->name[0]) {
 		/* The preflight: the exit workload, no device. */
 		snprintf(test, sizeof(test), "exit,status=0");
