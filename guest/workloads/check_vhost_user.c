@@ -518,8 +518,7 @@ static void check_stop(struct vu *c, struct port *pt, uint8_t *buf)
 	r = must_step(pt, STEP_START, 0, "start from the base");
 	if (check_expect(&restart, r == 0, "the rings restarted",
 			 "the start failed (%d)", r))
-		collect(c, &restart, (uint16_t)(c->vq.avail_idx - used_idx(c)),
-			"after the restart");
+		collect(c, &restart, c->vq.in_flight, "after the restart");
 	check_expect(&restart, used_idx(c) == c->vq.avail_idx,
 		     "every request made available completed, once",
 		     "used index %u, avail index %u", used_idx(c),
@@ -539,8 +538,7 @@ static void check_kick_first(struct vu *c, struct port *pt, uint8_t *buf)
 	if (check_expect(&a, r == 0,
 			 "the start with the kick fd first accepted",
 			 "it failed (%d)", r)) {
-		collect(c, &a, (uint16_t)(c->vq.avail_idx - used_idx(c)),
-			"with the kick fd sent first");
+		collect(c, &a, c->vq.in_flight, "with the kick fd sent first");
 		traffic(c, &a, 1, buf, "with the kick fd sent first");
 	}
 	check_done(CK_VU_KICK_FIRST, &a);
