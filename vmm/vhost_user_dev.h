@@ -111,7 +111,7 @@ struct vudev {
 	uint16_t used_at_suspend[VDEV_MAX_QUEUES];
 	/* The check port's steps (vhost_user_step.c): the raw
 	 * GET_VRING_BASE answers of the last stop, the used index right
-	 * after each, and whether the next start sends the kick fd first. */
+	 * after each, and whether starts send the kick fd first. */
 	uint32_t step_base[VDEV_MAX_QUEUES];
 	uint16_t step_used[VDEV_MAX_QUEUES];
 	bool kick_first;
@@ -221,6 +221,8 @@ int vudev_suspend(struct vudev *d, char *msg, size_t len);
  * BASE / USED: queue @arg's raw GET_VRING_BASE answer at the last STOP
  *   (0xffffffff when it failed), and its used index right after it.
  * ENABLE / DISABLE: SET_VRING_ENABLE 1 / 0 on started queue @arg alone.
+ * ORDER: @arg 1: every later start sends SET_VRING_KICK before
+ *   SET_VRING_CALL (the driver's DRIVER_OK too); 0: the usual order.
  * -EINVAL when the step is impossible in the device's state.
  */
 enum vudev_step {
@@ -230,6 +232,7 @@ enum vudev_step {
 	VUDEV_STEP_USED = 4,
 	VUDEV_STEP_ENABLE = 5,
 	VUDEV_STEP_DISABLE = 6,
+	VUDEV_STEP_ORDER = 7,
 };
 int64_t vudev_step(struct vudev *d, enum vudev_step op, unsigned int arg);
 int vudev_resume(struct vudev *d, char *msg, size_t len);

@@ -6,6 +6,8 @@
  * guest to judge), start them again (optionally with SET_VRING_KICK
  * before SET_VRING_CALL), and enable or disable one ring alone. The guest
  * then watches its rings to see whether the backend kept to the protocol.
+ * ORDER makes every later start (the driver's too) send the kick fd
+ * first.
  */
 #define pr_fmt(fmt) "vhost-user: " fmt
 
@@ -60,10 +62,12 @@ static int step_start(struct vudev *d, bool kick_first)
 
 	if (!d->suspended || !d->active || d->link != VUDEV_CONNECTED)
 		return -EINVAL;
+	bool order = d->kick_first;
+
 	d->suspended = false;
-	d->kick_first = kick_first;
+	d->kick_first |= kick_first;
 	err = vudev_rings_start(d);
-	d->kick_first = false;
+	d->kick_first = order;
 	if (!err)
 		vudev_rings_wake(d);
 	return err;
@@ -93,6 +97,10 @@ int64_t vudev_step(struct vudev *d, enum vudev_step op, unsigned int arg)
 		break;
 	case VUDEV_STEP_USED:
 		r = arg < d->nr_active ? (int64_t)d->step_used[arg] : -EINVAL;
+		break;
+	case VUDEV_STEP_ORDER:
+		d->kick_first = arg & 1;
+		r = 0;
 		break;
 	case VUDEV_STEP_ENABLE:
 	case VUDEV_STEP_DISABLE:

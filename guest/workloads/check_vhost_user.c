@@ -423,7 +423,8 @@ enum {
 	STEP_BASE,
 	STEP_USED,
 	STEP_ENABLE,
-	STEP_DISABLE
+	STEP_DISABLE,
+	STEP_ORDER,
 };
 
 /* Whether the used index stays at @at for WATCH_NS. */
@@ -472,6 +473,7 @@ static void check_disable(struct vu *c, struct port *pt, uint8_t *buf)
 {
 	struct check_acc a = { 0 };
 	uint16_t at = used_idx(c);
+	bool still;
 
 	if (must_step(pt, STEP_DISABLE, 0, "SET_VRING_ENABLE 0") ||
 	    writes(c, 2, buf)) {
@@ -481,7 +483,8 @@ static void check_disable(struct vu *c, struct port *pt, uint8_t *buf)
 		check_done(CK_VU_ENABLE, &a);
 		return;
 	}
-	check_expect(&a, stays(c, at), "no request served while disabled",
+	still = stays(c, at);
+	check_expect(&a, still, "no request served while disabled",
 		     "the used index moved %u -> %u", at, used_idx(c));
 	must_step(pt, STEP_ENABLE, 0, "SET_VRING_ENABLE 1");
 	vio_notify(&c->vio, VQ);
@@ -494,6 +497,7 @@ static void check_stop(struct vu *c, struct port *pt, uint8_t *buf)
 {
 	struct check_acc stop = { 0 }, base = { 0 }, restart = { 0 };
 	uint16_t avail, used, b;
+	bool still;
 	int32_t r;
 
 	writes(c, 1, buf);
@@ -502,8 +506,9 @@ static void check_stop(struct vu *c, struct port *pt, uint8_t *buf)
 	used = (uint16_t)step(pt, STEP_USED, 0);
 	b = (uint16_t)step(pt, STEP_BASE, 0);
 	writes(c, 2, buf + 512);
+	still = r == 0 && stays(c, used);
 	if (check_expect(&stop, r == 0, "the stop to succeed", "%d", r))
-		check_expect(&stop, stays(c, used),
+		check_expect(&stop, still,
 			     "the used index still after the GET_VRING_BASE "
 			     "reply",
 			     "it moved %u -> %u", used, used_idx(c));
@@ -526,21 +531,37 @@ static void check_stop(struct vu *c, struct port *pt, uint8_t *buf)
 	check_done(CK_VU_RESTART, &restart);
 }
 
+/* A restart, then (after the REPLY_ACK check, since a backend may drop
+ * the connection here) a fresh start after the driver's reset, both with
+ * SET_VRING_KICK before SET_VRING_CALL. */
 static void check_kick_first(struct vu *c, struct port *pt, uint8_t *buf)
 {
 	struct check_acc a = { 0 };
 	int32_t r = must_step(pt, STEP_STOP, 0, "a second stop");
+	int err;
 
 	if (r == 0) {
 		writes(c, 1, buf);
 		r = must_step(pt, STEP_START, 1, "SET_VRING_KICK before CALL");
 	}
-	if (check_expect(&a, r == 0,
-			 "the start with the kick fd first accepted",
-			 "it failed (%d)", r)) {
-		collect(c, &a, c->vq.in_flight, "with the kick fd sent first");
-		traffic(c, &a, 1, buf, "with the kick fd sent first");
-	}
+	if (!check_expect(&a, r == 0,
+			  "a restart with the kick fd first accepted",
+			  "it failed (%d)", r))
+		goto out;
+	collect(c, &a, c->vq.in_flight, "restarted with the kick fd first");
+	traffic(c, &a, 1, buf, "restarted with the kick fd first");
+	step(pt, STEP_ORDER, 1);
+	if (!vio_reset(&c->vio))
+		check_expect(&a, false, "the reset to complete",
+			     "Status did not read 0 within 100 ms");
+	else if ((err = open_dev(c, 0, false)) != 0)
+		check_expect(&a, false,
+			     "a fresh start with the kick fd first accepted",
+			     "%s (%d)", c->vio.error, err);
+	else
+		traffic(c, &a, 2, buf, "started afresh with the kick fd first");
+	step(pt, STEP_ORDER, 0);
+out:
 	check_done(CK_VU_KICK_FIRST, &a);
 }
 
@@ -587,7 +608,7 @@ int check_vu_stop(const char *args)
 	}
 	check_disable(c, &pt, buf);
 	check_stop(c, &pt, buf);
-	check_kick_first(c, &pt, buf);
 	check_acks(&pt);
+	check_kick_first(c, &pt, buf);
 	return finish(c);
 }
