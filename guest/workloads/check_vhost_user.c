@@ -29,7 +29,9 @@
  * base; a second stop and a start that sends SET_VRING_KICK before
  * SET_VRING_CALL. Every step's NEED_REPLY requests must be acked with 0.
  *
- * Every write is read back and compared; requests are polled.
+ * The memory checks read every write back and compare it; the lifecycle
+ * ones judge completions and statuses only (so that a null device, which
+ * drops writes, is judged on its protocol). Requests are polled.
  */
 #include <stdio.h>
 #include <string.h>
@@ -46,7 +48,7 @@
 #include "workloads/check_scenarios.h"
 #include "workloads/virtio_common.h"
 
-#define QSIZE	     16
+#define QSIZE	     64
 #define SECTOR	     512
 #define DATA	     4096
 #define MAX_RANGES   16
@@ -59,6 +61,7 @@ struct vu {
 	uint64_t stall_ns;
 	char broken[VIO_ERROR_LEN];
 	uint8_t *expect; /* DATA bytes: what a read must return */
+	bool verify;	 /* compare what reads return (memory checks) */
 	uint32_t seed;
 };
 
@@ -192,7 +195,7 @@ static void write_read(struct vu *c, struct check_acc *a, uint64_t sector,
 			  "%s: %s (status %d)", what,
 			  s < 0 ? c->broken : "status not OK", s))
 		return;
-	for (unsigned int i = 0; i < DATA; i++)
+	for (unsigned int i = 0; i < DATA && c->verify; i++)
 		if (r->data[i] != c->expect[i]) {
 			check_expect(a, false, "the data read back intact",
 				     "%s: byte %u of %u differs", what, i,
@@ -308,6 +311,7 @@ int check_vu_mem_regions(const char *args)
 
 	if (!c)
 		return finish(c);
+	c->verify = true;
 	from = dma_mark();
 	n = free_ranges(from, r);
 	if (n < 2) {
@@ -500,12 +504,14 @@ static void check_stop(struct vu *c, struct port *pt, uint8_t *buf)
 	bool still;
 	int32_t r;
 
-	writes(c, 1, buf);
+	/* Eight requests just kicked: a backend that takes them and answers
+	 * before completing them is caught completing them afterwards. */
+	writes(c, 8, buf);
 	avail = c->vq.avail_idx;
 	r = must_step(pt, STEP_STOP, 0, "SET_VRING_ENABLE 0, GET_VRING_BASE");
 	used = (uint16_t)step(pt, STEP_USED, 0);
 	b = (uint16_t)step(pt, STEP_BASE, 0);
-	writes(c, 2, buf + 512);
+	writes(c, 2, buf + 2 * DATA);
 	still = r == 0 && stays(c, used);
 	if (check_expect(&stop, r == 0, "the stop to succeed", "%d", r))
 		check_expect(&stop, still,
@@ -515,7 +521,7 @@ static void check_stop(struct vu *c, struct port *pt, uint8_t *buf)
 	check_expect(&base, r == 0 && b == used,
 		     "a base equal to the used index at the reply",
 		     "base %u, used index %u (avail index %u)", b, used, avail);
-	check_expect(&base, (uint16_t)(avail - b) <= 1,
+	check_expect(&base, (uint16_t)(avail - b) <= 8,
 		     "a base within the requests made available",
 		     "base %u, avail index %u before the stop", b, avail);
 	check_done(CK_VU_STOP_STILL, &stop);
