@@ -25,6 +25,7 @@ static void test_defaults(void)
 	CHECK(cfg.mem_size == 64ULL << 20 && cfg.cpus == 1);
 	CHECK(cfg.timeout == 0 && !cfg.json && !cfg.hugepages);
 	CHECK(cfg.log_level == LOG_WARN);
+	CHECK(cfg.mem_regions == 1 && !cfg.check_port);
 }
 
 static void test_values(void)
@@ -39,6 +40,10 @@ static void test_values(void)
 	CHECK(!strcmp(cfg.kernel, "k.elf") && cfg.log_level == LOG_DEBUG);
 	CHECK(parse("--cmdline", "", NULL) == CLI_RUN);
 	CHECK(cfg.cmdline && !cfg.cmdline[0]);
+	CHECK(parse("--mem-regions", "4", "--check-port") == CLI_RUN);
+	CHECK(cfg.mem_regions == 4 && cfg.check_port);
+	CHECK(parse("--mem-regions=8", NULL, NULL) == CLI_RUN);
+	CHECK(cfg.mem_regions == 8);
 }
 
 static void test_bad(void)
@@ -65,6 +70,10 @@ static void test_bad(void)
 	CHECK(parse("kernel.elf", NULL, NULL) == CLI_USAGE);
 	CHECK(parse("--", NULL, NULL) == CLI_USAGE);
 	CHECK(parse("--me", "64M", NULL) == CLI_USAGE);
+	CHECK(parse("--mem-regions", "0", NULL) == CLI_USAGE);
+	CHECK(parse("--mem-regions", "9", NULL) == CLI_USAGE);
+	CHECK(parse("--mem-regions", "2x", NULL) == CLI_USAGE);
+	CHECK(parse("--check-port=1", NULL, NULL) == CLI_USAGE);
 }
 
 /* --device goes to vudev_parse(), one config per device, at most 8. */
