@@ -962,8 +962,7 @@ static int set_vring_enable(struct vhu_backend *dev, struct vhu_msg *msg,
 			      "SET_VRING_ENABLE: %u is not 0 or 1", s->num);
 	vq->enabled = s->num;
 	update_running(dev, s->index);
-	return !s->num && (dev->bugs & VHU_BACKEND_BUG_NACK_DISABLE) ? -EIO
-								     : 0;
+	return !s->num && (dev->bugs & VHU_BACKEND_BUG_NACK_DISABLE) ? -EIO : 0;
 }
 
 /* ------------------------------------------------------------------------ */

@@ -69,7 +69,8 @@ void ioport_access(struct ioport *io, unsigned int cpu, uint16_t port,
 
 		if (is_write) {
 			memcpy(&v, data, 4);
-			io->check_result = (uint32_t)io->check(io->check_ctx, v);
+			io->check_result =
+				(uint32_t)io->check(io->check_ctx, v);
 		} else {
 			memcpy(data, &io->check_result, 4);
 		}

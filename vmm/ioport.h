@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The guest's I/O port space: the UART at 0x3f8, the exit port at 0xf4,
- * the check port at 0xf6 when --check-port asks for it, and everything else reading all-ones and ignoring writes (PC guests
- * probe ports), logged once per port. A write to the exit port requests
- * a stop of the run with the written value's low byte as exit status.
+ * the check port at 0xf6 when --check-port asks for it, and everything else
+ * reading all-ones and ignoring writes (PC guests probe ports), logged once per
+ * port. A write to the exit port requests a stop of the run with the written
+ * value's low byte as exit status.
  *
  * UART writes may also arrive through KVM's coalesced ring (a page KVM
  * fills without exiting); ioport_drain() replays them in order.

@@ -75,8 +75,8 @@ static int64_t machine_check(void *ctx, uint32_t cmd)
 
 	if (dev >= m->devices.nr || !m->devices.dev[dev].vu_open)
 		return -ENODEV;
-	return vudev_step(&m->devices.dev[dev].vu, (enum vudev_step)(cmd & 0xff),
-			  cmd >> 16);
+	return vudev_step(&m->devices.dev[dev].vu,
+			  (enum vudev_step)(cmd & 0xff), cmd >> 16);
 }
 
 static void machine_drain(void *ctx)

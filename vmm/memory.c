@@ -85,8 +85,7 @@ int mem_layout(struct mem_table *table, uint64_t size)
 
 /* RAM below the hole in @parts ranges of equal size (2 MiB multiples),
  * the last one taking what rounding left; then the rest above 4 GiB. */
-int mem_layout_parts(struct mem_table *table, uint64_t size,
-		     unsigned int parts)
+int mem_layout_parts(struct mem_table *table, uint64_t size, unsigned int parts)
 {
 	uint64_t low = size < MEM_HOLE_START ? size : MEM_HOLE_START;
 	uint64_t part = parts ? low / parts / MEM_ALIGN * MEM_ALIGN : 0;
@@ -150,8 +149,8 @@ int mem_alloc(struct mem_table *table, uint64_t size, bool hugepages)
 	return mem_alloc_parts(table, size, 1, hugepages);
 }
 
-int mem_alloc_parts(struct mem_table *table, uint64_t size,
-		    unsigned int parts, bool hugepages)
+int mem_alloc_parts(struct mem_table *table, uint64_t size, unsigned int parts,
+		    bool hugepages)
 {
 	int err = mem_layout_parts(table, size, parts);
 

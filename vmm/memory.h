@@ -76,8 +76,8 @@ int mem_alloc(struct mem_table *table, uint64_t size, bool hugepages);
  * MEM_ALIGN bytes into its memfd (fd_offset, the vhost-user mmap_offset),
  * so a backend that ignores mmap_offset sees the wrong bytes.
  */
-int mem_alloc_parts(struct mem_table *table, uint64_t size,
-		    unsigned int parts, bool hugepages);
+int mem_alloc_parts(struct mem_table *table, uint64_t size, unsigned int parts,
+		    bool hugepages);
 
 /* Unmaps and closes everything mem_alloc() made; safe on a laid-out table. */
 void mem_free(struct mem_table *table);

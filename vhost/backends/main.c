@@ -99,8 +99,7 @@ static const struct bug_name bug_names[] = {
 	/* vhost-user protocol and memory */
 	{ "vu-region-straddle", &vub_blk, VUB_BUG_VU_REGION_STRADDLE },
 	{ "vu-ignore-mmap-offset", &vub_blk, VUB_BUG_VU_IGNORE_MMAP_OFFSET },
-	{ "vu-keep-index-on-reset", &vub_blk,
-	  VUB_BUG_VU_KEEP_INDEX_ON_RESET },
+	{ "vu-keep-index-on-reset", &vub_blk, VUB_BUG_VU_KEEP_INDEX_ON_RESET },
 	{ "vu-stale-event-idx", &vub_blk, VUB_BUG_VU_STALE_EVENT_IDX },
 	{ "vu-ignore-disable", &vub_blk, VUB_BUG_VU_IGNORE_DISABLE },
 	{ "vu-serve-after-stop", &vub_blk, VUB_BUG_VU_SERVE_AFTER_STOP },

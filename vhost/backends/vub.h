@@ -72,8 +72,8 @@ enum vub_bug {
 	VUB_BUG_RNG_TOP_BIT,	      /* every byte's top bit cleared */
 	VUB_BUG_RNG_INDIRECT_AFTER_CHAIN, /* INDIRECT at the head only */
 	/* --- vhost-user protocol and memory (vu_bugs.c) --- */
-	VUB_BUG_VU_REGION_STRADDLE,  /* a buffer across regions breaks it */
-	VUB_BUG_VU_IGNORE_MMAP_OFFSET, /* regions mapped from offset 0 */
+	VUB_BUG_VU_REGION_STRADDLE,	/* a buffer across regions breaks it */
+	VUB_BUG_VU_IGNORE_MMAP_OFFSET,	/* regions mapped from offset 0 */
 	VUB_BUG_VU_KEEP_INDEX_ON_RESET, /* old avail index after a reset */
 	VUB_BUG_VU_STALE_EVENT_IDX,	/* EVENT_IDX kept once negotiated */
 	VUB_BUG_VU_IGNORE_DISABLE,	/* SET_VRING_ENABLE 0 ignored */
@@ -136,7 +136,7 @@ struct vub {
 	void *priv;	      /* the device's */
 	/* vu_bugs.c's memory for the vhost-user defects. */
 	uint16_t vu_stop_base[VHU_BACKEND_MAX_QUEUES]; /* at the last stop */
-	bool vu_reset_seen;   /* RESET_DEVICE since the rings stopped */
+	bool vu_reset_seen;	/* RESET_DEVICE since the rings stopped */
 	bool vu_event_idx_seen; /* EVENT_IDX acked on some earlier start */
 };
 

@@ -208,12 +208,19 @@ static void run_vuvm(const struct run_config *cfg,
 		     const struct scenario_def *sc, struct run_state *st)
 {
 	char timeout[32], device[512], test[256], out[300], err[300];
-	char *argv[] = {
-		(char *)cfg->vuvm, "--timeout", timeout,  "--test",
-		test,		   "--trace",	"vhost",  "--device",
-		device,		   NULL,	NULL,	  NULL,
-		NULL
-	};
+	char *argv[] = { (char *)cfg->vuvm,
+			 "--timeout",
+			 timeout,
+			 "--test",
+			 test,
+			 "--trace",
+			 "vhost",
+			 "--device",
+			 device,
+			 NULL,
+			 NULL,
+			 NULL,
+			 NULL };
 	int extra = 9;
 	long long deadline =
 		now_ms() + (long long)(cfg->timeout + VUVM_GRACE_S) * 1000;
