@@ -223,6 +223,20 @@ static void *translate_desc(void *opaque, uint64_t gpa, uint64_t len)
 	return vhu_backend_gpa_to_va(opaque, gpa, len);
 }
 
+/* The bytes from @gpa to the end of its region (0: not mapped). */
+static uint64_t contig_desc(void *opaque, uint64_t gpa)
+{
+	struct vhu_backend *dev = opaque;
+
+	for (unsigned int i = 0; i < dev->nregions; i++) {
+		struct vhu_backend_region *r = &dev->regions[i];
+
+		if (gpa >= r->gpa && gpa - r->gpa < r->size)
+			return r->size - (gpa - r->gpa);
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* Handlers: session and features                                            */
 
@@ -414,6 +428,10 @@ static int map_region(struct vhu_backend *dev, const char *req,
 {
 	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
 	uint64_t delta = r->mmap_offset & (page - 1);
+	/* Test aid: --bug vu-ignore-mmap-offset maps every fd from 0. */
+	uint64_t from = dev->bugs & VHU_BACKEND_BUG_IGNORE_MMAP_OFFSET
+				? delta
+				: r->mmap_offset;
 	struct stat st;
 	void *p;
 
@@ -426,7 +444,7 @@ static int map_region(struct vhu_backend *dev, const char *req,
 			      (unsigned long long)r->memory_size,
 			      (unsigned long long)r->mmap_offset);
 	p = mmap(NULL, r->memory_size + delta, PROT_READ | PROT_WRITE,
-		 MAP_SHARED, fd, (off_t)(r->mmap_offset - delta));
+		 MAP_SHARED, fd, (off_t)(from - delta));
 	if (p == MAP_FAILED)
 		return refuse(dev, -errno,
 			      "%s: mmap of region at 0x%llx failed: %s", req,
@@ -785,10 +803,20 @@ static int get_vring_base(struct vhu_backend *dev, struct vhu_msg *msg,
 
 	if (!vq)
 		return err;
-	stop_ring(dev, s->index);
 	reply->payload.state.index = s->index;
-	reply->payload.state.num = vq->base;
 	reply->hdr.size = sizeof(reply->payload.state);
+	if ((dev->bugs & VHU_BACKEND_BUG_SERVE_AFTER_STOP) && vq->started) {
+		reply->payload.state.num = vhu_vring_get_base(&vq->vring);
+		vq->enabled = true;
+		update_running(dev, s->index);
+		return 0;
+	}
+	stop_ring(dev, s->index);
+	reply->payload.state.num = vq->base;
+	if (dev->bugs & VHU_BACKEND_BUG_BASE_PLUS_ONE)
+		reply->payload.state.num = (uint16_t)(vq->base + 1);
+	if (dev->bugs & VHU_BACKEND_BUG_KICK_NEEDS_CALL)
+		close_fd(&vq->call_fd);
 	return 0;
 }
 
@@ -846,6 +874,7 @@ static int start_ring(struct vhu_backend *dev, unsigned int index)
 		.base = vq->base,
 		.features = dev->features,
 		.translate = translate_desc,
+		.contig = contig_desc,
 		.opaque = dev,
 	};
 	int err;
@@ -914,6 +943,10 @@ static int set_vring_kick(struct vhu_backend *dev, struct vhu_msg *msg,
 	if (!vq)
 		return err;
 	index = (unsigned int)(vq - dev->vqs);
+	if ((dev->bugs & VHU_BACKEND_BUG_KICK_NEEDS_CALL) && vq->call_fd < 0)
+		return refuse(dev, -EPIPE,
+			      "SET_VRING_KICK: ring %u has no call fd (--bug)",
+			      index);
 	if (!vq->started) {
 		err = start_ring(dev, index);
 		if (err)
@@ -969,7 +1002,7 @@ static int set_vring_enable(struct vhu_backend *dev, struct vhu_msg *msg,
 			      "SET_VRING_ENABLE: %u is not 0 or 1", s->num);
 	vq->enabled = s->num;
 	update_running(dev, s->index);
-	return 0;
+	return !s->num && (dev->bugs & VHU_BACKEND_BUG_NACK_DISABLE) ? -EIO : 0;
 }
 
 /* ------------------------------------------------------------------------ */

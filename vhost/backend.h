@@ -38,8 +38,9 @@
  *
  * Memory: every region is mapped MAP_SHARED at its offset. Ring addresses
  * are frontend user addresses (vhu_backend_uva_to_va), descriptors carry
- * guest-physical ones (vhu_backend_gpa_to_va); a range must lie wholly
- * inside one region.
+ * guest-physical ones (vhu_backend_gpa_to_va); a ring or an indirect
+ * table must lie wholly inside one region, a buffer may span several
+ * (it becomes one segment per region).
  *
  * One struct vhu_backend is used by one thread at a time.
  */
@@ -154,7 +155,22 @@ struct vhu_backend {
 	unsigned int refusals; /* requests refused so far (for the log) */
 	unsigned long nr_refused;
 	char error[VHU_BACKEND_ERROR_LEN];
+	/* Test aids for vuvm-backend --bug (vhost/backends/vu_bugs.c), 0
+	 * otherwise: VHU_BACKEND_BUG_* bits, each a known backend defect. */
+	unsigned int bugs;
 };
+
+/* Regions mapped from offset 0 of their fd, whatever mmap_offset says. */
+#define VHU_BACKEND_BUG_IGNORE_MMAP_OFFSET (1u << 0)
+/* GET_VRING_BASE answers one more than the next avail index. */
+#define VHU_BACKEND_BUG_BASE_PLUS_ONE (1u << 1)
+/* GET_VRING_BASE answers but leaves the ring running (and enabled). */
+#define VHU_BACKEND_BUG_SERVE_AFTER_STOP (1u << 2)
+/* GET_VRING_BASE drops the call fd, and SET_VRING_KICK refuses a ring
+ * without one (libvhost-user's vu_panic in qemu-storage-daemon 7.2). */
+#define VHU_BACKEND_BUG_KICK_NEEDS_CALL (1u << 3)
+/* SET_VRING_ENABLE 0 is done but answered with a non-zero ack. */
+#define VHU_BACKEND_BUG_NACK_DISABLE (1u << 4)
 
 /*
  * Sets up @dev on the connected unix stream socket @sock (taken over:

@@ -308,6 +308,7 @@ int vhu_vring_init(struct vhu_vring *vr, const struct vhu_vring_config *cfg)
 	vr->avail = cfg->avail;
 	vr->used = cfg->used;
 	vr->translate = cfg->translate;
+	vr->contig = cfg->contig;
 	vr->opaque = cfg->opaque;
 	vr->event_idx = virtio_has_feature(cfg->features, VIRTIO_F_EVENT_IDX);
 	vr->indirect =
@@ -447,23 +448,35 @@ static int add_segment(struct vhu_vring *vr, struct chain_walk *w,
 	if (*total > UINT32_MAX)
 		return ring_fail(vr, -EOVERFLOW,
 				 "chain %u is longer than 4 GiB", elem->head);
-	if (elem->out_num + elem->in_num >= elem->iov_max)
-		return ring_fail(vr, -ENOBUFS,
-				 "chain %u has more than %u segments",
-				 elem->head, elem->iov_max);
-	p = vr->translate(vr->opaque, d->addr, d->len);
-	if (!p)
-		return ring_fail(vr, -EFAULT,
-				 "buffer at 0x%llx+%u in chain %u is outside "
-				 "guest memory",
-				 (unsigned long long)d->addr, d->len,
-				 elem->head);
-	elem->iov[elem->out_num + elem->in_num].iov_base = p;
-	elem->iov[elem->out_num + elem->in_num].iov_len = d->len;
-	if (writable)
-		elem->in_num++;
-	else
-		elem->out_num++;
+	for (uint64_t addr = d->addr, left = d->len; left;) {
+		uint64_t n = left;
+
+		p = vr->translate(vr->opaque, addr, n);
+		if (!p && vr->contig) {
+			/* Spans regions: the part in this one. */
+			n = vr->contig(vr->opaque, addr);
+			n = n < left ? n : left;
+			p = n ? vr->translate(vr->opaque, addr, n) : NULL;
+		}
+		if (!p)
+			return ring_fail(vr, -EFAULT,
+					 "buffer at 0x%llx+%u in chain %u is "
+					 "outside guest memory",
+					 (unsigned long long)d->addr, d->len,
+					 elem->head);
+		if (elem->out_num + elem->in_num >= elem->iov_max)
+			return ring_fail(vr, -ENOBUFS,
+					 "chain %u has more than %u segments",
+					 elem->head, elem->iov_max);
+		elem->iov[elem->out_num + elem->in_num].iov_base = p;
+		elem->iov[elem->out_num + elem->in_num].iov_len = n;
+		if (writable)
+			elem->in_num++;
+		else
+			elem->out_num++;
+		addr += n;
+		left -= n;
+	}
 	return 0;
 }
 

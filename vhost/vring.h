@@ -77,6 +77,14 @@ struct vhu_inflight_packed_header;
 typedef void *(*vhu_vring_translate_fn)(void *opaque, uint64_t gpa,
 					uint64_t len);
 
+/*
+ * How many bytes from guest-physical @gpa on are mapped contiguously (to
+ * the end of the memory region holding it); 0 when @gpa is not mapped.
+ * With it, a buffer that spans several regions becomes one segment per
+ * region; without it (NULL), such a buffer breaks the ring.
+ */
+typedef uint64_t (*vhu_vring_contig_fn)(void *opaque, uint64_t gpa);
+
 /* What vhu_vring_init() needs: host pointers to the three parts (already
  * translated and range-checked by the caller for @num entries). A packed
  * ring sets packed_desc, driver_event and device_event instead of desc,
@@ -97,6 +105,7 @@ struct vhu_vring_config {
 	/* acked: EVENT_IDX, INDIRECT_DESC, RING_PACKED, IN_ORDER matter */
 	uint64_t features;
 	vhu_vring_translate_fn translate;
+	vhu_vring_contig_fn contig; /* optional */
 	void *opaque;
 	/* In-flight region of this queue, or NULL (no tracking). The caller
 	 * guarantees it maps a header plus @num entries (split layout, or
@@ -111,6 +120,10 @@ struct vhu_vring {
 	struct virtq_avail *avail;
 	struct virtq_used *used;
 	vhu_vring_translate_fn translate;
+	/* Optional; vuvm-backend --bug vu-region-straddle clears it after
+	 * vhu_vring_init() (a backend that wants every buffer inside one
+	 * region). */
+	vhu_vring_contig_fn contig;
 	void *opaque;
 	bool event_idx;
 	bool indirect;

@@ -46,6 +46,22 @@ static int cli_mem(struct vuvm_config *cfg, const char *arg, const char **why)
 	return mem_parse_size(arg, &cfg->mem_size, why);
 }
 
+static int cli_mem_regions(struct vuvm_config *cfg, const char *arg,
+			   const char **why)
+{
+	char *end;
+	unsigned long n;
+
+	*why = "expected a number of regions from 1 to 8";
+	if (arg[0] < '0' || arg[0] > '9')
+		return -EINVAL;
+	n = strtoul(arg, &end, 10);
+	if (*end || n < 1 || n > MEM_MAX_PARTS)
+		return -EINVAL;
+	cfg->mem_regions = (unsigned int)n;
+	return 0;
+}
+
 static int cli_cpus(struct vuvm_config *cfg, const char *arg, const char **why)
 {
 	char *end;
@@ -142,6 +158,13 @@ static int cli_seccomp(struct vuvm_config *cfg, const char *arg,
 	return sandbox_parse_mode(arg, &cfg->seccomp);
 }
 
+static int cli_check_port(struct vuvm_config *cfg, const char *arg,
+			  const char **why)
+{
+	cfg->check_port = true;
+	return 0;
+}
+
 static int cli_help(struct vuvm_config *cfg, const char *arg, const char **why);
 
 static int cli_version(struct vuvm_config *cfg, const char *arg,
@@ -157,6 +180,10 @@ static const struct cli_option cli_options[] = {
 	{ "mem", "SIZE",
 	  "guest RAM, bytes or K/M/G, multiple of 2M, 2M..64G (default 64M)",
 	  cli_mem },
+	{ "mem-regions", "N",
+	  "split the RAM below 3G into N memfds (1..8, default 1), each "
+	  "mapped from offset 2M",
+	  cli_mem_regions },
 	{ "cpus", "N", "number of vCPUs, 1..64 (default 1)", cli_cpus },
 	{ "test", "NAME[,k=v...]",
 	  "guest workload and its parameters (default: the guest's own)",
@@ -190,6 +217,10 @@ static const struct cli_option cli_options[] = {
 	  "system call filter per thread: on (a forbidden call stops vuvm, "
 	  "exit 126), log (the kernel logs it) or off (default on)",
 	  cli_seccomp },
+	{ "check-port", NULL,
+	  "test aid (vuvm-check): the guest may stop, start, enable and "
+	  "disable its devices' rings through I/O port 0xf6",
+	  cli_check_port },
 	{ "help", NULL, "print this help and exit", cli_help },
 	{ "version", NULL, "print the version and exit", cli_version },
 };
@@ -230,6 +261,7 @@ static void cli_defaults(struct vuvm_config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
 	cfg->mem_size = MEM_DEFAULT_SIZE;
+	cfg->mem_regions = 1;
 	cfg->cpus = 1;
 	cfg->log_level = LOG_WARN;
 }

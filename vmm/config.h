@@ -37,6 +37,7 @@ enum sandbox_mode {
 struct vuvm_config {
 	const char *kernel; /* NULL: the built-in tiny guest */
 	uint64_t mem_size;
+	unsigned int mem_regions; /* --mem-regions: memfds below the hole */
 	unsigned int cpus;
 	const char *test; /* "NAME[,k=v...]", NULL: guest's default */
 	const char *cmdline;
@@ -47,6 +48,7 @@ struct vuvm_config {
 	bool trace_vhost;	   /* --trace vhost */
 	const char *control;	   /* --control PATH, NULL: no control socket */
 	enum sandbox_mode seccomp; /* --seccomp, default on */
+	bool check_port;	   /* --check-port (vhost_user_dev.h, vudev_step) */
 	unsigned int nr_devices;
 	struct vudev_config devices[VUVM_MAX_DEVICES];
 };

@@ -103,6 +103,16 @@ static int dt_cpus(void *fdt, unsigned int cpus)
 	return err;
 }
 
+static int dt_check_port(void *fdt)
+{
+	int err = fdt_begin_node(fdt, "check@f6");
+
+	DT_DO(err, fdt_property_string(fdt, "compatible", "vuvm,check-port"));
+	DT_DO(err, fdt_property_u32(fdt, "vuvm,io-port", DT_CHECK_PORT));
+	DT_DO(err, fdt_end_node(fdt));
+	return err;
+}
+
 static int dt_ports(void *fdt)
 {
 	int err = fdt_begin_node(fdt, "serial@3f8");
@@ -146,6 +156,8 @@ static int dt_root(void *fdt, const struct dt_config *cfg)
 	DT_DO(err, dt_memory(fdt, cfg->mem));
 	DT_DO(err, dt_cpus(fdt, cfg->cpus));
 	DT_DO(err, dt_ports(fdt));
+	if (cfg->check_port)
+		DT_DO(err, dt_check_port(fdt));
 	for (unsigned int i = 0; i < cfg->nr_virtio; i++)
 		DT_DO(err, dt_virtio(fdt, &cfg->virtio[i]));
 	DT_DO(err, fdt_end_node(fdt));

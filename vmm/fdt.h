@@ -7,6 +7,7 @@
 #ifndef VUVM_VMM_FDT_H
 #define VUVM_VMM_FDT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -14,6 +15,7 @@
 
 #define DT_SERIAL_PORT 0x3f8
 #define DT_EXIT_PORT   0xf4
+#define DT_CHECK_PORT  0xf6 /* --check-port */
 #define DT_UART_CLOCK  1843200
 
 /* One virtio-mmio device window and its interrupt. */
@@ -31,6 +33,7 @@ struct dt_config {
 	uint32_t tsc_khz;
 	const struct dt_virtio_mmio *virtio;
 	unsigned int nr_virtio;
+	bool check_port; /* a "vuvm,check-port" node */
 };
 
 /*

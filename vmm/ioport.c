@@ -21,6 +21,12 @@ void ioport_init(struct ioport *io, struct serial *serial, struct vm_stop *stop)
 	pthread_mutex_init(&io->ring_lock, NULL);
 }
 
+void ioport_set_check(struct ioport *io, ioport_check_fn fn, void *ctx)
+{
+	io->check = fn;
+	io->check_ctx = ctx;
+}
+
 static void ioport_exit(struct ioport *io, unsigned int cpu,
 			const uint8_t *data, unsigned int size)
 {
@@ -56,6 +62,18 @@ void ioport_access(struct ioport *io, unsigned int cpu, uint16_t port,
 				      (port - SERIAL_PORT + i) %
 					      SERIAL_NR_PORTS,
 				      is_write, &data[i]);
+		return;
+	}
+	if (port == DT_CHECK_PORT && io->check && size == 4) {
+		uint32_t v;
+
+		if (is_write) {
+			memcpy(&v, data, 4);
+			io->check_result =
+				(uint32_t)io->check(io->check_ctx, v);
+		} else {
+			memcpy(data, &io->check_result, 4);
+		}
 		return;
 	}
 	if (port == DT_EXIT_PORT && is_write) {

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The guest's I/O port space: the UART at 0x3f8, the exit port at 0xf4,
- * and everything else reading all-ones and ignoring writes (PC guests
- * probe ports), logged once per port. A write to the exit port requests
- * a stop of the run with the written value's low byte as exit status.
+ * the check port at 0xf6 when --check-port asks for it, and everything else
+ * reading all-ones and ignoring writes (PC guests probe ports), logged once per
+ * port. A write to the exit port requests a stop of the run with the written
+ * value's low byte as exit status.
  *
  * UART writes may also arrive through KVM's coalesced ring (a page KVM
  * fills without exiting); ioport_drain() replays them in order.
@@ -22,9 +23,16 @@
 
 struct kvm;
 
+/* The check port's handler (--check-port): runs the step a guest wrote,
+ * returns the value its next read gets. */
+typedef int64_t (*ioport_check_fn)(void *ctx, uint32_t cmd);
+
 struct ioport {
 	struct serial *serial;
 	struct vm_stop *stop;
+	ioport_check_fn check; /* NULL: no check port */
+	void *check_ctx;
+	uint32_t check_result; /* what the next read of the port returns */
 	uint64_t warned[65536 / 64]; /* unhandled ports already logged */
 	/* KVM's coalesced ring for UART writes (NULL: every write exits). */
 	struct kvm_coalesced_mmio_ring *ring;
@@ -38,6 +46,13 @@ struct ioport {
  */
 void ioport_init(struct ioport *io, struct serial *serial,
 		 struct vm_stop *stop);
+
+/*
+ * Serves the check port (DT_CHECK_PORT) with @fn: a 32-bit write runs
+ * @fn(@ctx, value) on the writing vCPU's thread, a 32-bit read returns
+ * the low 32 bits of its result. Other sizes are ignored / read all-ones.
+ */
+void ioport_set_check(struct ioport *io, ioport_check_fn fn, void *ctx);
 
 /*
  * Emulates one @size-byte access to @port by vCPU @cpu: a write consumes

@@ -68,6 +68,18 @@ static bool machine_mmio(void *ctx, uint64_t addr, uint8_t *data,
 	       devices_mmio(&m->devices, addr, data, len, is_write);
 }
 
+/* The check port: bits 0-7 the step, 8-15 the device, 16-31 its arg. */
+static int64_t machine_check(void *ctx, uint32_t cmd)
+{
+	struct machine *m = ctx;
+	unsigned int dev = (cmd >> 8) & 0xff;
+
+	if (dev >= m->devices.nr || !m->devices.dev[dev].vu_open)
+		return -ENODEV;
+	return vudev_step(&m->devices.dev[dev].vu,
+			  (enum vudev_step)(cmd & 0xff), cmd >> 16);
+}
+
 static void machine_drain(void *ctx)
 {
 	struct machine *m = ctx;
@@ -116,6 +128,7 @@ static int machine_write_fdt(struct machine *m, uint8_t *low)
 		.test = cfg->test,
 		.virtio = m->devices.dt,
 		.nr_virtio = m->devices.nr,
+		.check_port = cfg->check_port,
 	};
 	int err = vcpu_tsc_khz(&m->vcpus[0], &dt.tsc_khz);
 
@@ -185,7 +198,8 @@ static int machine_setup(struct machine *m)
 	if (!err)
 		err = kvm_create_vm(&m->kvm);
 	if (!err)
-		err = mem_alloc(&m->mem, m->cfg->mem_size, m->cfg->hugepages);
+		err = mem_alloc_parts(&m->mem, m->cfg->mem_size,
+				      m->cfg->mem_regions, m->cfg->hugepages);
 	if (!err)
 		err = kvm_add_slots(&m->kvm, &m->mem);
 	if (!err)
@@ -277,6 +291,8 @@ int machine_run(const struct vuvm_config *cfg)
 	vm_stop_init(&m->stop);
 	serial_init(&m->serial, STDOUT_FILENO, cfg->json);
 	ioport_init(&m->ioport, &m->serial, &m->stop);
+	if (cfg->check_port)
+		ioport_set_check(&m->ioport, machine_check, m);
 	if (machine_setup(m))
 		vm_stop_request(&m->stop, VUVM_EXIT_SETUP);
 	else

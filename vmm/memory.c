@@ -80,17 +80,30 @@ static void mem_add_range(struct mem_table *table, uint64_t gpa, uint64_t size)
 
 int mem_layout(struct mem_table *table, uint64_t size)
 {
-	uint64_t low = size < MEM_HOLE_START ? size : MEM_HOLE_START;
+	return mem_layout_parts(table, size, 1);
+}
 
-	if (size < MEM_MIN_SIZE || size > MEM_MAX_SIZE || size % MEM_ALIGN)
+/* RAM below the hole in @parts ranges of equal size (2 MiB multiples),
+ * the last one taking what rounding left; then the rest above 4 GiB. */
+int mem_layout_parts(struct mem_table *table, uint64_t size, unsigned int parts)
+{
+	uint64_t low = size < MEM_HOLE_START ? size : MEM_HOLE_START;
+	uint64_t part = parts ? low / parts / MEM_ALIGN * MEM_ALIGN : 0;
+
+	if (size < MEM_MIN_SIZE || size > MEM_MAX_SIZE || size % MEM_ALIGN ||
+	    !part || parts + (size > low) > MEM_MAX_REGIONS)
 		return -EINVAL;
 	table->nr = 0;
-	mem_add_range(table, 0, low);
+	for (unsigned int i = 0; i + 1 < parts; i++)
+		mem_add_range(table, i * part, part);
+	mem_add_range(table, (parts - 1) * part, low - (parts - 1) * part);
 	if (size > low)
 		mem_add_range(table, MEM_HIGH_START, size - low);
 	return 0;
 }
 
+/* A memfd of @r->fd_offset + @r->size bytes, the range mapped from
+ * @r->fd_offset. */
 static int mem_back_region(struct mem_region *r, bool hugepages)
 {
 	unsigned int flags = MFD_CLOEXEC | MFD_ALLOW_SEALING;
@@ -105,14 +118,15 @@ static int mem_back_region(struct mem_region *r, bool hugepages)
 		       strerror(errno));
 		return err;
 	}
-	if (ftruncate(r->fd, (off_t)r->size) < 0)
+	if (ftruncate(r->fd, (off_t)(r->fd_offset + r->size)) < 0)
 		goto err_errno;
 	if (fcntl(r->fd, F_ADD_SEALS,
 		  F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_SEAL) < 0)
 		goto err_errno;
 	/* MAP_NORESERVE: RAM costs only what the guest touches. */
 	r->host = mmap(NULL, r->size, PROT_READ | PROT_WRITE,
-		       MAP_SHARED | (hugepages ? 0 : MAP_NORESERVE), r->fd, 0);
+		       MAP_SHARED | (hugepages ? 0 : MAP_NORESERVE), r->fd,
+		       (off_t)r->fd_offset);
 	if (r->host == MAP_FAILED) {
 		r->host = NULL;
 		goto err_errno;
@@ -132,13 +146,23 @@ err_errno:
 
 int mem_alloc(struct mem_table *table, uint64_t size, bool hugepages)
 {
-	int err = mem_layout(table, size);
+	return mem_alloc_parts(table, size, 1, hugepages);
+}
+
+int mem_alloc_parts(struct mem_table *table, uint64_t size, unsigned int parts,
+		    bool hugepages)
+{
+	int err = mem_layout_parts(table, size, parts);
 
 	if (err) {
-		pr_err("invalid RAM size %llu", (unsigned long long)size);
+		pr_err("invalid RAM size %llu in %u region%s",
+		       (unsigned long long)size, parts, parts == 1 ? "" : "s");
 		return err;
 	}
 	for (unsigned int i = 0; i < table->nr; i++) {
+		/* Split RAM also starts every range MEM_ALIGN into its
+		 * memfd: backends must honour mmap_offset. */
+		table->regions[i].fd_offset = parts > 1 ? MEM_ALIGN : 0;
 		err = mem_back_region(&table->regions[i], hugepages);
 		if (err)
 			goto err_free;

@@ -24,7 +24,8 @@
 #define MEM_MAX_SIZE	 (64ULL << 30)
 #define MEM_ALIGN	 (2ULL << 20)
 #define MEM_DEFAULT_SIZE (64ULL << 20)
-#define MEM_MAX_REGIONS	 2
+#define MEM_MAX_REGIONS	 8 /* what SET_MEM_TABLE carries */
+#define MEM_MAX_PARTS	 8 /* --mem-regions */
 
 struct mem_region {
 	uint64_t gpa;
@@ -55,11 +56,28 @@ int mem_parse_size(const char *text, uint64_t *size, const char **why);
 int mem_layout(struct mem_table *table, uint64_t size);
 
 /*
+ * Like mem_layout(), with the RAM below the hole cut into @parts ranges of
+ * equal size (multiples of 2 MiB; the last takes the remainder), each
+ * later backed by its own memfd (--mem-regions). -EINVAL when a part
+ * would be under 2 MiB or the table would exceed MEM_MAX_REGIONS.
+ */
+int mem_layout_parts(struct mem_table *table, uint64_t size,
+		     unsigned int parts);
+
+/*
  * Lays out @size bytes and backs every range with its own sealed memfd
  * (hugetlb pages when @hugepages), mapped shared. Returns 0 or -errno, with
  * nothing left allocated on error.
  */
 int mem_alloc(struct mem_table *table, uint64_t size, bool hugepages);
+
+/*
+ * mem_alloc() over mem_layout_parts(). With @parts > 1 every range sits
+ * MEM_ALIGN bytes into its memfd (fd_offset, the vhost-user mmap_offset),
+ * so a backend that ignores mmap_offset sees the wrong bytes.
+ */
+int mem_alloc_parts(struct mem_table *table, uint64_t size, unsigned int parts,
+		    bool hugepages);
 
 /* Unmaps and closes everything mem_alloc() made; safe on a laid-out table. */
 void mem_free(struct mem_table *table);

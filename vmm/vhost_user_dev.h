@@ -109,6 +109,12 @@ struct vudev {
 	struct vdev_queue queues[VDEV_MAX_QUEUES];
 	uint32_t base[VDEV_MAX_QUEUES]; /* packed: the 32-bit position */
 	uint16_t used_at_suspend[VDEV_MAX_QUEUES];
+	/* The check port's steps (vhost_user_step.c): the raw
+	 * GET_VRING_BASE answers of the last stop, the used index right
+	 * after each, and whether starts send the kick fd first. */
+	uint32_t step_base[VDEV_MAX_QUEUES];
+	uint16_t step_used[VDEV_MAX_QUEUES];
+	bool kick_first;
 	/* INFLIGHT_SHMFD: the backend's region, kept across reconnects and
 	 * dropped when the driver resets the device. */
 	int inflight_fd;
@@ -204,6 +210,31 @@ void vudev_give_up(struct vudev *d);
  * is away) or idle.
  */
 int vudev_suspend(struct vudev *d, char *msg, size_t len);
+
+/*
+ * Steps of the vhost-user protocol a guest asks for through the check
+ * port (--check-port, docs/cli.md), each with the lock held:
+ * STOP: SET_VRING_ENABLE 0 and GET_VRING_BASE on every started ring, the
+ *   device suspended (no drain, no repair of a wrong base); 0 or -errno.
+ * START (@arg bit 0: SET_VRING_KICK before SET_VRING_CALL): the start
+ *   sequence from the bases STOP got, then every ring kicked; 0 or -errno.
+ * BASE / USED: queue @arg's raw GET_VRING_BASE answer at the last STOP
+ *   (0xffffffff when it failed), and its used index right after it.
+ * ENABLE / DISABLE: SET_VRING_ENABLE 1 / 0 on started queue @arg alone.
+ * ORDER: @arg 1: every later start sends SET_VRING_KICK before
+ *   SET_VRING_CALL (the driver's DRIVER_OK too); 0: the usual order.
+ * -EINVAL when the step is impossible in the device's state.
+ */
+enum vudev_step {
+	VUDEV_STEP_STOP = 1,
+	VUDEV_STEP_START = 2,
+	VUDEV_STEP_BASE = 3,
+	VUDEV_STEP_USED = 4,
+	VUDEV_STEP_ENABLE = 5,
+	VUDEV_STEP_DISABLE = 6,
+	VUDEV_STEP_ORDER = 7,
+};
+int64_t vudev_step(struct vudev *d, enum vudev_step op, unsigned int arg);
 int vudev_resume(struct vudev *d, char *msg, size_t len);
 int vudev_save_state(struct vudev *d, int fd, char *msg, size_t len);
 int vudev_load_state(struct vudev *d, int fd, char *msg, size_t len);

@@ -159,11 +159,14 @@ static int start_queue(struct vudev *d, const struct vdev_queue *q,
 	 */
 	if (!err)
 		err = vhu_set_vring_addr(&d->fe, &addr);
+	/* The check port's START may ask for the other legal order. */
+	if (!err && d->kick_first)
+		err = vhu_set_vring_kick(&d->fe, q->index, q->kick_fd);
 	if (!err)
 		err = vhu_set_vring_call(&d->fe, q->index, q->call_fd);
 	if (!err)
 		err = vhu_set_vring_err(&d->fe, q->index, d->err_fd);
-	if (!err)
+	if (!err && !d->kick_first)
 		err = vhu_set_vring_kick(&d->fe, q->index, q->kick_fd);
 	return err;
 }

@@ -40,6 +40,9 @@ static const struct {
 	{ "net-wrap", check_net_wrap },
 	{ "net-mrg", check_net_mrg },
 	{ "net-mq", check_net_mq },
+	{ "vu-mem-regions", check_vu_mem_regions },
+	{ "vu-reset", check_vu_reset },
+	{ "vu-stop", check_vu_stop },
 };
 
 int check_main(const char *args)

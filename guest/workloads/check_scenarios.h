@@ -26,5 +26,8 @@ int check_net_traffic(const char *args);
 int check_net_wrap(const char *args);
 int check_net_mrg(const char *args);
 int check_net_mq(const char *args);
+int check_vu_mem_regions(const char *args);
+int check_vu_reset(const char *args);
+int check_vu_stop(const char *args);
 
 #endif

@@ -785,6 +785,70 @@ static void test_inflight_bad_region(void)
 	bad_region(spoil_flag, "entry 6 holds 128");
 }
 
+/* Two "regions" of the rig's memory meeting at SPLIT_OFF: a range that
+ * crosses it does not translate, as with two separate mappings. */
+#define SPLIT_OFF 0x50000
+
+static void *translate_split(void *opaque, uint64_t gpa_, uint64_t len)
+{
+	uint64_t off = gpa_ - MEM_GPA;
+
+	if (gpa_ >= MEM_GPA && off < SPLIT_OFF && len > SPLIT_OFF - off)
+		return NULL;
+	return translate(opaque, gpa_, len);
+}
+
+static uint64_t contig_split(void *opaque, uint64_t gpa_)
+{
+	uint64_t off = gpa_ - MEM_GPA;
+
+	if (gpa_ < MEM_GPA || off >= MEM_SIZE)
+		return 0;
+	return off < SPLIT_OFF ? SPLIT_OFF - off : MEM_SIZE - off;
+}
+
+/* A buffer across two regions becomes one segment per region with the
+ * contig hook, breaks the ring without it, and counts against iov_max. */
+static void test_region_split(void)
+{
+	struct rig r;
+
+	rig_open(&r, QSIZE, 0, 0);
+	r.vr.translate = translate_split;
+	r.vr.contig = contig_split;
+	memcpy(r.drv + SPLIT_OFF - 3, "abcdef", 6);
+	set_desc(r.desc, 0, gpa(SPLIT_OFF - 3), 6, VIRTQ_DESC_F_NEXT, 1);
+	set_desc(r.desc, 1, gpa(SPLIT_OFF - 0x100), 0x200, VIRTQ_DESC_F_WRITE,
+		 0);
+	publish(&r, 0);
+	CHECK_EQ(vhu_vring_pop(&r.vr, &r.elem), 1);
+	CHECK_EQ(r.elem.out_num, 2);
+	CHECK_EQ(r.elem.in_num, 2);
+	CHECK_EQ(r.elem.out_len, 6);
+	CHECK_EQ(r.elem.in_len, 0x200);
+	CHECK(dev_ptr(&r, r.iov[0].iov_base, SPLIT_OFF - 3));
+	CHECK_EQ(r.iov[0].iov_len, 3);
+	CHECK(dev_ptr(&r, r.iov[1].iov_base, SPLIT_OFF));
+	CHECK_EQ(r.iov[1].iov_len, 3);
+	CHECK(!memcmp(r.iov[1].iov_base, "def", 3));
+	CHECK_EQ(r.iov[2].iov_len, 0x100);
+	CHECK_EQ(r.iov[3].iov_len, 0x100);
+	CHECK_EQ(vhu_vring_push(&r.vr, 0, 1), 0);
+	/* Two segments where the caller has room for one more. */
+	r.elem.iov_max = 3;
+	publish(&r, 0);
+	CHECK_EQ(vhu_vring_pop(&r.vr, &r.elem), -ENOBUFS);
+	rig_close(&r);
+	/* Without the hook (vuvm-backend --bug vu-region-straddle). */
+	rig_open(&r, QSIZE, 0, 0);
+	r.vr.translate = translate_split;
+	set_desc(r.desc, 0, gpa(SPLIT_OFF - 3), 6, 0, 0);
+	publish(&r, 0);
+	CHECK_EQ(vhu_vring_pop(&r.vr, &r.elem), -EFAULT);
+	CHECK_HAS(vhu_vring_error(&r.vr), "outside guest memory");
+	rig_close(&r);
+}
+
 static const struct check_case cases[] = {
 	{ "direct_chain", test_direct_chain },
 	{ "zero_length", test_zero_length },
@@ -807,6 +871,7 @@ static const struct check_case cases[] = {
 	{ "inflight_restart", test_inflight_restart },
 	{ "inflight_crash_after_publish", test_inflight_crash_after_publish },
 	{ "inflight_bad_region", test_inflight_bad_region },
+	{ "region_split", test_region_split },
 };
 
 int main(int argc, char **argv)

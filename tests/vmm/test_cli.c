@@ -26,6 +26,7 @@ static void test_defaults(void)
 	CHECK(cfg.timeout == 0 && !cfg.json && !cfg.hugepages);
 	CHECK(cfg.log_level == LOG_WARN);
 	CHECK(cfg.seccomp == SANDBOX_ON);
+	CHECK(cfg.mem_regions == 1 && !cfg.check_port);
 }
 
 static void test_values(void)
@@ -46,6 +47,10 @@ static void test_values(void)
 	CHECK(cfg.seccomp == SANDBOX_OFF);
 	CHECK(parse("--seccomp=on", NULL, NULL) == CLI_RUN);
 	CHECK(cfg.seccomp == SANDBOX_ON);
+	CHECK(parse("--mem-regions", "4", "--check-port") == CLI_RUN);
+	CHECK(cfg.mem_regions == 4 && cfg.check_port);
+	CHECK(parse("--mem-regions=8", NULL, NULL) == CLI_RUN);
+	CHECK(cfg.mem_regions == 8);
 }
 
 static void test_bad(void)
@@ -74,6 +79,10 @@ static void test_bad(void)
 	CHECK(parse("--me", "64M", NULL) == CLI_USAGE);
 	CHECK(parse("--seccomp", "yes", NULL) == CLI_USAGE);
 	CHECK(parse("--seccomp", NULL, NULL) == CLI_USAGE);
+	CHECK(parse("--mem-regions", "0", NULL) == CLI_USAGE);
+	CHECK(parse("--mem-regions", "9", NULL) == CLI_USAGE);
+	CHECK(parse("--mem-regions", "2x", NULL) == CLI_USAGE);
+	CHECK(parse("--check-port=1", NULL, NULL) == CLI_USAGE);
 }
 
 /* --device goes to vudev_parse(), one config per device, at most 8. */

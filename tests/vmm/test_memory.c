@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "tests/check.h"
 #include "vmm/memory.h"
@@ -141,11 +143,60 @@ static void test_alloc(void)
 	CHECK(t.nr == 0);
 }
 
+static void test_layout_parts(void)
+{
+	struct mem_table t;
+
+	CHECK(mem_layout_parts(&t, 64 * MiB, 4) == 0);
+	CHECK(t.nr == 4);
+	for (unsigned int i = 0; i < t.nr; i++)
+		CHECK(t.regions[i].gpa == i * 16 * MiB &&
+		      t.regions[i].size == 16 * MiB);
+	/* 64M / 3 rounds to 20M parts; the last takes the rest. */
+	CHECK(mem_layout_parts(&t, 64 * MiB, 3) == 0);
+	CHECK(t.nr == 3 && t.regions[1].gpa == 20 * MiB);
+	CHECK(t.regions[2].gpa == 40 * MiB && t.regions[2].size == 24 * MiB);
+	CHECK(mem_top(&t) == 64 * MiB);
+	/* RAM above the hole is one more region, within 8. */
+	CHECK(mem_layout_parts(&t, 4 * GiB, 7) == 0);
+	CHECK(t.nr == 8 && t.regions[7].gpa == MEM_HIGH_START);
+	CHECK(mem_layout_parts(&t, 4 * GiB, 8) == -EINVAL);
+	CHECK(mem_layout_parts(&t, 4 * MiB, 4) == -EINVAL); /* 1M parts */
+	CHECK(mem_layout_parts(&t, 64 * MiB, 0) == -EINVAL);
+}
+
+/* Split RAM sits 2M into each memfd: what vuvm writes is at that offset
+ * of the fd a backend gets. */
+static void test_alloc_parts(void)
+{
+	struct mem_table t;
+	struct stat st;
+	uint8_t *p, byte = 0;
+
+	CHECK(mem_alloc_parts(&t, 8 * MiB, 2, false) == 0);
+	CHECK(t.nr == 2 && t.regions[1].gpa == 4 * MiB);
+	for (unsigned int i = 0; i < t.nr; i++) {
+		CHECK(t.regions[i].fd_offset == MEM_ALIGN);
+		CHECK(fstat(t.regions[i].fd, &st) == 0 &&
+		      (uint64_t)st.st_size == MEM_ALIGN + 4 * MiB);
+	}
+	p = mem_gpa_to_host(&t, 4 * MiB + 5, 1);
+	CHECK(p != NULL);
+	CHECK(mem_gpa_to_host(&t, 4 * MiB - 1, 2) == NULL);
+	if (p)
+		*p = 0x5c;
+	CHECK(pread(t.regions[1].fd, &byte, 1, (off_t)MEM_ALIGN + 5) == 1);
+	CHECK(byte == 0x5c);
+	mem_free(&t);
+}
+
 int main(void)
 {
 	test_parse();
 	test_layout();
 	test_translate();
 	test_alloc();
+	test_layout_parts();
+	test_alloc_parts();
 	return check_exit();
 }

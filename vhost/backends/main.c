@@ -179,6 +179,17 @@ static const struct bug_name bug_names[] = {
 	{ "net-mq-all-rx0", &vub_net, VUB_BUG_NET_MQ_ALL_RX0 },
 	{ "net-ctrl-no-ack", &vub_net, VUB_BUG_NET_CTRL_NO_ACK },
 	{ "net-ctrl-ok-all", &vub_net, VUB_BUG_NET_CTRL_OK_ALL },
+	/* vhost-user protocol and memory */
+	{ "vu-region-straddle", &vub_blk, VUB_BUG_VU_REGION_STRADDLE },
+	{ "vu-ignore-mmap-offset", &vub_blk, VUB_BUG_VU_IGNORE_MMAP_OFFSET },
+	{ "vu-keep-index-on-reset", &vub_blk, VUB_BUG_VU_KEEP_INDEX_ON_RESET },
+	{ "vu-stale-event-idx", &vub_blk, VUB_BUG_VU_STALE_EVENT_IDX },
+	{ "vu-ignore-disable", &vub_blk, VUB_BUG_VU_IGNORE_DISABLE },
+	{ "vu-serve-after-stop", &vub_blk, VUB_BUG_VU_SERVE_AFTER_STOP },
+	{ "vu-base-plus-one", &vub_blk, VUB_BUG_VU_BASE_PLUS_ONE },
+	{ "vu-ignore-vring-base", &vub_blk, VUB_BUG_VU_IGNORE_VRING_BASE },
+	{ "vu-kick-before-call", &vub_blk, VUB_BUG_VU_KICK_BEFORE_CALL },
+	{ "vu-nack-disable", &vub_blk, VUB_BUG_VU_NACK_DISABLE },
 };
 
 struct cli {
@@ -568,6 +579,7 @@ static void ops_queue_start(struct vhu_backend *dev, unsigned int index)
 
 	b->dead[index] = false;
 	pr_debug("queue %u running", index);
+	vub_vu_bug_queue_start(b, index);
 	if (b->type->queue_start)
 		b->type->queue_start(b, index);
 }
@@ -575,6 +587,12 @@ static void ops_queue_start(struct vhu_backend *dev, unsigned int index)
 static void ops_queue_stop(struct vhu_backend *dev, unsigned int index)
 {
 	pr_debug("queue %u stopped", index);
+	vub_vu_bug_queue_stop(vub_of(dev), index);
+}
+
+static void ops_reset(struct vhu_backend *dev)
+{
+	vub_vu_bug_reset(vub_of(dev));
 }
 
 static const struct vhu_backend_ops vub_ops = {
@@ -583,6 +601,7 @@ static const struct vhu_backend_ops vub_ops = {
 	.get_config = ops_get_config,
 	.queue_start = ops_queue_start,
 	.queue_stop = ops_queue_stop,
+	.reset = ops_reset,
 	.set_device_state_fd = ops_set_device_state_fd,
 	.check_device_state = ops_check_device_state,
 };
@@ -809,6 +828,7 @@ static int run(struct vub *b, int fd)
 		close(sock);
 		goto out;
 	}
+	vub_vu_bug_connected(b);
 	r = serve(b, sigfd);
 	vhu_backend_cleanup(&b->dev);
 out:

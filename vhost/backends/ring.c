@@ -99,6 +99,8 @@ int vub_pop(struct vub *b, unsigned int index, unsigned int slot,
 		b->opt.bug == VUB_BUG_NET_INDIRECT_AFTER_CHAIN;
 	if (b->opt.bug && bug_pop_refused(b, index, &r))
 		return r;
+	if (b->opt.bug == VUB_BUG_VU_REGION_STRADDLE) /* vu_bugs.c */
+		vq->vring.contig = NULL;
 	r = vhu_vring_pop(&vq->vring, e);
 	if (r == 1 && b->opt.bug)
 		bug_popped(b, index);

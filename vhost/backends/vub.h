@@ -148,6 +148,17 @@ enum vub_bug {
 	VUB_BUG_NET_MQ_ALL_RX0,		  /* every frame to receiveq1 */
 	VUB_BUG_NET_CTRL_NO_ACK,	  /* ack byte not written */
 	VUB_BUG_NET_CTRL_OK_ALL,	  /* every command answered OK */
+	/* --- vhost-user protocol and memory (vu_bugs.c) --- */
+	VUB_BUG_VU_REGION_STRADDLE,	/* a buffer across regions breaks it */
+	VUB_BUG_VU_IGNORE_MMAP_OFFSET,	/* regions mapped from offset 0 */
+	VUB_BUG_VU_KEEP_INDEX_ON_RESET, /* old avail index after a reset */
+	VUB_BUG_VU_STALE_EVENT_IDX,	/* EVENT_IDX kept once negotiated */
+	VUB_BUG_VU_IGNORE_DISABLE,	/* SET_VRING_ENABLE 0 ignored */
+	VUB_BUG_VU_SERVE_AFTER_STOP,	/* served after GET_VRING_BASE */
+	VUB_BUG_VU_BASE_PLUS_ONE,	/* GET_VRING_BASE one too far */
+	VUB_BUG_VU_IGNORE_VRING_BASE,	/* rings restart at index 0 */
+	VUB_BUG_VU_KICK_BEFORE_CALL,	/* kick without call fd refused */
+	VUB_BUG_VU_NACK_DISABLE,	/* SET_VRING_ENABLE 0 acked non-zero */
 };
 
 /* What the command line asked for. */
@@ -201,7 +212,23 @@ struct vub {
 	unsigned long pops;   /* chains popped, for --die-after */
 	unsigned long pushes; /* chains completed, for --die-after-push */
 	void *priv;	      /* the device's */
+	/* vu_bugs.c's memory for the vhost-user defects. */
+	uint16_t vu_stop_base[VHU_BACKEND_MAX_QUEUES]; /* at the last stop */
+	bool vu_reset_seen;	/* RESET_DEVICE since the rings stopped */
+	bool vu_event_idx_seen; /* EVENT_IDX acked on some earlier start */
 };
+
+/*
+ * The vhost-user defects of --bug (vu_bugs.c), called from the backend's
+ * callbacks; each does nothing unless its defect is injected.
+ * vub_vu_bug_connected: a frontend connected (after vhu_backend_init).
+ * vub_vu_bug_queue_start / _stop / vub_vu_bug_reset: queue @index starts
+ * or stops running; RESET_DEVICE.
+ */
+void vub_vu_bug_connected(struct vub *b);
+void vub_vu_bug_queue_start(struct vub *b, unsigned int index);
+void vub_vu_bug_queue_stop(struct vub *b, unsigned int index);
+void vub_vu_bug_reset(struct vub *b);
 
 /* Whether every queue is stopped (what a device state transfer needs). */
 bool vub_all_stopped(struct vub *b);

@@ -208,10 +208,20 @@ static void run_vuvm(const struct run_config *cfg,
 		     const struct scenario_def *sc, struct run_state *st)
 {
 	char timeout[32], device[512], test[256], out[300], err[300];
-	char *argv[] = {
-		(char *)cfg->vuvm, "--timeout", timeout,    "--test", test,
-		"--trace",	   "vhost",	"--device", device,   NULL
-	};
+	char *argv[] = { (char *)cfg->vuvm,
+			 "--timeout",
+			 timeout,
+			 "--test",
+			 test,
+			 "--trace",
+			 "vhost",
+			 "--device",
+			 device,
+			 NULL,
+			 NULL,
+			 NULL,
+			 NULL };
+	int extra = 9;
 	long long deadline =
 		now_ms() + (long long)(cfg->timeout + VUVM_GRACE_S) * 1000;
 	int status;
@@ -223,6 +233,12 @@ static void run_vuvm(const struct run_config *cfg,
 		 sc->device_opts);
 	snprintf(test, sizeof(test), "check,scenario=%s%s%s", sc->name,
 		 sc->guest_args[0] ? "," : "", sc->guest_args);
+	if (sc->flags & SC_MEM_REGIONS) {
+		argv[extra++] = "--mem-regions";
+		argv[extra++] = "4";
+	}
+	if (sc->flags & SC_CHECK_PORT)
+		argv[extra++] = "--check-port";
 	if (!sc->name[0]) {
 		/* The preflight: the exit workload, no device. */
 		snprintf(test, sizeof(test), "exit,status=0");

@@ -1,0 +1,103 @@
+// SPDX-License-Identifier: MIT
+/*
+ * vuvm-backend --bug: the defects of the vhost-user protocol and memory
+ * families, each modelled on a real backend bug and caught by one check
+ * of vuvm-check (docs/devices.md lists which):
+ *
+ *   vu-region-straddle      a buffer that spans two memory regions breaks
+ *                           the ring (backends that translate a buffer as
+ *                           one range)
+ *   vu-ignore-mmap-offset   every region is mapped from offset 0 of its
+ *                           fd, whatever mmap_offset says
+ *   vu-keep-index-on-reset  after RESET_DEVICE, a ring restarts where it
+ *                           stopped before the reset instead of at the
+ *                           SET_VRING_BASE it was given
+ *   vu-stale-event-idx      once EVENT_IDX was negotiated, the rings keep
+ *                           using it after a renegotiation without it
+ *   vu-ignore-disable       SET_VRING_ENABLE 0 is acked and ignored: the
+ *                           ring keeps being served
+ *   vu-serve-after-stop     GET_VRING_BASE is answered and the ring keeps
+ *                           being served (a worker not told to stop)
+ *   vu-base-plus-one        GET_VRING_BASE answers one past the next
+ *                           avail index
+ *   vu-ignore-vring-base    a ring always (re)starts at avail index 0
+ *   vu-kick-before-call     SET_VRING_KICK on a ring whose call fd the
+ *                           last GET_VRING_BASE dropped is refused
+ *                           (qemu-storage-daemon 7.2 drops the connection)
+ *   vu-nack-disable         SET_VRING_ENABLE 0 is done but acked non-zero
+ *
+ * The library implements the ones inside its message handlers
+ * (VHU_BACKEND_BUG_* bits of vhost/backend.h, set here on connection).
+ *
+ * Each hook does nothing unless its defect is injected; vu-region-straddle
+ * is applied by vub_pop() (ring.c), which clears the ring's contig hook.
+ */
+#include <stdbool.h>
+
+#include "vhost/backends/vub.h"
+#include "vhost/log.h"
+
+void vub_vu_bug_connected(struct vub *b)
+{
+	static const struct {
+		enum vub_bug bug;
+		unsigned int bit;
+	} lib[] = {
+		{ VUB_BUG_VU_IGNORE_MMAP_OFFSET,
+		  VHU_BACKEND_BUG_IGNORE_MMAP_OFFSET },
+		{ VUB_BUG_VU_BASE_PLUS_ONE, VHU_BACKEND_BUG_BASE_PLUS_ONE },
+		{ VUB_BUG_VU_SERVE_AFTER_STOP,
+		  VHU_BACKEND_BUG_SERVE_AFTER_STOP },
+		{ VUB_BUG_VU_KICK_BEFORE_CALL,
+		  VHU_BACKEND_BUG_KICK_NEEDS_CALL },
+		{ VUB_BUG_VU_NACK_DISABLE, VHU_BACKEND_BUG_NACK_DISABLE },
+	};
+
+	for (size_t i = 0; i < sizeof(lib) / sizeof(lib[0]); i++)
+		if (b->opt.bug == lib[i].bug)
+			b->dev.bugs |= lib[i].bit;
+}
+
+void vub_vu_bug_queue_stop(struct vub *b, unsigned int index)
+{
+	struct vhu_backend_vq *vq = vhu_backend_vq(&b->dev, index);
+
+	if (!vq)
+		return;
+	b->vu_stop_base[index] =
+		vq->started ? vhu_vring_get_base(&vq->vring) : vq->base;
+	b->vu_reset_seen = false;
+	if (b->opt.bug == VUB_BUG_VU_IGNORE_DISABLE && vq->started &&
+	    !vq->enabled) {
+		/* Disabled, not stopped: carry on as if enabled. */
+		vq->enabled = true;
+		vq->running = true;
+	}
+}
+
+void vub_vu_bug_reset(struct vub *b)
+{
+	b->vu_reset_seen = true;
+}
+
+void vub_vu_bug_queue_start(struct vub *b, unsigned int index)
+{
+	struct vhu_backend_vq *vq = vhu_backend_vq(&b->dev, index);
+
+	if (!vq)
+		return;
+	if (b->opt.bug == VUB_BUG_VU_KEEP_INDEX_ON_RESET && b->vu_reset_seen &&
+	    vq->vring.last_avail_idx != b->vu_stop_base[index]) {
+		pr_warn("queue %u: restarting at %u, where it stopped before "
+			"the reset (--bug)",
+			index, b->vu_stop_base[index]);
+		vq->vring.last_avail_idx = b->vu_stop_base[index];
+	}
+	if (b->opt.bug == VUB_BUG_VU_IGNORE_VRING_BASE)
+		vq->vring.last_avail_idx = 0;
+	if (vq->vring.event_idx)
+		b->vu_event_idx_seen = true;
+	else if (b->opt.bug == VUB_BUG_VU_STALE_EVENT_IDX &&
+		 b->vu_event_idx_seen)
+		vq->vring.event_idx = true;
+}
