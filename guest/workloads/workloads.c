@@ -25,6 +25,9 @@ static const char *const net_bench_params[] = { "mode",	  "size",    "batch",
 						"qsize",  "seconds", "count",
 						NULL };
 static const char *const check_params[] = { "scenario", "stall", NULL };
+static const char *const fs_verify_params[] = { "mode",	   "queues", "files",
+						"max_size", "qd",     "seed",
+						"stall",    NULL };
 static const char *const blk_verify_params[] = { "mode",   "queues", "depth",
 						 "qsize",  "maxsec", "verbose",
 						 "verify", "passes", "stall",
@@ -59,6 +62,9 @@ const struct workload workloads[] = {
 	{ "check",
 	  "vuvm-check's scenario=NAME: verdicts on a device's conformance",
 	  check_params, check_main },
+	{ "fs-verify",
+	  "build a file tree on a virtio-fs device, read it back, print it",
+	  fs_verify_params, fs_verify_main },
 	{ NULL, NULL, NULL, NULL },
 };
 
