@@ -430,18 +430,16 @@ int fuse_lookup(struct fuse_conn *c, uint64_t parent, const char *name,
 	return ret;
 }
 
-int fuse_forget(struct fuse_conn *c, uint64_t nodeid, uint64_t nlookup)
+/* Hands @r to the hiprio queue and waits until the device gives it back. */
+static int hiprio(struct fuse_conn *c, struct fs_req *r)
 {
-	struct fuse_forget_in in = { nlookup };
-	struct fs_req *r = c->hreq, *done;
 	uint64_t t0 = time_ns();
-	int ret;
+	struct fs_req *done;
+	int ret = fs_submit(c->fs, 0, r);
 
-	fuse_prep(c, r, FUSE_FORGET, nodeid, &in, sizeof(in), NULL, NULL);
-	r->reply_len = 0;
-	ret = fs_submit(c->fs, 0, r);
 	if (ret) {
-		snprintf(c->error, sizeof(c->error), "FORGET: cannot submit");
+		snprintf(c->error, sizeof(c->error), "%s: cannot submit",
+			 fuse_op_name(fs_req_hdr(r)->opcode));
 		return FUSE_EDEVICE;
 	}
 	c->forgets++;
@@ -450,8 +448,9 @@ int fuse_forget(struct fuse_conn *c, uint64_t nodeid, uint64_t nlookup)
 	while (!(ret = fs_poll(c->fs, 0, &done))) {
 		if (time_ns() - t0 > c->timeout_ns) {
 			snprintf(c->error, sizeof(c->error),
-				 "timeout: FORGET on the hiprio queue not "
-				 "used in %llu ms",
+				 "timeout: %s on the hiprio queue not used "
+				 "in %llu ms",
+				 fuse_op_name(fs_req_hdr(r)->opcode),
 				 (unsigned long long)(c->timeout_ns / 1000000));
 			return FUSE_ETIMEDOUT;
 		}
@@ -463,6 +462,34 @@ int fuse_forget(struct fuse_conn *c, uint64_t nodeid, uint64_t nlookup)
 		return FUSE_EDEVICE;
 	}
 	return 0;
+}
+
+int fuse_batch_forget(struct fuse_conn *c, const struct fuse_forget_one *f,
+		      uint32_t n)
+{
+	struct fuse_batch_forget_in in = { .count = n };
+	uint32_t max =
+		(FS_IN_MAX - sizeof(struct fuse_in_header) - sizeof(in)) /
+		sizeof(*f);
+	struct fs_req *r = c->hreq;
+
+	if (n > max)
+		return FUSE_EDEVICE;
+	fuse_prep(c, r, FUSE_BATCH_FORGET, 0, &in, sizeof(in), NULL, NULL);
+	memcpy(r->in + r->in_len, f, n * sizeof(*f));
+	r->in_len += n * (uint32_t)sizeof(*f);
+	fs_req_hdr(r)->len = r->in_len;
+	r->reply_len = 0;
+	return hiprio(c, r);
+}
+
+int fuse_forget(struct fuse_conn *c, uint64_t nodeid, uint64_t nlookup)
+{
+	struct fuse_forget_in in = { nlookup };
+
+	fuse_prep(c, c->hreq, FUSE_FORGET, nodeid, &in, sizeof(in), NULL, NULL);
+	c->hreq->reply_len = 0;
+	return hiprio(c, c->hreq);
 }
 
 int fuse_getattr(struct fuse_conn *c, uint64_t nodeid, struct fuse_attr *a)

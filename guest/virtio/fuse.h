@@ -45,6 +45,9 @@
  * fuse_wait_any: waits for a completion on any request queue: 1 and
  *   *@done, or a negative code (timeout after c->timeout_ns with nothing
  *   completed).
+ * fuse_forget, fuse_batch_forget: on the hiprio queue; no reply, the
+ *   call waits until the device has used the buffer (at most
+ *   FUSE_BATCH_MAX nodes per BATCH_FORGET).
  * fuse_dirent_next: the next entry of a READDIR(PLUS) reply of @len
  *   bytes at @buf from *@pos; 1 and the entry, 0 at the end,
  *   FUSE_EBADREPLY.
@@ -63,6 +66,8 @@
 #define FUSE_ETIMEDOUT (-4098)
 #define FUSE_EDEVICE   (-4099)
 #define FUSE_ERROR_LEN 200
+/* Nodes in one BATCH_FORGET: what fits FS_IN_MAX. */
+#define FUSE_BATCH_MAX 37
 
 struct fuse_conn {
 	struct fs_dev *fs;
@@ -99,6 +104,8 @@ int fuse_init(struct fuse_conn *c, uint32_t max_write);
 int fuse_lookup(struct fuse_conn *c, uint64_t parent, const char *name,
 		struct fuse_entry_out *e);
 int fuse_forget(struct fuse_conn *c, uint64_t nodeid, uint64_t nlookup);
+int fuse_batch_forget(struct fuse_conn *c, const struct fuse_forget_one *f,
+		      uint32_t n);
 int fuse_getattr(struct fuse_conn *c, uint64_t nodeid, struct fuse_attr *a);
 int fuse_setattr(struct fuse_conn *c, uint64_t nodeid, uint32_t valid,
 		 uint64_t size, uint32_t mode, struct fuse_attr *a);
