@@ -363,7 +363,7 @@ int fs_bench_main(const char *args)
 	S.b.unit = S.op == OP_CREATE ? "ops/s" : "IOPS";
 	S.b.rate_key = S.op == OP_CREATE ? "ops_per_s" : "iops";
 	report_prefix_push("fs-bench");
-	ret = fsw_open(&S.w, "fs-bench", S.mode, (unsigned int)queues, MAX_BS,
+	ret = fsw_open(&S.w, S.mode, (unsigned int)queues, MAX_BS,
 		       VW_TIMEOUT_NS);
 	if (ret) {
 		report_prefix_pop();

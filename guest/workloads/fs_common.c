@@ -51,8 +51,8 @@ uint64_t fsw_fnv(uint64_t h, const uint8_t *p, uint32_t len)
 	return h;
 }
 
-int fsw_open(struct fsw *w, const char *name, int mode, unsigned int queues,
-	     uint32_t max_write, uint64_t stall_ns)
+int fsw_open(struct fsw *w, int mode, unsigned int queues, uint32_t max_write,
+	     uint64_t stall_ns)
 {
 	struct vio_dev found;
 	int err;
@@ -87,7 +87,6 @@ int fsw_open(struct fsw *w, const char *name, int mode, unsigned int queues,
 		    w->c.init.major, w->c.init.minor, w->c.init.max_write,
 		    w->c.max_write, w->c.init.flags, w->c.init.max_pages,
 		    w->c.readdirplus ? "yes" : "no");
-	(void)name;
 	return 0;
 }
 

@@ -31,8 +31,8 @@ struct fsw {
 	struct fuse_conn c;
 };
 
-int fsw_open(struct fsw *w, const char *name, int mode, unsigned int queues,
-	     uint32_t max_write, uint64_t stall_ns);
+int fsw_open(struct fsw *w, int mode, unsigned int queues, uint32_t max_write,
+	     uint64_t stall_ns);
 void fsw_close(struct fsw *w, bool destroy);
 void fsw_pattern(uint8_t *buf, uint64_t off, uint32_t len, uint32_t id,
 		 uint32_t gen);

@@ -139,25 +139,23 @@ static void expected(const struct node *f, uint8_t *buf, uint64_t off,
 		     uint32_t len)
 {
 	uint64_t end = off + len;
+	uint64_t base = end < f->size0 ? end : f->size0;
 
-	if (off < f->size0)
-		fsw_pattern(buf, off,
-			    (uint32_t)((end < f->size0 ? end : f->size0) - off),
-			    f->id, 1);
-	if (end > f->size0 && f->size0 < end) {
+	/* Generation 1 up to the size it was created with, zeroes after. */
+	if (off < base)
+		fsw_pattern(buf, off, (uint32_t)(base - off), f->id, 1);
+	if (end > f->size0) {
 		uint64_t z = off > f->size0 ? off : f->size0;
 
 		memset(buf + (z - off), 0, (size_t)(end - z));
 	}
+	/* Then every overwrite and truncation, in the order they were made:
+	 * bytes at or past a truncation read as zeroes until rewritten. */
 	for (unsigned int k = 0; k < f->nops; k++) {
 		const struct op *o = &f->ops[k];
-		uint64_t a = o->kind == OP_WRITE ? o->a : o->a;
-		uint64_t b = o->kind == OP_WRITE ? o->b : end;
+		uint64_t a = o->a < off ? off : o->a;
+		uint64_t b = o->kind == OP_WRITE && o->b < end ? o->b : end;
 
-		if (a < off)
-			a = off;
-		if (b > end)
-			b = end;
 		if (a >= b)
 			continue;
 		if (o->kind == OP_WRITE)
@@ -855,8 +853,7 @@ int fs_verify_main(const char *args)
 	if (params(args, &queues, &mode, &stall))
 		return WORKLOAD_BAD_REQUEST;
 	report_prefix_push("fs-verify");
-	ret = fsw_open(&V.w, "fs-verify", mode, (unsigned int)queues, CHUNK_MAX,
-		       stall);
+	ret = fsw_open(&V.w, mode, (unsigned int)queues, CHUNK_MAX, stall);
 	if (ret) {
 		report_prefix_pop();
 		return report_summary();
