@@ -62,8 +62,10 @@ int fsw_open(struct fsw *w, int mode, unsigned int queues, uint32_t max_write,
 	report_info("virtio-mmio@%llx, irq %u, vendor %#x",
 		    (unsigned long long)found.base, found.irq, found.vendor_id);
 	err = fs_open(&w->fs, &found, queues, 128, 0);
-	if (!report(!err, "set up: %s", err ? w->fs.vio.error : "ok"))
+	if (!report(!err, "set up: %s", err ? w->fs.vio.error : "ok")) {
+		vio_reset(&w->fs.vio);
 		return -1;
+	}
 	report_info("features %#llx, tag \"%s\", %u of %u request queues "
 		    "of %u",
 		    (unsigned long long)w->fs.vio.features, w->fs.tag, w->fs.nq,
@@ -71,17 +73,24 @@ int fsw_open(struct fsw *w, int mode, unsigned int queues, uint32_t max_write,
 	if (queues > w->fs.nq)
 		report_info("queues=%u asked, the device has %u", queues,
 			    w->fs.num_request_queues);
-	if (vw_wait_start(&w->wait, mode, &w->fs.vio))
+	if (vw_wait_start(&w->wait, mode, &w->fs.vio)) {
+		vio_reset(&w->fs.vio);
 		return -1;
-	if (!report(!fuse_conn_init(&w->c, &w->fs, &w->wait, stall_ns),
-		    "FUSE session memory"))
+	}
+	err = fuse_conn_init(&w->c, &w->fs, &w->wait, stall_ns);
+	if (!report(!err, "FUSE session memory")) {
+		fsw_close(w, false);
 		return -1;
+	}
 	err = fuse_init(&w->c, max_write);
 	if (!report(!err, "INIT: %s",
 		    err == 0		    ? "ok"
 		    : err < -FUSE_MAX_ERRNO ? w->c.error
-					    : "refused by the server"))
+					    : "refused by the server")) {
+		/* The request may still be in the ring: reset first. */
+		fsw_close(w, false);
 		return -1;
+	}
 	report_info("INIT: protocol %u.%u, max_write %u (using %u), flags "
 		    "%#x, max_pages %u, readdirplus %s",
 		    w->c.init.major, w->c.init.minor, w->c.init.max_write,

@@ -7,7 +7,8 @@
  *   starts the wait in @mode, INITs the FUSE session asking for max_write
  *   @max_write; reports each step (a FAIL names what went wrong: the
  *   FUSE client's check names, "timeout" for no reply). Returns 0, 77
- *   (report_skip: no device), or -1 (a FAIL was reported).
+ *   (report_skip: no device), or -1 (a FAIL was reported; the device was
+ *   reset).
  * fsw_close: DESTROY (when @destroy), ends the wait and resets the device.
  * fsw_pattern: @len bytes of file @id's generation @gen pattern at file
  *   offset @off into @buf (any alignment); generation 0 is zeroes.
