@@ -45,10 +45,10 @@
 
 struct fs_req {
 	/* Read by the device: header and arguments. */
-	uint8_t in[FS_IN_MAX];
+	uint8_t in[FS_IN_MAX] __attribute__((aligned(8)));
 	/* Written by the device. */
 	struct fuse_out_header out;
-	uint8_t reply[FS_REPLY_MAX];
+	uint8_t reply[FS_REPLY_MAX] __attribute__((aligned(8)));
 	/* The caller's. */
 	uint32_t in_len;    /* bytes of in[] sent */
 	uint32_t reply_len; /* bytes of reply[] offered (0: none) */

@@ -283,7 +283,8 @@ void fuse_prep(struct fuse_conn *c, struct fs_req *r, uint32_t opcode,
 	uint32_t len = sizeof(*h);
 	uint32_t min, max;
 
-	memcpy(r->in + len, arg, arg_len);
+	if (arg_len)
+		memcpy(r->in + len, arg, arg_len);
 	len += arg_len;
 	for (int i = 0; i < 2; i++) {
 		const char *s = i ? name2 : name;

@@ -56,7 +56,7 @@ int vw_idle(struct vw_wait *w, struct virtq *vqs, unsigned int n)
 static struct {
 	struct fs_req *r;
 	bool answer;
-	uint8_t body[256];
+	uint8_t body[256] __attribute__((aligned(8)));
 	uint32_t body_len;
 	int32_t error;
 	int64_t len_delta;    /* out.len = real + delta */
@@ -86,8 +86,11 @@ int fs_poll(struct fs_dev *f, unsigned int vq, struct fs_req **done)
 		return 0;
 	in_reply = n < r->reply_len ? n : r->reply_len;
 	memcpy(r->reply, fake.body, in_reply);
+	/* A device writes no further than the buffers go, whatever it
+	 * reports. */
 	if (n > in_reply)
-		memcpy(r->rdata, fake.body + in_reply, n - in_reply);
+		memcpy(r->rdata, fake.body + in_reply,
+		       n - in_reply < r->rlen ? n - in_reply : r->rlen);
 	r->out.len = (uint32_t)(sizeof(r->out) + n + fake.len_delta);
 	r->out.error = fake.error;
 	r->out.unique = fs_req_hdr(r)->unique + (uint64_t)fake.unique_delta;
