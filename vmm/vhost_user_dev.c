@@ -19,6 +19,7 @@
 
 #include "vhost/log.h"
 #include "virtio/virtio_config.h"
+#include "virtio/virtio_fs.h"
 #include "virtio/virtio_ids.h"
 #include "virtio/virtio_net.h"
 #include "virtio/virtio_ring.h"
@@ -259,6 +260,26 @@ static void local_net_config(struct vudev *d, unsigned int index)
 					       : d->vdev.config_size);
 }
 
+/*
+ * An fs backend without CONFIG (virtiofsd of QEMU 7.2) leaves the config
+ * space to the frontend, as QEMU's vhost-user-fs device does: vuvm gives
+ * the device's name ("fs0") as the tag and one request queue per queue
+ * after the hiprio queue.
+ */
+static void local_fs_config(struct vudev *d)
+{
+	struct virtio_fs_config c = {
+		.num_request_queues =
+			d->vdev.nr_queues > 1 ? d->vdev.nr_queues - 1 : 0,
+	};
+
+	_Static_assert(sizeof(d->name) <= sizeof(c.tag), "tag");
+	memcpy(c.tag, d->name, strnlen(d->name, sizeof(d->name)));
+	memcpy(d->config, &c,
+	       sizeof(c) < d->vdev.config_size ? sizeof(c)
+					       : d->vdev.config_size);
+}
+
 /* A net control queue the backend cannot serve: vuvm adds it last. */
 static void add_local_ctrl(struct vudev *d)
 {
@@ -303,6 +324,8 @@ int vudev_open(struct vudev *d, const struct vudev_config *cfg,
 	pthread_mutex_init(&d->config_lock, NULL);
 	if (cfg->device_id == VIRTIO_ID_NET)
 		local_net_config(d, index);
+	if (cfg->device_id == VIRTIO_ID_FS)
+		local_fs_config(d);
 	err = vudev_connect_first(d, timeout_ms);
 	if (err) {
 		vudev_close(d);

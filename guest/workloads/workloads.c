@@ -29,6 +29,12 @@ static const char *const net_bench_params[] = { "mode",	  "size",     "batch",
 						"qsize",  "seconds",  "count",
 						"ring",	  "in_order", NULL };
 static const char *const check_params[] = { "scenario", "stall", NULL };
+static const char *const fs_verify_params[] = { "mode",	    "queues", "files",
+						"max_size", "qd",     "seed",
+						"stall",    NULL };
+static const char *const fs_bench_params[] = { "mode",	"op",	  "bs",
+					       "qd",	"queues", "seconds",
+					       "count", NULL };
 static const char *const blk_verify_params[] = {
 	"mode",	  "queues", "depth", "qsize", "maxsec",	  "verbose",
 	"verify", "passes", "stall", "ring",  "in_order", NULL
@@ -63,6 +69,12 @@ const struct workload workloads[] = {
 	{ "check",
 	  "vuvm-check's scenario=NAME: verdicts on a device's conformance",
 	  check_params, check_main },
+	{ "fs-verify",
+	  "build a file tree on a virtio-fs device, read it back, print it",
+	  fs_verify_params, fs_verify_main },
+	{ "fs-bench",
+	  "benchmark a virtio-fs device: IOPS, MB/s, metadata ops/s",
+	  fs_bench_params, fs_bench_main },
 	{ NULL, NULL, NULL, NULL },
 };
 

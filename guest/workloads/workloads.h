@@ -38,5 +38,7 @@ int hostile_main(const char *args);
 int blk_bench_main(const char *args);
 int net_bench_main(const char *args);
 int check_main(const char *args);
+int fs_verify_main(const char *args);
+int fs_bench_main(const char *args);
 
 #endif
