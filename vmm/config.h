@@ -48,7 +48,7 @@ struct vuvm_config {
 	bool trace_vhost;	   /* --trace vhost */
 	const char *control;	   /* --control PATH, NULL: no control socket */
 	enum sandbox_mode seccomp; /* --seccomp, default on */
-	bool check_port;	   /* --check-port (vhost_user_dev.h, vudev_step) */
+	bool check_port; /* --check-port (vhost_user_dev.h, vudev_step) */
 	unsigned int nr_devices;
 	struct vudev_config devices[VUVM_MAX_DEVICES];
 };

@@ -989,8 +989,8 @@ static int close_first(int lfd, int sig, unsigned int n)
 			vhu_msg_close_fds(&m);
 		close(fd);
 		pr_warn("closed frontend %u of %u after its first request "
-		       "(%s), unanswered (--close-first)",
-		       i, n, err ? strerror(-err) : name_of(m.hdr.request));
+			"(%s), unanswered (--close-first)",
+			i, n, err ? strerror(-err) : name_of(m.hdr.request));
 	}
 	return 0;
 }
