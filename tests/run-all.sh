@@ -14,7 +14,7 @@ cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 cmake --build build -j "$(nproc)"
 ctest --test-dir build --output-on-failure -j 2
 tests/package/deb_cycle.sh build
-tests/package/unprivileged.sh build || [ $? -eq 77 ]
+sh tests/package/unprivileged.sh build || [ $? -eq 77 ]
 
 cmake -S . -B build-asan -DCMAKE_C_COMPILER=clang -DVUVM_SANITIZE=ON \
 	-DVUVM_FUZZ=ON
