@@ -10,6 +10,7 @@
 #   FAKE_BOOT      exit status of the preflight boot (default 0)
 #   FAKE_SLEEP     seconds to wait before printing (default 0)
 #   FAKE_ARGS      a file that gets this run's arguments appended
+#   FAKE_STDERR    a line a check run prints on stderr (vuvm's log)
 set -u
 test=
 while [ $# -gt 0 ]; do
@@ -37,5 +38,6 @@ for id in ${FAKE_IDS:-}; do
 	*) echo "VUVM-JSON: {\"check\":\"$id\",\"result\":\"$result\"}" ;;
 	esac
 done
+[ -n "${FAKE_STDERR:-}" ] && echo "$FAKE_STDERR" >&2
 echo "SUMMARY: fake"
 exit "${FAKE_STATUS:-0}"

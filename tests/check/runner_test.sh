@@ -119,6 +119,17 @@ no_verdict_timeout)
 	count '^not ok ' "$n"
 	want "no verdict: vuvm's --timeout \(5 s\) expired"
 	;;
+too_few_queues)
+	FAKE_RESULT=none FAKE_STATUS=121 \
+		FAKE_STDERR="vuvm: blk0: 2 queues asked for, the backend has 1" \
+		run --backend "$good_backend"
+	want_status 0
+	count '^ok [0-9]+ - .* # SKIP the backend has fewer queues than this scenario needs [(]vuvm: blk0: 2 queues asked for, the backend has 1[)]$' "$n"
+	FAKE_RESULT=none FAKE_STATUS=121 FAKE_STDERR="vuvm: blk0: something else" \
+		run --backend "$good_backend"
+	want_status 1
+	want 'no verdict: vuvm could not set the device up'
+	;;
 missing_one)
 	FAKE_OVERRIDE="$first=none" run --backend "$good_backend"
 	want_status 1

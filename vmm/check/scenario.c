@@ -374,6 +374,48 @@ static char *tail(const struct run_state *st, const char *name)
 	return text;
 }
 
+/* The first line of @name in the run's directory that contains @needle,
+ * without its newline, or NULL. */
+static char *find_line(const struct run_state *st, const char *name,
+		       const char *needle)
+{
+	char path[300], *line = NULL, *found = NULL;
+	size_t cap = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", st->dir, name);
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	while (!found && getline(&line, &cap, f) > 0) {
+		if (strstr(line, needle)) {
+			line[strcspn(line, "\n")] = '\0';
+			found = strdup(line);
+		}
+	}
+	free(line);
+	fclose(f);
+	return found;
+}
+
+/* A scenario that needs more queues than the backend has (blk-mq, net-mq)
+ * is not the backend's failure: its checks are skipped, with vuvm's line. */
+static char *too_few_queues(const struct run_state *st)
+{
+	char *line, *why;
+
+	if (st->vuvm_status != VUVM_EXIT_SETUP)
+		return NULL;
+	line = find_line(st, "vuvm.log", " queues asked for, the backend has ");
+	if (!line)
+		return NULL;
+	why = xasprintf("the backend has fewer queues than this scenario "
+			"needs (%s)",
+			line);
+	free(line);
+	return why;
+}
+
 /* Why a check got no verdict, from what happened to the processes. */
 static char *no_verdict(const struct run_config *cfg,
 			const struct run_state *st)
@@ -412,7 +454,7 @@ static void judge(const struct run_config *cfg, const struct scenario_def *sc,
 		  const bool *selected, struct check_result *results,
 		  const struct run_state *st)
 {
-	char *trace = NULL, *blog = NULL;
+	char *trace = NULL, *blog = NULL, *skip_why = too_few_queues(st);
 	int bs = st->backend_status;
 
 	for (size_t i = 0; i < nr_checks; i++) {
@@ -421,7 +463,10 @@ static void judge(const struct run_config *cfg, const struct scenario_def *sc,
 		if (!selected[i] || checks[i].scenario != sc)
 			continue;
 		r->seconds = st->seconds;
-		if (r->verdict == VERDICT_NONE) {
+		if (r->verdict == VERDICT_NONE && skip_why) {
+			r->verdict = VERDICT_SKIP;
+			r->detail = strdup(skip_why);
+		} else if (r->verdict == VERDICT_NONE) {
 			r->verdict = VERDICT_FAIL;
 			r->detail = no_verdict(cfg, st);
 		} else if (r->verdict == VERDICT_PASS &&
@@ -453,6 +498,7 @@ static void judge(const struct run_config *cfg, const struct scenario_def *sc,
 	}
 	free(trace);
 	free(blog);
+	free(skip_why);
 }
 
 /* --- The story ------------------------------------------------------------ */
