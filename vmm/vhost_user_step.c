@@ -30,9 +30,7 @@ static int step_stop(struct vudev *d)
 	for (unsigned int i = 0; i < d->nr_started; i++) {
 		unsigned int index = d->queues[i].index;
 		uint32_t base = 0;
-		int err = 0;
-
-		int gerr;
+		int err = 0, gerr;
 
 		if (vudev_protocol_acked(d))
 			err = vhu_set_vring_enable(&d->fe, index, false);
@@ -40,9 +38,14 @@ static int step_stop(struct vudev *d)
 		gerr = d->fe.broken ? -ENOTCONN
 				    : vhu_get_vring_base(&d->fe, index, &base);
 		err = err ? err : gerr;
-		d->step_used[i] = vudev_used_idx(d, i);
+		/* A packed ring has no used index in guest memory, and its
+		 * base is 32 bits (as in vudev_rings_stop()). */
+		d->step_used[i] = vudev_packed(d) ? 0 : vudev_used_idx(d, i);
 		d->step_base[i] = gerr ? 0xffffffffu : base;
-		d->base[i] = gerr ? d->step_used[i] : (uint16_t)base;
+		if (!gerr)
+			d->base[i] = vudev_packed(d) ? base : (uint16_t)base;
+		else if (!vudev_packed(d))
+			d->base[i] = d->step_used[i];
 		d->used_at_suspend[i] = d->step_used[i];
 		if (err && !first) {
 			pr_warn("%s: step: stopping queue %u: %s", d->name,
