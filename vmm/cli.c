@@ -203,7 +203,7 @@ static const struct cli_option cli_options[] = {
 	  "vhost-user device (repeatable); SPEC is TYPE,socket=PATH"
 	  "[,queues=N][,queue-size=N][,config-size=N][,connect-timeout=SEC]"
 	  "[,reply-timeout=SEC][,reconnect=SEC][,ring-packed=on|off][,in-order="
-	  "on|off], "
+	  "on|off][,tag=TAG (fs)], "
 	  "TYPE one of net, blk, "
 	  "console, rng, vsock, fs or a virtio device ID",
 	  cli_device },

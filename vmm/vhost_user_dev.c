@@ -263,8 +263,8 @@ static void local_net_config(struct vudev *d, unsigned int index)
 /*
  * An fs backend without CONFIG (virtiofsd of QEMU 7.2) leaves the config
  * space to the frontend, as QEMU's vhost-user-fs device does: vuvm gives
- * the device's name ("fs0") as the tag and one request queue per queue
- * after the hiprio queue.
+ * tag= or else the device's name ("fs0") as the tag, and one request
+ * queue per queue after the hiprio queue.
  */
 static void local_fs_config(struct vudev *d)
 {
@@ -273,8 +273,10 @@ static void local_fs_config(struct vudev *d)
 			d->vdev.nr_queues > 1 ? d->vdev.nr_queues - 1 : 0,
 	};
 
+	const char *tag = d->cfg->tag ? d->cfg->tag : d->name;
+
 	_Static_assert(sizeof(d->name) <= sizeof(c.tag), "tag");
-	memcpy(c.tag, d->name, strnlen(d->name, sizeof(d->name)));
+	memcpy(c.tag, tag, strnlen(tag, sizeof(c.tag)));
 	memcpy(d->config, &c,
 	       sizeof(c) < d->vdev.config_size ? sizeof(c)
 					       : d->vdev.config_size);

@@ -14,6 +14,7 @@
 #include "vhost/frontend.h"
 #include "vmm/vdev.h"
 #include "virtio/virtio_config.h"
+#include "virtio/virtio_fs.h"
 #include "virtio/virtio_ids.h"
 #include "virtio/virtio_ring.h"
 
@@ -132,6 +133,13 @@ static int parse_option(char *opt, struct vudev_config *cfg, const char **why)
 		cfg->socket = val;
 		return 0;
 	}
+	if (strcmp(opt, "tag") == 0) {
+		*why = "tag must be 1..36 bytes";
+		if (!*val || strlen(val) > VIRTIO_FS_TAG_SIZE)
+			return -EINVAL;
+		cfg->tag = val;
+		return 0;
+	}
 	if (strcmp(opt, "queues") == 0) {
 		*why = "queues must be 1..64";
 		if (parse_uint(val, VDEV_MAX_QUEUES, &n) || !n)
@@ -170,7 +178,7 @@ static int parse_option(char *opt, struct vudev_config *cfg, const char **why)
 		return err;
 	*why = "unknown option (known: socket, queues, queue-size, "
 	       "config-size, connect-timeout, reply-timeout, reconnect, "
-	       "ring-packed, in-order)";
+	       "ring-packed, in-order, tag)";
 	return -EINVAL;
 }
 
@@ -200,6 +208,10 @@ int vudev_parse(const char *arg, struct vudev_config *cfg, const char **why)
 			return -EINVAL;
 	if (!cfg->socket) {
 		*why = "socket=PATH is required";
+		return -EINVAL;
+	}
+	if (cfg->tag && cfg->device_id != VIRTIO_ID_FS) {
+		*why = "tag= is for fs devices only";
 		return -EINVAL;
 	}
 	return 0;

@@ -22,6 +22,7 @@ struct vudev_config {
 	char type[16]; /* as given: "blk", "net", ..., or a number */
 	uint32_t device_id;
 	const char *socket;  /* points into spec */
+	const char *tag;     /* fs: tag=, points into spec; NULL: the name */
 	char spec[256];	     /* a copy of the argument, cut into tokens */
 	unsigned int queues; /* 0: the backend's GET_QUEUE_NUM, else default */
 	unsigned int queue_size;

@@ -97,6 +97,19 @@ static void test_devices(void)
 	      cfg.devices[1].queues == 2);
 	CHECK(parse("--device", "blk", NULL) == CLI_USAGE);
 	CHECK(parse("--device", "disk,socket=/a", NULL) == CLI_USAGE);
+	/* tag= names an fs device's mount tag: 1..36 bytes, fs only. */
+	CHECK(parse("--device", "fs,socket=/f,tag=shared", NULL) == CLI_RUN);
+	CHECK(cfg.devices[0].tag && !strcmp(cfg.devices[0].tag, "shared"));
+	CHECK(parse("--device", "fs,socket=/f", NULL) == CLI_RUN);
+	CHECK(cfg.devices[0].tag == NULL);
+	CHECK(parse("--device",
+		    "fs,socket=/f,tag=123456789012345678901234567890123456",
+		    NULL) == CLI_RUN);
+	CHECK(parse("--device",
+		    "fs,socket=/f,tag=1234567890123456789012345678901234567",
+		    NULL) == CLI_USAGE);
+	CHECK(parse("--device", "fs,socket=/f,tag=", NULL) == CLI_USAGE);
+	CHECK(parse("--device", "blk,socket=/f,tag=x", NULL) == CLI_USAGE);
 	{
 		char *argv[20] = { "vuvm" };
 		int argc = 1;
