@@ -84,7 +84,8 @@ static uint32_t fuse(struct td *t, unsigned int q, struct call *c, uint32_t op,
 	c->out = td_alloc(t, sizeof(struct fuse_out_header));
 	c->reply = td_alloc(t, REPLY_MAX);
 	p = td_host(t, c->in);
-	memcpy(p + sizeof(struct fuse_in_header), arg, arg_len);
+	if (arg_len)
+		memcpy(p + sizeof(struct fuse_in_header), arg, arg_len);
 	for (const char *s = n1; s; s = s == n1 ? n2 : NULL) {
 		strcpy((char *)p + len, s);
 		len += (uint32_t)strlen(s) + 1;
