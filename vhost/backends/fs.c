@@ -965,10 +965,6 @@ static int do_init(struct fs_req *r)
 
 	if (r->arg_len < sizeof(*i))
 		return set_error(r, -EINVAL);
-	if (r->fs->initialized) {
-		pr_info("INIT again: a new session");
-		session_end(r->fs);
-	}
 	out.init = (struct fuse_init_out){ .major = FUSE_KERNEL_VERSION,
 					   .minor = FUSE_KERNEL_MINOR_VERSION };
 	/* A newer major: say ours, the client comes back with it. */
@@ -976,6 +972,10 @@ static int do_init(struct fs_req *r)
 		return set_body(r, &out.init, FUSE_INIT_OUT_VERSION);
 	if (i->major < FUSE_KERNEL_VERSION || i->minor < 9)
 		return set_error(r, -EPROTO);
+	if (r->fs->initialized) {
+		pr_info("INIT again: a new session");
+		session_end(r->fs);
+	}
 	r->fs->minor = i->minor < FUSE_KERNEL_MINOR_VERSION
 			       ? i->minor
 			       : FUSE_KERNEL_MINOR_VERSION;
