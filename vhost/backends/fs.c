@@ -22,8 +22,8 @@
  * Node IDs are slots of the node table plus 1 (the root is 1); the same
  * host inode (st_dev, st_ino) always has the same node ID while the
  * guest holds a lookup of it. File handles are slots of the handle
- * table. A new INIT (or DESTROY) ends the session: every node but the
- * root and every handle is dropped.
+ * table. A new INIT that is accepted (or DESTROY) ends the session:
+ * every node but the root and every handle is dropped.
  */
 #define _GNU_SOURCE
 #define pr_fmt(fmt) "fs: " fmt
