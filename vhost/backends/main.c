@@ -35,7 +35,8 @@
 
 #define EXIT_USAGE 2
 
-static const struct vub_type *const types[] = { &vub_blk, &vub_net, &vub_rng };
+static const struct vub_type *const types[] = { &vub_blk, &vub_net, &vub_rng,
+						&vub_fs };
 
 /* --no-feature names. @type NULL: every device. */
 struct feature_name {
@@ -190,6 +191,39 @@ static const struct bug_name bug_names[] = {
 	{ "vu-ignore-vring-base", &vub_blk, VUB_BUG_VU_IGNORE_VRING_BASE },
 	{ "vu-kick-before-call", &vub_blk, VUB_BUG_VU_KICK_BEFORE_CALL },
 	{ "vu-nack-disable", &vub_blk, VUB_BUG_VU_NACK_DISABLE },
+	/* fs */
+	{ "fs-tag-garbage", &vub_fs, VUB_BUG_FS_TAG_GARBAGE },
+	{ "fs-config-queues-more", &vub_fs, VUB_BUG_FS_CONFIG_QUEUES_MORE },
+	{ "fs-config-queues-zero", &vub_fs, VUB_BUG_FS_CONFIG_QUEUES_ZERO },
+	{ "fs-forget-reply", &vub_fs, VUB_BUG_FS_FORGET_REPLY },
+	{ "fs-hiprio-waits", &vub_fs, VUB_BUG_FS_HIPRIO_WAITS },
+	{ "fs-mq-first-only", &vub_fs, VUB_BUG_FS_MQ_FIRST_ONLY },
+	{ "fs-unique-off", &vub_fs, VUB_BUG_FS_UNIQUE_OFF },
+	{ "fs-out-len-body", &vub_fs, VUB_BUG_FS_OUT_LEN_BODY },
+	{ "fs-errno-positive", &vub_fs, VUB_BUG_FS_ERRNO_POSITIVE },
+	{ "fs-error-body", &vub_fs, VUB_BUG_FS_ERROR_BODY },
+	{ "fs-unknown-einval", &vub_fs, VUB_BUG_FS_UNKNOWN_EINVAL },
+	{ "fs-init-major", &vub_fs, VUB_BUG_FS_INIT_MAJOR },
+	{ "fs-init-max-write", &vub_fs, VUB_BUG_FS_INIT_MAX_WRITE },
+	{ "fs-init-flags", &vub_fs, VUB_BUG_FS_INIT_FLAGS },
+	{ "fs-lookup-missing-eio", &vub_fs, VUB_BUG_FS_LOOKUP_MISSING_EIO },
+	{ "fs-stale-size", &vub_fs, VUB_BUG_FS_STALE_SIZE },
+	{ "fs-read-offset", &vub_fs, VUB_BUG_FS_READ_OFFSET },
+	{ "fs-read-short", &vub_fs, VUB_BUG_FS_READ_SHORT },
+	{ "fs-write-count", &vub_fs, VUB_BUG_FS_WRITE_COUNT },
+	{ "fs-dirent-pack", &vub_fs, VUB_BUG_FS_DIRENT_PACK },
+	{ "fs-dirent-offset", &vub_fs, VUB_BUG_FS_DIRENT_OFFSET },
+	{ "fs-hdr-first-desc", &vub_fs, VUB_BUG_FS_HDR_FIRST_DESC },
+	{ "fs-write-first-seg", &vub_fs, VUB_BUG_FS_WRITE_FIRST_SEG },
+	{ "fs-reply-first-desc", &vub_fs, VUB_BUG_FS_REPLY_FIRST_DESC },
+	{ "fs-indirect-max-4", &vub_fs, VUB_BUG_FS_INDIRECT_MAX_4 },
+	{ "fs-write-readable", &vub_fs, VUB_BUG_FS_WRITE_READABLE },
+	{ "fs-write-desc", &vub_fs, VUB_BUG_FS_WRITE_DESC },
+	{ "fs-past-buffer", &vub_fs, VUB_BUG_FS_PAST_BUFFER },
+	{ "fs-used-len-header", &vub_fs, VUB_BUG_FS_USED_LEN_HEADER },
+	{ "fs-used-len-over", &vub_fs, VUB_BUG_FS_USED_LEN_OVER },
+	{ "fs-used-len-whole", &vub_fs, VUB_BUG_FS_USED_LEN_WHOLE },
+	{ "fs-drop-every-8th", &vub_fs, VUB_BUG_FS_DROP_EVERY_8TH },
 };
 
 struct cli {
@@ -202,12 +236,12 @@ struct cli {
 
 static void usage(FILE *f)
 {
-	fputs("usage: vuvm-backend blk|net|rng --socket-path PATH | --fd N\n"
+	fputs("usage: vuvm-backend blk|net|rng|fs --socket-path PATH | --fd N\n"
 	      "         [--file F | --size SIZE] [--queues N] [--reorder N]\n"
-	      "         [--read-only]\n"
+	      "         [--read-only] [--shared-dir DIR] [--tag TAG]\n"
 	      "         [--no-feature NAME]... [--log-level LEVEL]\n"
 	      "         [--die-after N] [--die-after-push N] [--bug NAME]\n"
-	      "       vuvm-backend blk|net|rng --print-capabilities\n"
+	      "       vuvm-backend blk|net|rng|fs --print-capabilities\n"
 	      "       vuvm-backend --help | --version\n"
 	      "\n"
 	      "  blk: --file F (O_RDWR, size rounded down to 512) or --size\n"
@@ -220,6 +254,10 @@ static void usage(FILE *f)
 	      "  net: loopback, TX queue 2k+1 comes back on RX queue 2k;\n"
 	      "       --queues N queue pairs (default 1)\n"
 	      "  rng: random bytes into every writable buffer\n"
+	      "  fs: a FUSE server over --shared-dir DIR (required),\n"
+	      "       confined to it; --queues N request queues (default\n"
+	      "       1, at most 16) after the hiprio queue; --tag TAG the\n"
+	      "       config tag (1-36 bytes, default vuvm)\n"
 	      "\n"
 	      "  --no-feature: indirect_desc event_idx ring_packed in_order\n"
 	      "       proto_mq reply_ack\n"
@@ -268,7 +306,19 @@ static void usage(FILE *f)
 	      "       net-mac-multicast net-status-bits net-max-pairs-0\n"
 	      "       net-mtu-0 net-mrg-num-buffers-1 net-mrg-hdr-alone\n"
 	      "       net-mrg-publish-each net-mrg-len-whole net-mq-spread\n"
-	      "       net-mq-all-rx0 net-ctrl-no-ack net-ctrl-ok-all\n"
+	      "       net-mq-all-rx0 net-ctrl-no-ack net-ctrl-ok-all;\n"
+	      "       fs: fs-tag-garbage fs-config-queues-more\n"
+	      "       fs-config-queues-zero fs-forget-reply fs-hiprio-waits\n"
+	      "       fs-mq-first-only fs-unique-off fs-out-len-body\n"
+	      "       fs-errno-positive fs-error-body fs-unknown-einval\n"
+	      "       fs-init-major fs-init-max-write fs-init-flags\n"
+	      "       fs-lookup-missing-eio fs-stale-size fs-read-offset\n"
+	      "       fs-read-short fs-write-count fs-dirent-pack\n"
+	      "       fs-dirent-offset fs-hdr-first-desc fs-write-first-seg\n"
+	      "       fs-reply-first-desc fs-indirect-max-4\n"
+	      "       fs-write-readable fs-write-desc fs-past-buffer\n"
+	      "       fs-used-len-header fs-used-len-over fs-used-len-whole\n"
+	      "       fs-drop-every-8th\n"
 	      "  blk and rng track in-flight requests (INFLIGHT_SHMFD)\n"
 	      "\n"
 	      "Exit status: 0 frontend gone or SIGTERM/SIGINT, 1 failure,\n"
@@ -317,7 +367,7 @@ static int no_feature(struct cli *c, const char *name)
 /* The valid --bug names for the error message. */
 static int unknown_bug(const char *name)
 {
-	char list[2048] = "";
+	char list[4096] = "";
 	size_t n = 0;
 
 	for (size_t i = 0;
@@ -367,7 +417,9 @@ enum {
 	OPT_DIE_AFTER,
 	OPT_DIE_AFTER_PUSH,
 	OPT_BUG,
-	OPT_READ_ONLY
+	OPT_READ_ONLY,
+	OPT_SHARED_DIR,
+	OPT_TAG
 };
 
 static const struct option long_opts[] = {
@@ -382,6 +434,8 @@ static const struct option long_opts[] = {
 	{ "die-after-push", required_argument, NULL, OPT_DIE_AFTER_PUSH },
 	{ "bug", required_argument, NULL, OPT_BUG },
 	{ "read-only", no_argument, NULL, OPT_READ_ONLY },
+	{ "shared-dir", required_argument, NULL, OPT_SHARED_DIR },
+	{ "tag", required_argument, NULL, OPT_TAG },
 	{ "print-capabilities", no_argument, NULL, OPT_PRINT_CAPS },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, 'h' },
@@ -441,6 +495,15 @@ static int parse_opt(struct cli *c, int o, const char *arg, const char *opt)
 	case OPT_READ_ONLY:
 		c->opt.read_only = true;
 		return 0;
+	case OPT_SHARED_DIR:
+		c->opt.shared_dir = arg;
+		return 0;
+	case OPT_TAG:
+		if (!*arg || strlen(arg) > 36)
+			return usage_error("bad --tag '%s' (1 to 36 bytes)",
+					   arg);
+		c->opt.tag = arg;
+		return 0;
 	case OPT_PRINT_CAPS:
 		c->print_capabilities = true;
 		return 0;
@@ -482,6 +545,10 @@ static int check_cli(struct cli *c)
 		return usage_error("--reorder is for blk");
 	if (c->opt.read_only && c->type != &vub_blk)
 		return usage_error("--read-only is for blk");
+	if ((c->opt.shared_dir || c->opt.tag) && c->type != &vub_fs)
+		return usage_error("--shared-dir and --tag are for fs");
+	if (c->type == &vub_fs && !c->opt.shared_dir)
+		return usage_error("fs needs --shared-dir DIR");
 	if (c->opt.queues > c->type->max_queues)
 		return usage_error("--queues: at most %u for %s",
 				   c->type->max_queues, c->type->name);
