@@ -159,6 +159,14 @@ enum vub_bug {
 	VUB_BUG_VU_IGNORE_VRING_BASE,	/* rings restart at index 0 */
 	VUB_BUG_VU_KICK_BEFORE_CALL,	/* kick without call fd refused */
 	VUB_BUG_VU_NACK_DISABLE,	/* SET_VRING_ENABLE 0 acked non-zero */
+	/* --- blk: chain order, MQ, feature subsets (blk.c, vring.c) --- */
+	VUB_BUG_DESC_NEXT_BY_INDEX, /* chains walked by index, next ignored */
+	VUB_BUG_MQ_NUM_QUEUES_OVER, /* config num_queues one too many */
+	VUB_BUG_WRITES_NEED_FLUSH,  /* no FLUSH acked: writes OK, not kept */
+	/* --- vhost-user, more (vu_bugs.c) --- */
+	VUB_BUG_VU_REFUSE_SUBSET,  /* SET_FEATURES without INDIRECT refused */
+	VUB_BUG_VU_RESET_LATE_DMA, /* a buffer from before a reset written */
+	VUB_BUG_VU_MAX_REGIONS_7,  /* the 8th memory region dropped */
 };
 
 /* What the command line asked for. */
@@ -216,6 +224,10 @@ struct vub {
 	uint16_t vu_stop_base[VHU_BACKEND_MAX_QUEUES]; /* at the last stop */
 	bool vu_reset_seen;	/* RESET_DEVICE since the rings stopped */
 	bool vu_event_idx_seen; /* EVENT_IDX acked on some earlier start */
+	/* vu-reset-late-dma: the first writable buffer of the last chain
+	 * popped (guest address and length), written after a reset. */
+	uint64_t vu_late_addr;
+	uint32_t vu_late_len;
 };
 
 /*
@@ -229,6 +241,12 @@ void vub_vu_bug_connected(struct vub *b);
 void vub_vu_bug_queue_start(struct vub *b, unsigned int index);
 void vub_vu_bug_queue_stop(struct vub *b, unsigned int index);
 void vub_vu_bug_reset(struct vub *b);
+/* vub_vu_bug_popped: chain @e was just popped from queue @index.
+ * vub_vu_bug_set_features: SET_FEATURES @features; 0 or -errno to refuse
+ * them. */
+void vub_vu_bug_popped(struct vub *b, unsigned int index,
+		       const struct vhu_vring_elem *e);
+int vub_vu_bug_set_features(struct vub *b, uint64_t features);
 
 /* Whether every queue is stopped (what a device state transfer needs). */
 bool vub_all_stopped(struct vub *b);
