@@ -11,6 +11,10 @@
  * writes. Data is a pattern of (sector, offset, generation); the first
  * REGION sectors of the disk are used, and the last ones for the range
  * checks.
+ *
+ * blk-features starts the device again and again, each offered optional
+ * feature left out in turn and then all of them, and writes and reads
+ * through every subset.
  */
 #include <stddef.h>
 #include <stdio.h>

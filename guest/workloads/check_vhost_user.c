@@ -13,12 +13,17 @@
  * into each range. Buffers are placed by address in free RAM past the
  * allocator's mark, which nothing else uses afterwards.
  *
- * vu-reset starts the device with EVENT_IDX, makes requests, resets it
- * (vuvm then sends SET_VRING_ENABLE 0, GET_VRING_BASE and RESET_DEVICE)
- * and starts it again without EVENT_IDX on rings the driver cleared: the
- * backend must serve them from index 0, and must not keep using the
- * feature the new negotiation dropped (it writes no avail_event, which
- * the driver fills with a canary).
+ * vu-mem-max runs under vuvm --mem-regions 8, the most SET_MEM_TABLE
+ * carries: one request's buffers in each range.
+ *
+ * vu-reset starts the device with EVENT_IDX, makes requests, kicks eight
+ * reads and resets it at once (vuvm then sends SET_VRING_ENABLE 0,
+ * GET_VRING_BASE and RESET_DEVICE), refills every buffer of those
+ * requests, and starts it again without EVENT_IDX on rings the driver
+ * cleared: the backend must serve them from index 0, must not keep using
+ * the feature the new negotiation dropped (it writes no avail_event,
+ * which the driver fills with a canary), and must never write into the
+ * buffers from before the reset.
  *
  * vu-stop runs under vuvm --check-port: the guest asks vuvm for protocol
  * steps through I/O port 0xf6 (vhost_user_dev.h, vudev_step) and watches
