@@ -561,6 +561,12 @@ static int set_mem_table(struct vhu_backend *dev, struct vhu_msg *msg,
 	}
 	if (err)
 		goto err_unmap;
+	if ((dev->bugs & VHU_BACKEND_BUG_MAX_REGIONS_7) &&
+	    n == VHOST_USER_MEM_REGIONS_MAX) {
+		pr_warn("SET_MEM_TABLE: region %u of %u dropped (--bug)", n - 1,
+			n);
+		unmap_region(&next[--n]);
+	}
 	memcpy(old, dev->regions, nold * sizeof(old[0]));
 	memcpy(dev->regions, next, n * sizeof(next[0]));
 	dev->nregions = n;

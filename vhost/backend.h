@@ -171,6 +171,9 @@ struct vhu_backend {
 #define VHU_BACKEND_BUG_KICK_NEEDS_CALL (1u << 3)
 /* SET_VRING_ENABLE 0 is done but answered with a non-zero ack. */
 #define VHU_BACKEND_BUG_NACK_DISABLE (1u << 4)
+/* SET_MEM_TABLE keeps seven regions of eight, dropping the last (an off
+ * by one in the region table). */
+#define VHU_BACKEND_BUG_MAX_REGIONS_7 (1u << 5)
 
 /*
  * Sets up @dev on the connected unix stream socket @sock (taken over:

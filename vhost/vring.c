@@ -518,7 +518,8 @@ static int walk_chain(struct vhu_vring *vr, struct vhu_vring_elem *elem)
 			return err;
 		if (!(d.flags & VIRTQ_DESC_F_NEXT))
 			break;
-		i = d.next;
+		i = vr->next_by_index && !w.in_indirect ? (i + 1) % w.table_num
+							: d.next;
 		if (i >= w.table_num)
 			return ring_fail(vr, -EINVAL,
 					 "next %u out of range %u in chain %u",

@@ -146,6 +146,12 @@ struct vhu_vring {
 	 * look for INDIRECT at the head only do. Set by the caller after
 	 * vhu_vring_init(), which clears it. */
 	bool indirect_head_only;
+	/* Test aid for vuvm-backend --bug desc-next-by-index, false
+	 * otherwise: a chain in the ring's table is walked through
+	 * consecutive descriptors, the next field ignored, as devices that
+	 * assume a driver lays chains out in order do. Set like
+	 * indirect_head_only. */
+	bool next_by_index;
 	/* Packed ring (all NULL/0 for a split one). last_avail_idx and
 	 * used_idx are then slots (0..num-1) with their wrap counters. */
 	bool packed;

@@ -223,6 +223,9 @@ int vudev_suspend(struct vudev *d, char *msg, size_t len);
  * ENABLE / DISABLE: SET_VRING_ENABLE 1 / 0 on started queue @arg alone.
  * ORDER: @arg 1: every later start sends SET_VRING_KICK before
  *   SET_VRING_CALL (the driver's DRIVER_OK too); 0: the usual order.
+ * QUEUE_NUM: what the backend answered to GET_QUEUE_NUM at the last
+ *   connection, or -ENOTSUP when it was not asked (no MQ protocol
+ *   feature).
  * -EINVAL when the step is impossible in the device's state.
  */
 enum vudev_step {
@@ -233,6 +236,7 @@ enum vudev_step {
 	VUDEV_STEP_ENABLE = 5,
 	VUDEV_STEP_DISABLE = 6,
 	VUDEV_STEP_ORDER = 7,
+	VUDEV_STEP_QUEUE_NUM = 8,
 };
 int64_t vudev_step(struct vudev *d, enum vudev_step op, unsigned int arg);
 int vudev_resume(struct vudev *d, char *msg, size_t len);

@@ -109,6 +109,9 @@ int64_t vudev_step(struct vudev *d, enum vudev_step op, unsigned int arg)
 	case VUDEV_STEP_DISABLE:
 		r = step_enable(d, arg, op == VUDEV_STEP_ENABLE);
 		break;
+	case VUDEV_STEP_QUEUE_NUM:
+		r = d->fe.queue_num ? (int64_t)d->fe.queue_num : -ENOTSUP;
+		break;
 	default:
 		r = -EINVAL;
 	}

@@ -30,6 +30,7 @@ static const struct {
 	{ "blk-wrap", check_blk_wrap },
 	{ "blk-device", check_blk_device },
 	{ "blk-mq", check_blk_mq },
+	{ "blk-features", check_blk_features },
 	{ "rng-layout", check_rng_layout },
 	{ "rng-mixed-chain", check_rng_mixed },
 	{ "rng-requests", check_rng_requests },
@@ -43,6 +44,7 @@ static const struct {
 	{ "vu-mem-regions", check_vu_mem_regions },
 	{ "vu-reset", check_vu_reset },
 	{ "vu-stop", check_vu_stop },
+	{ "vu-mem-max", check_vu_mem_max },
 };
 
 int check_main(const char *args)

@@ -11,6 +11,10 @@
  * writes. Data is a pattern of (sector, offset, generation); the first
  * REGION sectors of the disk are used, and the last ones for the range
  * checks.
+ *
+ * blk-features starts the device again and again, each offered optional
+ * feature left out in turn and then all of them, and writes and reads
+ * through every subset.
  */
 #include <stddef.h>
 #include <stdio.h>
@@ -21,6 +25,8 @@
 #include "lib/report.h"
 #include "lib/time.h"
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/io.h"
+#include "lib/devtree.h"
 #include "virtio/irq.h"
 #include "virtio/alloc.h"
 #include "virtio/blk.h"
@@ -691,6 +697,162 @@ static void check_get_id(struct cblk *c)
 	check_done(CK_BLK_GET_ID, &a);
 }
 
+/* --- Chains scattered through the table -------------------------------------
+ */
+
+#define SCATTER_N    8
+#define SCATTER_STEP 77u /* odd: visits every entry of a power-of-2 table */
+
+/* Relinks the free list of the idle queue in a scrambled order (a step of
+ * SCATTER_STEP through the table), so that the next chains get
+ * descriptors far apart, linked forwards and backwards; false when the
+ * queue is not idle. */
+static bool scramble_free_list(struct virtq *vq)
+{
+	uint16_t prev = 0, d;
+
+	if (vq->packed || vq->in_order || vq->in_flight ||
+	    vq->num_free != vq->num)
+		return false;
+	for (unsigned int k = 0; k < vq->num; k++) {
+		d = (uint16_t)((k * SCATTER_STEP + 5) % vq->num);
+		if (k)
+			vq->heads[prev].next_free = d;
+		else
+			vq->free_head = d;
+		prev = d;
+	}
+	vq->heads[prev].next_free = (uint16_t)vq->num;
+	return true;
+}
+
+/* Reverses the avail entries made since the last kick: heads then reach
+ * the device in the opposite of the order they were added. */
+static void reverse_avail(struct virtq *vq)
+{
+	uint16_t from = vq->kicked_avail_idx;
+	uint16_t n = (uint16_t)(vq->avail_idx - from);
+
+	for (uint16_t i = 0; i < n / 2; i++) {
+		uint16_t *a = &vq->avail->ring[(uint16_t)(from + i) % vq->num];
+		uint16_t *b =
+			&vq->avail
+				 ->ring[(uint16_t)(from + n - 1 - i) % vq->num];
+		uint16_t t = *a;
+
+		*a = *b;
+		*b = t;
+	}
+}
+
+/* Makes @n built requests available at once, heads reversed, kicks once
+ * and takes every completion; 0 or -1 with c->broken said. */
+static int run_scattered(struct cblk *c, struct req *r, unsigned int n)
+{
+	uint32_t len;
+	void *tok;
+
+	set_layout(c->vq, NULL);
+	for (unsigned int i = 0; i < n; i++) {
+		*r[i].status = 0xff;
+		if (virtq_add(c->vq, r[i].bufs, r[i].out, r[i].in, &r[i])) {
+			snprintf(c->broken, sizeof(c->broken),
+				 "the driver could not add request %u of %u",
+				 i + 1, n);
+			return -1;
+		}
+	}
+	reverse_avail(c->vq);
+	virtq_kick_prepare(c->vq);
+	vio_notify(&c->b.vio, c->qi);
+	for (unsigned int got = 0; got < n; got++) {
+		int ret;
+
+		if (wait_used(c))
+			return -1;
+		ret = virtq_get_used(c->vq, &tok, &len);
+		if (ret != 1 || (struct req *)tok < r ||
+		    (struct req *)tok >= r + n) {
+			snprintf(c->broken, sizeof(c->broken), "%s",
+				 ret < 0 ? virtq_error(c->vq)
+					 : "an impossible used entry");
+			return -1;
+		}
+		((struct req *)tok)->used_len = len;
+	}
+	return 0;
+}
+
+/* One round of SCATTER_N writes (@write) or reads of them, judged in @a. */
+static void scattered_round(struct cblk *c, struct check_acc *a, bool write)
+{
+	static struct req r[SCATTER_N];
+	uint8_t gen[SCATTER_N] = { 0 };
+	char why[96];
+
+	if (!scramble_free_list(c->vq)) {
+		check_expect(a, false, "an idle queue to scramble",
+			     "%u requests in flight", c->vq->in_flight);
+		return;
+	}
+	for (unsigned int i = 0; i < SCATTER_N; i++) {
+		struct shape sh = { .nseg = 1 + (i + write) % 3,
+				    .seed = i * 5 + write };
+
+		if (write) {
+			c->next_gen = c->next_gen == 255 ? 1 : c->next_gen + 1;
+			gen[i] = c->next_gen;
+		}
+		if (build_rw(c, &r[i], write, 160 + 3 * i, 1 + i % 2, gen[i],
+			     &sh)) {
+			check_expect(a, false, "the requests built",
+				     "no room for request %u", i);
+			return;
+		}
+	}
+	if (run_scattered(c, r, SCATTER_N)) {
+		check_expect(a, false, "every request to complete", "%s",
+			     c->broken);
+		return;
+	}
+	for (unsigned int i = 0; i < SCATTER_N; i++) {
+		uint64_t sector = 160 + 3 * i;
+		uint32_t nsec = 1 + i % 2;
+
+		if (!check_expect(a, *r[i].status == VIRTIO_BLK_S_OK,
+				  "status OK",
+				  "status %d for the %s of request "
+				  "%u",
+				  *r[i].status, write ? "write" : "read", i))
+			continue;
+		if (write)
+			for (uint32_t k = 0; k < nsec; k++)
+				c->gen[sector + k] = gen[i];
+		else if (!data_ok(c, gather(c, &r[i], nsec * SECTOR), sector,
+				  nsec, why, sizeof(why)))
+			check_expect(a, false, "each read its own data",
+				     "request %u: %s", i, why);
+	}
+	chain_reset(&c->arena);
+}
+
+static void check_scattered(struct cblk *c)
+{
+	struct check_acc a = { 0 };
+
+	if (vio_has(&c->b.vio, VIRTIO_F_IN_ORDER)) {
+		check_skip(CK_BLK_SCATTERED, "IN_ORDER negotiated");
+		return;
+	}
+	if (c->broken[0])
+		check_expect(&a, false, "the queue to work", "%s", c->broken);
+	else
+		scattered_round(c, &a, true);
+	if (!c->broken[0])
+		scattered_round(c, &a, false);
+	check_done(CK_BLK_SCATTERED, &a);
+}
+
 /* --- The scenario ------------------------------------------------------------
  */
 
@@ -822,6 +984,7 @@ int check_blk_requests(const char *args)
 		check_range(c);
 		check_write_zeroes(c);
 		check_get_id(c);
+		check_scattered(c);
 	}
 	return finish(c);
 }
@@ -1703,6 +1866,34 @@ static void use_queue(struct cblk *c, unsigned int q)
 	c->vq = &c->b.vq[q];
 }
 
+#define CHECK_PORT_QUEUE_NUM 8 /* vuvm --check-port: GET_QUEUE_NUM's answer */
+
+/* num_queues against what the backend told vuvm with GET_QUEUE_NUM. */
+static void check_queue_num(uint16_t num)
+{
+	struct check_acc a = { 0 };
+	uint16_t io;
+	int32_t qn;
+
+	if (dt_io_port("vuvm,check-port", &io)) {
+		check_skip(CK_BLK_MQ_QUEUE_NUM,
+			   "vuvm has no check port (--check-port)");
+		return;
+	}
+	outl(io, CHECK_PORT_QUEUE_NUM);
+	qn = (int32_t)inl(io);
+	if (qn <= 0) {
+		check_skip(CK_BLK_MQ_QUEUE_NUM,
+			   "vuvm did not ask GET_QUEUE_NUM (no MQ protocol "
+			   "feature)");
+		return;
+	}
+	check_expect(&a, num <= (uint32_t)qn,
+		     "num_queues not above GET_QUEUE_NUM",
+		     "num_queues %u, GET_QUEUE_NUM %d", num, qn);
+	check_done(CK_BLK_MQ_QUEUE_NUM, &a);
+}
+
 int check_blk_mq(const char *args)
 {
 	struct cblk *c = start_with(args, WANTED | VIRTIO_BIT(VIRTIO_BLK_F_MQ));
@@ -1717,12 +1908,14 @@ int check_blk_mq(const char *args)
 		check_skip(CK_BLK_MQ_EACH, "MQ not offered");
 		check_skip(CK_BLK_MQ_SHARED, "MQ not offered");
 		check_skip(CK_BLK_MQ_CONFIG, "MQ not offered");
+		check_skip(CK_BLK_MQ_QUEUE_NUM, "MQ not offered");
 		return finish(c);
 	}
 	vio_config_read(&c->b.vio, CFG(num_queues), &num, 2);
 	check_expect(&cfg, num >= c->b.nq, "num_queues at least the queues",
 		     "num_queues %u, %u queues", num, c->b.nq);
 	check_done(CK_BLK_MQ_CONFIG, &cfg);
+	check_queue_num(num);
 	for (unsigned int q = c->b.nq; q-- > 0;) {
 		use_queue(c, q);
 		snprintf(what, sizeof(what), "a write on queue %u alone", q);
@@ -1752,5 +1945,93 @@ int check_blk_mq(const char *args)
 	check_skip_reason(&shared, "the transport shows one queue");
 	check_done(CK_BLK_MQ_SHARED, &shared);
 	use_queue(c, 0);
+	return finish(c);
+}
+
+/* --- Feature subsets --------------------------------------------------------
+ */
+
+/* The features a driver may leave out (VERSION_1 may not be; the ring
+ * layout is vuvm's to choose; RO is the device's to impose). */
+static const unsigned int optional_bits[] = {
+	VIRTIO_F_INDIRECT_DESC,	 VIRTIO_F_EVENT_IDX,
+	VIRTIO_BLK_F_SIZE_MAX,	 VIRTIO_BLK_F_SEG_MAX,
+	VIRTIO_BLK_F_GEOMETRY,	 VIRTIO_BLK_F_BLK_SIZE,
+	VIRTIO_BLK_F_FLUSH,	 VIRTIO_BLK_F_TOPOLOGY,
+	VIRTIO_BLK_F_CONFIG_WCE, VIRTIO_BLK_F_MQ,
+	VIRTIO_BLK_F_DISCARD,	 VIRTIO_BLK_F_WRITE_ZEROES,
+};
+#define NR_OPTIONAL (sizeof(optional_bits) / sizeof(optional_bits[0]))
+
+/* Starts the device afresh with @wanted and runs a write and a read back
+ * of 4 sectors at @sector; the start and completion judged in @acc, the
+ * statuses and data in @srv. */
+static void subset_case(struct cblk *c, struct check_acc *acc,
+			struct check_acc *srv, uint64_t wanted, uint64_t sector)
+{
+	struct shape sh = { .nseg = 1 };
+	char why[96];
+	int err, w, r;
+
+	c->broken[0] = '\0';
+	chain_reset(&c->arena);
+	if (!vio_reset(&c->b.vio)) {
+		check_expect(acc, false, "the device to reset",
+			     "Status did not read 0 (features 0x%llx next)",
+			     (unsigned long long)wanted);
+		return;
+	}
+	err = open_dev(c, wanted, QSIZE);
+	if (!check_expect(
+		    acc, !err, "the device to start", "features 0x%llx: %s",
+		    (unsigned long long)c->b.vio.features, c->b.vio.error))
+		return;
+	w = rw(c, true, sector, 4, &sh, why, sizeof(why));
+	r = w == -1 ? -1 : rw(c, false, sector, 4, &sh, why, sizeof(why));
+	if (!check_expect(acc, w != -1 && r != -1,
+			  "a write and a read to complete",
+			  "features 0x%llx: %s",
+			  (unsigned long long)c->b.vio.features, c->broken))
+		return;
+	if (w == VIRTIO_BLK_S_OK && r == -2)
+		check_expect(srv, false, "the data read back intact",
+			     "features 0x%llx: %s",
+			     (unsigned long long)c->b.vio.features, why);
+	else
+		check_expect(srv, w == VIRTIO_BLK_S_OK && r == VIRTIO_BLK_S_OK,
+			     "status OK for the write and the read",
+			     "features 0x%llx: write %d, read %d",
+			     (unsigned long long)c->b.vio.features, w, r);
+}
+
+int check_blk_features(const char *args)
+{
+	struct check_acc acc = { 0 }, srv = { 0 };
+	uint64_t all = 0, offered;
+	unsigned int n = 0;
+	struct cblk *c;
+
+	for (unsigned int i = 0; i < NR_OPTIONAL; i++)
+		all |= VIRTIO_BIT(optional_bits[i]);
+	c = start_with(args, all);
+	if (!c)
+		return finish(c);
+	offered = c->b.vio.offered & all;
+	if (c->b.vio.offered & VIRTIO_BIT(VIRTIO_BLK_F_RO)) {
+		check_skip(CK_BLK_FEATURES_ACCEPTED, "the device is read-only");
+		check_skip(CK_BLK_FEATURES_SERVED, "the device is read-only");
+		return finish(c);
+	}
+	for (unsigned int i = 0; i < NR_OPTIONAL; i++) {
+		uint64_t bit = VIRTIO_BIT(optional_bits[i]);
+
+		if (offered & bit)
+			subset_case(c, &acc, &srv, offered & ~bit, 8 * n++);
+	}
+	report_info("%u optional features offered, each left out once", n);
+	subset_case(c, &acc, &srv, 0, 8 * n);
+	check_skip_reason(&srv, "no subset was accepted");
+	check_done(CK_BLK_FEATURES_ACCEPTED, &acc);
+	check_done(CK_BLK_FEATURES_SERVED, &srv);
 	return finish(c);
 }

@@ -16,6 +16,7 @@ int check_blk_queue_sizes(const char *args);
 int check_blk_wrap(const char *args);
 int check_blk_device(const char *args);
 int check_blk_mq(const char *args);
+int check_blk_features(const char *args);
 int check_rng_layout(const char *args);
 int check_rng_mixed(const char *args);
 int check_rng_requests(const char *args);
@@ -29,5 +30,6 @@ int check_net_mq(const char *args);
 int check_vu_mem_regions(const char *args);
 int check_vu_reset(const char *args);
 int check_vu_stop(const char *args);
+int check_vu_mem_max(const char *args);
 
 #endif

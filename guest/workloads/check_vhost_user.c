@@ -13,12 +13,17 @@
  * into each range. Buffers are placed by address in free RAM past the
  * allocator's mark, which nothing else uses afterwards.
  *
- * vu-reset starts the device with EVENT_IDX, makes requests, resets it
- * (vuvm then sends SET_VRING_ENABLE 0, GET_VRING_BASE and RESET_DEVICE)
- * and starts it again without EVENT_IDX on rings the driver cleared: the
- * backend must serve them from index 0, and must not keep using the
- * feature the new negotiation dropped (it writes no avail_event, which
- * the driver fills with a canary).
+ * vu-mem-max runs under vuvm --mem-regions 8, the most SET_MEM_TABLE
+ * carries: one request's buffers in each range.
+ *
+ * vu-reset starts the device with EVENT_IDX, makes requests, kicks eight
+ * reads and resets it at once (vuvm then sends SET_VRING_ENABLE 0,
+ * GET_VRING_BASE and RESET_DEVICE), refills every buffer of those
+ * requests, and starts it again without EVENT_IDX on rings the driver
+ * cleared: the backend must serve them from index 0, must not keep using
+ * the feature the new negotiation dropped (it writes no avail_event,
+ * which the driver fills with a canary), and must never write into the
+ * buffers from before the reset.
  *
  * vu-stop runs under vuvm --check-port: the guest asks vuvm for protocol
  * steps through I/O port 0xf6 (vhost_user_dev.h, vudev_step) and watches
@@ -285,7 +290,7 @@ static void check_straddle(struct vu *c, uint8_t *b)
 }
 
 static void check_each_region(struct vu *c, const struct dt_range *r, int n,
-			      uint64_t from)
+			      uint64_t from, enum check_id id)
 {
 	struct check_acc a = { 0 };
 
@@ -299,7 +304,7 @@ static void check_each_region(struct vu *c, const struct dt_range *r, int n,
 		snprintf(what, sizeof(what), "buffers in RAM range %d", i);
 		write_read(c, &a, 64 + 8 * (uint64_t)i, &w, &rd, what);
 	}
-	check_done(CK_VU_MEM_OFFSET, &a);
+	check_done(id, &a);
 }
 
 int check_vu_mem_regions(const char *args)
@@ -325,8 +330,34 @@ int check_vu_mem_regions(const char *args)
 		    (unsigned long long)from, (unsigned long long)r[1].base);
 	/* The rings are in the first range: each range's own request
 	 * first, then the boundaries. */
-	check_each_region(c, r, n, from);
+	check_each_region(c, r, n, from, CK_VU_MEM_OFFSET);
 	check_straddle(c, (uint8_t *)(uintptr_t)r[1].base);
+	return finish(c);
+}
+
+/* vu-mem-max: RAM as eight ranges (vuvm --mem-regions 8), a write and a
+ * read back with buffers in each range the allocator left free. */
+int check_vu_mem_max(const char *args)
+{
+	struct vu *c = start(args, 0);
+	struct dt_range r[MAX_RANGES];
+	uint64_t from;
+	int total, n;
+
+	if (!c)
+		return finish(c);
+	c->verify = true;
+	total = dt_memory(r, MAX_RANGES);
+	if (total < 8) {
+		check_skip(CK_VU_MEM_MAX, "guest RAM is fewer than eight "
+					  "ranges (vuvm --mem-regions 8)");
+		return finish(c);
+	}
+	from = dma_mark();
+	n = free_ranges(from, r);
+	report_info("%d RAM ranges, %d of them past %#llx", total, n,
+		    (unsigned long long)from);
+	check_each_region(c, r, n, from, CK_VU_MEM_MAX);
 	return finish(c);
 }
 
@@ -344,15 +375,83 @@ static void traffic(struct vu *c, struct check_acc *a, unsigned int n,
 		write_read(c, a, 8 * (uint64_t)i, &w, &r, what);
 }
 
+#define LATE_READS    8
+#define LATE_SLOT     (DATA + 128) /* a read's data and status, and a gap */
+#define LATE_BYTES    (LATE_READS * LATE_SLOT + 4 * DATA)
+#define LATE_FILL     0xc3
+#define LATE_WATCH_NS 100000000ull
+
+/* LATE_READS reads into @old kicked, not waited for: the reset comes
+ * while they may still be in flight. */
+static void reads_in_flight(struct vu *c, uint8_t *old)
+{
+	for (unsigned int i = 0; i < LATE_READS; i++) {
+		struct place p = { old + LATE_READS * LATE_SLOT + i * 32, 0,
+				   old + i * LATE_SLOT, NULL };
+
+		if (submit(c, VIRTIO_BLK_T_IN, 8 * (uint64_t)i, &p))
+			return;
+	}
+	vio_kick(&c->vio, VQ, &c->vq);
+}
+
+/* Where the @n bytes at @p first differ from the driver's fill (@n when
+ * nowhere), and the byte found there in *@v. */
+static size_t first_changed(const uint8_t *p, size_t n, uint8_t *v)
+{
+	size_t at = 0;
+
+	while (at < n && p[at] == LATE_FILL)
+		at++;
+	*v = at < n ? p[at] : LATE_FILL;
+	return at;
+}
+
+/* After the restart: the buffers of every request made before the reset
+ * (@buf: the first traffic, @old: the reads in flight) as the driver
+ * refilled them once the reset read as complete. */
+static void check_no_late_write(struct check_acc *a, const uint8_t *buf,
+				const uint8_t *old)
+{
+	uint64_t t0 = time_ns();
+	size_t at;
+	uint8_t v;
+
+	while (time_ns() - t0 < LATE_WATCH_NS)
+		;
+	at = first_changed(buf, 4 * DATA + 64, &v);
+	check_expect(a, at == 4 * DATA + 64,
+		     "the earlier requests' buffers untouched",
+		     "byte %zu of the first requests' buffers is 0x%02x", at,
+		     v);
+	at = first_changed(old, LATE_BYTES, &v);
+	check_expect(a, at == LATE_BYTES,
+		     "the buffers of the reads in flight untouched",
+		     "byte %zu of theirs is 0x%02x after the restart", at, v);
+}
+
+/* Once the reset read as complete: every buffer of the requests made
+ * before it refilled, then the device started again (without EVENT_IDX,
+ * a canary in avail_event). */
+static int refill_and_open(struct vu *c, uint8_t *buf, uint8_t *old)
+{
+	memset(buf, LATE_FILL, 4 * DATA + 64);
+	memset(old, LATE_FILL, LATE_BYTES);
+	return open_dev(c, 0, true);
+}
+
 int check_vu_reset(const char *args)
 {
 	struct vu *c = start(args, VIRTIO_BIT(VIRTIO_F_EVENT_IDX));
-	struct check_acc before = { 0 }, restart = { 0 }, feat = { 0 };
-	uint8_t *buf = dma_alloc(4 * DATA, 64);
+	struct check_acc before = { 0 }, restart = { 0 }, feat = { 0 },
+			 late = { 0 };
+	uint8_t *buf = dma_alloc(4 * DATA + 64, 64);
+	uint8_t *old = dma_alloc(LATE_BYTES, 64);
+	uint8_t *fresh = dma_alloc(4 * DATA + 64, 64);
 	uint16_t ev;
 	int err;
 
-	if (!c || !buf)
+	if (!c || !buf || !old || !fresh)
 		return finish(c);
 	traffic(c, &before, 4, buf, "before the reset");
 	if (before.failed) {
@@ -362,14 +461,16 @@ int check_vu_reset(const char *args)
 		       before.expected, before.got);
 		return finish(c);
 	}
+	reads_in_flight(c, old);
 	if (!vio_reset(&c->vio)) {
 		check_expect(&restart, false, "the reset to complete",
 			     "Status did not read 0 within 100 ms");
-	} else if ((err = open_dev(c, 0, true)) != 0) {
+	} else if ((err = refill_and_open(c, buf, old)) != 0) {
 		check_expect(&restart, false, "the device to start again",
 			     "%s (%d)", c->vio.error, err);
 	} else {
-		traffic(c, &restart, 6, buf, "after the reset");
+		traffic(c, &restart, 6, fresh, "after the reset");
+		check_no_late_write(&late, buf, old);
 		check_expect(&restart, !c->broken[0] && used_idx(c) == 12,
 			     "the used index at 12 after 12 requests", "%u",
 			     used_idx(c));
@@ -383,8 +484,12 @@ int check_vu_reset(const char *args)
 			     "0x%04x, the driver wrote 0x%04x", ev,
 			     CANARY_EVENT);
 	}
+	if (restart.failed && !late.cases)
+		check_expect(&late, false, "the device to start again", "%s",
+			     restart.got);
 	check_done(CK_VU_RESET_RESTART, &restart);
 	check_done(CK_VU_FEATURES_RENEGOTIATED, &feat);
+	check_done(CK_VU_RESET_NO_LATE_WRITE, &late);
 	return finish(c);
 }
 

@@ -549,6 +549,11 @@ static int bug_execute_more(struct vub *b, unsigned int index,
 		    rq->in_len <= VIRTIO_BLK_ID_BYTES)
 			return VIRTIO_BLK_S_IOERR;
 		break;
+	case VUB_BUG_WRITES_NEED_FLUSH: /* a write-back cache, never written
+					   back when the driver cannot flush */
+		if (type == VIRTIO_BLK_T_OUT && !acked(b, VIRTIO_BLK_F_FLUSH))
+			return VIRTIO_BLK_S_OK;
+		break;
 	default:
 		break;
 	}
@@ -661,6 +666,8 @@ static uint32_t blk_request(struct vub *b, unsigned int index,
 
 	if (b->opt.bug == VUB_BUG_WRITE_DESC)
 		bug_write_desc(b, index, e);
+	if (b->opt.bug)
+		vub_vu_bug_popped(b, index, e);
 	s = blk_parse(&rq, e);
 
 	if (s < 0) {
@@ -738,6 +745,9 @@ static void bug_config(struct vub *b, struct blk *d)
 		break;
 	case VUB_BUG_MQ_NUM_QUEUES_ONE:
 		d->config.num_queues = 1;
+		break;
+	case VUB_BUG_MQ_NUM_QUEUES_OVER: /* the queues a later version has */
+		d->config.num_queues = (uint16_t)(b->num_queues + 1);
 		break;
 	default:
 		break;

@@ -224,6 +224,12 @@ static const struct bug_name bug_names[] = {
 	{ "fs-used-len-over", &vub_fs, VUB_BUG_FS_USED_LEN_OVER },
 	{ "fs-used-len-whole", &vub_fs, VUB_BUG_FS_USED_LEN_WHOLE },
 	{ "fs-drop-every-8th", &vub_fs, VUB_BUG_FS_DROP_EVERY_8TH },
+	{ "desc-next-by-index", &vub_blk, VUB_BUG_DESC_NEXT_BY_INDEX },
+	{ "mq-num-queues-over", &vub_blk, VUB_BUG_MQ_NUM_QUEUES_OVER },
+	{ "writes-need-flush", &vub_blk, VUB_BUG_WRITES_NEED_FLUSH },
+	{ "vu-refuse-subset", &vub_blk, VUB_BUG_VU_REFUSE_SUBSET },
+	{ "vu-reset-late-dma", &vub_blk, VUB_BUG_VU_RESET_LATE_DMA },
+	{ "vu-max-regions-7", &vub_blk, VUB_BUG_VU_MAX_REGIONS_7 },
 };
 
 struct cli {
@@ -287,7 +293,9 @@ static void usage(FILE *f)
 	      "       zeroes-seg-1 dz-config-zero blk-size-odd "
 	      "get-id-needs-21\n"
 	      "       used-len-status-err mq-last-queue-dead mq-queue-offset\n"
-	      "       mq-num-queues-one;\n"
+	      "       mq-num-queues-one desc-next-by-index\n"
+	      "       mq-num-queues-over writes-need-flush vu-refuse-subset\n"
+	      "       vu-reset-late-dma vu-max-regions-7;\n"
 	      "       rng: rng-first-desc-only rng-len-plus-one\n"
 	      "       rng-past-buffer rng-zero-len-big rng-short-honest\n"
 	      "       rng-constant rng-top-bit rng-indirect-after-chain\n"
@@ -662,6 +670,11 @@ static void ops_reset(struct vhu_backend *dev)
 	vub_vu_bug_reset(vub_of(dev));
 }
 
+static int ops_set_features(struct vhu_backend *dev, uint64_t features)
+{
+	return vub_vu_bug_set_features(vub_of(dev), features);
+}
+
 static const struct vhu_backend_ops vub_ops = {
 	.get_features = ops_get_features,
 	.get_protocol_features = ops_get_protocol_features,
@@ -669,6 +682,7 @@ static const struct vhu_backend_ops vub_ops = {
 	.queue_start = ops_queue_start,
 	.queue_stop = ops_queue_stop,
 	.reset = ops_reset,
+	.set_features = ops_set_features,
 	.set_device_state_fd = ops_set_device_state_fd,
 	.check_device_state = ops_check_device_state,
 };

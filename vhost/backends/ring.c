@@ -97,6 +97,7 @@ int vub_pop(struct vub *b, unsigned int index, unsigned int slot,
 		b->opt.bug == VUB_BUG_INDIRECT_AFTER_CHAIN ||
 		b->opt.bug == VUB_BUG_RNG_INDIRECT_AFTER_CHAIN ||
 		b->opt.bug == VUB_BUG_NET_INDIRECT_AFTER_CHAIN;
+	vq->vring.next_by_index = b->opt.bug == VUB_BUG_DESC_NEXT_BY_INDEX;
 	if (b->opt.bug && bug_pop_refused(b, index, &r))
 		return r;
 	if (b->opt.bug == VUB_BUG_VU_REGION_STRADDLE) /* vu_bugs.c */

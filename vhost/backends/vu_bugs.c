@@ -25,6 +25,14 @@
  *                           last GET_VRING_BASE dropped is refused
  *                           (qemu-storage-daemon 7.2 drops the connection)
  *   vu-nack-disable         SET_VRING_ENABLE 0 is done but acked non-zero
+ *   vu-refuse-subset        SET_FEATURES without INDIRECT_DESC (offered)
+ *                           is refused (backends that take an optional
+ *                           feature for granted)
+ *   vu-reset-late-dma       the first writable buffer of the last chain
+ *                           taken before a reset is zeroed when the rings
+ *                           start again (an I/O that finishes after the
+ *                           reset it should have been cancelled by)
+ *   vu-max-regions-7        SET_MEM_TABLE drops the last of eight regions
  *
  * The library implements the ones inside its message handlers
  * (VHU_BACKEND_BUG_* bits of vhost/backend.h, set here on connection).
@@ -32,9 +40,12 @@
  * Each hook does nothing unless its defect is injected; vu-region-straddle
  * is applied by vub_pop() (ring.c), which clears the ring's contig hook.
  */
+#include <errno.h>
 #include <stdbool.h>
+#include <string.h>
 
 #include "vhost/backends/vub.h"
+#include "virtio/virtio_config.h"
 #include "vhost/log.h"
 
 void vub_vu_bug_connected(struct vub *b)
@@ -51,6 +62,7 @@ void vub_vu_bug_connected(struct vub *b)
 		{ VUB_BUG_VU_KICK_BEFORE_CALL,
 		  VHU_BACKEND_BUG_KICK_NEEDS_CALL },
 		{ VUB_BUG_VU_NACK_DISABLE, VHU_BACKEND_BUG_NACK_DISABLE },
+		{ VUB_BUG_VU_MAX_REGIONS_7, VHU_BACKEND_BUG_MAX_REGIONS_7 },
 	};
 
 	for (size_t i = 0; i < sizeof(lib) / sizeof(lib[0]); i++)
@@ -80,6 +92,67 @@ void vub_vu_bug_reset(struct vub *b)
 	b->vu_reset_seen = true;
 }
 
+int vub_vu_bug_set_features(struct vub *b, uint64_t features)
+{
+	uint64_t indirect = 1ull << VIRTIO_F_INDIRECT_DESC;
+
+	if (b->opt.bug != VUB_BUG_VU_REFUSE_SUBSET ||
+	    !(b->features & indirect) || (features & indirect))
+		return 0;
+	pr_warn("SET_FEATURES without INDIRECT_DESC refused (--bug)");
+	return -ENOTSUP;
+}
+
+/* The first writable descriptor of ring chain @head, not through an
+ * indirect table (what the vu-reset scenario makes). */
+static void remember_writable(struct vub *b, struct vhu_vring *vr,
+			      uint16_t head)
+{
+	unsigned int i = head;
+
+	for (unsigned int n = 0; n < vr->num && i < vr->num; n++) {
+		struct virtq_desc d = vr->desc[i];
+
+		if (d.flags & VIRTQ_DESC_F_INDIRECT)
+			return;
+		if (d.flags & VIRTQ_DESC_F_WRITE) {
+			b->vu_late_addr = d.addr;
+			b->vu_late_len = d.len < 65536 ? d.len : 65536;
+			return;
+		}
+		if (!(d.flags & VIRTQ_DESC_F_NEXT))
+			return;
+		i = d.next;
+	}
+}
+
+void vub_vu_bug_popped(struct vub *b, unsigned int index,
+		       const struct vhu_vring_elem *e)
+{
+	struct vhu_backend_vq *vq = vhu_backend_vq(&b->dev, index);
+
+	if (b->opt.bug == VUB_BUG_VU_RESET_LATE_DMA && vq && !vq->vring.packed)
+		remember_writable(b, &vq->vring, e->head);
+}
+
+/* vu-reset-late-dma: the remembered buffer, written once the rings run
+ * again after a reset. */
+static void late_dma(struct vub *b, struct vhu_vring *vr)
+{
+	void *p;
+
+	if (!b->vu_late_len)
+		return;
+	p = vr->translate(vr->opaque, b->vu_late_addr, b->vu_late_len);
+	if (p) {
+		pr_warn("a read from before the reset finishes now: %u bytes "
+			"at 0x%llx zeroed (--bug)",
+			b->vu_late_len, (unsigned long long)b->vu_late_addr);
+		memset(p, 0, b->vu_late_len);
+	}
+	b->vu_late_len = 0;
+}
+
 void vub_vu_bug_queue_start(struct vub *b, unsigned int index)
 {
 	struct vhu_backend_vq *vq = vhu_backend_vq(&b->dev, index);
@@ -95,6 +168,8 @@ void vub_vu_bug_queue_start(struct vub *b, unsigned int index)
 	}
 	if (b->opt.bug == VUB_BUG_VU_IGNORE_VRING_BASE)
 		vq->vring.last_avail_idx = 0;
+	if (b->opt.bug == VUB_BUG_VU_RESET_LATE_DMA && b->vu_reset_seen)
+		late_dma(b, &vq->vring);
 	if (vq->vring.event_idx)
 		b->vu_event_idx_seen = true;
 	else if (b->opt.bug == VUB_BUG_VU_STALE_EVENT_IDX &&

@@ -160,53 +160,47 @@ enum vub_bug {
 	VUB_BUG_VU_KICK_BEFORE_CALL,	/* kick without call fd refused */
 	VUB_BUG_VU_NACK_DISABLE,	/* SET_VRING_ENABLE 0 acked non-zero */
 	/* --- fs (fs.c) --- */
-	VUB_BUG_FS_TAG_GARBAGE, /* config tag: the name, one NUL, then 'x' bytes
-				   to t */
-	VUB_BUG_FS_CONFIG_QUEUES_MORE, /* config num_request_queues one more
-					  than the reques */
+	VUB_BUG_FS_TAG_GARBAGE,	       /* config tag: one NUL, then 'x' bytes */
+	VUB_BUG_FS_CONFIG_QUEUES_MORE, /* config num_request_queues one too many
+					*/
 	VUB_BUG_FS_CONFIG_QUEUES_ZERO, /* config num_request_queues 0 */
-	VUB_BUG_FS_FORGET_REPLY,  /* FORGET and BATCH_FORGET completed with used
-				     length */
-	VUB_BUG_FS_HIPRIO_WAITS,  /* hiprio requests wait while a request queue
-				     has req */
-	VUB_BUG_FS_MQ_FIRST_ONLY, /* only the first request queue is served */
-	VUB_BUG_FS_UNIQUE_OFF,	  /* GETATTR replies carry unique + 1 */
-	VUB_BUG_FS_OUT_LEN_BODY,  /* out.len counts the body only */
+	VUB_BUG_FS_FORGET_REPLY,   /* FORGET completed with used length 16 */
+	VUB_BUG_FS_HIPRIO_WAITS,   /* hiprio waits for the request queues */
+	VUB_BUG_FS_MQ_FIRST_ONLY,  /* only the first request queue served */
+	VUB_BUG_FS_UNIQUE_OFF,	   /* GETATTR replies carry unique + 1 */
+	VUB_BUG_FS_OUT_LEN_BODY,   /* out.len counts the body only */
 	VUB_BUG_FS_ERRNO_POSITIVE, /* error replies carry a positive errno */
-	VUB_BUG_FS_ERROR_BODY, /* error replies carry 16 zero bytes of body */
+	VUB_BUG_FS_ERROR_BODY,	   /* error replies carry 16 bytes of body */
 	VUB_BUG_FS_UNKNOWN_EINVAL, /* unknown opcodes: EINVAL, not ENOSYS */
 	VUB_BUG_FS_INIT_MAJOR,	   /* INIT reply major 8 */
 	VUB_BUG_FS_INIT_MAX_WRITE, /* INIT reply max_write 1024 */
-	VUB_BUG_FS_INIT_FLAGS,	   /* INIT reply flags with WRITEBACK_CACHE, not
-				      asked f */
-	VUB_BUG_FS_LOOKUP_MISSING_EIO, /* LOOKUP of a missing name: EIO, not
-					  ENOENT */
-	VUB_BUG_FS_STALE_SIZE,	  /* GETATTR: a file's size as it was at OPEN or
-				     CREATE */
-	VUB_BUG_FS_READ_OFFSET,	  /* READ from the offset rounded down to 512 */
-	VUB_BUG_FS_READ_SHORT,	  /* READ returns at most 3000 bytes */
-	VUB_BUG_FS_WRITE_COUNT,	  /* WRITE reply size one less than written */
-	VUB_BUG_FS_DIRENT_PACK,	  /* READDIR(PLUS) entries not padded to 8 bytes
-				   */
-	VUB_BUG_FS_DIRENT_OFFSET, /* READDIR(PLUS) entries all with off 1 */
-	VUB_BUG_FS_HDR_FIRST_DESC,   /* in-header from the first descriptor only
-				      */
-	VUB_BUG_FS_WRITE_FIRST_SEG,  /* WRITE data from the first payload
-					descriptor only, */
-	VUB_BUG_FS_REPLY_FIRST_DESC, /* reply into the first writable descriptor
-					only, who */
-	VUB_BUG_FS_INDIRECT_MAX_4,   /* indirect tables over 4: no reply, used
-					length 0 */
-	VUB_BUG_FS_WRITE_READABLE,   /* in-header's first 8 bytes cleared after
-					the reques */
-	VUB_BUG_FS_WRITE_DESC, /* head descriptor's len cleared at completion */
-	VUB_BUG_FS_PAST_BUFFER,	    /* one byte past the last writable buffer
-				       changed */
-	VUB_BUG_FS_USED_LEN_HEADER, /* used length 16 whatever out.len says */
-	VUB_BUG_FS_USED_LEN_OVER,   /* used length = writable bytes + 16 */
-	VUB_BUG_FS_USED_LEN_WHOLE,  /* used length = all writable bytes */
-	VUB_BUG_FS_DROP_EVERY_8TH, /* every 8th request on a request queue never
-				      complet */
+	VUB_BUG_FS_INIT_FLAGS,	   /* INIT reply flags not asked for */
+	VUB_BUG_FS_LOOKUP_MISSING_EIO, /* LOOKUP of a missing name: EIO */
+	VUB_BUG_FS_STALE_SIZE,	       /* GETATTR size as at OPEN or CREATE */
+	VUB_BUG_FS_READ_OFFSET,	       /* READ offset rounded down to 512 */
+	VUB_BUG_FS_READ_SHORT,	       /* READ returns at most 3000 bytes */
+	VUB_BUG_FS_WRITE_COUNT,	       /* WRITE reply size one too small */
+	VUB_BUG_FS_DIRENT_PACK,	       /* READDIR entries not padded to 8 */
+	VUB_BUG_FS_DIRENT_OFFSET,      /* READDIR entries all with off 1 */
+	VUB_BUG_FS_HDR_FIRST_DESC,     /* in-header from the first descriptor */
+	VUB_BUG_FS_WRITE_FIRST_SEG,  /* WRITE data from the first descriptor */
+	VUB_BUG_FS_REPLY_FIRST_DESC, /* reply cut at the first writable one */
+	VUB_BUG_FS_INDIRECT_MAX_4,   /* indirect tables over 4: no reply */
+	VUB_BUG_FS_WRITE_READABLE,   /* in-header's first 8 bytes cleared */
+	VUB_BUG_FS_WRITE_DESC,	     /* head descriptor's len cleared */
+	VUB_BUG_FS_PAST_BUFFER,	     /* byte past the last buffer changed */
+	VUB_BUG_FS_USED_LEN_HEADER,  /* used length 16 whatever out.len */
+	VUB_BUG_FS_USED_LEN_OVER,    /* used length = writable bytes + 16 */
+	VUB_BUG_FS_USED_LEN_WHOLE,   /* used length = all writable bytes */
+	VUB_BUG_FS_DROP_EVERY_8TH,   /* every 8th request never completed */
+	/* --- blk: chain order, MQ, feature subsets (blk.c, vring.c) --- */
+	VUB_BUG_DESC_NEXT_BY_INDEX, /* chains walked by index, next ignored */
+	VUB_BUG_MQ_NUM_QUEUES_OVER, /* config num_queues one too many */
+	VUB_BUG_WRITES_NEED_FLUSH,  /* no FLUSH acked: writes OK, not kept */
+	/* --- vhost-user, more (vu_bugs.c) --- */
+	VUB_BUG_VU_REFUSE_SUBSET,  /* SET_FEATURES without INDIRECT refused */
+	VUB_BUG_VU_RESET_LATE_DMA, /* a buffer from before a reset written */
+	VUB_BUG_VU_MAX_REGIONS_7,  /* the 8th memory region dropped */
 };
 
 /* What the command line asked for. */
@@ -266,6 +260,10 @@ struct vub {
 	uint16_t vu_stop_base[VHU_BACKEND_MAX_QUEUES]; /* at the last stop */
 	bool vu_reset_seen;	/* RESET_DEVICE since the rings stopped */
 	bool vu_event_idx_seen; /* EVENT_IDX acked on some earlier start */
+	/* vu-reset-late-dma: the first writable buffer of the last chain
+	 * popped (guest address and length), written after a reset. */
+	uint64_t vu_late_addr;
+	uint32_t vu_late_len;
 };
 
 /*
@@ -279,6 +277,12 @@ void vub_vu_bug_connected(struct vub *b);
 void vub_vu_bug_queue_start(struct vub *b, unsigned int index);
 void vub_vu_bug_queue_stop(struct vub *b, unsigned int index);
 void vub_vu_bug_reset(struct vub *b);
+/* vub_vu_bug_popped: chain @e was just popped from queue @index.
+ * vub_vu_bug_set_features: SET_FEATURES @features; 0 or -errno to refuse
+ * them. */
+void vub_vu_bug_popped(struct vub *b, unsigned int index,
+		       const struct vhu_vring_elem *e);
+int vub_vu_bug_set_features(struct vub *b, uint64_t features);
 
 /* Whether every queue is stopped (what a device state transfer needs). */
 bool vub_all_stopped(struct vub *b);

@@ -16,10 +16,11 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#define SC_ONE_CONN    1u
-#define SC_MEM_REGIONS 2u   /* vuvm runs with --mem-regions 4 */
-#define SC_CHECK_PORT  4u   /* vuvm runs with --check-port */
-#define MAX_CHECKS     1024 /* a bound for arrays indexed like checks[] */
+#define SC_ONE_CONN	   1u
+#define SC_MEM_REGIONS	   2u	/* vuvm runs with --mem-regions 4 */
+#define SC_CHECK_PORT	   4u	/* vuvm runs with --check-port */
+#define SC_MEM_REGIONS_MAX 8u	/* vuvm runs with --mem-regions 8 */
+#define MAX_CHECKS	   1024 /* a bound for arrays indexed like checks[] */
 
 enum check_level { MUST, SHOULD };
 

@@ -233,9 +233,9 @@ static void run_vuvm(const struct run_config *cfg,
 		 sc->device_opts);
 	snprintf(test, sizeof(test), "check,scenario=%s%s%s", sc->name,
 		 sc->guest_args[0] ? "," : "", sc->guest_args);
-	if (sc->flags & SC_MEM_REGIONS) {
+	if (sc->flags & (SC_MEM_REGIONS | SC_MEM_REGIONS_MAX)) {
 		argv[extra++] = "--mem-regions";
-		argv[extra++] = "4";
+		argv[extra++] = sc->flags & SC_MEM_REGIONS_MAX ? "8" : "4";
 	}
 	if (sc->flags & SC_CHECK_PORT)
 		argv[extra++] = "--check-port";
