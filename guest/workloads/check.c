@@ -43,6 +43,9 @@ static const struct {
 	{ "vu-mem-regions", check_vu_mem_regions },
 	{ "vu-reset", check_vu_reset },
 	{ "vu-stop", check_vu_stop },
+	{ "fs-layout", check_fs_layout },
+	{ "fs-requests", check_fs_requests },
+	{ "fs-mq", check_fs_mq },
 };
 
 int check_main(const char *args)
