@@ -35,7 +35,8 @@
 
 #define EXIT_USAGE 2
 
-static const struct vub_type *const types[] = { &vub_blk, &vub_net, &vub_rng };
+static const struct vub_type *const types[] = { &vub_blk, &vub_net, &vub_rng,
+						&vub_fs };
 
 /* --no-feature names. @type NULL: every device. */
 struct feature_name {
@@ -202,12 +203,12 @@ struct cli {
 
 static void usage(FILE *f)
 {
-	fputs("usage: vuvm-backend blk|net|rng --socket-path PATH | --fd N\n"
+	fputs("usage: vuvm-backend blk|net|rng|fs --socket-path PATH | --fd N\n"
 	      "         [--file F | --size SIZE] [--queues N] [--reorder N]\n"
-	      "         [--read-only]\n"
+	      "         [--read-only] [--shared-dir DIR] [--tag TAG]\n"
 	      "         [--no-feature NAME]... [--log-level LEVEL]\n"
 	      "         [--die-after N] [--die-after-push N] [--bug NAME]\n"
-	      "       vuvm-backend blk|net|rng --print-capabilities\n"
+	      "       vuvm-backend blk|net|rng|fs --print-capabilities\n"
 	      "       vuvm-backend --help | --version\n"
 	      "\n"
 	      "  blk: --file F (O_RDWR, size rounded down to 512) or --size\n"
@@ -220,6 +221,10 @@ static void usage(FILE *f)
 	      "  net: loopback, TX queue 2k+1 comes back on RX queue 2k;\n"
 	      "       --queues N queue pairs (default 1)\n"
 	      "  rng: random bytes into every writable buffer\n"
+	      "  fs: a FUSE server over --shared-dir DIR (required),\n"
+	      "       confined to it; --queues N request queues (default\n"
+	      "       1, at most 16) after the hiprio queue; --tag TAG the\n"
+	      "       config tag (1-36 bytes, default vuvm)\n"
 	      "\n"
 	      "  --no-feature: indirect_desc event_idx ring_packed in_order\n"
 	      "       proto_mq reply_ack\n"
@@ -367,7 +372,9 @@ enum {
 	OPT_DIE_AFTER,
 	OPT_DIE_AFTER_PUSH,
 	OPT_BUG,
-	OPT_READ_ONLY
+	OPT_READ_ONLY,
+	OPT_SHARED_DIR,
+	OPT_TAG
 };
 
 static const struct option long_opts[] = {
@@ -382,6 +389,8 @@ static const struct option long_opts[] = {
 	{ "die-after-push", required_argument, NULL, OPT_DIE_AFTER_PUSH },
 	{ "bug", required_argument, NULL, OPT_BUG },
 	{ "read-only", no_argument, NULL, OPT_READ_ONLY },
+	{ "shared-dir", required_argument, NULL, OPT_SHARED_DIR },
+	{ "tag", required_argument, NULL, OPT_TAG },
 	{ "print-capabilities", no_argument, NULL, OPT_PRINT_CAPS },
 	{ "log-level", required_argument, NULL, OPT_LOG_LEVEL },
 	{ "help", no_argument, NULL, 'h' },
@@ -441,6 +450,15 @@ static int parse_opt(struct cli *c, int o, const char *arg, const char *opt)
 	case OPT_READ_ONLY:
 		c->opt.read_only = true;
 		return 0;
+	case OPT_SHARED_DIR:
+		c->opt.shared_dir = arg;
+		return 0;
+	case OPT_TAG:
+		if (!*arg || strlen(arg) > 36)
+			return usage_error("bad --tag '%s' (1 to 36 bytes)",
+					   arg);
+		c->opt.tag = arg;
+		return 0;
 	case OPT_PRINT_CAPS:
 		c->print_capabilities = true;
 		return 0;
@@ -482,6 +500,10 @@ static int check_cli(struct cli *c)
 		return usage_error("--reorder is for blk");
 	if (c->opt.read_only && c->type != &vub_blk)
 		return usage_error("--read-only is for blk");
+	if ((c->opt.shared_dir || c->opt.tag) && c->type != &vub_fs)
+		return usage_error("--shared-dir and --tag are for fs");
+	if (c->type == &vub_fs && !c->opt.shared_dir)
+		return usage_error("fs needs --shared-dir DIR");
 	if (c->opt.queues > c->type->max_queues)
 		return usage_error("--queues: at most %u for %s",
 				   c->type->max_queues, c->type->name);

@@ -174,6 +174,8 @@ struct vub_options {
 	unsigned long die_after_push; /* ... right after this completion */
 	enum vub_bug bug;	      /* test aid: --bug (VUB_BUG_NONE) */
 	bool read_only;		      /* blk: offer RO, refuse writes */
+	const char *shared_dir;	      /* fs: the directory served */
+	const char *tag;	      /* fs: config tag (NULL: "vuvm") */
 };
 
 /* One device type. */
@@ -233,7 +235,10 @@ void vub_vu_bug_reset(struct vub *b);
 /* Whether every queue is stopped (what a device state transfer needs). */
 bool vub_all_stopped(struct vub *b);
 
-extern const struct vub_type vub_blk, vub_net, vub_rng;
+extern const struct vub_type vub_blk, vub_net, vub_rng, vub_fs;
+
+/* fs: largest --queues (request queues; the hiprio queue comes on top). */
+#define VUB_FS_MAX_REQUEST_QUEUES 16
 
 /*
  * Pops the next chain of running queue @index into @e, using the iovec
