@@ -89,18 +89,22 @@ static void test_help_capabilities(void)
 		{ "blk", "--print-capabilities", NULL },
 		{ "net", "--print-capabilities", NULL },
 		{ "rng", "--print-capabilities", NULL },
+		{ "fs", "--print-capabilities", NULL },
 	};
 	static const char *const want[] = { "{\"type\":\"block\"}\n",
 					    "{\"type\":\"net\"}\n",
-					    "{\"type\":\"rng\"}\n" };
-	char out[4096];
+					    "{\"type\":\"rng\"}\n",
+					    "{\"type\":\"fs\"}\n" };
+	char out[8192];
 
 	CHECK_EQ(run(help, out, sizeof(out)), 0);
 	CHECK_HAS(out, "--socket-path");
 	CHECK_HAS(out, "--no-feature");
 	CHECK_HAS(out, "--bug NAME");
 	CHECK_HAS(out, "get-id-overfill");
-	for (int i = 0; i < 3; i++) {
+	CHECK_HAS(out, "--shared-dir DIR");
+	CHECK_HAS(out, "fs-drop-every-8th");
+	for (int i = 0; i < 4; i++) {
 		CHECK_EQ(run(caps[i], out, sizeof(out)), 0);
 		CHECK(!strcmp(out, want[i]));
 	}

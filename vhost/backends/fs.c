@@ -71,8 +71,9 @@ struct fs_node {
 	int fd;		  /* O_PATH | O_NOFOLLOW */
 	dev_t dev;
 	ino_t ino;
-	mode_t type;   /* S_IFMT bits */
-	int64_t hnext; /* next slot in the hash chain (or free list), -1 */
+	mode_t type;	    /* S_IFMT bits */
+	int64_t hnext;	    /* next slot in the hash chain (or free list), -1 */
+	int64_t stale_size; /* --bug fs-stale-size: size at OPEN, or -1 */
 };
 
 struct fs_dirent {
@@ -99,6 +100,9 @@ struct fs_state {
 	bool initialized;
 	uint32_t minor; /* negotiated */
 	struct virtio_fs_config config;
+	/* --bug memory */
+	bool hiprio_held;     /* fs-hiprio-waits: a hiprio kick deferred */
+	unsigned long served; /* fs-drop-every-8th: request-queue chains */
 	uint8_t args[FS_ARGS_MAX] __attribute__((aligned(8)));
 	uint8_t dirbuf[FS_DIR_MAX] __attribute__((aligned(8)));
 };
@@ -111,7 +115,8 @@ struct fs_req {
 	const struct fuse_in_header *in;
 	const uint8_t *arg; /* after the in-header */
 	uint32_t arg_len;
-	uint32_t room; /* writable bytes after the out-header */
+	uint32_t room;	 /* writable bytes after the out-header */
+	unsigned int wn; /* writable segments used (fs-reply-first-desc: 1) */
 	/* The reply: out-header error, then body (or data already written
 	 * into the chain at offset 16 when body is NULL). */
 	int32_t error;
@@ -210,9 +215,13 @@ static int64_t node_add(struct fs_state *fs, int fd, const struct stat *st)
 		close(fd);
 		return slot;
 	}
-	fs->nodes[slot] = (struct fs_node){
-		1, fd, st->st_dev, st->st_ino, st->st_mode & S_IFMT, fs->hash[h]
-	};
+	fs->nodes[slot] = (struct fs_node){ .nlookup = 1,
+					    .fd = fd,
+					    .dev = st->st_dev,
+					    .ino = st->st_ino,
+					    .type = st->st_mode & S_IFMT,
+					    .hnext = fs->hash[h],
+					    .stale_size = -1 };
 	fs->hash[h] = slot;
 	return slot + 1;
 }
@@ -389,6 +398,11 @@ static struct fs_node *req_node(struct fs_req *r)
 	return node_get(r->fs, r->in->nodeid);
 }
 
+static bool bug(const struct fs_req *r, enum vub_bug which)
+{
+	return r->b->opt.bug == which;
+}
+
 /* --- Opcodes ----------------------------------------------------------- */
 
 static union {
@@ -497,7 +511,23 @@ static int do_getattr(struct fs_req *r)
 {
 	struct fs_node *n = req_node(r);
 
-	return n ? reply_attr(r, n->fd) : set_error(r, -ESTALE);
+	if (!n)
+		return set_error(r, -ESTALE);
+	if (reply_attr(r, n->fd))
+		return r->error;
+	if (bug(r, VUB_BUG_FS_STALE_SIZE) && n->stale_size >= 0)
+		out.attr.attr.size = (uint64_t)n->stale_size;
+	return 0;
+}
+
+/* fs-stale-size: remembers @n's size as it is now. */
+static void bug_note_size(struct fs_req *r, struct fs_node *n)
+{
+	struct stat st;
+
+	if (n && bug(r, VUB_BUG_FS_STALE_SIZE) && n->type == S_IFREG &&
+	    !stat_fd(n->fd, &st))
+		n->stale_size = st.st_size;
 }
 
 static int setattr_times(const struct fs_node *n,
@@ -588,6 +618,8 @@ static int do_open(struct fs_req *r, bool dir)
 	if (err)
 		return set_error(r, err);
 	out.open = (struct fuse_open_out){ .fh = fh };
+	if (!dir)
+		bug_note_size(r, n);
 	return set_body(r, &out.open, sizeof(out.open));
 }
 
@@ -620,6 +652,7 @@ static int do_create(struct fs_req *r)
 		return set_error(r, err);
 	}
 	out.create.o = (struct fuse_open_out){ .fh = fh };
+	bug_note_size(r, node_get(r->fs, out.create.e.nodeid));
 	return set_body(r, &out.create, sizeof(out.create));
 }
 
@@ -680,10 +713,13 @@ static int64_t file_io(struct fs_req *r, int fd, bool write, uint64_t off,
 {
 	const struct vhu_vring_elem *e = r->e;
 	unsigned int first = write ? 0 : e->out_num;
-	unsigned int n = write ? e->out_num : e->in_num;
+	unsigned int n = write ? e->out_num : r->wn;
 	uint64_t done = 0;
 
 	for (unsigned int i = first; i < first + n && done < len; i++) {
+		/* fs-write-first-seg: the payload's first piece only */
+		if (write && done && bug(r, VUB_BUG_FS_WRITE_FIRST_SEG))
+			break;
 		uint8_t *base = e->iov[i].iov_base;
 		size_t seg = e->iov[i].iov_len;
 
@@ -729,8 +765,12 @@ static int do_read(struct fs_req *r)
 	if (!h)
 		return set_error(r, -EBADF);
 	len = rd->size < r->room ? rd->size : r->room;
-	n = file_io(r, h->fd, false, rd->offset, sizeof(struct fuse_out_header),
-		    len);
+	if (bug(r, VUB_BUG_FS_READ_SHORT) && len > 3000)
+		len = 3000;
+	n = file_io(r, h->fd, false,
+		    bug(r, VUB_BUG_FS_READ_OFFSET) ? rd->offset & ~511ull
+						   : rd->offset,
+		    sizeof(struct fuse_out_header), len);
 	if (n < 0)
 		return set_error(r, (int)n);
 	r->error = 0;
@@ -756,6 +796,10 @@ static int do_write(struct fs_req *r)
 	n = file_io(r, h->fd, true, w->offset, data, w->size);
 	if (n < 0)
 		return set_error(r, (int)n);
+	if (bug(r, VUB_BUG_FS_WRITE_FIRST_SEG))
+		n = w->size;
+	if (bug(r, VUB_BUG_FS_WRITE_COUNT) && n)
+		n--;
 	out.write = (struct fuse_write_out){ .size = (uint32_t)n };
 	return set_body(r, &out.write, sizeof(out.write));
 }
@@ -852,20 +896,29 @@ static uint32_t dirent_put(struct fs_req *r, int dirfd,
 			(plus ? sizeof(struct fuse_entry_out) : 0);
 	uint32_t rec = (head + namelen + 7) & ~7u;
 	uint8_t *p = r->fs->dirbuf + pos;
-	struct fuse_entry_out *e = (void *)p;
-	struct fuse_dirent *fd = (void *)(p + head - sizeof(*fd));
+	struct fuse_entry_out e = { 0 };
+	struct fuse_dirent fd;
 
+	if (bug(r, VUB_BUG_FS_DIRENT_PACK))
+		rec = head + namelen;
+	if (bug(r, VUB_BUG_FS_DIRENT_OFFSET))
+		next = 1;
 	if (rec > size - pos)
 		return 0;
 	memset(p, 0, rec);
 	/* "." and "..", and a name gone since the snapshot: no node (and
-	 * no lookup counted), as the FUSE convention has it. */
-	if (plus && (!name_ok(d->name) || entry_of(r->fs, dirfd, d->name, e))) {
-		memset(e, 0, sizeof(*e));
-		e->attr.ino = d->ino;
-		e->attr.mode = (uint32_t)d->type << 12;
+	 * no lookup counted), as the FUSE convention has it. Copied in:
+	 * with fs-dirent-pack a record may start anywhere. */
+	if (plus &&
+	    (!name_ok(d->name) || entry_of(r->fs, dirfd, d->name, &e))) {
+		memset(&e, 0, sizeof(e));
+		e.attr.ino = d->ino;
+		e.attr.mode = (uint32_t)d->type << 12;
 	}
-	*fd = (struct fuse_dirent){ d->ino, next, namelen, d->type };
+	if (plus)
+		memcpy(p, &e, sizeof(e));
+	fd = (struct fuse_dirent){ d->ino, next, namelen, d->type };
+	memcpy(p + head - sizeof(fd), &fd, sizeof(fd));
 	memcpy(p + head, d->name, namelen);
 	return rec;
 }
@@ -934,6 +987,12 @@ static int do_init(struct fs_req *r)
 	out.init.max_write = FUSE_OUR_MAX_WRITE;
 	out.init.time_gran = 1;
 	out.init.max_pages = FUSE_OUR_MAX_PAGES;
+	if (bug(r, VUB_BUG_FS_INIT_MAJOR))
+		out.init.major = FUSE_KERNEL_VERSION + 1;
+	if (bug(r, VUB_BUG_FS_INIT_MAX_WRITE))
+		out.init.max_write = 1024;
+	if (bug(r, VUB_BUG_FS_INIT_FLAGS))
+		out.init.flags |= 1u << 16; /* WRITEBACK_CACHE */
 	len = r->fs->minor >= 23 ? sizeof(out.init) : FUSE_INIT_OUT_MIN;
 	if (set_body(r, &out.init, len))
 		return r->error;
@@ -1017,16 +1076,39 @@ static void dispatch(struct fs_req *r)
 		do_destroy(r);
 		break;
 	default:
-		set_error(r, -ENOSYS);
+		set_error(r, bug(r, VUB_BUG_FS_UNKNOWN_EINVAL) ? -EINVAL
+							       : -ENOSYS);
 		break;
 	}
+	if (op == FUSE_LOOKUP && r->error == -ENOENT &&
+	    bug(r, VUB_BUG_FS_LOOKUP_MISSING_EIO))
+		r->error = -EIO;
 }
 
 /* --- Queues ------------------------------------------------------------ */
 
+/* The used length the reply-framing defects report instead of @len (the
+ * out-header's). */
+static uint32_t bug_used_len(const struct fs_req *r, uint32_t len)
+{
+	switch (r->b->opt.bug) {
+	case VUB_BUG_FS_USED_LEN_HEADER:
+		return sizeof(struct fuse_out_header);
+	case VUB_BUG_FS_USED_LEN_OVER:
+		return r->e->in_len + (uint32_t)sizeof(struct fuse_out_header);
+	case VUB_BUG_FS_USED_LEN_WHOLE:
+		return r->e->in_len;
+	case VUB_BUG_FS_OUT_LEN_BODY:
+		return len + (uint32_t)sizeof(struct fuse_out_header);
+	default:
+		return len;
+	}
+}
+
 /* Writes the out-header and the body; returns the used length. */
 static uint32_t write_reply(struct fs_req *r)
 {
+	static const uint8_t zeroes[16];
 	const struct vhu_vring_elem *e = r->e;
 	const struct iovec *w = e->iov + e->out_num;
 	struct fuse_out_header h = {
@@ -1035,17 +1117,41 @@ static uint32_t write_reply(struct fs_req *r)
 		.unique = r->in->unique,
 	};
 
+	if (r->b->opt.bug) {
+		if (r->in->opcode == FUSE_GETATTR &&
+		    bug(r, VUB_BUG_FS_UNIQUE_OFF))
+			h.unique++;
+		if (h.error && bug(r, VUB_BUG_FS_ERRNO_POSITIVE))
+			h.error = -h.error;
+		if (h.error && bug(r, VUB_BUG_FS_ERROR_BODY)) {
+			r->body = zeroes;
+			r->body_len = sizeof(zeroes);
+			h.len += sizeof(zeroes);
+		}
+		if (bug(r, VUB_BUG_FS_OUT_LEN_BODY))
+			h.len = r->body_len;
+	}
 	if (r->body)
-		vub_buf_to_iov(w, e->in_num, sizeof(h), r->body, r->body_len);
-	vub_buf_to_iov(w, e->in_num, 0, &h, sizeof(h));
-	return h.len;
+		vub_buf_to_iov(w, r->wn, sizeof(h), r->body, r->body_len);
+	vub_buf_to_iov(w, r->wn, 0, &h, sizeof(h));
+	return r->b->opt.bug ? bug_used_len(r, h.len) : h.len;
+}
+
+/* fs-hdr-first-desc: header bytes past the first descriptor read as 0. */
+static void bug_header(struct fs_req *r, uint8_t *args)
+{
+	size_t first = r->e->out_num ? r->e->iov[0].iov_len : 0;
+
+	if (bug(r, VUB_BUG_FS_HDR_FIRST_DESC) &&
+	    first < sizeof(struct fuse_in_header))
+		memset(args + first, 0, sizeof(struct fuse_in_header) - first);
 }
 
 /* Serves one chain; returns its used length. */
 static uint32_t serve_one(struct vub *b, struct vhu_vring_elem *e)
 {
 	struct fs_state *fs = fs_of(b);
-	struct fs_req r = { .b = b, .fs = fs, .e = e };
+	struct fs_req r = { .b = b, .fs = fs, .e = e, .wn = e->in_num };
 	uint32_t copy = e->out_len < FS_ARGS_MAX ? e->out_len : FS_ARGS_MAX;
 	const struct fuse_in_header *in = (const void *)fs->args;
 
@@ -1056,11 +1162,15 @@ static uint32_t serve_one(struct vub *b, struct vhu_vring_elem *e)
 			e->out_len);
 		return 0;
 	}
+	if (b->opt.bug)
+		bug_header(&r, fs->args);
+	if (e->in_num && bug(&r, VUB_BUG_FS_REPLY_FIRST_DESC))
+		r.wn = 1;
 	r.in = in;
 	r.arg = fs->args + sizeof(*in);
-	r.arg_len = (in->len < copy ? in->len : copy) - (uint32_t)sizeof(*in);
-	if (in->len < sizeof(*in))
-		r.arg_len = 0;
+	r.arg_len = in->len < sizeof(*in) ? 0
+					  : (in->len < copy ? in->len : copy) -
+						    (uint32_t)sizeof(*in);
 	r.room = e->in_len > sizeof(struct fuse_out_header)
 			 ? e->in_len - (uint32_t)sizeof(struct fuse_out_header)
 			 : 0;
@@ -1069,7 +1179,11 @@ static uint32_t serve_one(struct vub *b, struct vhu_vring_elem *e)
 	else
 		dispatch(&r);
 	if (r.no_reply)
-		return 0;
+		return (in->opcode == FUSE_FORGET ||
+			in->opcode == FUSE_BATCH_FORGET) &&
+				       bug(&r, VUB_BUG_FS_FORGET_REPLY)
+			       ? sizeof(struct fuse_out_header)
+			       : 0;
 	if (e->in_len < sizeof(struct fuse_out_header)) {
 		pr_warn("%u (unique %llu): %u writable bytes, no room for "
 			"the reply; completed with length 0",
@@ -1079,20 +1193,116 @@ static uint32_t serve_one(struct vub *b, struct vhu_vring_elem *e)
 	return write_reply(&r);
 }
 
+/* Whether a running request queue has chains not yet taken (split). */
+static bool requests_pending(struct vub *b)
+{
+	for (unsigned int q = 1; q < b->num_queues; q++) {
+		struct vhu_vring *vr = &vhu_backend_vq(&b->dev, q)->vring;
+
+		if (vub_queue_ok(b, q) && !vr->packed &&
+		    __atomic_load_n(&vr->avail->idx, __ATOMIC_ACQUIRE) !=
+			    vr->last_avail_idx)
+			return true;
+	}
+	return false;
+}
+
+/* fs-indirect-max-4: a chain whose head is an indirect table of more than
+ * 4 descriptors (split rings). */
+static bool bug_indirect_over_4(struct vub *b, unsigned int index,
+				const struct vhu_vring_elem *e)
+{
+	const struct vhu_vring *vr = &vhu_backend_vq(&b->dev, index)->vring;
+	const struct virtq_desc *d;
+
+	if (vr->packed)
+		return false;
+	d = &vr->desc[e->head];
+	return (__atomic_load_n(&d->flags, __ATOMIC_RELAXED) &
+		VIRTQ_DESC_F_INDIRECT) &&
+	       __atomic_load_n(&d->len, __ATOMIC_RELAXED) /
+			       sizeof(struct virtq_desc) >
+		       4;
+}
+
+/* The defects that touch guest memory once a chain is served: its
+ * in-header's first 8 bytes, its head descriptor's len, the byte past
+ * its last writable buffer (only where that is guest RAM). */
+static void bug_after(struct vub *b, unsigned int index,
+		      const struct vhu_vring_elem *e)
+{
+	struct vhu_vring *vr = &vhu_backend_vq(&b->dev, index)->vring;
+	static const uint8_t zeroes[8];
+	const struct iovec *last;
+	uint8_t *past;
+
+	switch (b->opt.bug) {
+	case VUB_BUG_FS_WRITE_READABLE:
+		vub_buf_to_iov(e->iov, e->out_num, 0, zeroes, sizeof(zeroes));
+		break;
+	case VUB_BUG_FS_WRITE_DESC:
+		if (!vr->packed)
+			__atomic_store_n(&vr->desc[e->head].len, 0,
+					 __ATOMIC_RELAXED);
+		break;
+	case VUB_BUG_FS_PAST_BUFFER:
+		if (!e->in_num)
+			break;
+		last = &e->iov[e->out_num + e->in_num - 1];
+		past = (uint8_t *)last->iov_base + last->iov_len;
+		if (vub_in_guest_ram(b, past))
+			*past = (uint8_t) ~*past;
+		break;
+	default:
+		break;
+	}
+}
+
+/* Serves one popped chain: 0, or -1 when the queue failed. */
+static int serve_chain(struct vub *b, unsigned int index,
+		       struct vhu_vring_elem *e)
+{
+	struct fs_state *fs = fs_of(b);
+	uint32_t len;
+
+	if (b->opt.bug == VUB_BUG_FS_INDIRECT_MAX_4 &&
+	    bug_indirect_over_4(b, index, e))
+		len = 0;
+	else
+		len = serve_one(b, e);
+	if (!b->opt.bug)
+		return vub_push(b, index, e->head, len) ? -1 : 0;
+	if (b->opt.bug == VUB_BUG_FS_DROP_EVERY_8TH && index &&
+	    ++fs->served % 8 == 0)
+		return 0; /* taken, never used */
+	bug_after(b, index, e);
+	return vub_push(b, index, e->head, len) ? -1 : 0;
+}
+
 static void fs_serve(struct vub *b, unsigned int index)
 {
+	struct fs_state *fs = fs_of(b);
 	struct vhu_vring_elem e;
 	bool any = false;
 
+	if (b->opt.bug == VUB_BUG_FS_MQ_FIRST_ONLY && index > 1)
+		return;
+	if (b->opt.bug == VUB_BUG_FS_HIPRIO_WAITS && !index &&
+	    requests_pending(b)) {
+		fs->hiprio_held = true;
+		return;
+	}
 	while (vub_pop(b, index, 0, &e) == 1) {
-		uint32_t len = serve_one(b, &e);
-
-		if (vub_push(b, index, e.head, len))
+		if (serve_chain(b, index, &e))
 			break;
 		any = true;
 	}
 	if (any)
 		vub_notify(b, index);
+	if (index && fs->hiprio_held && !requests_pending(b)) {
+		fs->hiprio_held = false;
+		fs_serve(b, 0);
+	}
 }
 
 /* --- Setup ------------------------------------------------------------- */
@@ -1128,10 +1338,28 @@ static int open_root(struct fs_state *fs, const char *dir)
 	fs->root_fd = fd;
 	if (node_slot(fs) != 0)
 		return -ENOMEM;
-	fs->nodes[0] =
-		(struct fs_node){ 1, fd, st.st_dev, st.st_ino, S_IFDIR, -1 };
+	fs->nodes[0] = (struct fs_node){ .nlookup = 1,
+					 .fd = fd,
+					 .dev = st.st_dev,
+					 .ino = st.st_ino,
+					 .type = S_IFDIR,
+					 .hnext = -1,
+					 .stale_size = -1 };
 	fs->hash[hash_of(st.st_dev, st.st_ino)] = 0;
 	return 0;
+}
+
+/* The config space defects. */
+static void bug_config(struct vub *b, struct fs_state *fs)
+{
+	size_t n = strnlen((const char *)fs->config.tag, VIRTIO_FS_TAG_SIZE);
+
+	if (b->opt.bug == VUB_BUG_FS_TAG_GARBAGE && n + 1 < VIRTIO_FS_TAG_SIZE)
+		memset(fs->config.tag + n + 1, 'x', VIRTIO_FS_TAG_SIZE - n - 1);
+	if (b->opt.bug == VUB_BUG_FS_CONFIG_QUEUES_MORE)
+		fs->config.num_request_queues++;
+	if (b->opt.bug == VUB_BUG_FS_CONFIG_QUEUES_ZERO)
+		fs->config.num_request_queues = 0;
 }
 
 static int fs_setup(struct vub *b)
@@ -1162,6 +1390,7 @@ static int fs_setup(struct vub *b)
 	raise_fd_limit();
 	memcpy(fs->config.tag, tag, strnlen(tag, VIRTIO_FS_TAG_SIZE));
 	fs->config.num_request_queues = nq;
+	bug_config(b, fs);
 	b->num_queues = 1 + nq;
 	b->features = VIRTIO_BIT(VIRTIO_F_VERSION_1) |
 		      VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) |

@@ -191,6 +191,39 @@ static const struct bug_name bug_names[] = {
 	{ "vu-ignore-vring-base", &vub_blk, VUB_BUG_VU_IGNORE_VRING_BASE },
 	{ "vu-kick-before-call", &vub_blk, VUB_BUG_VU_KICK_BEFORE_CALL },
 	{ "vu-nack-disable", &vub_blk, VUB_BUG_VU_NACK_DISABLE },
+	/* fs */
+	{ "fs-tag-garbage", &vub_fs, VUB_BUG_FS_TAG_GARBAGE },
+	{ "fs-config-queues-more", &vub_fs, VUB_BUG_FS_CONFIG_QUEUES_MORE },
+	{ "fs-config-queues-zero", &vub_fs, VUB_BUG_FS_CONFIG_QUEUES_ZERO },
+	{ "fs-forget-reply", &vub_fs, VUB_BUG_FS_FORGET_REPLY },
+	{ "fs-hiprio-waits", &vub_fs, VUB_BUG_FS_HIPRIO_WAITS },
+	{ "fs-mq-first-only", &vub_fs, VUB_BUG_FS_MQ_FIRST_ONLY },
+	{ "fs-unique-off", &vub_fs, VUB_BUG_FS_UNIQUE_OFF },
+	{ "fs-out-len-body", &vub_fs, VUB_BUG_FS_OUT_LEN_BODY },
+	{ "fs-errno-positive", &vub_fs, VUB_BUG_FS_ERRNO_POSITIVE },
+	{ "fs-error-body", &vub_fs, VUB_BUG_FS_ERROR_BODY },
+	{ "fs-unknown-einval", &vub_fs, VUB_BUG_FS_UNKNOWN_EINVAL },
+	{ "fs-init-major", &vub_fs, VUB_BUG_FS_INIT_MAJOR },
+	{ "fs-init-max-write", &vub_fs, VUB_BUG_FS_INIT_MAX_WRITE },
+	{ "fs-init-flags", &vub_fs, VUB_BUG_FS_INIT_FLAGS },
+	{ "fs-lookup-missing-eio", &vub_fs, VUB_BUG_FS_LOOKUP_MISSING_EIO },
+	{ "fs-stale-size", &vub_fs, VUB_BUG_FS_STALE_SIZE },
+	{ "fs-read-offset", &vub_fs, VUB_BUG_FS_READ_OFFSET },
+	{ "fs-read-short", &vub_fs, VUB_BUG_FS_READ_SHORT },
+	{ "fs-write-count", &vub_fs, VUB_BUG_FS_WRITE_COUNT },
+	{ "fs-dirent-pack", &vub_fs, VUB_BUG_FS_DIRENT_PACK },
+	{ "fs-dirent-offset", &vub_fs, VUB_BUG_FS_DIRENT_OFFSET },
+	{ "fs-hdr-first-desc", &vub_fs, VUB_BUG_FS_HDR_FIRST_DESC },
+	{ "fs-write-first-seg", &vub_fs, VUB_BUG_FS_WRITE_FIRST_SEG },
+	{ "fs-reply-first-desc", &vub_fs, VUB_BUG_FS_REPLY_FIRST_DESC },
+	{ "fs-indirect-max-4", &vub_fs, VUB_BUG_FS_INDIRECT_MAX_4 },
+	{ "fs-write-readable", &vub_fs, VUB_BUG_FS_WRITE_READABLE },
+	{ "fs-write-desc", &vub_fs, VUB_BUG_FS_WRITE_DESC },
+	{ "fs-past-buffer", &vub_fs, VUB_BUG_FS_PAST_BUFFER },
+	{ "fs-used-len-header", &vub_fs, VUB_BUG_FS_USED_LEN_HEADER },
+	{ "fs-used-len-over", &vub_fs, VUB_BUG_FS_USED_LEN_OVER },
+	{ "fs-used-len-whole", &vub_fs, VUB_BUG_FS_USED_LEN_WHOLE },
+	{ "fs-drop-every-8th", &vub_fs, VUB_BUG_FS_DROP_EVERY_8TH },
 };
 
 struct cli {
@@ -273,7 +306,19 @@ static void usage(FILE *f)
 	      "       net-mac-multicast net-status-bits net-max-pairs-0\n"
 	      "       net-mtu-0 net-mrg-num-buffers-1 net-mrg-hdr-alone\n"
 	      "       net-mrg-publish-each net-mrg-len-whole net-mq-spread\n"
-	      "       net-mq-all-rx0 net-ctrl-no-ack net-ctrl-ok-all\n"
+	      "       net-mq-all-rx0 net-ctrl-no-ack net-ctrl-ok-all;\n"
+	      "       fs: fs-tag-garbage fs-config-queues-more\n"
+	      "       fs-config-queues-zero fs-forget-reply fs-hiprio-waits\n"
+	      "       fs-mq-first-only fs-unique-off fs-out-len-body\n"
+	      "       fs-errno-positive fs-error-body fs-unknown-einval\n"
+	      "       fs-init-major fs-init-max-write fs-init-flags\n"
+	      "       fs-lookup-missing-eio fs-stale-size fs-read-offset\n"
+	      "       fs-read-short fs-write-count fs-dirent-pack\n"
+	      "       fs-dirent-offset fs-hdr-first-desc fs-write-first-seg\n"
+	      "       fs-reply-first-desc fs-indirect-max-4\n"
+	      "       fs-write-readable fs-write-desc fs-past-buffer\n"
+	      "       fs-used-len-header fs-used-len-over fs-used-len-whole\n"
+	      "       fs-drop-every-8th\n"
 	      "  blk and rng track in-flight requests (INFLIGHT_SHMFD)\n"
 	      "\n"
 	      "Exit status: 0 frontend gone or SIGTERM/SIGINT, 1 failure,\n"
@@ -322,7 +367,7 @@ static int no_feature(struct cli *c, const char *name)
 /* The valid --bug names for the error message. */
 static int unknown_bug(const char *name)
 {
-	char list[2048] = "";
+	char list[4096] = "";
 	size_t n = 0;
 
 	for (size_t i = 0;

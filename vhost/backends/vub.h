@@ -159,6 +159,54 @@ enum vub_bug {
 	VUB_BUG_VU_IGNORE_VRING_BASE,	/* rings restart at index 0 */
 	VUB_BUG_VU_KICK_BEFORE_CALL,	/* kick without call fd refused */
 	VUB_BUG_VU_NACK_DISABLE,	/* SET_VRING_ENABLE 0 acked non-zero */
+	/* --- fs (fs.c) --- */
+	VUB_BUG_FS_TAG_GARBAGE, /* config tag: the name, one NUL, then 'x' bytes
+				   to t */
+	VUB_BUG_FS_CONFIG_QUEUES_MORE, /* config num_request_queues one more
+					  than the reques */
+	VUB_BUG_FS_CONFIG_QUEUES_ZERO, /* config num_request_queues 0 */
+	VUB_BUG_FS_FORGET_REPLY,  /* FORGET and BATCH_FORGET completed with used
+				     length */
+	VUB_BUG_FS_HIPRIO_WAITS,  /* hiprio requests wait while a request queue
+				     has req */
+	VUB_BUG_FS_MQ_FIRST_ONLY, /* only the first request queue is served */
+	VUB_BUG_FS_UNIQUE_OFF,	  /* GETATTR replies carry unique + 1 */
+	VUB_BUG_FS_OUT_LEN_BODY,  /* out.len counts the body only */
+	VUB_BUG_FS_ERRNO_POSITIVE, /* error replies carry a positive errno */
+	VUB_BUG_FS_ERROR_BODY, /* error replies carry 16 zero bytes of body */
+	VUB_BUG_FS_UNKNOWN_EINVAL, /* unknown opcodes: EINVAL, not ENOSYS */
+	VUB_BUG_FS_INIT_MAJOR,	   /* INIT reply major 8 */
+	VUB_BUG_FS_INIT_MAX_WRITE, /* INIT reply max_write 1024 */
+	VUB_BUG_FS_INIT_FLAGS,	   /* INIT reply flags with WRITEBACK_CACHE, not
+				      asked f */
+	VUB_BUG_FS_LOOKUP_MISSING_EIO, /* LOOKUP of a missing name: EIO, not
+					  ENOENT */
+	VUB_BUG_FS_STALE_SIZE,	  /* GETATTR: a file's size as it was at OPEN or
+				     CREATE */
+	VUB_BUG_FS_READ_OFFSET,	  /* READ from the offset rounded down to 512 */
+	VUB_BUG_FS_READ_SHORT,	  /* READ returns at most 3000 bytes */
+	VUB_BUG_FS_WRITE_COUNT,	  /* WRITE reply size one less than written */
+	VUB_BUG_FS_DIRENT_PACK,	  /* READDIR(PLUS) entries not padded to 8 bytes
+				   */
+	VUB_BUG_FS_DIRENT_OFFSET, /* READDIR(PLUS) entries all with off 1 */
+	VUB_BUG_FS_HDR_FIRST_DESC,   /* in-header from the first descriptor only
+				      */
+	VUB_BUG_FS_WRITE_FIRST_SEG,  /* WRITE data from the first payload
+					descriptor only, */
+	VUB_BUG_FS_REPLY_FIRST_DESC, /* reply into the first writable descriptor
+					only, who */
+	VUB_BUG_FS_INDIRECT_MAX_4,   /* indirect tables over 4: no reply, used
+					length 0 */
+	VUB_BUG_FS_WRITE_READABLE,   /* in-header's first 8 bytes cleared after
+					the reques */
+	VUB_BUG_FS_WRITE_DESC, /* head descriptor's len cleared at completion */
+	VUB_BUG_FS_PAST_BUFFER,	    /* one byte past the last writable buffer
+				       changed */
+	VUB_BUG_FS_USED_LEN_HEADER, /* used length 16 whatever out.len says */
+	VUB_BUG_FS_USED_LEN_OVER,   /* used length = writable bytes + 16 */
+	VUB_BUG_FS_USED_LEN_WHOLE,  /* used length = all writable bytes */
+	VUB_BUG_FS_DROP_EVERY_8TH, /* every 8th request on a request queue never
+				      complet */
 };
 
 /* What the command line asked for. */
