@@ -964,7 +964,7 @@ static void read_split(struct cfs *c, struct check_acc *a, uint64_t node,
 		       uint32_t first, unsigned int nr, bool indirect)
 {
 	struct shot s = { .nw = n, .nr = nr, .indirect = indirect };
-	uint32_t at = 0;
+	uint32_t at = 0, want = off + len > FSZ ? FSZ - (uint32_t)off : len;
 	int ret;
 
 	if (nr)
@@ -977,12 +977,12 @@ static void read_split(struct cfs *c, struct check_acc *a, uint64_t node,
 	}
 	memset(c->buf, 0, len);
 	ret = do_read(c, 1, node, fh, off, len, &s);
-	if (check_expect(a, ret == (int)len, "the READ served",
+	if (check_expect(a, ret == (int)want, "the READ served",
 			 "%u bytes at %llu into %u writable descriptors%s: %s",
 			 len, (unsigned long long)off, n,
 			 indirect ? " (indirect)" : "",
 			 ret >= 0 ? "a short count" : why(c, ret)))
-		check_expect(a, same_as_shadow(c, off, len, &at),
+		check_expect(a, same_as_shadow(c, off, want, &at),
 			     "the file's bytes across the descriptors",
 			     "%u bytes at %llu in %u descriptors%s: byte %u "
 			     "differs",
@@ -1036,6 +1036,23 @@ static void check_reply_segs(struct cfs *c, uint64_t node, uint64_t fh,
 			   1 + (n * 4099u) % BIG, n, n < 16 ? n - 1 : 0, 0,
 			   false);
 	read_split(c, a, node, fh, 1, BIG, 16, 0, 0, false);
+	/* Across the end of the file: the chain has room to spare. */
+	read_split(c, a, node, fh, FSZ - 1000, 8192, 3, 0, 0, false);
+	read_split(c, a, node, fh, FSZ - 5, 4096, 2, 7, 0, false);
+	/* GETATTR with 40 bytes more than the reply needs. */
+	for (uint32_t k = 1; k < wlen + 40 && !c->broken[0]; k += 13) {
+		struct fs_req *r = req(c);
+		struct shot s = { .nw = 2, .wsz = { k, wlen + 40 - k } };
+		int ret;
+
+		fuse_prep(&c->c, r, FUSE_GETATTR, node, &gin, sizeof(gin), NULL,
+			  NULL);
+		r->reply_len += 40;
+		ret = call_on(c, 1, r, &s);
+		check_expect(a, !ret, "GETATTR served",
+			     "into %u bytes cut at %u: %s", wlen + 40, k,
+			     why(c, ret));
+	}
 }
 
 static void check_indirect(struct cfs *c, uint64_t node, uint64_t fh)
