@@ -22,8 +22,8 @@
  * Node IDs are slots of the node table plus 1 (the root is 1); the same
  * host inode (st_dev, st_ino) always has the same node ID while the
  * guest holds a lookup of it. File handles are slots of the handle
- * table. A new INIT (or DESTROY) ends the session: every node but the
- * root and every handle is dropped.
+ * table. A new INIT that is accepted (or DESTROY) ends the session:
+ * every node but the root and every handle is dropped.
  */
 #define _GNU_SOURCE
 #define pr_fmt(fmt) "fs: " fmt
@@ -965,10 +965,6 @@ static int do_init(struct fs_req *r)
 
 	if (r->arg_len < sizeof(*i))
 		return set_error(r, -EINVAL);
-	if (r->fs->initialized) {
-		pr_info("INIT again: a new session");
-		session_end(r->fs);
-	}
 	out.init = (struct fuse_init_out){ .major = FUSE_KERNEL_VERSION,
 					   .minor = FUSE_KERNEL_MINOR_VERSION };
 	/* A newer major: say ours, the client comes back with it. */
@@ -976,6 +972,10 @@ static int do_init(struct fs_req *r)
 		return set_body(r, &out.init, FUSE_INIT_OUT_VERSION);
 	if (i->major < FUSE_KERNEL_VERSION || i->minor < 9)
 		return set_error(r, -EPROTO);
+	if (r->fs->initialized) {
+		pr_info("INIT again: a new session");
+		session_end(r->fs);
+	}
 	r->fs->minor = i->minor < FUSE_KERNEL_MINOR_VERSION
 			       ? i->minor
 			       : FUSE_KERNEL_MINOR_VERSION;
