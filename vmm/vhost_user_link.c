@@ -18,6 +18,8 @@
 #include "vhost/log.h"
 #include "vhost/msg.h"
 #include "virtio/virtio_config.h"
+#include "virtio/virtio_fs.h"
+#include "virtio/virtio_ids.h"
 #include "vmm/vhost_user_internal.h"
 
 /* --- The link's states ------------------------------------------------------
@@ -121,6 +123,33 @@ static int open_backend_channel(struct vudev *d)
 }
 
 /*
+ * An fs backend's num_request_queues counts the request queues it has
+ * (GET_QUEUE_NUM less the hiprio queue); when vuvm sets up fewer, the
+ * device the guest sees has vuvm's count, as QEMU's vhost-user-blk
+ * overrides num_queues. A backend given all the queues it has keeps its
+ * own number, so a wrong one still shows.
+ */
+static void fs_queue_count(struct vudev *d, uint8_t *config)
+{
+	struct virtio_fs_config c;
+	uint32_t ours = backend_queues(d) - 1;
+
+	if (d->vdev.device_id != VIRTIO_ID_FS ||
+	    d->vdev.config_size < sizeof(c) - sizeof(c.notify_buf_size) ||
+	    !vhu_has_protocol_feature(&d->fe, VHOST_USER_PROTOCOL_F_MQ) ||
+	    backend_queues(d) >= d->fe.queue_num)
+		return;
+	memcpy(&c.num_request_queues,
+	       config + offsetof(struct virtio_fs_config, num_request_queues),
+	       sizeof(c.num_request_queues));
+	if (c.num_request_queues <= ours)
+		return;
+	c.num_request_queues = ours;
+	memcpy(config + offsetof(struct virtio_fs_config, num_request_queues),
+	       &c.num_request_queues, sizeof(c.num_request_queues));
+}
+
+/*
  * GET_CONFIG into the cache, swapped in whole under config_lock so that a
  * vCPU never reads half an update. d->config_changed says whether it
  * differs from what was cached.
@@ -140,6 +169,7 @@ static int read_config(struct vudev *d)
 			     fresh);
 	if (err)
 		return err;
+	fs_queue_count(d, fresh);
 	pthread_mutex_lock(&d->config_lock);
 	d->config_changed = memcmp(d->config, fresh, size) != 0;
 	memcpy(d->config, fresh, size);

@@ -45,6 +45,9 @@ static const struct {
 	{ "vu-reset", check_vu_reset },
 	{ "vu-stop", check_vu_stop },
 	{ "vu-mem-max", check_vu_mem_max },
+	{ "fs-layout", check_fs_layout },
+	{ "fs-requests", check_fs_requests },
+	{ "fs-mq", check_fs_mq },
 };
 
 int check_main(const char *args)

@@ -6,8 +6,9 @@
 #
 #   bug_test.sh VUVM_CHECK VUVM VUVM_BACKEND TYPE BUG CHECK_ID [ARG...]
 #
-# TYPE is the device (blk, net, rng); blk's backend gets a 16 MiB RAM disk,
-# net's two queue pairs (so that it offers MQ and serves a control queue).
+# TYPE is the device (blk, net, rng, fs); blk's backend gets a 16 MiB RAM
+# disk, net's two queue pairs (so that it offers MQ and serves a control
+# queue), fs's a fresh shared directory under the scenario's @DIR@.
 #
 # The run with --only CHECK_ID (and ARGs, e.g. --strict) must exit 1 with
 # a "not ok N - CHECK_ID " line. An ARG that starts with + goes, without
@@ -34,6 +35,8 @@ export TMPDIR=$tmp
 cmd="$backend $type --socket-path @SOCK@"
 [ "$type" = blk ] && cmd="$cmd --size 16M"
 [ "$type" = net ] && cmd="$cmd --queues 2"
+[ "$type" = fs ] &&
+	cmd="mkdir @DIR@/shared && exec $cmd --shared-dir @DIR@/shared"
 "$check" --vuvm "$vuvm" --type "$type" --backend "$cmd$extra --bug $bug" \
 	--only "$id" "$@" >"$tmp/out"
 status=$?

@@ -8,13 +8,21 @@
 # check nobody has judged against it yet, shows here.
 #
 #   expect_test.sh EXPECTED VUVM-CHECK ARG...
-# Exits 77 (skip) only when /dev/kvm does not exist.
+# Exits 77 (skip) only when /dev/kvm does not exist, or when
+# VUVM_EXPECT_ROOT names a program the backend is (virtiofsd) and it is
+# missing or this is not root.
 set -u
 expected=$1
 shift
 if [ ! -e /dev/kvm ]; then
 	echo "SKIP: /dev/kvm does not exist"
 	exit 77
+fi
+if [ -n "${VUVM_EXPECT_ROOT:-}" ]; then
+	if [ ! -x "$VUVM_EXPECT_ROOT" ] || [ "$(id -u)" != 0 ]; then
+		echo "SKIP: needs root and $VUVM_EXPECT_ROOT"
+		exit 77
+	fi
 fi
 tmp=$(mktemp -d) || exit 2
 trap 'rm -rf "$tmp"' EXIT

@@ -211,6 +211,27 @@ usage)
 		grep -q -- "--$opt" "$tmp/out" || complain "--help lacks --$opt"
 	done
 	;;
+fs_type)
+	# --type fs: every fs check gets its verdict; the fs device and the
+	# multi-queue scenario's queues=3 reach vuvm; what the backend left
+	# under @DIR@ (a shared directory with files) is removed.
+	FAKE_IDS=$("$check" --list --type fs | awk '{ print $1 }')
+	nfs=$(echo "$FAKE_IDS" | wc -l)
+	[ "$nfs" -ge 12 ] || complain "only $nfs fs checks"
+	export FAKE_IDS FAKE_ARGS="$tmp/args"
+	"$check" --vuvm "$fake" --type fs --timeout 5 --backend \
+		"mkdir -p @DIR@/shared/d && echo x >@DIR@/shared/d/f && exec $good_backend" \
+		>"$tmp/out" 2>"$tmp/err"
+	status=$?
+	want_status 0
+	count '^ok [0-9]+ - ' "$nfs"
+	grep -q '^fs,socket=.*,queues=3$' "$tmp/args" ||
+		complain "no fs device with queues=3 given to vuvm"
+	grep -q '^check,scenario=fs-layout$' "$tmp/args" ||
+		complain "no fs-layout scenario run"
+	left=$(find "$tmp" -mindepth 1 -maxdepth 1 -name 'vuvm-check-*')
+	[ -z "$left" ] || complain "left behind: $left"
+	;;
 *)
 	echo "unknown case $case"
 	exit 2

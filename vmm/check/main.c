@@ -44,7 +44,7 @@ struct options {
 
 static void usage(FILE *f)
 {
-	fputs("usage: vuvm-check --type blk|net|rng\n"
+	fputs("usage: vuvm-check --type blk|net|rng|fs\n"
 	      "                  (--backend 'COMMAND ... @SOCK@ ...' | "
 	      "--socket PATH)\n"
 	      "                  [--only ID-PREFIX]... [--skip ID-PREFIX]... "
@@ -178,8 +178,9 @@ static int parse_one(struct options *o, int opt, char *arg)
 	switch (opt) {
 	case OPT_TYPE:
 		if (strcmp(arg, "blk") && strcmp(arg, "net") &&
-		    strcmp(arg, "rng"))
-			return usage_error("--type %s: blk, net or rng", arg);
+		    strcmp(arg, "rng") && strcmp(arg, "fs"))
+			return usage_error("--type %s: blk, net, rng or fs",
+					   arg);
 		o->run.type = arg;
 		return 0;
 	case OPT_BACKEND:

@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -503,17 +504,23 @@ static void judge(const struct run_config *cfg, const struct scenario_def *sc,
 
 /* --- The story ------------------------------------------------------------ */
 
+static int remove_one(const char *path, const struct stat *sb, int flag,
+		      struct FTW *ftw)
+{
+	(void)sb;
+	(void)ftw;
+	if (flag == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+/* The scenario's directory and whatever the backend left in it (an fs
+ * backend's shared directory under @DIR@). */
 static void remove_dir(const char *dir)
 {
-	static const char *const files[] = { "console", "vuvm.log",
-					     "backend.log", "vhost.sock" };
-	char path[300];
-
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(path, sizeof(path), "%s/%s", dir, files[i]);
-		unlink(path);
-	}
-	rmdir(dir);
+	nftw(dir, remove_one, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT);
 }
 
 static int make_dir(struct run_state *st, const char *name)
