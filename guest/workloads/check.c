@@ -43,6 +43,10 @@ static const struct {
 	{ "vu-mem-regions", check_vu_mem_regions },
 	{ "vu-reset", check_vu_reset },
 	{ "vu-stop", check_vu_stop },
+	{ "blk-packed", check_blk_packed },
+	{ "blk-packed-sizes", check_blk_packed_sizes },
+	{ "blk-packed-notify", check_blk_packed_notify },
+	{ "blk-in-order-packed", check_blk_in_order_packed },
 };
 
 int check_main(const char *args)

@@ -29,5 +29,9 @@ int check_net_mq(const char *args);
 int check_vu_mem_regions(const char *args);
 int check_vu_reset(const char *args);
 int check_vu_stop(const char *args);
+int check_blk_packed(const char *args);
+int check_blk_packed_sizes(const char *args);
+int check_blk_packed_notify(const char *args);
+int check_blk_in_order_packed(const char *args);
 
 #endif

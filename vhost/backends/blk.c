@@ -640,6 +640,11 @@ static uint32_t bug_after(struct vub *b, const struct vhu_vring_elem *e,
 		if (ok && rq->hdr.type == VIRTIO_BLK_T_IN)
 			return len - 1;
 		break;
+	case VUB_BUG_PACKED_LEN_NO_STATUS: /* the data alone counted */
+		if (ok && rq->hdr.type == VIRTIO_BLK_T_IN &&
+		    vhu_backend_has_feature(&b->dev, VIRTIO_F_RING_PACKED))
+			return len - 1;
+		break;
 	case VUB_BUG_USED_LEN_STATUS_ERR: /* the buffer's length reported */
 		if (!ok)
 			return (uint32_t)e->in_len;
@@ -759,6 +764,10 @@ static void blk_serve(struct vub *b, unsigned int index)
 
 	if (b->opt.bug && bug_no_serve(b, index))
 		return;
+	if (b->opt.bug == VUB_BUG_IN_ORDER_REVERSE && in_order) {
+		batch = 8; /* "reordering is harmless" (vu_bugs.c) */
+		in_order = false;
+	}
 
 	do {
 		for (n = 0; n < batch && vub_pop(b, index, n, &e[n]) == 1; n++)
