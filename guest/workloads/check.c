@@ -5,8 +5,9 @@
  * entry finds the scenario's code and runs it, and the scenario prints one
  * verdict per check of the catalogue it owns (check/check.h).
  *
- * Parameters: scenario=NAME (required), stall=SEC (how long a request
- * may take, default 5). Scenarios poll for completions.
+ * Parameters: scenario=NAME (required), ring=split|packed and
+ * in_order=0|1 (read by the packed-ring scenarios), stall=SEC (how long a
+ * request may take, default 5). Scenarios poll for completions.
  */
 #include <stdio.h>
 #include <string.h>
