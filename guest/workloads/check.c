@@ -48,6 +48,7 @@ static const struct {
 	{ "blk-packed-sizes", check_blk_packed_sizes },
 	{ "blk-packed-notify", check_blk_packed_notify },
 	{ "blk-in-order-packed", check_blk_in_order_packed },
+	{ "blk-packed-wrap", check_blk_packed_wrap },
 };
 
 int check_main(const char *args)

@@ -992,3 +992,77 @@ int check_blk_in_order_packed(const char *args)
 	check_done(CK_PACKED_IN_ORDER, &a);
 	return finish(c);
 }
+
+/* --- blk-packed-wrap -------------------------------------------------------
+ */
+
+#define WRAP_QSIZE    7 /* does not divide 65536 */
+#define WRAP_REQUESTS 70000u
+
+/*
+ * 70000 one-sector reads through a ring of 7 slots, as many in flight as
+ * fit (through indirect tables: 7), so that both wrap counters flip about
+ * 10000 times and more than 65536 slots are used. Only the status and the
+ * used descriptors are judged (the other checks have blk-packed).
+ */
+int check_blk_packed_wrap(const char *args)
+{
+	static const enum check_id ids[] = { CK_PACKED_WRAP };
+	struct pq *c = start(args, WANTED, WRAP_QSIZE, ids, 1);
+	static struct preq r[WRAP_QSIZE];
+	struct preq *free_req[WRAP_QSIZE];
+	struct check_acc a = { 0 };
+	unsigned int done = 0, added = 0, depth, nfree;
+	bool ind;
+
+	if (!c)
+		return finish(c);
+	ind = vio_has(&c->b.vio, VIRTIO_F_INDIRECT_DESC);
+	depth = ind ? c->num : c->num / 3;
+	for (unsigned int i = 0; i < depth; i++) {
+		if (build_rw(c, &r[i], false, i, 1, 1, i))
+			depth = 0;
+		free_req[i] = &r[i];
+	}
+	nfree = depth;
+	while (done < WRAP_REQUESTS && depth && !c->broken[0]) {
+		while (added < WRAP_REQUESTS && nfree) {
+			struct preq *q = free_req[--nfree];
+
+			c->saved_used = 0; /* the copies are not compared */
+			*q->status = 0xff;
+			if (pq_add(c, q, (uint16_t)(q - r), ind, false)) {
+				snprintf(c->broken, sizeof(c->broken),
+					 "the driver could not add request %u",
+					 added);
+				break;
+			}
+			added++;
+		}
+		notify(c);
+		if (c->broken[0] || !pq_wait(c))
+			break;
+		while (pq_ready(c)) {
+			struct preq *q = pq_take(c);
+
+			if (!q)
+				break;
+			free_req[nfree++] = q;
+			if (!check_expect(&a, *q->status == VIRTIO_BLK_S_OK,
+					  "status OK",
+					  "status %d for request %u",
+					  *q->status, done))
+				depth = 0;
+			done++;
+		}
+	}
+	if (c->broken[0])
+		check_expect(&a, false, "70000 requests served",
+			     "after %u (slot %u, wrap %u): %s", done, c->used,
+			     c->used_wrap, c->broken);
+	else
+		check_expect(&a, done == WRAP_REQUESTS, "70000 requests served",
+			     "%u", done);
+	check_done(CK_PACKED_WRAP, &a);
+	return finish(c);
+}

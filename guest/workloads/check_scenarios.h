@@ -33,5 +33,6 @@ int check_blk_packed(const char *args);
 int check_blk_packed_sizes(const char *args);
 int check_blk_packed_notify(const char *args);
 int check_blk_in_order_packed(const char *args);
+int check_blk_packed_wrap(const char *args);
 
 #endif
