@@ -49,8 +49,9 @@
  *   packed-index-u16        the avail position is a free-running 16-bit
  *                           count modulo the ring size (wrong once it wraps
  *                           on a ring whose size does not divide 65536)
- *   packed-event-off-by-one with EVENT_IDX, off_wrap crossed by exactly one
- *                           used descriptor brings no interrupt
+ *   packed-event-off-by-one with EVENT_IDX, off_wrap at the first used
+ *                           descriptor written since the last decision
+ *                           brings no interrupt (> where >= was meant)
  *   packed-ignore-disable   the driver's DISABLE is ignored: an interrupt
  *                           after every batch
  *   in-order-reverse        with IN_ORDER acked, batches of up to 8 are
@@ -208,10 +209,12 @@ bool vub_packed_bug_notify(struct vub *b, struct vhu_backend_vq *vq)
 		event = packed_pos(vr, off_wrap & 0x7fff, off_wrap >> 15);
 		d_event = (event + span - old) % span;
 		d_now = (now + span - old) % span;
-		/* off-by-one: "past the event" taken as "beyond it" */
-		want = b->opt.bug == VUB_BUG_PACKED_EVENT_OFF_BY_ONE
-			       ? d_event + 1 < d_now
-			       : d_event < d_now;
+		/* off-by-one: the event must lie after the old position,
+		 * not at it: the first used descriptor written since the
+		 * last decision never triggers it */
+		want = d_event < d_now &&
+		       (b->opt.bug != VUB_BUG_PACKED_EVENT_OFF_BY_ONE ||
+			d_event > 0);
 	}
 	if (want && vq->call_fd >= 0 &&
 	    write(vq->call_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
