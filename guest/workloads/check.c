@@ -49,6 +49,7 @@ static const struct {
 	{ "blk-packed-notify", check_blk_packed_notify },
 	{ "blk-in-order-packed", check_blk_in_order_packed },
 	{ "blk-packed-wrap", check_blk_packed_wrap },
+	{ "blk-in-order-split", check_blk_in_order_split },
 };
 
 int check_main(const char *args)

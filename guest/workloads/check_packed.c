@@ -1066,3 +1066,113 @@ int check_blk_packed_wrap(const char *args)
 	check_done(CK_PACKED_WRAP, &a);
 	return finish(c);
 }
+
+/* --- blk-in-order-split ----------------------------------------------------
+ */
+
+/*
+ * IN_ORDER on a split ring: BATCH requests at once, the used ring entries
+ * they will take poisoned first. The driver (virtq.c) takes each entry as
+ * the oldest chain in flight or a later one among those the used index
+ * covers (a batch returned by its last head, written at the batch's first
+ * position); a poisoned entry, a head out of order or a batch beyond the
+ * index fails it. Once all are back, the index stays put.
+ */
+int check_blk_in_order_split(const char *args)
+{
+	static struct pq c;
+	static struct preq r[BATCH];
+	struct check_acc a = { 0 };
+	struct vio_dev found;
+	struct virtq *vq = &c.b.vq[0];
+	int err;
+
+	c.stall_ns = vw_stall(args);
+	if (!c.stall_ns || vw_find(VIRTIO_ID_BLOCK, "blk", &found))
+		return report_summary();
+	c.arena = (struct chain_arena){ dma_alloc(ARENA, 64), ARENA, 0 };
+	c.b.vio = found;
+	c.b.vio.ring_wanted = VIRTIO_BIT(VIRTIO_F_IN_ORDER);
+	err = c.arena.base ? vio_begin(&c.b.vio, WANTED) : VIRTQ_ENOSPC;
+	if (!err && !vio_has(&c.b.vio, VIRTIO_F_IN_ORDER)) {
+		check_skip(CK_SPLIT_IN_ORDER, "IN_ORDER not offered");
+		vio_reset(&c.b.vio);
+		return report_summary();
+	}
+	if (!err)
+		err = vio_queue_setup(&c.b.vio, 0, vq, 64, 0);
+	if (!err) {
+		virtq_disable_cb(vq);
+		err = vio_driver_ok(&c.b.vio);
+	}
+	if (err) {
+		report(false, "blk: cannot start the device: %s",
+		       c.b.vio.error);
+		return report_summary();
+	}
+	for (unsigned int round = 0; round < 8 && !c.broken[0]; round++) {
+		unsigned int got = 0;
+		uint64_t t;
+		uint16_t idx;
+
+		for (unsigned int i = 0; i < BATCH; i++) {
+			struct virtq_used_elem *e =
+				&vq->used->ring[(uint16_t)(vq->last_used + i) %
+						vq->num];
+
+			e->id = 0xffffffffu;
+			e->len = 0xffffffffu;
+		}
+		for (unsigned int i = 0; i < BATCH && !c.broken[0]; i++)
+			if (build_rw(&c, &r[i], round & 1, 120 + i, 1, 1, i) ||
+			    virtq_add(vq, r[i].b, r[i].out, r[i].n - r[i].out,
+				      &r[i]))
+				snprintf(c.broken, sizeof(c.broken),
+					 "the driver could not add request %u",
+					 i + 1);
+		vio_kick(&c.b.vio, 0, vq);
+		t = time_ns();
+		while (!c.broken[0] && got < BATCH) {
+			void *tok;
+			uint32_t len;
+			int ret = virtq_get_used(vq, &tok, &len);
+
+			if (ret < 0) {
+				check_expect(&a, false,
+					     "used entries in the order the "
+					     "chains were made available",
+					     "%s", virtq_error(vq));
+				snprintf(c.broken, sizeof(c.broken), "%s",
+					 virtq_error(vq));
+			} else if (ret) {
+				check_expect(&a, *r[got].status != 0xff,
+					     "every request of a batch "
+					     "complete",
+					     "request %u of a batch returned "
+					     "with its status unwritten",
+					     got + 1);
+				got++;
+			} else if (time_ns() - t > c.stall_ns) {
+				snprintf(c.broken, sizeof(c.broken),
+					 "%u of %u requests completed", got,
+					 BATCH);
+			}
+		}
+		t = time_ns();
+		while (time_ns() - t < SETTLE_NS)
+			;
+		idx = __atomic_load_n(&vq->used->idx, __ATOMIC_ACQUIRE);
+		if (!c.broken[0])
+			check_expect(&a, idx == vq->last_used,
+				     "the used index where the last batch "
+				     "left it",
+				     "%u, %u past it", idx,
+				     (uint16_t)(idx - vq->last_used));
+		chain_reset(&c.arena);
+	}
+	if (c.broken[0])
+		check_expect(&a, false, "every batch served", "%s", c.broken);
+	check_done(CK_SPLIT_IN_ORDER, &a);
+	vio_reset(&c.b.vio);
+	return report_summary();
+}

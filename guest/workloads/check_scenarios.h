@@ -34,5 +34,6 @@ int check_blk_packed_sizes(const char *args);
 int check_blk_packed_notify(const char *args);
 int check_blk_in_order_packed(const char *args);
 int check_blk_packed_wrap(const char *args);
+int check_blk_in_order_split(const char *args);
 
 #endif

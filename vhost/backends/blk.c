@@ -749,6 +749,27 @@ static void bug_config(struct vub *b, struct blk *d)
 	}
 }
 
+/*
+ * in-order-batch-last (split ring, IN_ORDER acked): the @n chains of @e
+ * are returned as one batch, but its used element is written at the
+ * batch's last position instead of its first (the used index still moves
+ * by @n). Bypasses vhu_vring_fill(), so the ring's in-flight region (if
+ * any) keeps them: only the conformance check runs with this defect.
+ */
+static void bug_batch_last(struct vub *b, unsigned int index,
+			   const struct vhu_vring_elem *e, const uint32_t *len,
+			   unsigned int n)
+{
+	struct vhu_vring *vr = &vhu_backend_vq(&b->dev, index)->vring;
+	struct virtq_used_elem *u =
+		&vr->used->ring[(uint16_t)(vr->used_idx + n - 1) % vr->num];
+
+	__atomic_store_n(&u->id, e[n - 1].head, __ATOMIC_RELAXED);
+	__atomic_store_n(&u->len, len[n - 1], __ATOMIC_RELAXED);
+	vr->used_idx = (uint16_t)(vr->used_idx + n);
+	vhu_vring_flush(vr);
+}
+
 /* Batches of up to --reorder requests, each carried out as it is popped
  * and completed last to first (first to last when the driver acked
  * IN_ORDER: the device must then use buffers in order); every batch is
@@ -760,7 +781,7 @@ static void blk_serve(struct vub *b, unsigned int index)
 	uint32_t len[VUB_MAX_REORDER];
 	unsigned int batch = b->opt.reorder ? b->opt.reorder : 1, n;
 	bool in_order = vhu_backend_has_feature(&b->dev, VIRTIO_F_IN_ORDER);
-	bool any = false;
+	bool any = false, batch_last;
 
 	if (b->opt.bug && bug_no_serve(b, index))
 		return;
@@ -768,10 +789,21 @@ static void blk_serve(struct vub *b, unsigned int index)
 		batch = 8; /* "reordering is harmless" (vu_bugs.c) */
 		in_order = false;
 	}
+	batch_last = b->opt.bug == VUB_BUG_IN_ORDER_BATCH_LAST && in_order &&
+		     !vhu_backend_has_feature(&b->dev, VIRTIO_F_RING_PACKED);
+	if (batch_last)
+		batch = 8;
 
 	do {
 		for (n = 0; n < batch && vub_pop(b, index, n, &e[n]) == 1; n++)
 			len[n] = blk_request(b, index, &e[n]);
+		if (batch_last && n > 1) {
+			bug_batch_last(b, index, e, len, n);
+			d->served[index] += n;
+			n = batch; /* as if full: pop again */
+			any = true;
+			continue;
+		}
 		for (unsigned int k = 0; k < n; k++) {
 			unsigned int i = in_order ? k : n - 1 - k;
 

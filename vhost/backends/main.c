@@ -205,6 +205,7 @@ static const struct bug_name bug_names[] = {
 	  VUB_BUG_PACKED_EVENT_OFF_BY_ONE },
 	{ "packed-ignore-disable", &vub_blk, VUB_BUG_PACKED_IGNORE_DISABLE },
 	{ "in-order-reverse", &vub_blk, VUB_BUG_IN_ORDER_REVERSE },
+	{ "in-order-batch-last", &vub_blk, VUB_BUG_IN_ORDER_BATCH_LAST },
 };
 
 struct cli {
@@ -866,7 +867,9 @@ static int alloc_iov(struct vub *b)
 			 : b->opt.reorder > 2 ? b->opt.reorder
 					      : 2;
 
-	if (b->opt.bug == VUB_BUG_IN_ORDER_REVERSE && n < 8)
+	if ((b->opt.bug == VUB_BUG_IN_ORDER_REVERSE ||
+	     b->opt.bug == VUB_BUG_IN_ORDER_BATCH_LAST) &&
+	    n < 8)
 		n = 8; /* its batches (blk.c) */
 
 	for (unsigned int i = 0; i < n; i++) {

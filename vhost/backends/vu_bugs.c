@@ -57,6 +57,10 @@
  *   in-order-reverse        with IN_ORDER acked, batches of up to 8 are
  *                           completed last to first (blk.c), the ring's own
  *                           IN_ORDER guard off
+ *   in-order-batch-last     with IN_ORDER on a split ring, batches of up to
+ *                           8 are returned by one used element written at
+ *                           the batch's last position, not its first
+ *                           (blk.c)
  *
  * The library implements the ones inside its message handlers
  * (VHU_BACKEND_BUG_* bits of vhost/backend.h, set here on connection).
@@ -166,6 +170,7 @@ unsigned int vub_ring_bugs(const struct vub *b)
 	case VUB_BUG_PACKED_INDEX_U16:
 		return VHU_VRING_BUG_INDEX_U16;
 	case VUB_BUG_IN_ORDER_REVERSE:
+	case VUB_BUG_IN_ORDER_BATCH_LAST:
 		return VHU_VRING_BUG_ORDER_UNCHECKED;
 	default:
 		return 0;

@@ -173,6 +173,7 @@ enum vub_bug {
 	VUB_BUG_PACKED_EVENT_OFF_BY_ONE, /* off_wrap crossed by one: no irq */
 	VUB_BUG_PACKED_IGNORE_DISABLE,	 /* driver flags DISABLE ignored */
 	VUB_BUG_IN_ORDER_REVERSE,	 /* IN_ORDER: batches last to first */
+	VUB_BUG_IN_ORDER_BATCH_LAST,	 /* split batch entry at its end */
 };
 
 /* What the command line asked for. */
