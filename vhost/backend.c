@@ -703,6 +703,24 @@ static struct vhu_backend_vq *ring_of(struct vhu_backend *dev, const char *req,
 	return &dev->vqs[index];
 }
 
+/* A queue size the device takes: a power of 2 for split rings, any size
+ * for packed ones (virtio 1.2, 2.8.10.1), up to its maximum. */
+static bool queue_size_ok(const struct vhu_backend *dev, unsigned int num)
+{
+	if (num > dev->max_queue_size)
+		return false;
+	if (vhu_backend_has_feature(dev, VIRTIO_F_RING_PACKED))
+		return num > 0;
+	return virtq_size_valid(num);
+}
+
+static const char *size_rule(const struct vhu_backend *dev)
+{
+	return vhu_backend_has_feature(dev, VIRTIO_F_RING_PACKED)
+		       ? "a size"
+		       : "a power of 2";
+}
+
 static int set_vring_num(struct vhu_backend *dev, struct vhu_msg *msg,
 			 struct vhu_msg *reply)
 {
@@ -713,11 +731,10 @@ static int set_vring_num(struct vhu_backend *dev, struct vhu_msg *msg,
 
 	if (!vq)
 		return err;
-	if (!virtq_size_valid(s->num) || s->num > dev->max_queue_size)
-		return refuse(
-			dev, -EINVAL,
-			"SET_VRING_NUM: size %u is not a power of 2 in 1..%u",
-			s->num, dev->max_queue_size);
+	if (!queue_size_ok(dev, s->num))
+		return refuse(dev, -EINVAL,
+			      "SET_VRING_NUM: size %u is not %s in 1..%u",
+			      s->num, size_rule(dev), dev->max_queue_size);
 	vq->num = s->num;
 	vq->addr_set = false; /* its sizes were checked for the old num */
 	return 0;
@@ -1114,11 +1131,11 @@ static int check_inflight(struct vhu_backend *dev, const char *req,
 	if (!in->num_queues || in->num_queues > dev->num_queues)
 		return refuse(dev, -EINVAL, "%s: %u queues, device has %u", req,
 			      in->num_queues, dev->num_queues);
-	if (!virtq_size_valid(in->queue_size) ||
-	    in->queue_size > dev->max_queue_size)
+	if (!queue_size_ok(dev, in->queue_size))
 		return refuse(dev, -EINVAL,
-			      "%s: queue size %u is not a power of 2 in 1..%u",
-			      req, in->queue_size, dev->max_queue_size);
+			      "%s: queue size %u is not %s in 1..%u", req,
+			      in->queue_size, size_rule(dev),
+			      dev->max_queue_size);
 	return 0;
 }
 

@@ -726,7 +726,8 @@ static int order_init(struct vhu_vring *vr, const struct vhu_vring_config *cfg)
 
 static void order_push(struct vhu_vring *vr, uint16_t id)
 {
-	if (!vr->order || vr->order_len >= vr->num)
+	if (!vr->order || vr->order_len >= vr->num ||
+	    (vr->bugs & VHU_VRING_BUG_ORDER_UNCHECKED))
 		return;
 	vr->order[(vr->order_first + vr->order_len++) % vr->num] = id;
 }
@@ -736,7 +737,7 @@ static int order_check(struct vhu_vring *vr, uint16_t id)
 {
 	uint16_t want;
 
-	if (!vr->order)
+	if (!vr->order || (vr->bugs & VHU_VRING_BUG_ORDER_UNCHECKED))
 		return 0;
 	if (!vr->order_len)
 		return ring_fail(vr, -EINVAL,
@@ -844,6 +845,15 @@ static int packed_indirect(struct vhu_vring *vr, struct chain_walk *w,
 		err = add_segment(vr, w, elem, &sd);
 		if (err)
 			return err;
+		if (vr->bugs & VHU_VRING_BUG_WRITE_INDIRECT)
+			__atomic_store_n((uint16_t *)&table[i].flags,
+					 (uint16_t)(t.flags |
+						    VIRTQ_DESC_F_AVAIL |
+						    VIRTQ_DESC_F_USED),
+					 __ATOMIC_RELAXED);
+		if ((vr->bugs & VHU_VRING_BUG_INDIRECT_NEXT) &&
+		    !(t.flags & VIRTQ_DESC_F_NEXT))
+			break;
 	}
 	return 0;
 }
@@ -934,7 +944,7 @@ static int packed_walk(struct vhu_vring *vr, struct packed_src *src,
 	struct chain_walk w = { .table_num = vr->num };
 	struct virtq_packed_desc d;
 	struct virtq_desc sd;
-	uint16_t prev = 0;
+	uint16_t prev = 0, first_id = 0;
 	bool record = vr->inflight_packed && !src->region;
 	int err;
 
@@ -952,6 +962,8 @@ static int packed_walk(struct vhu_vring *vr, struct packed_src *src,
 			err = inflight_record(vr, &d, w.seen, entry, &prev);
 		if (err)
 			return err;
+		if (w.seen == 1)
+			first_id = d.id;
 		if (d.flags & VIRTQ_DESC_F_INDIRECT) {
 			err = packed_indirect(vr, &w, elem, &d);
 		} else {
@@ -960,8 +972,13 @@ static int packed_walk(struct vhu_vring *vr, struct packed_src *src,
 		}
 		if (err)
 			return err;
+		if ((vr->bugs & VHU_VRING_BUG_CHAIN_WRAP_CUT) && !src->region &&
+		    !src->slot)
+			break; /* "a chain never runs past the ring's end" */
 	} while (d.flags & VIRTQ_DESC_F_NEXT);
 	elem->head = d.id; /* the id is in the chain's last descriptor */
+	if (vr->bugs & VHU_VRING_BUG_ID_FROM_HEAD)
+		elem->head = first_id;
 	elem->out_len = (uint32_t)w.out_len;
 	elem->in_len = (uint32_t)w.in_len;
 	*slots = w.seen;
@@ -1033,6 +1050,12 @@ static int packed_pop(struct vhu_vring *vr, struct vhu_vring_elem *elem)
 	}
 	vr->last_avail_idx = src.slot;
 	vr->avail_wrap = src.wrap;
+	if (vr->bugs & VHU_VRING_BUG_INDEX_U16) {
+		/* "a free-running 16-bit index, modulo the ring" */
+		vr->bug_avail_count = (uint16_t)(vr->bug_avail_count + slots);
+		vr->last_avail_idx = (uint16_t)(vr->bug_avail_count % vr->num);
+		vr->avail_wrap = !(vr->bug_avail_count / vr->num % 2);
+	}
 	return 1;
 }
 
@@ -1046,6 +1069,32 @@ static void inflight_release(struct vhu_vring *vr, uint16_t i, unsigned int n)
 		vr->inflight_free[vr->inflight_free_n++] = i;
 		i = __atomic_load_n(&inflight_pentry(vr, i)->next,
 				    __ATOMIC_RELAXED);
+	}
+}
+
+/* The used-descriptor defects of vhu_vring.bugs, after the descriptor
+ * for @id was written at @slot in lap @wrap. */
+static void packed_fill_bugs(struct vhu_vring *vr, uint16_t slot, bool wrap,
+			     uint16_t id, uint32_t len)
+{
+	struct virtq_packed_desc *d = &vr->packed_desc[slot];
+	uint16_t flags = used_bits(wrap) | (len ? VIRTQ_DESC_F_WRITE : 0);
+
+	if (vr->bugs & VHU_VRING_BUG_WRAP_FROM_AVAIL)
+		flags = used_bits(vr->avail_wrap) |
+			(len ? VIRTQ_DESC_F_WRITE : 0);
+	if (vr->bugs & VHU_VRING_BUG_NO_WRITE_FLAG)
+		flags &= (uint16_t)~VIRTQ_DESC_F_WRITE;
+	__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
+	if (!(vr->bugs & VHU_VRING_BUG_USED_EVERY_SLOT))
+		return;
+	/* "every descriptor of the chain becomes used" */
+	for (unsigned int k = 1; k < vr->id_slots[id]; k++) {
+		packed_advance(vr, &slot, &wrap, 1);
+		d = &vr->packed_desc[slot];
+		__atomic_store_n(&d->id, id, __ATOMIC_RELAXED);
+		__atomic_store_n(&d->len, len, __ATOMIC_RELAXED);
+		__atomic_store_n(&d->flags, flags, __ATOMIC_RELEASE);
 	}
 }
 
@@ -1077,6 +1126,8 @@ static int packed_fill(struct vhu_vring *vr, uint16_t id, uint32_t len)
 	__atomic_store_n(&d->flags,
 			 used_bits(wrap) | (len ? VIRTQ_DESC_F_WRITE : 0),
 			 __ATOMIC_RELEASE);
+	if (vr->bugs)
+		packed_fill_bugs(vr, slot, wrap, id, len);
 	slots = vr->id_slots[id];
 	packed_advance(vr, &slot, &wrap, slots);
 	vr->used_idx = slot;

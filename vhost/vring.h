@@ -152,6 +152,11 @@ struct vhu_vring {
 	 * assume a driver lays chains out in order do. Set like
 	 * indirect_head_only. */
 	bool next_by_index;
+	/* Test aids for vuvm-backend --bug, 0 otherwise: VHU_VRING_BUG_*
+	 * bits (below), set by the caller after vhu_vring_init(), which
+	 * clears them; bug_avail_count is VHU_VRING_BUG_INDEX_U16's. */
+	unsigned int bugs;
+	uint16_t bug_avail_count;
 	/* Packed ring (all NULL/0 for a split one). last_avail_idx and
 	 * used_idx are then slots (0..num-1) with their wrap counters. */
 	bool packed;
@@ -174,6 +179,20 @@ struct vhu_vring {
 	uint16_t *order;
 	unsigned int order_first, order_len;
 };
+
+/*
+ * vhu_vring.bugs: known kinds of packed-ring and IN_ORDER defects, each
+ * injected by one vuvm-backend --bug for vuvm-check to catch.
+ */
+#define VHU_VRING_BUG_ID_FROM_HEAD    (1u << 0) /* id of a chain's 1st desc */
+#define VHU_VRING_BUG_WRAP_FROM_AVAIL (1u << 1) /* used bits: avail counter */
+#define VHU_VRING_BUG_NO_WRITE_FLAG   (1u << 2) /* used flags never WRITE */
+#define VHU_VRING_BUG_USED_EVERY_SLOT (1u << 3) /* used desc in every slot */
+#define VHU_VRING_BUG_WRITE_INDIRECT  (1u << 4) /* table entries marked used */
+#define VHU_VRING_BUG_CHAIN_WRAP_CUT  (1u << 5) /* chain ends at last slot */
+#define VHU_VRING_BUG_INDIRECT_NEXT   (1u << 6) /* NEXT obeyed in a table */
+#define VHU_VRING_BUG_ORDER_UNCHECKED (1u << 7) /* IN_ORDER not enforced */
+#define VHU_VRING_BUG_INDEX_U16	      (1u << 8) /* position = u16 count % num */
 
 /*
  * One popped chain. The caller points @iov at an array of @iov_max entries

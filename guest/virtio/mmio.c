@@ -222,7 +222,10 @@ int vio_queue_setup(struct vio_dev *d, unsigned int index, struct virtq *vq,
 	if (!max)
 		return vio_fail(d, VIO_ENODEV, "queue %u does not exist",
 				index);
-	size = pow2_floor(size < max ? size : max);
+	size = size < max ? size : max;
+	/* Split rings are powers of 2; packed ones any size (2.8.10.1). */
+	if (!vio_has(d, VIRTIO_F_RING_PACKED))
+		size = pow2_floor(size);
 	if (size > VIRTQ_MAX_SIZE)
 		size = VIRTQ_MAX_SIZE;
 	mem = ring_mem(d, index, virtq_mem_size(size, indirect_max));

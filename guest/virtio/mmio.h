@@ -23,7 +23,8 @@
  *   of ring features (RING_PACKED, IN_ORDER) that every device driver
  *   then asks for; set it in the found device before the driver's open.
  * vio_queue_setup: sets queue @index up with at most @size entries (the
- *   device's QueueNumMax caps it) and indirect tables of @indirect_max
+ *   device's QueueNumMax caps it; a split ring's size is then rounded down
+ *   to a power of 2, a packed ring's kept) and indirect tables of @indirect_max
  *   descriptors, memory from dma_alloc (allocated once per queue index
  *   and reused by later calls with the same or smaller sizes).
  * vio_driver_ok: DRIVER_OK, then checks that the device did not ask for a

@@ -5,8 +5,9 @@
  * entry finds the scenario's code and runs it, and the scenario prints one
  * verdict per check of the catalogue it owns (check/check.h).
  *
- * Parameters: scenario=NAME (required), stall=SEC (how long a request
- * may take, default 5). Scenarios poll for completions.
+ * Parameters: scenario=NAME (required), ring=split|packed and
+ * in_order=0|1 (read by the packed-ring scenarios), stall=SEC (how long a
+ * request may take, default 5). Scenarios poll for completions.
  */
 #include <stdio.h>
 #include <string.h>
@@ -48,6 +49,12 @@ static const struct {
 	{ "fs-layout", check_fs_layout },
 	{ "fs-requests", check_fs_requests },
 	{ "fs-mq", check_fs_mq },
+	{ "blk-packed", check_blk_packed },
+	{ "blk-packed-sizes", check_blk_packed_sizes },
+	{ "blk-packed-notify", check_blk_packed_notify },
+	{ "blk-in-order-packed", check_blk_in_order_packed },
+	{ "blk-packed-wrap", check_blk_packed_wrap },
+	{ "blk-in-order-split", check_blk_in_order_split },
 };
 
 int check_main(const char *args)

@@ -34,5 +34,11 @@ int check_vu_mem_max(const char *args);
 int check_fs_layout(const char *args);
 int check_fs_requests(const char *args);
 int check_fs_mq(const char *args);
+int check_blk_packed(const char *args);
+int check_blk_packed_sizes(const char *args);
+int check_blk_packed_notify(const char *args);
+int check_blk_in_order_packed(const char *args);
+int check_blk_packed_wrap(const char *args);
+int check_blk_in_order_split(const char *args);
 
 #endif

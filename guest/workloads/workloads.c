@@ -28,7 +28,8 @@ static const char *const net_bench_params[] = { "mode",	  "size",     "batch",
 						"window", "queues",   "dir",
 						"qsize",  "seconds",  "count",
 						"ring",	  "in_order", NULL };
-static const char *const check_params[] = { "scenario", "stall", NULL };
+static const char *const check_params[] = { "scenario", "stall", "ring",
+					    "in_order", NULL };
 static const char *const fs_verify_params[] = { "mode",	    "queues", "files",
 						"max_size", "qd",     "seed",
 						"stall",    NULL };

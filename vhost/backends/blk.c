@@ -645,6 +645,11 @@ static uint32_t bug_after(struct vub *b, const struct vhu_vring_elem *e,
 		if (ok && rq->hdr.type == VIRTIO_BLK_T_IN)
 			return len - 1;
 		break;
+	case VUB_BUG_PACKED_LEN_NO_STATUS: /* the data alone counted */
+		if (ok && rq->hdr.type == VIRTIO_BLK_T_IN &&
+		    vhu_backend_has_feature(&b->dev, VIRTIO_F_RING_PACKED))
+			return len - 1;
+		break;
 	case VUB_BUG_USED_LEN_STATUS_ERR: /* the buffer's length reported */
 		if (!ok)
 			return (uint32_t)e->in_len;
@@ -754,6 +759,27 @@ static void bug_config(struct vub *b, struct blk *d)
 	}
 }
 
+/*
+ * in-order-batch-last (split ring, IN_ORDER acked): the @n chains of @e
+ * are returned as one batch, but its used element is written at the
+ * batch's last position instead of its first (the used index still moves
+ * by @n). Bypasses vhu_vring_fill(), so the ring's in-flight region (if
+ * any) keeps them: only the conformance check runs with this defect.
+ */
+static void bug_batch_last(struct vub *b, unsigned int index,
+			   const struct vhu_vring_elem *e, const uint32_t *len,
+			   unsigned int n)
+{
+	struct vhu_vring *vr = &vhu_backend_vq(&b->dev, index)->vring;
+	struct virtq_used_elem *u =
+		&vr->used->ring[(uint16_t)(vr->used_idx + n - 1) % vr->num];
+
+	__atomic_store_n(&u->id, e[n - 1].head, __ATOMIC_RELAXED);
+	__atomic_store_n(&u->len, len[n - 1], __ATOMIC_RELAXED);
+	vr->used_idx = (uint16_t)(vr->used_idx + n);
+	vhu_vring_flush(vr);
+}
+
 /* Batches of up to --reorder requests, each carried out as it is popped
  * and completed last to first (first to last when the driver acked
  * IN_ORDER: the device must then use buffers in order); every batch is
@@ -765,14 +791,29 @@ static void blk_serve(struct vub *b, unsigned int index)
 	uint32_t len[VUB_MAX_REORDER];
 	unsigned int batch = b->opt.reorder ? b->opt.reorder : 1, n;
 	bool in_order = vhu_backend_has_feature(&b->dev, VIRTIO_F_IN_ORDER);
-	bool any = false;
+	bool any = false, batch_last;
 
 	if (b->opt.bug && bug_no_serve(b, index))
 		return;
+	if (b->opt.bug == VUB_BUG_IN_ORDER_REVERSE && in_order) {
+		batch = 8; /* "reordering is harmless" (vu_bugs.c) */
+		in_order = false;
+	}
+	batch_last = b->opt.bug == VUB_BUG_IN_ORDER_BATCH_LAST && in_order &&
+		     !vhu_backend_has_feature(&b->dev, VIRTIO_F_RING_PACKED);
+	if (batch_last)
+		batch = 8;
 
 	do {
 		for (n = 0; n < batch && vub_pop(b, index, n, &e[n]) == 1; n++)
 			len[n] = blk_request(b, index, &e[n]);
+		if (batch_last && n > 1) {
+			bug_batch_last(b, index, e, len, n);
+			d->served[index] += n;
+			n = batch; /* as if full: pop again */
+			any = true;
+			continue;
+		}
 		for (unsigned int k = 0; k < n; k++) {
 			unsigned int i = in_order ? k : n - 1 - k;
 

@@ -230,6 +230,22 @@ static const struct bug_name bug_names[] = {
 	{ "vu-refuse-subset", &vub_blk, VUB_BUG_VU_REFUSE_SUBSET },
 	{ "vu-reset-late-dma", &vub_blk, VUB_BUG_VU_RESET_LATE_DMA },
 	{ "vu-max-regions-7", &vub_blk, VUB_BUG_VU_MAX_REGIONS_7 },
+	/* packed rings and IN_ORDER */
+	{ "packed-id-from-head", &vub_blk, VUB_BUG_PACKED_ID_FROM_HEAD },
+	{ "packed-wrap-from-avail", &vub_blk, VUB_BUG_PACKED_WRAP_FROM_AVAIL },
+	{ "packed-no-write-flag", &vub_blk, VUB_BUG_PACKED_NO_WRITE_FLAG },
+	{ "packed-len-no-status", &vub_blk, VUB_BUG_PACKED_LEN_NO_STATUS },
+	{ "packed-write-indirect", &vub_blk, VUB_BUG_PACKED_WRITE_INDIRECT },
+	{ "packed-used-every-slot", &vub_blk, VUB_BUG_PACKED_USED_EVERY_SLOT },
+	{ "packed-chain-wrap-cut", &vub_blk, VUB_BUG_PACKED_CHAIN_WRAP_CUT },
+	{ "packed-indirect-next", &vub_blk, VUB_BUG_PACKED_INDIRECT_NEXT },
+	{ "packed-qsize-pow2", &vub_blk, VUB_BUG_PACKED_QSIZE_POW2 },
+	{ "packed-index-u16", &vub_blk, VUB_BUG_PACKED_INDEX_U16 },
+	{ "packed-event-off-by-one", &vub_blk,
+	  VUB_BUG_PACKED_EVENT_OFF_BY_ONE },
+	{ "packed-ignore-disable", &vub_blk, VUB_BUG_PACKED_IGNORE_DISABLE },
+	{ "in-order-reverse", &vub_blk, VUB_BUG_IN_ORDER_REVERSE },
+	{ "in-order-batch-last", &vub_blk, VUB_BUG_IN_ORDER_BATCH_LAST },
 };
 
 struct cli {
@@ -931,6 +947,11 @@ static int alloc_iov(struct vub *b)
 	unsigned int n = b->type == &vub_net  ? VUB_MAX_REORDER
 			 : b->opt.reorder > 2 ? b->opt.reorder
 					      : 2;
+
+	if ((b->opt.bug == VUB_BUG_IN_ORDER_REVERSE ||
+	     b->opt.bug == VUB_BUG_IN_ORDER_BATCH_LAST) &&
+	    n < 8)
+		n = 8; /* its batches (blk.c) */
 
 	for (unsigned int i = 0; i < n; i++) {
 		b->iov[i] = calloc(VUB_IOV_MAX, sizeof(struct iovec));

@@ -98,6 +98,7 @@ int vub_pop(struct vub *b, unsigned int index, unsigned int slot,
 		b->opt.bug == VUB_BUG_RNG_INDIRECT_AFTER_CHAIN ||
 		b->opt.bug == VUB_BUG_NET_INDIRECT_AFTER_CHAIN;
 	vq->vring.next_by_index = b->opt.bug == VUB_BUG_DESC_NEXT_BY_INDEX;
+	vq->vring.bugs = vub_ring_bugs(b); /* vu_bugs.c */
 	if (b->opt.bug && bug_pop_refused(b, index, &r))
 		return r;
 	if (b->opt.bug == VUB_BUG_VU_REGION_STRADDLE) /* vu_bugs.c */
@@ -230,7 +231,7 @@ void vub_notify(struct vub *b, unsigned int index)
 
 	if (!vq || !vq->started || vq->vring.err)
 		return;
-	if (b->opt.bug && bug_notify(b, vq))
+	if (b->opt.bug && (bug_notify(b, vq) || vub_packed_bug_notify(b, vq)))
 		return;
 	r = vhu_backend_vq_notify(vq);
 	if (r < 0)

@@ -34,6 +34,42 @@
  *                           reset it should have been cancelled by)
  *   vu-max-regions-7        SET_MEM_TABLE drops the last of eight regions
  *
+ * and of the packed ring and IN_ORDER (blk; most are vhu_vring.bugs bits,
+ * VHU_VRING_BUG_* of vhost/vring.h, set on every pop):
+ *
+ *   packed-id-from-head     the used id is the chain's first descriptor's,
+ *                           not its last's (where the driver puts it)
+ *   packed-wrap-from-avail  a used descriptor's AVAIL/USED bits follow the
+ *                           avail wrap counter, not the used one
+ *   packed-no-write-flag    used descriptors never have WRITE, whatever
+ *                           was written
+ *   packed-len-no-status    a read on a packed ring reports its data
+ *                           without the status byte (blk.c)
+ *   packed-write-indirect   indirect table entries are marked used after
+ *                           they are read
+ *   packed-used-every-slot  every slot of a chain gets a used descriptor
+ *   packed-chain-wrap-cut   a chain ends at the ring's last slot
+ *   packed-indirect-next    NEXT is obeyed inside indirect tables (split
+ *                           logic: a table of entries without NEXT is cut
+ *                           after its first)
+ *   packed-qsize-pow2       a packed ring whose size is not a power of 2 is
+ *                           refused (the queue dies when it starts)
+ *   packed-index-u16        the avail position is a free-running 16-bit
+ *                           count modulo the ring size (wrong once it wraps
+ *                           on a ring whose size does not divide 65536)
+ *   packed-event-off-by-one with EVENT_IDX, off_wrap at the first used
+ *                           descriptor written since the last decision
+ *                           brings no interrupt (> where >= was meant)
+ *   packed-ignore-disable   the driver's DISABLE is ignored: an interrupt
+ *                           after every batch
+ *   in-order-reverse        with IN_ORDER acked, batches of up to 8 are
+ *                           completed last to first (blk.c), the ring's own
+ *                           IN_ORDER guard off
+ *   in-order-batch-last     with IN_ORDER on a split ring, batches of up to
+ *                           8 are returned by one used element written at
+ *                           the batch's last position, not its first
+ *                           (blk.c)
+ *
  * The library implements the ones inside its message handlers
  * (VHU_BACKEND_BUG_* bits of vhost/backend.h, set here on connection).
  *
@@ -43,6 +79,9 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <string.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "vhost/backends/vub.h"
 #include "virtio/virtio_config.h"
@@ -170,9 +209,94 @@ void vub_vu_bug_queue_start(struct vub *b, unsigned int index)
 		vq->vring.last_avail_idx = 0;
 	if (b->opt.bug == VUB_BUG_VU_RESET_LATE_DMA && b->vu_reset_seen)
 		late_dma(b, &vq->vring);
+	if (b->opt.bug == VUB_BUG_PACKED_QSIZE_POW2 && vq->vring.packed &&
+	    (vq->vring.num & (vq->vring.num - 1))) {
+		snprintf(vq->vring.error, sizeof(vq->vring.error),
+			 "packed ring of %u: not a power of 2 (--bug)",
+			 vq->vring.num);
+		vq->vring.err = -EINVAL;
+		vub_queue_failed(b, index, -EINVAL);
+	}
 	if (vq->vring.event_idx)
 		b->vu_event_idx_seen = true;
 	else if (b->opt.bug == VUB_BUG_VU_STALE_EVENT_IDX &&
 		 b->vu_event_idx_seen)
 		vq->vring.event_idx = true;
+}
+
+unsigned int vub_ring_bugs(const struct vub *b)
+{
+	switch (b->opt.bug) {
+	case VUB_BUG_PACKED_ID_FROM_HEAD:
+		return VHU_VRING_BUG_ID_FROM_HEAD;
+	case VUB_BUG_PACKED_WRAP_FROM_AVAIL:
+		return VHU_VRING_BUG_WRAP_FROM_AVAIL;
+	case VUB_BUG_PACKED_NO_WRITE_FLAG:
+		return VHU_VRING_BUG_NO_WRITE_FLAG;
+	case VUB_BUG_PACKED_WRITE_INDIRECT:
+		return VHU_VRING_BUG_WRITE_INDIRECT;
+	case VUB_BUG_PACKED_USED_EVERY_SLOT:
+		return VHU_VRING_BUG_USED_EVERY_SLOT;
+	case VUB_BUG_PACKED_CHAIN_WRAP_CUT:
+		return VHU_VRING_BUG_CHAIN_WRAP_CUT;
+	case VUB_BUG_PACKED_INDIRECT_NEXT:
+		return VHU_VRING_BUG_INDIRECT_NEXT;
+	case VUB_BUG_PACKED_INDEX_U16:
+		return VHU_VRING_BUG_INDEX_U16;
+	case VUB_BUG_IN_ORDER_REVERSE:
+	case VUB_BUG_IN_ORDER_BATCH_LAST:
+		return VHU_VRING_BUG_ORDER_UNCHECKED;
+	default:
+		return 0;
+	}
+}
+
+/* A used position of a packed ring as one number modulo 2 * num. */
+static unsigned int packed_pos(const struct vhu_vring *vr, unsigned int slot,
+			       bool wrap)
+{
+	return slot + (wrap ? 0 : vr->num);
+}
+
+bool vub_packed_bug_notify(struct vub *b, struct vhu_backend_vq *vq)
+{
+	struct vhu_vring *vr = &vq->vring;
+	unsigned int span = 2 * vr->num, old, now, event, d_event, d_now;
+	bool valid = vr->signalled_used_valid, want;
+	uint16_t flags, off_wrap;
+	uint64_t one = 1;
+
+	if ((b->opt.bug != VUB_BUG_PACKED_EVENT_OFF_BY_ONE &&
+	     b->opt.bug != VUB_BUG_PACKED_IGNORE_DISABLE) ||
+	    !vr->packed)
+		return false;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	old = packed_pos(vr, vr->signalled_used, vr->signalled_wrap);
+	now = packed_pos(vr, vr->used_idx, vr->used_wrap);
+	vr->signalled_used = vr->used_idx;
+	vr->signalled_wrap = vr->used_wrap;
+	vr->signalled_used_valid = true;
+	flags = __atomic_load_n(&vr->driver_event->flags, __ATOMIC_RELAXED) & 3;
+	off_wrap =
+		__atomic_load_n(&vr->driver_event->off_wrap, __ATOMIC_RELAXED);
+	if (flags == VIRTQ_EVENT_F_DISABLE) {
+		want = b->opt.bug == VUB_BUG_PACKED_IGNORE_DISABLE;
+	} else if (flags != VIRTQ_EVENT_F_DESC || !vr->event_idx || !valid ||
+		   (off_wrap & 0x7fff) >= vr->num) {
+		want = true;
+	} else {
+		event = packed_pos(vr, off_wrap & 0x7fff, off_wrap >> 15);
+		d_event = (event + span - old) % span;
+		d_now = (now + span - old) % span;
+		/* off-by-one: the event must lie after the old position,
+		 * not at it: the first used descriptor written since the
+		 * last decision never triggers it */
+		want = d_event < d_now &&
+		       (b->opt.bug != VUB_BUG_PACKED_EVENT_OFF_BY_ONE ||
+			d_event > 0);
+	}
+	if (want && vq->call_fd >= 0 &&
+	    write(vq->call_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		pr_warn("signalling the call fd: %s", strerror(errno));
+	return true;
 }

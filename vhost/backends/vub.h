@@ -201,6 +201,21 @@ enum vub_bug {
 	VUB_BUG_VU_REFUSE_SUBSET,  /* SET_FEATURES without INDIRECT refused */
 	VUB_BUG_VU_RESET_LATE_DMA, /* a buffer from before a reset written */
 	VUB_BUG_VU_MAX_REGIONS_7,  /* the 8th memory region dropped */
+	/* --- packed rings and IN_ORDER, blk (vu_bugs.c) --- */
+	VUB_BUG_PACKED_ID_FROM_HEAD,	 /* used id of the chain's 1st desc */
+	VUB_BUG_PACKED_WRAP_FROM_AVAIL,	 /* used bits from the avail counter */
+	VUB_BUG_PACKED_NO_WRITE_FLAG,	 /* used desc never has WRITE */
+	VUB_BUG_PACKED_LEN_NO_STATUS,	 /* packed read: used len - 1 */
+	VUB_BUG_PACKED_WRITE_INDIRECT,	 /* indirect entries marked used */
+	VUB_BUG_PACKED_USED_EVERY_SLOT,	 /* a used desc in every chain slot */
+	VUB_BUG_PACKED_CHAIN_WRAP_CUT,	 /* chains end at the ring's end */
+	VUB_BUG_PACKED_INDIRECT_NEXT,	 /* NEXT obeyed in indirect tables */
+	VUB_BUG_PACKED_QSIZE_POW2,	 /* odd-sized packed ring: dead */
+	VUB_BUG_PACKED_INDEX_U16,	 /* position from a u16 count */
+	VUB_BUG_PACKED_EVENT_OFF_BY_ONE, /* off_wrap crossed by one: no irq */
+	VUB_BUG_PACKED_IGNORE_DISABLE,	 /* driver flags DISABLE ignored */
+	VUB_BUG_IN_ORDER_REVERSE,	 /* IN_ORDER: batches last to first */
+	VUB_BUG_IN_ORDER_BATCH_LAST,	 /* split batch entry at its end */
 };
 
 /* What the command line asked for. */
@@ -283,6 +298,15 @@ void vub_vu_bug_reset(struct vub *b);
 void vub_vu_bug_popped(struct vub *b, unsigned int index,
 		       const struct vhu_vring_elem *e);
 int vub_vu_bug_set_features(struct vub *b, uint64_t features);
+/*
+ * The packed-ring and IN_ORDER defects (vu_bugs.c):
+ * vub_ring_bugs: the VHU_VRING_BUG_* bits of the injected defect (0 for
+ *   the others), for every pop to set in the ring.
+ * vub_packed_bug_notify: decides and signals like vhu_vring_should_notify()
+ *   with the injected event-suppression rule broken; false when none is.
+ */
+unsigned int vub_ring_bugs(const struct vub *b);
+bool vub_packed_bug_notify(struct vub *b, struct vhu_backend_vq *vq);
 
 /* Whether every queue is stopped (what a device state transfer needs). */
 bool vub_all_stopped(struct vub *b);
