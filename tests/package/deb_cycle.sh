@@ -12,6 +12,9 @@
 # Idempotent: a vuvm package left installed (by a run that was killed) is
 # purged first, and the package is purged again however the run ends.
 set -u
+# useradd, groupadd, ldconfig and dpkg live in sbin, which a root shell's
+# PATH may lack (su without -, a chroot).
+PATH=$PATH:/usr/sbin:/sbin
 [ $# -eq 1 ] || { echo "usage: deb_cycle.sh BUILD-DIR" >&2; exit 2; }
 build=$(cd "$1" && pwd) || exit 2
 here=$(cd "$(dirname "$0")" && pwd)

@@ -17,6 +17,10 @@
 # /dev/kvm is root:root 0600: kvm_access_grant then does what that rule
 # does, creating the group as the postinst does if it is missing.
 
+# useradd, groupadd, userdel and runuser live in sbin, which a root
+# shell's PATH may lack (su without -, a chroot).
+PATH=$PATH:/usr/sbin:/sbin
+
 kvm_made_group='' kvm_was='' kvm_mode='' kvm_group=''
 
 kvm_access_grant() {
