@@ -252,11 +252,19 @@ progress() {
 # suspend blk0 in the middle of blk-verify: the guest's progress stops
 # (its progress line keeps saying the same KiB), and after resume blk0 the
 # workload goes on and verifies every byte. The guest gives up on a
-# request after 5 s, so the device stays suspended for about 1.3 s.
+# request after stall= (5 s times the load factor: each vuvmctl below
+# takes longer on a slow machine), so the device stays suspended for
+# about 1.3 s plus what the commands take. The first suspend comes once
+# blk-verify printed progress (set-up done, however slow the machine).
 mode_suspend() {
 	s=$dir/ctl.sock
 	start_vuvm "$s" --device "blk,socket=$sock" \
-		--test blk-verify,passes=2 --timeout 60
+		--test "blk-verify,passes=2,stall=$(scaled_s 5)" \
+		--timeout "$(scaled_s 60)"
+	for _ in $(seq "$(scaled_tries 10000 50)"); do
+		[ -z "$(progress)" ] || break
+		sleep 0.05
+	done
 	sleep 0.5
 	# A running device's state cannot be saved; the file the failed save
 	# created is not left behind.

@@ -81,6 +81,14 @@ shift $((OPTIND - 1))
 	exit 2
 }
 vuvm=$1 vub=$2 type=$3
+# The guest gives up on requests that see no completion for stall= (5 s)
+# and vuvm's watchdog ends the run after --timeout: upper bounds, scaled
+# by the load factor like every other (a suspend or a restart takes
+# longer on a slow machine). stall= given in -w wins.
+case $wl, in
+*,stall=*) ;;
+blk-verify,* | net-echo,*) wl="$wl,stall=$(scaled_s 5)" ;;
+esac
 
 if [ ! -e /dev/kvm ]; then
 	echo "SKIP: /dev/kvm does not exist"
@@ -180,7 +188,7 @@ ctlopt=
 [ -z "$ctl" ] || ctlopt="--control $dir/ctl.sock"
 # shellcheck disable=SC2086
 "$vuvm" --device "$type,socket=$dir/sock${devopts:+,$devopts}" $vargs $ctlopt \
-	--test "$wl" --timeout 100 >"$dir/out" 2>"$dir/err" &
+	--test "$wl" --timeout "$(scaled_s 100)" >"$dir/out" 2>"$dir/err" &
 vpid=$!
 
 # The guest runs once it printed a line: the first kill lands in its
