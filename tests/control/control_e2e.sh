@@ -144,7 +144,7 @@ mode_paths() {
 	[ ! -e "$dir/setup.sock" ] || fail "setup.sock left after a setup error"
 
 	# A live socket is refused, and its owner keeps serving.
-	start_vuvm "$dir/live.sock" --kernel "$spin" --timeout 60
+	start_vuvm "$dir/live.sock" --kernel "$spin" --timeout "$(scaled_s 60)"
 	first=$vpid
 	"$vuvm" --control "$dir/live.sock" --kernel "$spin" >"$dir/out2" \
 		2>"$dir/err2"
@@ -160,7 +160,7 @@ mode_paths() {
 	wait "$first" 2>/dev/null
 	vpid=
 	[ -S "$dir/live.sock" ] || fail "no stale socket after kill -9"
-	start_vuvm "$dir/live.sock" --kernel "$spin" --timeout 60
+	start_vuvm "$dir/live.sock" --kernel "$spin" --timeout "$(scaled_s 60)"
 	ctl 0 "^ok: 0 devices$" "$dir/live.sock" status
 	stop_vuvm 0 "$dir/live.sock"
 	echo "PASS: bad, live and stale --control paths"
@@ -173,7 +173,7 @@ fds() {
 mode_protocol() {
 	s=$dir/ctl.sock
 	start_vuvm "$s" --device "blk,socket=$sock" --kernel "$spin" \
-		--timeout 60
+		--timeout "$(scaled_s 60)"
 	ctl 0 "^blk0 " "$s" status
 	ctl 0 "^ok: 1 device$" "$s" status
 	ctl 0 "^suspend DEV[|]all " "$s" help
