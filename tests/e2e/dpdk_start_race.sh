@@ -13,7 +13,8 @@
 # pinned to CPU 0. with_backend.sh -l 0 starts testpmd and runs vuvm at
 # once, and stops testpmd after each round. connect-timeout and
 # reply-timeout are 10 s and 5 s times the load factor of
-# tests/time_scale.sh, as is the bound on each round (40 s). Prints one
+# tests/time_scale.sh, as are the bound on each round (40 s), vuvm's
+# watchdog (--timeout 20) and the guest's stall= (5 s). Prints one
 # line per round and in how many rounds testpmd closed a connection before
 # its first reply (vuvm's "connected at attempt N"), and how many such
 # connections there were.
@@ -45,14 +46,14 @@ reply_s=$(seconds 5000)
 bound_ms=$(scaled_ms 40000)
 testpmd="env RUNTIME_DIRECTORY=@DIR@ dpdk-testpmd --no-huge -m 128 --no-pci -l 0,1 --file-prefix=vuvm-race --vdev net_vhost0,iface=@SOCK@,queues=1 -- --total-num-mbufs=2048 --forward-mode=macswap --auto-start --stats-period 100"
 # vuvm's output goes to $tmp (with_backend.sh removes @DIR@).
-inner='taskset -c 0 "$0" --device "net,socket=$1,connect-timeout=$2,reply-timeout=$3" --test net-echo,expect=macswap --timeout 20 >"$4/out" 2>"$4/err"'
+inner='taskset -c 0 "$0" --device "net,socket=$1,connect-timeout=$2,reply-timeout=$3" --test "net-echo,expect=macswap,stall=$5" --timeout "$6" >"$4/out" 2>"$4/err"'
 
 failed=0 retried=0 early=0
 for i in $(seq "$rounds"); do
 	t0=$(date +%s%N)
 	sh "$top/tests/e2e/with_backend.sh" -l 0 "$testpmd" -- \
 		sh -c "$inner" "$vuvm" @SOCK@ "$connect_s" "$reply_s" "$tmp" \
-		>"$tmp/with" 2>&1
+		"$(scaled_s 5)" "$(scaled_s 20)" >"$tmp/with" 2>&1
 	status=$?
 	ms=$((($(date +%s%N) - t0) / 1000000))
 	attempts=$(sed -n 's/.*connected at attempt \([0-9]*\),.*/\1/p' \
