@@ -12,6 +12,7 @@
 #                                      this file is sourced
 #   scaled_ms MS                       MS stretched by the factor
 #   scaled_tries MS STEP_MS            how many STEP_MS waits fill MS, scaled
+#   scaled_s S                         S seconds scaled, rounded up
 
 time_scale_from() {
 	awk -v env="$1" -v la="$2" -v cpus="$3" 'BEGIN {
@@ -51,4 +52,12 @@ scaled_ms() {
 scaled_tries() {
 	awk -v ms="$1" -v step="$2" -v s="$(time_scale)" \
 		'BEGIN { printf "%d\n", (ms * s + step - 1) / step }'
+}
+
+# scaled_s S: S seconds stretched by the factor, in whole seconds (rounded
+# up), for bounds given to programs in seconds (vuvm --timeout, a guest
+# workload's stall=).
+scaled_s() {
+	awk -v s="$1" -v f="$(time_scale)" \
+		'BEGIN { x = s * f; n = int(x); if (n < x) n++; print n }'
 }

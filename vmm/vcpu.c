@@ -201,6 +201,23 @@ static int vcpu_exit_internal(struct vcpu *v)
 	return vcpu_crash(v, "KVM internal error, suberror %u", sub);
 }
 
+/*
+ * A triple fault. KVM on AMD (SVM) resets the vCPU before it reports the
+ * shutdown (the VMCB is undefined after one), so the registers then hold
+ * the reset state (rip 0xfff0, rflags 0x2) instead of where the guest
+ * was: say so rather than name the reset vector as the culprit.
+ */
+static int vcpu_shutdown(struct vcpu *v)
+{
+	struct kvm_regs regs;
+
+	if (ioctl(v->fd, KVM_GET_REGS, &regs) == 0 && regs.rip == 0xfff0 &&
+	    regs.rflags == 0x2)
+		return vcpu_crash(v, "triple fault (KVM_EXIT_SHUTDOWN; KVM "
+				     "reset the vCPU: its last rip is lost)");
+	return vcpu_crash(v, "triple fault (KVM_EXIT_SHUTDOWN)");
+}
+
 int vcpu_handle_exit(struct vcpu *v)
 {
 	struct kvm_run *run = v->run;
@@ -214,7 +231,7 @@ int vcpu_handle_exit(struct vcpu *v)
 		/* Only level-triggered routes ask for it, and we make none. */
 		return 0;
 	case KVM_EXIT_SHUTDOWN:
-		return vcpu_crash(v, "triple fault (KVM_EXIT_SHUTDOWN)");
+		return vcpu_shutdown(v);
 	case KVM_EXIT_INTERNAL_ERROR:
 		return vcpu_exit_internal(v);
 	case KVM_EXIT_FAIL_ENTRY:

@@ -144,7 +144,7 @@ mode_paths() {
 	[ ! -e "$dir/setup.sock" ] || fail "setup.sock left after a setup error"
 
 	# A live socket is refused, and its owner keeps serving.
-	start_vuvm "$dir/live.sock" --kernel "$spin" --timeout 60
+	start_vuvm "$dir/live.sock" --kernel "$spin" --timeout "$(scaled_s 60)"
 	first=$vpid
 	"$vuvm" --control "$dir/live.sock" --kernel "$spin" >"$dir/out2" \
 		2>"$dir/err2"
@@ -160,7 +160,7 @@ mode_paths() {
 	wait "$first" 2>/dev/null
 	vpid=
 	[ -S "$dir/live.sock" ] || fail "no stale socket after kill -9"
-	start_vuvm "$dir/live.sock" --kernel "$spin" --timeout 60
+	start_vuvm "$dir/live.sock" --kernel "$spin" --timeout "$(scaled_s 60)"
 	ctl 0 "^ok: 0 devices$" "$dir/live.sock" status
 	stop_vuvm 0 "$dir/live.sock"
 	echo "PASS: bad, live and stale --control paths"
@@ -173,7 +173,7 @@ fds() {
 mode_protocol() {
 	s=$dir/ctl.sock
 	start_vuvm "$s" --device "blk,socket=$sock" --kernel "$spin" \
-		--timeout 60
+		--timeout "$(scaled_s 60)"
 	ctl 0 "^blk0 " "$s" status
 	ctl 0 "^ok: 1 device$" "$s" status
 	ctl 0 "^suspend DEV[|]all " "$s" help
@@ -252,11 +252,19 @@ progress() {
 # suspend blk0 in the middle of blk-verify: the guest's progress stops
 # (its progress line keeps saying the same KiB), and after resume blk0 the
 # workload goes on and verifies every byte. The guest gives up on a
-# request after 5 s, so the device stays suspended for about 1.3 s.
+# request after stall= (5 s times the load factor: each vuvmctl below
+# takes longer on a slow machine), so the device stays suspended for
+# about 1.3 s plus what the commands take. The first suspend comes once
+# blk-verify printed progress (set-up done, however slow the machine).
 mode_suspend() {
 	s=$dir/ctl.sock
 	start_vuvm "$s" --device "blk,socket=$sock" \
-		--test blk-verify,passes=2 --timeout 60
+		--test "blk-verify,passes=2,stall=$(scaled_s 5)" \
+		--timeout "$(scaled_s 60)"
+	for _ in $(seq "$(scaled_tries 10000 50)"); do
+		[ -z "$(progress)" ] || break
+		sleep 0.05
+	done
 	sleep 0.5
 	# A running device's state cannot be saved; the file the failed save
 	# created is not left behind.

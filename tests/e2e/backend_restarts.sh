@@ -37,7 +37,9 @@
 #             flight behind requests already completed
 #
 # Every resume must report that no used index moved while suspended.
-# Kills come 0.1-0.5 s apart (after the backend is back). With -k, vuvm
+# Kills come 0.1-0.5 s apart (after the backend is back); the first one
+# 0.1-0.5 s after the guest printed its first line (every device is set
+# up by then, however slow the machine). With -k, vuvm
 # must log "reconnected" once per kill and the stdout must show no FAIL.
 # Every run fails on a sanitizer report. Exits 77 without /dev/kvm.
 set -u
@@ -79,6 +81,14 @@ shift $((OPTIND - 1))
 	exit 2
 }
 vuvm=$1 vub=$2 type=$3
+# The guest gives up on requests that see no completion for stall= (5 s)
+# and vuvm's watchdog ends the run after --timeout: upper bounds, scaled
+# by the load factor like every other (a suspend or a restart takes
+# longer on a slow machine). stall= given in -w wins.
+case $wl, in
+*,stall=*) ;;
+blk-verify,* | net-echo,*) wl="$wl,stall=$(scaled_s 5)" ;;
+esac
 
 if [ ! -e /dev/kvm ]; then
 	echo "SKIP: /dev/kvm does not exist"
@@ -178,8 +188,20 @@ ctlopt=
 [ -z "$ctl" ] || ctlopt="--control $dir/ctl.sock"
 # shellcheck disable=SC2086
 "$vuvm" --device "$type,socket=$dir/sock${devopts:+,$devopts}" $vargs $ctlopt \
-	--test "$wl" --timeout 100 >"$dir/out" 2>"$dir/err" &
+	--test "$wl" --timeout "$(scaled_s 100)" >"$dir/out" 2>"$dir/err" &
 vpid=$!
+
+# The guest runs once it printed a line: the first kill lands in its
+# work, not in vuvm's set-up (which a slow machine can make take longer
+# than the first interval). A vuvm that ended before is judged below.
+if [ $how != self ]; then
+	for _ in $(seq "$(scaled_tries 10000 50)"); do
+		[ -s "$dir/out" ] || ! kill -0 "$vpid" 2>/dev/null && break
+		sleep 0.05
+	done
+	[ -s "$dir/out" ] || ! kill -0 "$vpid" 2>/dev/null ||
+		fail "no guest output within 10 s times $(time_scale)"
+fi
 
 k=0
 while read -r t; do

@@ -3,14 +3,18 @@
 # The Debian package's whole life, as CI runs it (tests/run-all.sh):
 # builds it from BUILD-DIR with CPack, checks its fields and lintian (no
 # errors), installs it with apt, uses the installed programs and library
-# (the demo and the CI recipe too; their guest workloads need /dev/kvm),
-# and purges it again. Needs root, or sudo.
+# (the demo and the CI recipe too; their guest workloads need /dev/kvm,
+# and the demo runs as an ordinary user in the kvm group:
+# installed_user.sh), and purges it again. Needs root, or sudo.
 #
 #   deb_cycle.sh BUILD-DIR
 #
 # Idempotent: a vuvm package left installed (by a run that was killed) is
 # purged first, and the package is purged again however the run ends.
 set -u
+# useradd, groupadd, ldconfig and dpkg live in sbin, which a root shell's
+# PATH may lack (su without -, a chroot).
+PATH=$PATH:/usr/sbin:/sbin
 [ $# -eq 1 ] || { echo "usage: deb_cycle.sh BUILD-DIR" >&2; exit 2; }
 build=$(cd "$1" && pwd) || exit 2
 here=$(cd "$(dirname "$0")" && pwd)
@@ -114,13 +118,17 @@ with_blk() {
 step "the example probes vuvm-backend blk" with_blk "$dir/blk.sock" \
 	sh -c "'$dir/probe' --type blk --timeout 10 '$dir/blk.sock' |
 		grep -x 'config.capacity: 16384'"
+# vuvm --test probe and the demo as an ordinary user in the kvm group
+# (installed_user.sh shows its output).
 if [ -e /dev/kvm ]; then
-	step "vuvm --test probe" vuvm --test probe --timeout 60
-	step "the demo: blk-verify against vuvm-backend blk" \
-		with_blk "$dir/demo.sock" vuvm --device \
-		"blk,socket=$dir/demo.sock" --test blk-verify --timeout 60
+	sh "$here/installed_user.sh" || fail "installed_user.sh"
 else
 	echo "deb_cycle: vuvm --test probe, the demo: skipped (no /dev/kvm)"
+fi
+if command -v man >/dev/null; then
+	step "man vuvm shows the options" sh -c \
+		'MANPAGER=cat MANWIDTH=100 man vuvm 2>/dev/null |
+			grep -q -- "--seccomp"'
 fi
 # The CI recipe of docs/ci.md, with the installed programs only.
 step "the CI recipe (docs/ci.md)" sh "$here/ci_recipe_test.sh"

@@ -19,13 +19,10 @@
 #
 #   unprivileged.sh BUILD-DIR
 #
-# /dev/kvm as Debian 12 leaves it: udev's rule (KERNEL=="kvm",
-# GROUP="kvm", MODE="0660" in /usr/lib/udev/rules.d/50-udev-default.rules)
-# and the kvm system group that udev's postinst creates. Where no udev ran
-# (a VM's initramfs, a container), /dev/kvm is root:root 0600: the script
-# then does what that rule does (creating the group as the postinst does
-# if it is missing) and puts both back when done. Exits 0, 1 when a step
-# failed, 77 only when /dev/kvm does not exist.
+# /dev/kvm as Debian 12 leaves it (tests/package/kvm_user.sh: where no
+# udev ran, the script does what udev's rule does and puts it back when
+# done). Exits 0, 1 when a step failed, 77 only when /dev/kvm does not
+# exist.
 set -u
 [ $# -eq 1 ] || { echo "usage: unprivileged.sh BUILD-DIR" >&2; exit 2; }
 if [ ! -e /dev/kvm ]; then
@@ -40,19 +37,15 @@ fi
 build=$(cd "$1" && pwd) || exit 2
 src=$(cd "$(dirname "$0")/../.." && pwd)
 . "$src/tests/time_scale.sh"
+. "$src/tests/package/kvm_user.sh"
 user=vuvm-unpriv
 tmp=$(mktemp -d /tmp/vuvm-unpriv.XXXXXX) || exit 1
 chmod 0755 "$tmp"
-made_group='' kvm_was=''
 status=0
 
 cleanup() {
-	userdel "$user" 2>/dev/null
-	if [ -n "$kvm_was" ]; then
-		chown "$kvm_was" /dev/kvm
-		chmod "$kvm_mode" /dev/kvm
-	fi
-	[ -z "$made_group" ] || groupdel kvm
+	kvm_user_del "$user"
+	kvm_access_restore
 	rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -76,23 +69,9 @@ step() {
 }
 
 # --- /dev/kvm and the user --------------------------------------------------
-kvm_mode=$(stat -c %a /dev/kvm)
-if [ "$(stat -c %g /dev/kvm)" -eq 0 ]; then
-	if ! getent group kvm >/dev/null; then
-		groupadd --system kvm || exit 1
-		made_group=1
-	fi
-	kvm_was=$(stat -c %u:%g /dev/kvm)
-	chgrp kvm /dev/kvm && chmod 0660 /dev/kvm || exit 1
-	echo "unprivileged: /dev/kvm was root:root 0$kvm_mode (no udev ran" \
-		"here); made it root:kvm 0660, as Debian's udev rule does"
-fi
-group=$(stat -c %G /dev/kvm)
-userdel "$user" 2>/dev/null # left by a run that was killed
-useradd --system --user-group --no-create-home --home-dir /nonexistent \
-	--shell /usr/sbin/nologin --groups "$group" "$user" || exit 1
-echo "unprivileged: user $user ($(id "$user")), /dev/kvm" \
-	"$(stat -c '%U:%G %a' /dev/kvm)"
+kvm_access_grant || exit 1
+group=$kvm_group
+kvm_user_add "$user" || exit 1
 
 # The installed tree and the scripts the user runs, readable by all; a
 # working directory of the user's own.
