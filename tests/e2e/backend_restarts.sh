@@ -36,6 +36,9 @@
 #             completion, so with --reorder the rest of its batch is in
 #             flight behind requests already completed
 #
+# With -D the script waits for each backend to die; should vuvm end first
+# (failed, or gave up reconnecting), the backend left listening is ended
+# and the run judged, rather than waited for for ever.
 # Every resume must report that no used index moved while suspended.
 # Kills come 0.1-0.5 s apart (after the backend is back); the first one
 # 0.1-0.5 s after the guest printed its first line (every device is set
@@ -207,6 +210,20 @@ k=0
 while read -r t; do
 	if [ $how = self ]; then
 		# 137: SIGKILL, it died where told; else the run was over.
+		# A backend only ends when its frontend hangs up: one that
+		# vuvm never connected to (vuvm failed, or ended before it
+		# reconnected) would be waited for for ever, the script
+		# silent. Once vuvm is gone, end it and judge vuvm below.
+		while kill -0 "$bpid" 2>/dev/null &&
+			kill -0 "$vpid" 2>/dev/null; do
+			sleep 0.05
+		done
+		if kill -0 "$bpid" 2>/dev/null; then
+			kill -TERM "$bpid" 2>/dev/null
+			wait "$bpid"
+			bpid=
+			break
+		fi
 		wait "$bpid"
 		st=$?
 		bpid=
