@@ -998,28 +998,6 @@ int check_blk_requests(const char *args)
 
 /* Whether the device's interrupt arrives within @ms (the timer's wake-ups
  * do not count); acknowledges it. */
-static bool irq_within(struct cblk *c, uint64_t ms)
-{
-	uint64_t end = time_ns() + ms * 1000000;
-
-	while (time_ns() < end) {
-		if (virtio_irq_sleep(ms * 1000) > 0 &&
-		    this_cpu()->last_vector != VEC_TIMER) {
-			vio_irq_ack(&c->b.vio);
-			return true;
-		}
-	}
-	return false;
-}
-
-/* Takes any interrupt still pending from earlier completions. */
-static void irq_drain(struct cblk *c)
-{
-	for (int i = 0; i < 8 && irq_within(c, 2); i++)
-		;
-	vio_irq_ack(&c->b.vio);
-}
-
 static int run_in(struct cblk *c, struct req *r, uint32_t type, uint64_t sector,
 		  uint32_t len);
 
@@ -1100,7 +1078,7 @@ static void set_avail_flags(struct cblk *c, uint16_t v)
 static void expect_irq(struct cblk *c, struct check_acc *a, bool want,
 		       const char *what)
 {
-	bool got = irq_within(c, want ? IRQ_WAIT_MS : IRQ_QUIET_MS);
+	bool got = vw_irq_within(&c->b.vio, want ? IRQ_WAIT_MS : IRQ_QUIET_MS);
 
 	if (want)
 		check_expect(a, got, "an interrupt",
@@ -1153,7 +1131,7 @@ int check_blk_notify(const char *args)
 	one_read(c, &warm, 0);
 	for (unsigned int i = 0; i < 16; i++) {
 		virtq_disable_cb(c->vq);
-		irq_drain(c);
+		vw_irq_drain(&c->b.vio);
 		virtq_enable_cb(c->vq);
 		if (one_read(c, &one, i))
 			expect_irq(c, &one, true, "a completion at used_event");
@@ -1161,7 +1139,7 @@ int check_blk_notify(const char *args)
 	}
 	for (unsigned int i = 0; i < 4; i++) {
 		virtq_disable_cb(c->vq);
-		irq_drain(c);
+		vw_irq_drain(&c->b.vio);
 		set_used_event(c, (uint16_t)(c->vq->last_used + 1 + i));
 		expect_batch(c, &many, 8);
 		if (!c->broken[0])
@@ -1171,7 +1149,7 @@ int check_blk_notify(const char *args)
 	}
 	for (unsigned int i = 0; i < 4; i++) {
 		virtq_disable_cb(c->vq);
-		irq_drain(c);
+		vw_irq_drain(&c->b.vio);
 		expect_batch(c, &quiet, 8);
 		if (!c->broken[0])
 			expect_irq(c, &quiet, false,
@@ -1179,7 +1157,7 @@ int check_blk_notify(const char *args)
 	}
 	for (unsigned int i = 0; i < 4; i++) {
 		virtq_disable_cb(c->vq);
-		irq_drain(c);
+		vw_irq_drain(&c->b.vio);
 		virtq_enable_cb(c->vq);
 		set_avail_flags(c, VIRTQ_AVAIL_F_NO_INTERRUPT);
 		if (one_read(c, &flag, i))
@@ -1302,7 +1280,7 @@ int check_blk_notify_flags(const char *args)
 	one_read(c, &irq, 0);
 	for (unsigned int i = 0; i < 16; i++) {
 		virtq_disable_cb(c->vq);
-		irq_drain(c);
+		vw_irq_drain(&c->b.vio);
 		virtq_enable_cb(c->vq);
 		if (one_read(c, &irq, i))
 			expect_irq(c, &irq, true,
@@ -1311,7 +1289,7 @@ int check_blk_notify_flags(const char *args)
 	}
 	for (unsigned int i = 0; i < 8; i++) {
 		virtq_disable_cb(c->vq);
-		irq_drain(c);
+		vw_irq_drain(&c->b.vio);
 		virtq_enable_cb(c->vq);
 		set_used_event(c, (uint16_t)(c->vq->last_used + 1000));
 		if (one_read(c, &ign, i))
@@ -1328,7 +1306,7 @@ int check_blk_notify_flags(const char *args)
 			     c->broken);
 	for (unsigned int i = 0; i < 4; i++) {
 		virtq_disable_cb(c->vq);
-		irq_drain(c);
+		vw_irq_drain(&c->b.vio);
 		expect_batch(c, &quiet, 8);
 		if (!c->broken[0])
 			expect_irq(c, &quiet, false,

@@ -787,27 +787,6 @@ int check_blk_packed_sizes(const char *args)
 /* --- blk-packed-notify -----------------------------------------------------
  */
 
-static bool irq_within(struct pq *c, uint64_t ms)
-{
-	uint64_t end = time_ns() + ms * 1000000;
-
-	while (time_ns() < end) {
-		if (virtio_irq_sleep(ms * 1000) > 0 &&
-		    this_cpu()->last_vector != VEC_TIMER) {
-			vio_irq_ack(&c->b.vio);
-			return true;
-		}
-	}
-	return false;
-}
-
-static void irq_drain(struct pq *c)
-{
-	for (int i = 0; i < 8 && irq_within(c, 2); i++)
-		;
-	vio_irq_ack(&c->b.vio);
-}
-
 static void set_event(struct pq *c, uint16_t flags, uint16_t slot, bool wrap)
 {
 	__atomic_store_n(&c->drv->off_wrap,
@@ -842,7 +821,7 @@ static bool batch_reads(struct pq *c, struct check_acc *a, unsigned int n)
 static void expect_irq(struct pq *c, struct check_acc *a, bool want,
 		       const char *what)
 {
-	bool got = irq_within(c, want ? IRQ_WAIT_MS : IRQ_QUIET_MS);
+	bool got = vw_irq_within(&c->b.vio, want ? IRQ_WAIT_MS : IRQ_QUIET_MS);
 
 	if (want)
 		check_expect(a, got, "an interrupt",
@@ -872,7 +851,7 @@ int check_blk_packed_notify(const char *args)
 		 * 16 times, so that off_wrap goes round the ring of 30. */
 		for (unsigned int i = 0; i < 16 && !c->broken[0]; i++) {
 			set_event(c, VIRTQ_EVENT_F_DISABLE, 0, 0);
-			irq_drain(c);
+			vw_irq_drain(&c->b.vio);
 			set_event(c, VIRTQ_EVENT_F_DESC, c->used, c->used_wrap);
 			if (batch_reads(c, &desc, 1))
 				expect_irq(c, &desc, true,
@@ -884,7 +863,7 @@ int check_blk_packed_notify(const char *args)
 			bool wrap = c->used_wrap;
 
 			set_event(c, VIRTQ_EVENT_F_DISABLE, 0, 0);
-			irq_drain(c);
+			vw_irq_drain(&c->b.vio);
 			advance(c, &slot, &wrap, 3 * k);
 			set_event(c, VIRTQ_EVENT_F_DESC, slot, wrap);
 			if (batch_reads(c, &desc, BATCH))
@@ -897,7 +876,7 @@ int check_blk_packed_notify(const char *args)
 	}
 	for (unsigned int i = 0; i < 4 && !c->broken[0]; i++) {
 		set_event(c, VIRTQ_EVENT_F_DISABLE, 0, 0);
-		irq_drain(c);
+		vw_irq_drain(&c->b.vio);
 		if (batch_reads(c, &dis, BATCH))
 			expect_irq(c, &dis, false,
 				   "8 used descriptors, flags DISABLE");

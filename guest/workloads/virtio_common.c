@@ -10,6 +10,7 @@
 #include "arch/x86_64/cpu.h"
 #include "lib/kv.h"
 #include "lib/report.h"
+#include "lib/time.h"
 #include "virtio/irq.h"
 #include "virtio/virtio_config.h"
 #include "virtio/virtio_mmio.h"
@@ -161,4 +162,25 @@ int vw_ring_check(const struct vio_dev *dev, uint64_t asked)
 		    vio_has(dev, VIRTIO_F_RING_PACKED) ? "packed" : "split",
 		    vio_has(dev, VIRTIO_F_IN_ORDER) ? ", IN_ORDER" : "");
 	return 0;
+}
+
+bool vw_irq_within(struct vio_dev *dev, uint64_t ms)
+{
+	uint64_t end = time_ns() + ms * 1000000;
+
+	while (time_ns() < end) {
+		if (virtio_irq_sleep(ms * 1000) > 0 &&
+		    this_cpu()->last_vector != VEC_TIMER) {
+			vio_irq_ack(dev);
+			return true;
+		}
+	}
+	return false;
+}
+
+void vw_irq_drain(struct vio_dev *dev)
+{
+	for (int i = 0; i < 8 && vw_irq_within(dev, 2); i++)
+		;
+	vio_irq_ack(dev);
 }

@@ -34,11 +34,17 @@
  *   vw_ring: when the device did not offer one of them, a report_skip()
  *   naming it and -1 (the workload then resets the device and ends);
  *   otherwise an INFO line naming the ring in use and 0.
+ * vw_irq_within: whether @dev's interrupt arrives within @ms (the timer's
+ *   wake-ups do not count), acknowledging it; for the checks that an
+ *   interrupt is or is not sent.
+ * vw_irq_drain: takes any interrupt of @dev still pending from earlier
+ *   completions.
  * vw_rand: xorshift32; state must not be 0.
  */
 #ifndef VUVM_GUEST_WORKLOADS_VIRTIO_COMMON_H
 #define VUVM_GUEST_WORKLOADS_VIRTIO_COMMON_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "virtio/mmio.h"
@@ -75,5 +81,8 @@ static inline uint32_t vw_rand(uint32_t *s)
 	*s ^= *s << 5;
 	return *s;
 }
+
+bool vw_irq_within(struct vio_dev *dev, uint64_t ms);
+void vw_irq_drain(struct vio_dev *dev);
 
 #endif
