@@ -16,6 +16,7 @@
 #include "lib/kv.h"
 #include "lib/report.h"
 #include "workloads/check_scenarios.h"
+#include "workloads/virtio_common.h"
 #include "workloads/workloads.h"
 
 static const struct {
@@ -72,4 +73,20 @@ int check_main(const char *args)
 			return scenario_code[i].run(args);
 	printf("ERROR: check: no scenario '%s'\n", name);
 	return WORKLOAD_BAD_REQUEST;
+}
+
+void check_expect_irq(struct vio_dev *dev, struct check_acc *a, bool want,
+		      const char *what)
+{
+	bool got = vw_irq_within(dev,
+				 want ? CHECK_IRQ_WAIT_MS : CHECK_IRQ_QUIET_MS);
+
+	if (want)
+		check_expect(a, got, "an interrupt",
+			     "none within %u ms after %s", CHECK_IRQ_WAIT_MS,
+			     what);
+	else
+		check_expect(a, !got, "no interrupt",
+			     "one within %u ms after %s", CHECK_IRQ_QUIET_MS,
+			     what);
 }

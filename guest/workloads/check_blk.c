@@ -992,8 +992,6 @@ int check_blk_requests(const char *args)
 /* --- Notifications ----------------------------------------------------------
  */
 
-#define IRQ_WAIT_MS	500 /* an interrupt the device owes comes within this */
-#define IRQ_QUIET_MS	100 /* and one it should not send, not within this */
 #define SPURIOUS_GAP_NS 30000000ull /* between two spurious kicks */
 
 /* Whether the device's interrupt arrives within @ms (the timer's wake-ups
@@ -1074,20 +1072,6 @@ static void set_avail_flags(struct cblk *c, uint16_t v)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
-/* Records in @a whether an interrupt came (@want) or not. */
-static void expect_irq(struct cblk *c, struct check_acc *a, bool want,
-		       const char *what)
-{
-	bool got = vw_irq_within(&c->b.vio, want ? IRQ_WAIT_MS : IRQ_QUIET_MS);
-
-	if (want)
-		check_expect(a, got, "an interrupt",
-			     "none within %u ms after %s", IRQ_WAIT_MS, what);
-	else
-		check_expect(a, !got, "no interrupt",
-			     "one within %u ms after %s", IRQ_QUIET_MS, what);
-}
-
 static void check_used_flags(struct cblk *c, struct check_acc *a)
 {
 	uint16_t f = __atomic_load_n(&c->vq->used->flags, __ATOMIC_RELAXED);
@@ -1134,7 +1118,8 @@ int check_blk_notify(const char *args)
 		vw_irq_drain(&c->b.vio);
 		virtq_enable_cb(c->vq);
 		if (one_read(c, &one, i))
-			expect_irq(c, &one, true, "a completion at used_event");
+			check_expect_irq(&c->b.vio, &one, true,
+					 "a completion at used_event");
 		check_used_flags(c, &flags);
 	}
 	for (unsigned int i = 0; i < 4; i++) {
@@ -1143,8 +1128,8 @@ int check_blk_notify(const char *args)
 		set_used_event(c, (uint16_t)(c->vq->last_used + 1 + i));
 		expect_batch(c, &many, 8);
 		if (!c->broken[0])
-			expect_irq(c, &many, true,
-				   "8 completions passing used_event");
+			check_expect_irq(&c->b.vio, &many, true,
+					 "8 completions passing used_event");
 		check_used_flags(c, &flags);
 	}
 	for (unsigned int i = 0; i < 4; i++) {
@@ -1152,8 +1137,8 @@ int check_blk_notify(const char *args)
 		vw_irq_drain(&c->b.vio);
 		expect_batch(c, &quiet, 8);
 		if (!c->broken[0])
-			expect_irq(c, &quiet, false,
-				   "8 completions short of used_event");
+			check_expect_irq(&c->b.vio, &quiet, false,
+					 "8 completions short of used_event");
 	}
 	for (unsigned int i = 0; i < 4; i++) {
 		virtq_disable_cb(c->vq);
@@ -1161,9 +1146,10 @@ int check_blk_notify(const char *args)
 		virtq_enable_cb(c->vq);
 		set_avail_flags(c, VIRTQ_AVAIL_F_NO_INTERRUPT);
 		if (one_read(c, &flag, i))
-			expect_irq(c, &flag, true,
-				   "a completion at used_event, NO_INTERRUPT "
-				   "set");
+			check_expect_irq(
+				&c->b.vio, &flag, true,
+				"a completion at used_event, NO_INTERRUPT "
+				"set");
 		set_avail_flags(c, 0);
 		check_used_flags(c, &flags);
 	}
@@ -1283,8 +1269,8 @@ int check_blk_notify_flags(const char *args)
 		vw_irq_drain(&c->b.vio);
 		virtq_enable_cb(c->vq);
 		if (one_read(c, &irq, i))
-			expect_irq(c, &irq, true,
-				   "a completion, NO_INTERRUPT clear");
+			check_expect_irq(&c->b.vio, &irq, true,
+					 "a completion, NO_INTERRUPT clear");
 		check_avail_event_canary(c, &canary);
 	}
 	for (unsigned int i = 0; i < 8; i++) {
@@ -1293,8 +1279,8 @@ int check_blk_notify_flags(const char *args)
 		virtq_enable_cb(c->vq);
 		set_used_event(c, (uint16_t)(c->vq->last_used + 1000));
 		if (one_read(c, &ign, i))
-			expect_irq(c, &ign, true,
-				   "a completion, used_event far ahead");
+			check_expect_irq(&c->b.vio, &ign, true,
+					 "a completion, used_event far ahead");
 		check_avail_event_canary(c, &canary);
 	}
 	for (unsigned int i = 0; i < 32; i++) {
@@ -1309,8 +1295,8 @@ int check_blk_notify_flags(const char *args)
 		vw_irq_drain(&c->b.vio);
 		expect_batch(c, &quiet, 8);
 		if (!c->broken[0])
-			expect_irq(c, &quiet, false,
-				   "8 completions, NO_INTERRUPT set");
+			check_expect_irq(&c->b.vio, &quiet, false,
+					 "8 completions, NO_INTERRUPT set");
 	}
 	/* Last: a device that holds completions back hangs the queue. */
 	virtq_disable_cb(c->vq);

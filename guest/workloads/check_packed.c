@@ -44,9 +44,7 @@
 #define REGION	 256 /* sectors under test */
 #define BATCH	 8
 
-#define IRQ_WAIT_MS  500
-#define IRQ_QUIET_MS 100
-#define SETTLE_NS    20000000ull /* for late writes of the device */
+#define SETTLE_NS 20000000ull /* for late writes of the device */
 
 /* One request. */
 struct preq {
@@ -818,19 +816,6 @@ static bool batch_reads(struct pq *c, struct check_acc *a, unsigned int n)
 	return !c->broken[0];
 }
 
-static void expect_irq(struct pq *c, struct check_acc *a, bool want,
-		       const char *what)
-{
-	bool got = vw_irq_within(&c->b.vio, want ? IRQ_WAIT_MS : IRQ_QUIET_MS);
-
-	if (want)
-		check_expect(a, got, "an interrupt",
-			     "none within %u ms after %s", IRQ_WAIT_MS, what);
-	else
-		check_expect(a, !got, "no interrupt",
-			     "one within %u ms after %s", IRQ_QUIET_MS, what);
-}
-
 int check_blk_packed_notify(const char *args)
 {
 	static const enum check_id ids[] = { CK_PACKED_EVENT_DESC,
@@ -854,8 +839,9 @@ int check_blk_packed_notify(const char *args)
 			vw_irq_drain(&c->b.vio);
 			set_event(c, VIRTQ_EVENT_F_DESC, c->used, c->used_wrap);
 			if (batch_reads(c, &desc, 1))
-				expect_irq(c, &desc, true,
-					   "a used descriptor at off_wrap");
+				check_expect_irq(
+					&c->b.vio, &desc, true,
+					"a used descriptor at off_wrap");
 		}
 		/* 8 at once, off_wrap at the 2nd..5th used descriptor. */
 		for (unsigned int k = 1; k <= 4 && !c->broken[0]; k++) {
@@ -867,9 +853,9 @@ int check_blk_packed_notify(const char *args)
 			advance(c, &slot, &wrap, 3 * k);
 			set_event(c, VIRTQ_EVENT_F_DESC, slot, wrap);
 			if (batch_reads(c, &desc, BATCH))
-				expect_irq(c, &desc, true,
-					   "8 used descriptors passing "
-					   "off_wrap");
+				check_expect_irq(&c->b.vio, &desc, true,
+						 "8 used descriptors passing "
+						 "off_wrap");
 		}
 	} else {
 		check_skip_reason(&desc, "EVENT_IDX not offered");
@@ -878,8 +864,8 @@ int check_blk_packed_notify(const char *args)
 		set_event(c, VIRTQ_EVENT_F_DISABLE, 0, 0);
 		vw_irq_drain(&c->b.vio);
 		if (batch_reads(c, &dis, BATCH))
-			expect_irq(c, &dis, false,
-				   "8 used descriptors, flags DISABLE");
+			check_expect_irq(&c->b.vio, &dis, false,
+					 "8 used descriptors, flags DISABLE");
 	}
 	virtio_irq_unroute(c->b.vio.irq);
 	check_done(CK_PACKED_EVENT_DESC, &desc);

@@ -7,6 +7,8 @@
 #ifndef VUVM_GUEST_WORKLOADS_CHECK_SCENARIOS_H
 #define VUVM_GUEST_WORKLOADS_CHECK_SCENARIOS_H
 
+#include <stdbool.h>
+
 int check_blk_layout(const char *args);
 int check_blk_mixed(const char *args);
 int check_blk_requests(const char *args);
@@ -40,5 +42,18 @@ int check_blk_packed_notify(const char *args);
 int check_blk_in_order_packed(const char *args);
 int check_blk_packed_wrap(const char *args);
 int check_blk_in_order_split(const char *args);
+
+struct check_acc;
+struct vio_dev;
+
+/*
+ * For the notification checks (check_blk.c, check_packed.c): records in
+ * @a whether @dev's interrupt came within CHECK_IRQ_WAIT_MS (@want: one is
+ * owed) or stayed away for CHECK_IRQ_QUIET_MS (none is owed), after @what.
+ */
+#define CHECK_IRQ_WAIT_MS  500
+#define CHECK_IRQ_QUIET_MS 100
+void check_expect_irq(struct vio_dev *dev, struct check_acc *a, bool want,
+		      const char *what);
 
 #endif
