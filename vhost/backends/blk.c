@@ -824,6 +824,8 @@ static void blk_serve(struct vub *b, unsigned int index)
 	} while (n == batch);
 	if (any)
 		vub_notify(b, index);
+	if (b->opt.bug == VUB_BUG_PACKED_KICKS_STAY_OFF)
+		vub_packed_bug_kicks_off(b, index); /* vu_bugs.c */
 }
 
 /* ------------------------------------------------------------------------ */

@@ -246,6 +246,7 @@ static const struct bug_name bug_names[] = {
 	{ "packed-ignore-disable", &vub_blk, VUB_BUG_PACKED_IGNORE_DISABLE },
 	{ "in-order-reverse", &vub_blk, VUB_BUG_IN_ORDER_REVERSE },
 	{ "in-order-batch-last", &vub_blk, VUB_BUG_IN_ORDER_BATCH_LAST },
+	{ "packed-kicks-stay-off", &vub_blk, VUB_BUG_PACKED_KICKS_STAY_OFF },
 };
 
 struct cli {

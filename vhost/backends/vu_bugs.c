@@ -69,6 +69,12 @@
  *                           8 are returned by one used element written at
  *                           the batch's last position, not its first
  *                           (blk.c)
+ *   packed-kicks-stay-off   kicks are turned off in the device's event
+ *                           suppression area while a queue is served, and
+ *                           "on" again with flags |= ENABLE, which (ENABLE
+ *                           being 0) leaves DISABLE set: the device then
+ *                           waits for kicks that a driver honouring its
+ *                           area never sends
  *
  * The library implements the ones inside its message handlers
  * (VHU_BACKEND_BUG_* bits of vhost/backend.h, set here on connection).
@@ -80,7 +86,6 @@
 #include <stdbool.h>
 #include <string.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "vhost/backends/vub.h"
@@ -299,4 +304,19 @@ bool vub_packed_bug_notify(struct vub *b, struct vhu_backend_vq *vq)
 	    write(vq->call_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		pr_warn("signalling the call fd: %s", strerror(errno));
 	return true;
+}
+
+void vub_packed_bug_kicks_off(struct vub *b, unsigned int index)
+{
+	struct vhu_vring *vr = &vhu_backend_vq(&b->dev, index)->vring;
+	uint16_t flags;
+
+	if (b->opt.bug != VUB_BUG_PACKED_KICKS_STAY_OFF || !vr->packed ||
+	    vr->err)
+		return;
+	vhu_vring_disable_notify(vr); /* while serving, as a poller would */
+	flags = __atomic_load_n(&vr->device_event->flags, __ATOMIC_RELAXED);
+	__atomic_store_n(&vr->device_event->flags,
+			 (uint16_t)(flags | VIRTQ_EVENT_F_ENABLE),
+			 __ATOMIC_RELAXED);
 }

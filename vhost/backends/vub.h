@@ -216,6 +216,7 @@ enum vub_bug {
 	VUB_BUG_PACKED_IGNORE_DISABLE,	 /* driver flags DISABLE ignored */
 	VUB_BUG_IN_ORDER_REVERSE,	 /* IN_ORDER: batches last to first */
 	VUB_BUG_IN_ORDER_BATCH_LAST,	 /* split batch entry at its end */
+	VUB_BUG_PACKED_KICKS_STAY_OFF,	 /* device area left at DISABLE */
 };
 
 /* What the command line asked for. */
@@ -307,6 +308,9 @@ int vub_vu_bug_set_features(struct vub *b, uint64_t features);
  */
 unsigned int vub_ring_bugs(const struct vub *b);
 bool vub_packed_bug_notify(struct vub *b, struct vhu_backend_vq *vq);
+/* vub_packed_bug_kicks_off: packed-kicks-stay-off, after queue @index was
+ * served (blk.c). */
+void vub_packed_bug_kicks_off(struct vub *b, unsigned int index);
 
 /* Whether every queue is stopped (what a device state transfer needs). */
 bool vub_all_stopped(struct vub *b);
