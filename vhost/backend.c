@@ -598,9 +598,9 @@ static int add_mem_reg(struct vhu_backend *dev, struct vhu_msg *msg,
 				   : VHU_BACKEND_MAX_MEM_SLOTS;
 
 	if (dev->nregions >= max)
-		return refuse(dev, -ENOSPC, "ADD_MEM_REG: all %u slots used%s",
-			      max, max < VHU_BACKEND_MAX_MEM_SLOTS ? " (--bug)"
-								   : "");
+		return refuse(
+			dev, -ENOSPC, "ADD_MEM_REG: all %u slots used%s", max,
+			max < VHU_BACKEND_MAX_MEM_SLOTS ? " (--bug)" : "");
 	err = check_region(dev, "ADD_MEM_REG", r);
 	if (!err && (dev->bugs & VHU_BACKEND_BUG_ADD_UNMAPPED)) {
 		pr_warn("ADD_MEM_REG: region at 0x%llx acked, not mapped "

@@ -201,8 +201,7 @@ int kvm_add_slots(struct kvm *kvm, const struct mem_table *mem)
 	return 0;
 }
 
-int kvm_set_slot(struct kvm *kvm, unsigned int slot,
-		 const struct mem_region *r)
+int kvm_set_slot(struct kvm *kvm, unsigned int slot, const struct mem_region *r)
 {
 	struct kvm_userspace_memory_region s = { .slot = slot };
 

@@ -37,9 +37,9 @@ struct machine {
 	struct serial serial;
 	struct ioport ioport; /* the UART and the exit port */
 	struct devices devices;
-	struct mmio_signals signals; /* the devices' eventfds go to kvm */
+	struct mmio_signals signals;	/* the devices' eventfds go to kvm */
 	struct vudev_memslots memslots; /* --check-port's memory steps */
-	struct control control;	     /* --control */
+	struct control control;		/* --control */
 	struct vm_stop stop;
 	struct vcpu_exits exits; /* every vCPU's PIO and MMIO come here */
 	unsigned int nr_vcpus;

@@ -52,7 +52,8 @@ static int set_mem_table(struct vudev *d)
 		if (!d->hot[k].host)
 			continue;
 		if (!vhu_has_protocol_feature(
-			    &d->fe, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS)) {
+			    &d->fe,
+			    VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS)) {
 			pr_warn("%s: the backend has no CONFIGURE_MEM_SLOTS: "
 				"the memory added at %#llx is not its",
 				d->name, (unsigned long long)d->hot[k].gpa);

@@ -90,8 +90,9 @@ static int step_enable(struct vudev *d, unsigned int q, bool on)
 /* --- Memory added while the guest runs ------------------------------------
  */
 
-_Static_assert(VUVM_MAX_DEVICES * VUDEV_MAX_HOT * VUDEV_HOT_SIZE <=
-		       MEM_HOT_END - MEM_HOT_START,
+_Static_assert(MEM_HOT_START + VUVM_MAX_DEVICES * VUDEV_MAX_HOT *
+				       VUDEV_HOT_SIZE <=
+		       MEM_HOT_END,
 	       "every device's hot ranges fit MEM_HOT_START..MEM_HOT_END");
 
 static unsigned int hot_slot(const struct vudev *d, unsigned int k)
@@ -99,8 +100,7 @@ static unsigned int hot_slot(const struct vudev *d, unsigned int k)
 	return MEM_MAX_REGIONS + d->index * VUDEV_MAX_HOT + k;
 }
 
-static int set_slot(struct vudev *d, unsigned int k,
-		    const struct mem_region *r)
+static int set_slot(struct vudev *d, unsigned int k, const struct mem_region *r)
 {
 	return d->memslots->set(d->memslots->ctx, hot_slot(d, k), r);
 }
@@ -108,8 +108,9 @@ static int set_slot(struct vudev *d, unsigned int k,
 /* Whether hot range @k can be touched now; 0 or -errno. */
 static int hot_usable(const struct vudev *d, unsigned int k)
 {
-	if (!d->memslots || k >= VUDEV_MAX_HOT || d->index >= VUVM_MAX_DEVICES ||
-	    d->link != VUDEV_CONNECTED || d->fe.broken)
+	if (!d->memslots || k >= VUDEV_MAX_HOT ||
+	    d->index >= VUVM_MAX_DEVICES || d->link != VUDEV_CONNECTED ||
+	    d->fe.broken)
 		return -EINVAL;
 	if (!vhu_has_protocol_feature(
 		    &d->fe, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS))

@@ -776,7 +776,8 @@ static uint8_t *check_add(struct vu *c, struct port *pt, uint8_t *ram)
 	if (check_expect(&a, r > 0, "ADD_MEM_REG acked with 0",
 			 "the step failed (%d)", r)) {
 		p = hot_range(r);
-		report_info("1 MiB added at %#llx", (unsigned long long)dma_addr(p));
+		report_info("1 MiB added at %#llx",
+			    (unsigned long long)dma_addr(p));
 		in_range(c, &a, p, ram, 8, "buffers in the region just added");
 	}
 	check_done(CK_VU_MEM_ADD, &a);
