@@ -247,6 +247,10 @@ static const struct bug_name bug_names[] = {
 	{ "in-order-reverse", &vub_blk, VUB_BUG_IN_ORDER_REVERSE },
 	{ "in-order-batch-last", &vub_blk, VUB_BUG_IN_ORDER_BATCH_LAST },
 	{ "packed-kicks-stay-off", &vub_blk, VUB_BUG_PACKED_KICKS_STAY_OFF },
+	/* vhost-user memory hot-plug */
+	{ "vu-add-unmapped", &vub_blk, VUB_BUG_VU_ADD_UNMAPPED },
+	{ "vu-rem-keeps-old", &vub_blk, VUB_BUG_VU_REM_KEEPS_OLD },
+	{ "vu-slots-overstated", &vub_blk, VUB_BUG_VU_SLOTS_OVERSTATED },
 };
 
 struct cli {
@@ -312,7 +316,8 @@ static void usage(FILE *f)
 	      "       used-len-status-err mq-last-queue-dead mq-queue-offset\n"
 	      "       mq-num-queues-one desc-next-by-index\n"
 	      "       mq-num-queues-over writes-need-flush vu-refuse-subset\n"
-	      "       vu-reset-late-dma vu-max-regions-7;\n"
+	      "       vu-reset-late-dma vu-max-regions-7 vu-add-unmapped\n"
+	      "       vu-rem-keeps-old vu-slots-overstated;\n"
 	      "       rng: rng-first-desc-only rng-len-plus-one\n"
 	      "       rng-past-buffer rng-zero-len-big rng-short-honest\n"
 	      "       rng-constant rng-top-bit rng-indirect-after-chain\n"

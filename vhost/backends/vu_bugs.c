@@ -33,6 +33,13 @@
  *                           start again (an I/O that finishes after the
  *                           reset it should have been cancelled by)
  *   vu-max-regions-7        SET_MEM_TABLE drops the last of eight regions
+ *   vu-add-unmapped         ADD_MEM_REG is acked but the region is never
+ *                           mapped (its buffers cannot be reached)
+ *   vu-rem-keeps-old        REM_MEM_REG is acked but the region stays
+ *                           mapped and is found first: memory added later
+ *                           at the same addresses is never used
+ *   vu-slots-overstated     GET_MAX_MEM_SLOTS answers 32, ADD_MEM_REG
+ *                           refuses a ninth region
  *
  * and of the packed ring and IN_ORDER (blk; most are vhu_vring.bugs bits,
  * VHU_VRING_BUG_* of vhost/vring.h, set on every pop):
@@ -107,6 +114,9 @@ void vub_vu_bug_connected(struct vub *b)
 		  VHU_BACKEND_BUG_KICK_NEEDS_CALL },
 		{ VUB_BUG_VU_NACK_DISABLE, VHU_BACKEND_BUG_NACK_DISABLE },
 		{ VUB_BUG_VU_MAX_REGIONS_7, VHU_BACKEND_BUG_MAX_REGIONS_7 },
+		{ VUB_BUG_VU_ADD_UNMAPPED, VHU_BACKEND_BUG_ADD_UNMAPPED },
+		{ VUB_BUG_VU_REM_KEEPS_OLD, VHU_BACKEND_BUG_REM_KEEPS_OLD },
+		{ VUB_BUG_VU_SLOTS_OVERSTATED, VHU_BACKEND_BUG_SLOTS_8 },
 	};
 
 	for (size_t i = 0; i < sizeof(lib) / sizeof(lib[0]); i++)

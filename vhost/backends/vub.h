@@ -217,6 +217,10 @@ enum vub_bug {
 	VUB_BUG_IN_ORDER_REVERSE,	 /* IN_ORDER: batches last to first */
 	VUB_BUG_IN_ORDER_BATCH_LAST,	 /* split batch entry at its end */
 	VUB_BUG_PACKED_KICKS_STAY_OFF,	 /* device area left at DISABLE */
+	/* --- vhost-user memory hot-plug (vu_bugs.c) --- */
+	VUB_BUG_VU_ADD_UNMAPPED,     /* ADD_MEM_REG acked, not mapped */
+	VUB_BUG_VU_REM_KEEPS_OLD,    /* REM_MEM_REG acked, mapping kept */
+	VUB_BUG_VU_SLOTS_OVERSTATED, /* 32 slots reported, 8 taken */
 };
 
 /* What the command line asked for. */
