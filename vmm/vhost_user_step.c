@@ -7,7 +7,9 @@
  * before SET_VRING_CALL), and enable or disable one ring alone. The guest
  * then watches its rings to see whether the backend kept to the protocol.
  * ORDER makes every later start (the driver's too) send the kick fd
- * first.
+ * first. LINK and INFLIGHT tell a guest whose backend vuvm-check killed
+ * and started again when vuvm has reconnected, and how many requests
+ * the dead backend had in flight.
  */
 #define pr_fmt(fmt) "vhost-user: " fmt
 
@@ -83,10 +85,26 @@ static int step_enable(struct vudev *d, unsigned int q, bool on)
 	return vhu_set_vring_enable(&d->fe, d->queues[q].index, on);
 }
 
+/* Read without the lock, which a reconnect attempt holds for a while: the
+ * guest polls this while its backend is away. */
+static int64_t step_link(struct vudev *d)
+{
+	enum vudev_link link = __atomic_load_n(&d->link, __ATOMIC_ACQUIRE);
+	unsigned int started = __atomic_load_n(&d->nr_started,
+					       __ATOMIC_RELAXED);
+
+	return (int64_t)((__atomic_load_n(&d->reconnects, __ATOMIC_RELAXED) &
+			  0xffffu) |
+			 ((unsigned int)link & 3u) << 16 |
+			 (started && link == VUDEV_CONNECTED ? 1u << 24 : 0));
+}
+
 int64_t vudev_step(struct vudev *d, enum vudev_step op, unsigned int arg)
 {
 	int64_t r;
 
+	if (op == VUDEV_STEP_LINK)
+		return step_link(d);
 	pthread_mutex_lock(&d->lock);
 	switch (op) {
 	case VUDEV_STEP_STOP:
@@ -111,6 +129,9 @@ int64_t vudev_step(struct vudev *d, enum vudev_step op, unsigned int arg)
 		break;
 	case VUDEV_STEP_QUEUE_NUM:
 		r = d->fe.queue_num ? (int64_t)d->fe.queue_num : -ENOTSUP;
+		break;
+	case VUDEV_STEP_INFLIGHT:
+		r = d->inflight_fd >= 0 ? (int64_t)d->inflight_seen : -ENOTSUP;
 		break;
 	default:
 		r = -EINVAL;

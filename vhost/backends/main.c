@@ -246,6 +246,11 @@ static const struct bug_name bug_names[] = {
 	{ "packed-ignore-disable", &vub_blk, VUB_BUG_PACKED_IGNORE_DISABLE },
 	{ "in-order-reverse", &vub_blk, VUB_BUG_IN_ORDER_REVERSE },
 	{ "in-order-batch-last", &vub_blk, VUB_BUG_IN_ORDER_BATCH_LAST },
+	/* a backend started again after a crash */
+	{ "vu-inflight-drop", &vub_blk, VUB_BUG_VU_INFLIGHT_DROP },
+	{ "vu-restart-skip-pending", &vub_blk,
+	  VUB_BUG_VU_RESTART_SKIP_PENDING },
+	{ "vu-restart-deaf", &vub_blk, VUB_BUG_VU_RESTART_DEAF },
 };
 
 struct cli {
@@ -312,6 +317,8 @@ static void usage(FILE *f)
 	      "       mq-num-queues-one desc-next-by-index\n"
 	      "       mq-num-queues-over writes-need-flush vu-refuse-subset\n"
 	      "       vu-reset-late-dma vu-max-regions-7;\n"
+	      "       blk, restarted after a crash: vu-inflight-drop\n"
+	      "       vu-restart-skip-pending vu-restart-deaf;\n"
 	      "       rng: rng-first-desc-only rng-len-plus-one\n"
 	      "       rng-past-buffer rng-zero-len-big rng-short-honest\n"
 	      "       rng-constant rng-top-bit rng-indirect-after-chain\n"
