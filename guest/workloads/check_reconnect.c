@@ -9,7 +9,8 @@
  * SIGKILL each time the guest prints RESTART_MARKER on its console, and
  * starts the same command again on the same socket. One round:
  *
- * 1. Busy: 1 MiB writes, one at a time, each made available and notified
+ * 1. Busy: writes of up to 3 MiB (48 descriptors of 64 KiB), one at a
+ *    time, each made available and notified
  *    as soon as the last completed, so that the backend spends most of
  *    its time with one in its hands. The marker goes out first; the
  *    guest keeps writing until the check port's LINK step says vuvm lost
@@ -51,14 +52,15 @@
 #include "workloads/check_scenarios.h"
 #include "workloads/virtio_common.h"
 
-#define QSIZE	   64
+#define QSIZE	   128
 #define SECTOR	   512
-#define BIG	   (1u << 20) /* a busy write */
-#define BIG_SEG	   65536u     /* its descriptors, at most */
+#define BIG_SEG	   65536u /* a busy write's descriptors, at most */
+#define BIG_SEGS   48u	  /* ... and how many (seg_max permitting) */
+#define BIG	   (BIG_SEGS * BIG_SEG) /* 3 MiB at most */
 #define SMALL	   4096u
 #define NR_PENDING 4
-#define MAX_ROUNDS 6
-#define S_BUSY	   0ull		       /* sectors: 8 busy slots of 1 MiB */
+#define MAX_ROUNDS 8
+#define S_BUSY	   0ull		       /* sectors: 2 busy slots of 3 MiB */
 #define S_PENDING  (16384ull)	       /* 8 MiB on */
 #define S_AFTER	   (S_PENDING + 4096)  /* 10 MiB on */
 #define S_NEEDED   (S_AFTER + 64)
@@ -96,7 +98,8 @@ struct rc {
 	struct virtq vq;
 	uint16_t io; /* the check port */
 	uint64_t stall_ns;
-	uint32_t seg; /* bytes per data descriptor */
+	uint32_t seg;	  /* bytes per data descriptor */
+	uint32_t big_len; /* of a busy write */
 	uint8_t *big, *big_rd, *small, *small_rd, *hdrs;
 	uint32_t seed;
 	/* Per head: the used position of its last completion (65536 + pos
@@ -129,7 +132,7 @@ static int submit(struct rc *c, struct req *r, uint32_t type, uint64_t sector,
 		  uint8_t *data)
 {
 	struct virtio_blk_outhdr h = { .type = type, .sector = sector };
-	struct virtq_buf b[2 + BIG / SECTOR];
+	struct virtq_buf b[VIRTQ_MAX_SEGS];
 	unsigned int n = 0, out;
 
 	memcpy(r->hdr, &h, sizeof(h));
@@ -178,7 +181,7 @@ static struct check_acc *blame(struct rc *c, const struct req *r,
 static const char *req_name(const struct req *r, char *buf, size_t len)
 {
 	if (r->kind == K_BUSY)
-		snprintf(buf, len, "the 1 MiB write outstanding at the crash");
+		snprintf(buf, len, "the write outstanding at the crash");
 	else if (r->kind == K_PENDING)
 		snprintf(buf, len, "write %u made while the backend was down",
 			 r->n);
@@ -305,11 +308,11 @@ static int busy_until_lost(struct rc *c, unsigned int round)
 		if (!out) {
 			/* A new stamp in each sector: every write differs. */
 			c->gen++;
-			for (uint32_t s = 0; s < BIG / SECTOR; s++)
+			for (uint32_t s = 0; s < c->big_len / SECTOR; s++)
 				memcpy(c->big + s * SECTOR, &c->gen, 4);
-			c->busy.len = BIG;
+			c->busy.len = c->big_len;
 			if (submit(c, &c->busy, VIRTIO_BLK_T_OUT,
-				   S_BUSY + (c->gen % 8) * (BIG / SECTOR),
+				   S_BUSY + (c->gen % 2) * (BIG / SECTOR),
 				   c->big))
 				return -1;
 			out = true;
@@ -329,7 +332,7 @@ static int busy_until_lost(struct rc *c, unsigned int round)
 				c->last_pos[id] = 65536u + pos;
 			if (c->busy.hdr[16] != VIRTIO_BLK_S_OK) {
 				snprintf(c->broken, sizeof(c->broken),
-					 "before the crash: a 1 MiB write "
+					 "before the crash: a busy write "
 					 "completed with status %u",
 					 c->busy.hdr[16]);
 				return -1;
@@ -396,7 +399,7 @@ static void judge_round(struct rc *c, struct check_acc *inflight,
 	if (c->r_out && take(c, &c->busy, inflight, pending, after))
 		check_expect(blame(c, &c->busy, inflight, pending, after),
 			     false, "every outstanding request completed",
-			     "the 1 MiB write outstanding at the crash did "
+			     "the write outstanding at the crash did "
 			     "not complete within %llu s of the reconnect%s",
 			     (unsigned long long)(c->stall_ns / 1000000000),
 			     c->r_in_hands ? " (the backend had it)" : "");
@@ -416,16 +419,16 @@ static void judge_round(struct rc *c, struct check_acc *inflight,
 		return;
 	/* Read back what the new process wrote. */
 	if (c->r_out && c->busy.done && c->busy.hdr[16] == VIRTIO_BLK_S_OK) {
-		memset(c->big_rd, 0x5a, BIG);
+		memset(c->big_rd, 0x5a, c->big_len);
 		if (after_one(c, VIRTIO_BLK_T_IN,
-			      S_BUSY + (c->gen % 8) * (BIG / SECTOR),
-			      c->big_rd, BIG, inflight, pending, after))
+			      S_BUSY + (c->gen % 2) * (BIG / SECTOR),
+			      c->big_rd, c->big_len, inflight, pending, after))
 			return;
 		check_expect(blame(c, &c->busy, inflight, pending, after),
-			     !memcmp(c->big_rd, c->big, BIG),
+			     !memcmp(c->big_rd, c->big, c->big_len),
 			     "the write's data on the disk",
-			     "the 1 MiB write outstanding at the crash reads "
-			     "back different");
+			     "the write outstanding at the crash reads back "
+			     "different");
 	}
 	for (unsigned int i = 0; i < NR_PENDING; i++) {
 		if (!c->pending[i].done ||
@@ -485,6 +488,7 @@ static int setup(struct rc *c, const char *args)
 	if (!err)
 		err = vio_config_read(&c->vio, 0, &cap, 8);
 	c->seg = BIG_SEG;
+	c->big_len = BIG;
 	if (!err && vio_has(&c->vio, VIRTIO_BLK_F_SIZE_MAX) &&
 	    !vio_config_read(&c->vio,
 			     offsetof(struct virtio_blk_config, size_max), &v,
@@ -512,10 +516,14 @@ static int setup(struct rc *c, const char *args)
 		       (unsigned long long)(S_NEEDED + BIG / SECTOR));
 		return -1;
 	}
-	if (BIG / c->seg + 2 > c->vq.num || (seg_max && BIG / c->seg > seg_max)) {
-		report(false, "blk: a 1 MiB write needs %u descriptors of %u "
-			      "bytes; queue %u, seg_max %u",
-		       BIG / c->seg, c->seg, c->vq.num, seg_max);
+	/* As large as seg_max and size_max allow: the longer the backend
+	 * holds a write, the likelier a crash catches one in its hands. */
+	c->big_len = BIG_SEGS * c->seg;
+	if (seg_max && seg_max < BIG_SEGS)
+		c->big_len = seg_max * c->seg;
+	if (c->big_len / c->seg + 2 + 3 * (NR_PENDING + 1) > c->vq.num) {
+		report(false, "blk: a queue of %u is too small for vu-reconnect",
+		       c->vq.num);
 		return -1;
 	}
 	c->big = dma_alloc(BIG, 4096);
