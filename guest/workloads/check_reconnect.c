@@ -59,7 +59,7 @@
 #define BIG	   (BIG_SEGS * BIG_SEG) /* 3 MiB at most */
 #define SMALL	   4096u
 #define NR_PENDING 4
-#define MAX_ROUNDS 8
+#define MAX_ROUNDS 12
 #define S_BUSY	   0ull		       /* sectors: 2 busy slots of 3 MiB */
 #define S_PENDING  (16384ull)	       /* 8 MiB on */
 #define S_AFTER	   (S_PENDING + 4096)  /* 10 MiB on */
@@ -105,6 +105,7 @@ struct rc {
 	/* Per head: the used position of its last completion (65536 + pos
 	 * once known), for telling a replay from a duplicate. */
 	uint32_t last_pos[QSIZE];
+	struct req *last_req[QSIZE]; /* and what it carried then */
 	struct req busy, pending[NR_PENDING], after;
 	/* The round's state. */
 	uint16_t u0;	   /* used index when the loss was seen */
@@ -222,8 +223,13 @@ static int take(struct rc *c, struct req *want, struct check_acc *inflight,
 				   (uint16_t)(c->u0 - 1 -
 					      (uint16_t)c->last_pos[id]) < 32768;
 
-			check_expect(old ? pending : blame(c, want, inflight,
-							   pending, after),
+			check_expect(old ? pending
+					 : blame(c,
+						 id < c->vq.num &&
+								 c->last_req[id]
+							 ? c->last_req[id]
+							 : want,
+						 inflight, pending, after),
 				     false, "each request completed once",
 				     "used entry %u names head %u, not in "
 				     "flight (%s)",
@@ -244,6 +250,7 @@ static int take(struct rc *c, struct req *want, struct check_acc *inflight,
 			return -1;
 		}
 		c->last_pos[id] = 65536u + pos;
+		c->last_req[id] = tok;
 		r = tok;
 		r->done = true;
 		r->completions++;
