@@ -90,8 +90,8 @@ static int step_enable(struct vudev *d, unsigned int q, bool on)
 static int64_t step_link(struct vudev *d)
 {
 	enum vudev_link link = __atomic_load_n(&d->link, __ATOMIC_ACQUIRE);
-	unsigned int started = __atomic_load_n(&d->nr_started,
-					       __ATOMIC_RELAXED);
+	unsigned int started =
+		__atomic_load_n(&d->nr_started, __ATOMIC_RELAXED);
 
 	return (int64_t)((__atomic_load_n(&d->reconnects, __ATOMIC_RELAXED) &
 			  0xffffu) |

@@ -60,9 +60,9 @@
 #define SMALL	   4096u
 #define NR_PENDING 4
 #define MAX_ROUNDS 12
-#define S_BUSY	   0ull		       /* sectors: 2 busy slots of 3 MiB */
-#define S_PENDING  (16384ull)	       /* 8 MiB on */
-#define S_AFTER	   (S_PENDING + 4096)  /* 10 MiB on */
+#define S_BUSY	   0ull		      /* sectors: 2 busy slots of 3 MiB */
+#define S_PENDING  (16384ull)	      /* 8 MiB on */
+#define S_AFTER	   (S_PENDING + 4096) /* 10 MiB on */
 #define S_NEEDED   (S_AFTER + 64)
 
 #define LOSS_WAIT_NS	  30000000000ull /* the runner's restart */
@@ -72,8 +72,8 @@
 #define RESTART_MARKER "VUVM-CHECK: restart the backend"
 
 /* The check port (vmm/vhost_user_dev.h, vudev_step). */
-#define STEP_LINK     16
-#define STEP_INFLIGHT 17
+#define STEP_LINK	   16
+#define STEP_INFLIGHT	   17
 #define LINK_RECONNECTS(v) ((v)&0xffffu)
 #define LINK_STATE(v)	   (((v) >> 16) & 3u)
 #define LINK_RUNNING(v)	   (((v) >> 24) & 1u)
@@ -108,11 +108,11 @@ struct rc {
 	struct req *last_req[QSIZE]; /* and what it carried then */
 	struct req busy, pending[NR_PENDING], after;
 	/* The round's state. */
-	uint16_t u0;	   /* used index when the loss was seen */
-	uint32_t gen;	   /* busy writes made */
-	bool r_out;	   /* R outstanding at U0 */
-	bool r_in_hands;   /* ... and in the dead backend's hands */
-	bool stuck;	   /* the ring cannot be trusted any more */
+	uint16_t u0;	 /* used index when the loss was seen */
+	uint32_t gen;	 /* busy writes made */
+	bool r_out;	 /* R outstanding at U0 */
+	bool r_in_hands; /* ... and in the dead backend's hands */
+	bool stuck;	 /* the ring cannot be trusted any more */
 	char broken[VIO_ERROR_LEN];
 };
 
@@ -218,24 +218,24 @@ static int take(struct rc *c, struct req *want, struct check_acc *inflight,
 			__ATOMIC_RELAXED);
 		if (id >= c->vq.num || !c->vq.heads[id].token) {
 			/* Its last completion came before the crash. */
-			bool old = id < c->vq.num &&
-				   c->last_pos[id] >= 65536 &&
-				   (uint16_t)(c->u0 - 1 -
-					      (uint16_t)c->last_pos[id]) < 32768;
+			bool old =
+				id < c->vq.num && c->last_pos[id] >= 65536 &&
+				(uint16_t)(c->u0 - 1 -
+					   (uint16_t)c->last_pos[id]) < 32768;
 
-			check_expect(old ? pending
-					 : blame(c,
-						 id < c->vq.num &&
-								 c->last_req[id]
-							 ? c->last_req[id]
-							 : want,
-						 inflight, pending, after),
-				     false, "each request completed once",
-				     "used entry %u names head %u, not in "
-				     "flight (%s)",
-				     pos, id,
-				     old ? "it completed before the crash"
-					 : "completed twice");
+			check_expect(
+				old ? pending
+				    : blame(c,
+					    id < c->vq.num && c->last_req[id]
+						    ? c->last_req[id]
+						    : want,
+					    inflight, pending, after),
+				false, "each request completed once",
+				"used entry %u names head %u, not in "
+				"flight (%s)",
+				pos, id,
+				old ? "it completed before the crash"
+				    : "completed twice");
 			c->vq.last_used++;
 			c->stuck = true;
 			continue;
@@ -255,9 +255,9 @@ static int take(struct rc *c, struct req *want, struct check_acc *inflight,
 		r->done = true;
 		r->completions++;
 		check_expect(blame(c, r, inflight, pending, after),
-			     r->hdr[16] == VIRTIO_BLK_S_OK,
-			     "status OK", "%s: status %u",
-			     req_name(r, name, sizeof(name)), r->hdr[16]);
+			     r->hdr[16] == VIRTIO_BLK_S_OK, "status OK",
+			     "%s: status %u", req_name(r, name, sizeof(name)),
+			     r->hdr[16]);
 	}
 	return 0;
 }
@@ -327,7 +327,8 @@ static int busy_until_lost(struct rc *c, unsigned int round)
 			uint32_t len;
 			void *tok;
 			uint16_t pos = c->vq.last_used;
-			uint16_t id = (uint16_t)c->vq.used->ring[pos % c->vq.num].id;
+			uint16_t id =
+				(uint16_t)c->vq.used->ring[pos % c->vq.num].id;
 
 			if (virtq_get_used(&c->vq, &tok, &len) != 1) {
 				snprintf(c->broken, sizeof(c->broken),
@@ -413,23 +414,22 @@ static void judge_round(struct rc *c, struct check_acc *inflight,
 	for (unsigned int i = 0; i < NR_PENDING; i++)
 		if (!c->pending[i].done &&
 		    take(c, &c->pending[i], inflight, pending, after))
-			check_expect(pending, false,
-				     "every request made while the backend "
-				     "was down served",
-				     "%s did not complete within %llu s of the "
-				     "reconnect",
-				     req_name(&c->pending[i], name,
-					      sizeof(name)),
-				     (unsigned long long)(c->stall_ns /
-							  1000000000));
+			check_expect(
+				pending, false,
+				"every request made while the backend "
+				"was down served",
+				"%s did not complete within %llu s of the "
+				"reconnect",
+				req_name(&c->pending[i], name, sizeof(name)),
+				(unsigned long long)(c->stall_ns / 1000000000));
 	if (c->stuck || c->broken[0])
 		return;
 	/* Read back what the new process wrote. */
 	if (c->r_out && c->busy.done && c->busy.hdr[16] == VIRTIO_BLK_S_OK) {
 		memset(c->big_rd, 0x5a, c->big_len);
 		if (after_one(c, VIRTIO_BLK_T_IN,
-			      S_BUSY + (c->gen % 2) * (BIG / SECTOR),
-			      c->big_rd, c->big_len, inflight, pending, after))
+			      S_BUSY + (c->gen % 2) * (BIG / SECTOR), c->big_rd,
+			      c->big_len, inflight, pending, after))
 			return;
 		check_expect(blame(c, &c->busy, inflight, pending, after),
 			     !memcmp(c->big_rd, c->big, c->big_len),
@@ -458,8 +458,8 @@ static void judge_round(struct rc *c, struct check_acc *inflight,
 		      after))
 		return;
 	memset(c->small_rd, 0x5a, SMALL);
-	if (after_one(c, VIRTIO_BLK_T_IN, S_AFTER, c->small_rd, SMALL,
-		      inflight, pending, after))
+	if (after_one(c, VIRTIO_BLK_T_IN, S_AFTER, c->small_rd, SMALL, inflight,
+		      pending, after))
 		return;
 	check_expect(after,
 		     !memcmp(c->small_rd, c->small + NR_PENDING * SMALL, SMALL),
@@ -529,7 +529,8 @@ static int setup(struct rc *c, const char *args)
 	if (seg_max && seg_max < BIG_SEGS)
 		c->big_len = seg_max * c->seg;
 	if (c->big_len / c->seg + 2 + 3 * (NR_PENDING + 1) > c->vq.num) {
-		report(false, "blk: a queue of %u is too small for vu-reconnect",
+		report(false,
+		       "blk: a queue of %u is too small for vu-reconnect",
 		       c->vq.num);
 		return -1;
 	}
@@ -546,11 +547,14 @@ static int setup(struct rc *c, const char *args)
 	fill(c, c->big, BIG);
 	c->busy = (struct req){ K_BUSY, 0, c->hdrs, NULL, BIG, false, 0 };
 	for (unsigned int i = 0; i < NR_PENDING; i++)
-		c->pending[i] = (struct req){ K_PENDING, i,
-					      c->hdrs + (1 + i) * 64, NULL,
-					      SMALL, false, 0 };
-	c->after = (struct req){ K_AFTER, 0, c->hdrs + (1 + NR_PENDING) * 64,
-				 NULL, SMALL, false, 0 };
+		c->pending[i] =
+			(struct req){ K_PENDING, i,	c->hdrs + (1 + i) * 64,
+				      NULL,	 SMALL, false,
+				      0 };
+	c->after =
+		(struct req){ K_AFTER, 0,     c->hdrs + (1 + NR_PENDING) * 64,
+			      NULL,    SMALL, false,
+			      0 };
 	return 0;
 }
 
@@ -597,10 +601,10 @@ int check_vu_reconnect(const char *args)
 		return report_summary();
 	for (round = 1; round <= MAX_ROUNDS; round++) {
 		if (crash(&c, round, &n, &down)) {
-			check_expect(&inflight, false, "a crash survived",
-				     "%s", c.broken);
-			check_expect(&pending, false, "a crash survived",
-				     "%s", c.broken);
+			check_expect(&inflight, false, "a crash survived", "%s",
+				     c.broken);
+			check_expect(&pending, false, "a crash survived", "%s",
+				     c.broken);
 			check_expect(&after, false, "a crash survived", "%s",
 				     c.broken);
 			break;

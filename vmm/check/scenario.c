@@ -34,6 +34,7 @@
 #define VUVM_GRACE_S 15	  /* beyond --timeout before vuvm is killed */
 #define TAIL_LINES   20
 #define JSON_PREFIX  "VUVM-JSON: "
+
 #define RESTART_MARKER "VUVM-CHECK: restart the backend"
 #define MAX_RESTARTS   16 /* per scenario: a guest in a loop stops there */
 
@@ -219,8 +220,7 @@ static void stop_backend(struct run_state *st)
  * and the same command starts again on the same socket, its log going on
  * after a line that says so. One that had already ended on its own is
  * left dead: that is a crash, which the verdicts report. */
-static void restart_backend(const struct run_config *cfg,
-			    struct run_state *st)
+static void restart_backend(const struct run_config *cfg, struct run_state *st)
 {
 	pid_t pgid = st->backend;
 	char log[300];
@@ -265,8 +265,7 @@ struct console_watch {
 };
 
 /* How many complete lines with RESTART_MARKER came since the last call. */
-static unsigned int restart_requests(struct console_watch *w,
-				     const char *path)
+static unsigned int restart_requests(struct console_watch *w, const char *path)
 {
 	unsigned int n = 0;
 	char buf[4096];
