@@ -137,6 +137,9 @@ struct vudev {
 	int inflight_fd;
 	struct vhu_inflight inflight;
 	unsigned int reconnects;
+	/* In-flight entries the region held when it was last handed back
+	 * (a reconnect, a restart): the check port's INFLIGHT step. */
+	unsigned int inflight_seen;
 	/* net: the control queue vuvm serves itself (net_ctrl.h), the last
 	 * queue when local_ctrl; net_pairs is its VQ_PAIRS_SET, 0: all. */
 	bool local_ctrl;
@@ -265,6 +268,13 @@ int vudev_suspend(struct vudev *d, char *msg, size_t len);
  *   memory the guest no longer sees). 0 or -errno.
  * The MEM_ steps need CONFIGURE_MEM_SLOTS (-ENOTSUP), --check-port and a
  *   connected backend (-EINVAL).
+ * LINK: the link as the guest sees it: bits 0-15 the reconnects so far,
+ *   16-17 the link (0 closed, 1 connected, 2 lost: reconnecting, 3
+ *   failed), bit 24 set when the rings run on the backend.
+ * INFLIGHT: the requests the in-flight region marked in flight when it
+ *   was last handed back to a backend (after a reconnect: what the dead
+ *   one had taken and not completed), or -ENOTSUP without a region (no
+ *   INFLIGHT_SHMFD).
  * -EINVAL when the step is impossible in the device's state.
  */
 enum vudev_step {
@@ -280,6 +290,9 @@ enum vudev_step {
 	VUDEV_STEP_MEM_ADD = 17,
 	VUDEV_STEP_MEM_REMOVE = 18,
 	VUDEV_STEP_MEM_REPLACE = 19,
+	/* A backend restarted under the guest (vu-reconnect). */
+	VUDEV_STEP_LINK = 20,
+	VUDEV_STEP_INFLIGHT = 21,
 };
 int64_t vudev_step(struct vudev *d, enum vudev_step op, unsigned int arg);
 int vudev_resume(struct vudev *d, char *msg, size_t len);

@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "vhost/log.h"
@@ -205,6 +206,61 @@ bool vudev_ring_wanted(const struct vudev *d, unsigned int index)
 }
 
 /*
+ * The entries the region marks in flight on the started queues, read
+ * before the region is handed to a new backend (the check port's INFLIGHT
+ * step): queue i's slice at i * mmap_size / num_queues, laid out as the
+ * vhost-user specification describes (a header, then one entry per
+ * descriptor, the flag in each entry's first byte). A split ring's
+ * last_batch_head whose push reached the used index is not counted, as a
+ * backend's recovery would not. Packed entries are counted as they are.
+ */
+static unsigned int count_inflight(struct vudev *d)
+{
+	const struct vhu_inflight *in = &d->inflight;
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t skew = in->mmap_offset % (uint64_t)page;
+	size_t len = (size_t)(in->mmap_size + skew);
+	bool packed = vudev_packed(d);
+	size_t hdr = packed ? sizeof(struct vhu_inflight_packed_header)
+			    : sizeof(struct vhu_inflight_split_header);
+	size_t ent = packed ? sizeof(struct vhu_inflight_desc_packed)
+			    : sizeof(struct vhu_inflight_desc_split);
+	uint64_t stride;
+	unsigned int n = 0;
+	uint8_t *map;
+
+	if (!in->num_queues || !in->mmap_size)
+		return 0;
+	stride = in->mmap_size / in->num_queues;
+	map = mmap(NULL, len, PROT_READ, MAP_SHARED, d->inflight_fd,
+		   (off_t)(in->mmap_offset - skew));
+	if (map == MAP_FAILED)
+		return 0;
+	for (unsigned int i = 0; i < d->nr_active; i++) {
+		unsigned int q = d->queues[i].index;
+		const uint8_t *r = map + skew + q * stride;
+		const struct vhu_inflight_split_header *h = (const void *)r;
+		unsigned int size = d->queues[i].size, k = 0;
+
+		if (q >= in->num_queues || stride < hdr ||
+		    !__atomic_load_n(&h->version, __ATOMIC_ACQUIRE))
+			continue;
+		if (size > (stride - hdr) / ent)
+			size = (unsigned int)((stride - hdr) / ent);
+		for (unsigned int e = 0; e < size; e++)
+			k += __atomic_load_n(r + hdr + e * ent,
+					     __ATOMIC_RELAXED) == 1;
+		if (!packed && k && h->last_batch_head < size &&
+		    h->used_idx != vudev_used_idx(d, i) &&
+		    r[hdr + h->last_batch_head * ent] == 1)
+			k--;
+		n += k;
+	}
+	munmap(map, len);
+	return n;
+}
+
+/*
  * In-flight tracking (see inflight_wanted()): the region is fetched once
  * per activation and handed back to every backend after.
  */
@@ -227,6 +283,9 @@ static int setup_inflight(struct vudev *d)
 					  &d->inflight_fd);
 		if (err)
 			return err;
+		d->inflight_seen = 0;
+	} else {
+		d->inflight_seen = count_inflight(d);
 	}
 	return vhu_set_inflight_fd(&d->fe, &d->inflight, d->inflight_fd);
 }

@@ -9,7 +9,9 @@
  * ORDER makes every later start (the driver's too) send the kick fd
  * first. The MEM steps add, remove and replace memory while the rings
  * run (ADD_MEM_REG, REM_MEM_REG), the guest reaching it through KVM
- * slots of its own.
+ * slots of its own. LINK and INFLIGHT tell a guest whose backend vuvm-check killed
+ * and started again when vuvm has reconnected, and how many requests
+ * the dead backend had in flight.
  */
 #define pr_fmt(fmt) "vhost-user: " fmt
 
@@ -232,10 +234,26 @@ static int64_t mem_replace(struct vudev *d, unsigned int k)
 	return err;
 }
 
+/* Read without the lock, which a reconnect attempt holds for a while: the
+ * guest polls this while its backend is away. */
+static int64_t step_link(struct vudev *d)
+{
+	enum vudev_link link = __atomic_load_n(&d->link, __ATOMIC_ACQUIRE);
+	unsigned int started =
+		__atomic_load_n(&d->nr_started, __ATOMIC_RELAXED);
+
+	return (int64_t)((__atomic_load_n(&d->reconnects, __ATOMIC_RELAXED) &
+			  0xffffu) |
+			 ((unsigned int)link & 3u) << 16 |
+			 (started && link == VUDEV_CONNECTED ? 1u << 24 : 0));
+}
+
 int64_t vudev_step(struct vudev *d, enum vudev_step op, unsigned int arg)
 {
 	int64_t r;
 
+	if (op == VUDEV_STEP_LINK)
+		return step_link(d);
 	pthread_mutex_lock(&d->lock);
 	switch (op) {
 	case VUDEV_STEP_STOP:
@@ -272,6 +290,9 @@ int64_t vudev_step(struct vudev *d, enum vudev_step op, unsigned int arg)
 		break;
 	case VUDEV_STEP_MEM_REPLACE:
 		r = mem_replace(d, arg);
+		break;
+	case VUDEV_STEP_INFLIGHT:
+		r = d->inflight_fd >= 0 ? (int64_t)d->inflight_seen : -ENOTSUP;
 		break;
 	default:
 		r = -EINVAL;

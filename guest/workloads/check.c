@@ -57,6 +57,7 @@ static const struct {
 	{ "blk-in-order-packed", check_blk_in_order_packed },
 	{ "blk-packed-wrap", check_blk_packed_wrap },
 	{ "blk-in-order-split", check_blk_in_order_split },
+	{ "vu-reconnect", check_vu_reconnect },
 };
 
 int check_main(const char *args)

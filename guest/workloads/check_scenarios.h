@@ -43,6 +43,7 @@ int check_blk_packed_notify(const char *args);
 int check_blk_in_order_packed(const char *args);
 int check_blk_packed_wrap(const char *args);
 int check_blk_in_order_split(const char *args);
+int check_vu_reconnect(const char *args);
 
 struct check_acc;
 struct vio_dev;

@@ -11,13 +11,19 @@
 #   FAKE_SLEEP     seconds to wait before printing (default 0)
 #   FAKE_ARGS      a file that gets this run's arguments appended
 #   FAKE_STDERR    a line a check run prints on stderr (vuvm's log)
+#   FAKE_RESTART   on the vu-reconnect scenario: print the guest's restart
+#                  request, then wait (5 s at most) for the backend's
+#                  starts file (DIR/pids beside the socket, a pid per
+#                  line) to get its second line while the first process
+#                  is gone; every verdict fails when it does not
 set -u
-test=
+test= device=
 while [ $# -gt 0 ]; do
 	[ -n "${FAKE_ARGS:-}" ] && printf '%s\n' "$1" >>"$FAKE_ARGS"
 	case $1 in
 	--test) test=$2; [ -n "${FAKE_ARGS:-}" ] && printf '%s\n' "$2" >>"$FAKE_ARGS"; shift ;;
-	--timeout | --device | --trace) [ -n "${FAKE_ARGS:-}" ] && printf '%s\n' "$2" >>"$FAKE_ARGS"; shift ;;
+	--device) device=$2; [ -n "${FAKE_ARGS:-}" ] && printf '%s\n' "$2" >>"$FAKE_ARGS"; shift ;;
+	--timeout | --trace) [ -n "${FAKE_ARGS:-}" ] && printf '%s\n' "$2" >>"$FAKE_ARGS"; shift ;;
 	esac
 	shift
 done
@@ -26,6 +32,24 @@ exit,*) exit "${FAKE_BOOT:-0}" ;;
 esac
 sleep "${FAKE_SLEEP:-0}"
 echo "vuvm: vhost-user: -> SET_OWNER (fake trace line)" >&2
+restarted=yes
+case ${FAKE_RESTART:-}/$test in
+?*/*scenario=vu-reconnect*)
+	sock=${device#*socket=}
+	pids=$(dirname "${sock%%,*}")/pids
+	echo "VUVM-CHECK: restart the backend (crash 1)"
+	restarted=no
+	for _ in $(seq 50); do
+		if [ "$(wc -l <"$pids")" -ge 2 ] &&
+			! kill -0 "$(head -n 1 "$pids")" 2>/dev/null; then
+			restarted=yes
+			break
+		fi
+		sleep 0.1
+	done
+	;;
+esac
+[ "$restarted" = yes ] || FAKE_RESULT=fail FAKE_OVERRIDE=
 for id in ${FAKE_IDS:-}; do
 	result=${FAKE_RESULT:-pass}
 	for o in ${FAKE_OVERRIDE:-}; do

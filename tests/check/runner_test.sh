@@ -144,6 +144,21 @@ backend_crash)
 	want 'the backend crashed \(signal 11'
 	want 'backend log, last lines:'
 	;;
+restart)
+	# vu-reconnect: the guest's request has the backend killed and the
+	# same command started again on the same socket and directory.
+	FAKE_RESTART=1 run --only vhost-user/SET_INFLIGHT_FD/ --backend \
+		"echo \$\$ >>@DIR@/pids; exec $good_backend" -v
+	want_status 0
+	count '^ok ' 1
+	want '^ok 1 - vhost-user/SET_INFLIGHT_FD/1'
+	dir=$(sed -n 's/^vuvm-check: vu-reconnect: kept //p' "$tmp/err")
+	grep -q 'backend killed (SIGKILL) at the guest.s request' \
+		"$dir/backend.log" ||
+		complain "the backend log does not say it was restarted"
+	# Without a backend of its own (--socket), nothing to restart: the
+	# scenario is skipped (main.c), and the fake never asks.
+	;;
 backend_wont_start)
 	run --backend "echo no such thing >&2; exit 3 # @SOCK@"
 	want_status 2

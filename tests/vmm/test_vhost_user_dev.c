@@ -368,21 +368,47 @@ static void test_reconnect(struct mem_table *mem)
 	CHECK(d.nr_started == 1 && d.link == VUDEV_CONNECTED);
 	CHECK(d.inflight_fd >= 0); /* the blk backend offers INFLIGHT_SHMFD */
 
+	/* The check port's view (vu-reconnect): connected, running, a
+	 * fresh region with nothing counted in it. */
+	CHECK(vudev_step(&d, VUDEV_STEP_LINK, 0) == (1 << 16 | 1 << 24));
+	CHECK(vudev_step(&d, VUDEV_STEP_INFLIGHT, 0) == 0);
+
 	/* The driver had 7 requests completed when the backend died: the
 	 * ring restarts there, since GET_VRING_BASE cannot be asked. */
-	*ring_index(mem, q.driver_gpa) = 7;
+	*ring_index(mem, q.driver_gpa) = 8;
 	*ring_index(mem, q.device_gpa) = 7;
 	read_eventfd(q.kick_fd);
 	crash_backend(&d, pid);
 	CHECK(d.link == VUDEV_LOST && d.nr_started == 0 && d.base[0] == 7);
+	CHECK(vudev_step(&d, VUDEV_STEP_LINK, 0) == 2 << 16);
 	CHECK(vudev_reconnect(&d, 3000, why, sizeof(why)) < 0);
 	CHECK(strstr(why, "connect") != NULL);
+
+	/* What the dead process left in its region: head 5 taken and not
+	 * completed (counted), head 3 whose push reached the used index
+	 * before its flag was cleared (not counted: recovery clears it). */
+	{
+		uint8_t *r = mmap(NULL, d.inflight.mmap_size,
+				  PROT_READ | PROT_WRITE, MAP_SHARED,
+				  d.inflight_fd, (off_t)d.inflight.mmap_offset);
+
+		CHECK(r != MAP_FAILED);
+		if (r != MAP_FAILED) {
+			r[16 + 16 * 5] = 1;
+			r[16 + 16 * 3] = 1;
+			memcpy(r + 12, &(uint16_t){ 3 }, 2); /* last batch */
+			memcpy(r + 14, &(uint16_t){ 6 }, 2); /* used_idx */
+			munmap(r, d.inflight.mmap_size);
+		}
+	}
 
 	pid = start_backend("blk", args);
 	CHECK(reconnect_soon(&d, why, sizeof(why)) == 0);
 	CHECK(d.link == VUDEV_CONNECTED && d.nr_started == 1 &&
 	      d.reconnects == 1);
 	CHECK(d.inflight_fd >= 0);
+	CHECK(vudev_step(&d, VUDEV_STEP_LINK, 0) == (1 | 1 << 16 | 1 << 24));
+	CHECK(vudev_step(&d, VUDEV_STEP_INFLIGHT, 0) == 1);
 	/* The driver was told to look at the ring again (the kick that
 	 * wakes the backend is the backend's to consume: not checked). */
 	CHECK(read_eventfd(q.call_fd) >= 1);

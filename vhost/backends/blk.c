@@ -716,6 +716,8 @@ static bool bug_no_serve(struct vub *b, unsigned int index)
 		       (__atomic_load_n(&vq->vring.avail->flags,
 					__ATOMIC_RELAXED) &
 			VIRTQ_AVAIL_F_NO_INTERRUPT);
+	case VUB_BUG_VU_RESTART_DEAF:
+		return vub_vu_bug_deaf(b, index);
 	case VUB_BUG_SPURIOUS_KICK_DIES: /* "a kick means work" */
 		if (vub_queue_ok(b, index) &&
 		    !vhu_vring_enable_notify(&vq->vring)) {

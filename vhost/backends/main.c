@@ -251,6 +251,11 @@ static const struct bug_name bug_names[] = {
 	{ "vu-add-unmapped", &vub_blk, VUB_BUG_VU_ADD_UNMAPPED },
 	{ "vu-rem-keeps-old", &vub_blk, VUB_BUG_VU_REM_KEEPS_OLD },
 	{ "vu-slots-overstated", &vub_blk, VUB_BUG_VU_SLOTS_OVERSTATED },
+	/* a backend started again after a crash */
+	{ "vu-inflight-drop", &vub_blk, VUB_BUG_VU_INFLIGHT_DROP },
+	{ "vu-restart-skip-pending", &vub_blk,
+	  VUB_BUG_VU_RESTART_SKIP_PENDING },
+	{ "vu-restart-deaf", &vub_blk, VUB_BUG_VU_RESTART_DEAF },
 };
 
 struct cli {
@@ -318,6 +323,8 @@ static void usage(FILE *f)
 	      "       mq-num-queues-over writes-need-flush vu-refuse-subset\n"
 	      "       vu-reset-late-dma vu-max-regions-7 vu-add-unmapped\n"
 	      "       vu-rem-keeps-old vu-slots-overstated;\n"
+	      "       blk, restarted after a crash: vu-inflight-drop\n"
+	      "       vu-restart-skip-pending vu-restart-deaf;\n"
 	      "       rng: rng-first-desc-only rng-len-plus-one\n"
 	      "       rng-past-buffer rng-zero-len-big rng-short-honest\n"
 	      "       rng-constant rng-top-bit rng-indirect-after-chain\n"

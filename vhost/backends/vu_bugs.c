@@ -83,6 +83,24 @@
  *                           waits for kicks that a driver honouring its
  *                           area never sends
  *
+ * and of a backend started again after a crash (blk; each shows only in
+ * a process whose first start of a ring finds a used index other than 0,
+ * that is one taking over from a dead process, as vuvm-check's
+ * vu-reconnect scenario makes):
+ *
+ *   vu-inflight-drop        the requests the in-flight region says the
+ *                           dead process had taken are skipped, not
+ *                           redone: the ring goes on after them, and
+ *                           they never complete
+ *   vu-restart-skip-pending the ring starts at the avail index found in
+ *                           memory, not at the base (after redoing the
+ *                           in-flight requests): requests made while the
+ *                           backend was down are never served
+ *   vu-restart-deaf         once it has served what was waiting, the ring
+ *                           ignores kicks (a kick fd watch not set up
+ *                           again): requests made after the reconnect are
+ *                           never served
+ *
  * The library implements the ones inside its message handlers
  * (VHU_BACKEND_BUG_* bits of vhost/backend.h, set here on connection).
  *
@@ -91,6 +109,7 @@
  */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <stdio.h>
 #include <unistd.h>
@@ -187,6 +206,51 @@ void vub_vu_bug_popped(struct vub *b, unsigned int index,
 
 	if (b->opt.bug == VUB_BUG_VU_RESET_LATE_DMA && vq && !vq->vring.packed)
 		remember_writable(b, &vq->vring, e->head);
+	if (b->opt.bug == VUB_BUG_VU_RESTART_DEAF &&
+	    index < VHU_BACKEND_MAX_QUEUES && b->vu_restarted[index] &&
+	    !b->vu_deaf[index]) {
+		pr_warn("queue %u: kicks ignored from now on (--bug)", index);
+		b->vu_deaf[index] = true;
+	}
+}
+
+/* vu-restart-deaf: deaf from the pass after the first pop on. The pass
+ * that pops first serves all that waits; later kicks find it deaf. */
+bool vub_vu_bug_deaf(struct vub *b, unsigned int index)
+{
+	return index < VHU_BACKEND_MAX_QUEUES && b->vu_deaf[index];
+}
+
+/* The restart defects, on the first start of a ring in a process that
+ * took over from a dead one. */
+static void restart_bugs(struct vub *b, unsigned int index,
+			 struct vhu_vring *vr)
+{
+	uint16_t avail;
+
+	if (index >= VHU_BACKEND_MAX_QUEUES || b->vu_started[index])
+		return;
+	b->vu_started[index] = true;
+	if (vr->packed || !vr->used_idx)
+		return;
+	b->vu_restarted[index] = true;
+	if (b->opt.bug == VUB_BUG_VU_INFLIGHT_DROP && vr->resubmit_num) {
+		pr_warn("queue %u: %u in-flight requests dropped, not redone "
+			"(--bug)",
+			index, vr->resubmit_num - vr->resubmit_next);
+		free(vr->resubmit);
+		vr->resubmit = NULL;
+		vr->resubmit_num = vr->resubmit_next = 0;
+	}
+	avail = __atomic_load_n(&vr->avail->idx, __ATOMIC_ACQUIRE);
+	if (b->opt.bug == VUB_BUG_VU_RESTART_SKIP_PENDING &&
+	    avail != vr->last_avail_idx) {
+		pr_warn("queue %u: starting at avail index %u, not %u: %u "
+			"waiting requests skipped (--bug)",
+			index, avail, vr->last_avail_idx,
+			(uint16_t)(avail - vr->last_avail_idx));
+		vr->last_avail_idx = avail;
+	}
 }
 
 /* vu-reset-late-dma: the remembered buffer, written once the rings run
@@ -213,6 +277,10 @@ void vub_vu_bug_queue_start(struct vub *b, unsigned int index)
 
 	if (!vq)
 		return;
+	if (b->opt.bug == VUB_BUG_VU_INFLIGHT_DROP ||
+	    b->opt.bug == VUB_BUG_VU_RESTART_SKIP_PENDING ||
+	    b->opt.bug == VUB_BUG_VU_RESTART_DEAF)
+		restart_bugs(b, index, &vq->vring);
 	if (b->opt.bug == VUB_BUG_VU_KEEP_INDEX_ON_RESET && b->vu_reset_seen &&
 	    vq->vring.last_avail_idx != b->vu_stop_base[index]) {
 		pr_warn("queue %u: restarting at %u, where it stopped before "

@@ -221,6 +221,10 @@ enum vub_bug {
 	VUB_BUG_VU_ADD_UNMAPPED,     /* ADD_MEM_REG acked, not mapped */
 	VUB_BUG_VU_REM_KEEPS_OLD,    /* REM_MEM_REG acked, mapping kept */
 	VUB_BUG_VU_SLOTS_OVERSTATED, /* 32 slots reported, 8 taken */
+	/* --- a backend started again after a crash (vu_bugs.c) --- */
+	VUB_BUG_VU_INFLIGHT_DROP,	 /* in-flight requests not redone */
+	VUB_BUG_VU_RESTART_SKIP_PENDING, /* waiting requests skipped */
+	VUB_BUG_VU_RESTART_DEAF,	 /* kicks after the 1st pass ignored */
 };
 
 /* What the command line asked for. */
@@ -284,6 +288,12 @@ struct vub {
 	 * popped (guest address and length), written after a reset. */
 	uint64_t vu_late_addr;
 	uint32_t vu_late_len;
+	/* A queue whose first start in this process found a used index
+	 * other than 0: this process took over from a dead one; and, for
+	 * vu-restart-deaf, that it has popped since. */
+	bool vu_started[VHU_BACKEND_MAX_QUEUES];
+	bool vu_restarted[VHU_BACKEND_MAX_QUEUES];
+	bool vu_deaf[VHU_BACKEND_MAX_QUEUES];
 };
 
 /*
@@ -303,6 +313,9 @@ void vub_vu_bug_reset(struct vub *b);
 void vub_vu_bug_popped(struct vub *b, unsigned int index,
 		       const struct vhu_vring_elem *e);
 int vub_vu_bug_set_features(struct vub *b, uint64_t features);
+/* vub_vu_bug_deaf: whether queue @index is to be left unserved now
+ * (vu-restart-deaf). */
+bool vub_vu_bug_deaf(struct vub *b, unsigned int index);
 /*
  * The packed-ring and IN_ORDER defects (vu_bugs.c):
  * vub_ring_bugs: the VHU_VRING_BUG_* bits of the injected defect (0 for

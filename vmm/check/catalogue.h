@@ -20,6 +20,7 @@
 #define SC_MEM_REGIONS	   2u	/* vuvm runs with --mem-regions 4 */
 #define SC_CHECK_PORT	   4u	/* vuvm runs with --check-port */
 #define SC_MEM_REGIONS_MAX 8u	/* vuvm runs with --mem-regions 8 */
+#define SC_RESTART	   16u	/* backend killed, restarted (scenario.c) */
 #define MAX_CHECKS	   1024 /* a bound for arrays indexed like checks[] */
 
 enum check_level { MUST, SHOULD };

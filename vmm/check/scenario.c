@@ -4,6 +4,12 @@
  * for its socket, run vuvm with the guest's check workload, stop the
  * backend by its process group, then read the guest's verdicts and say,
  * for every check left without one, why.
+ *
+ * A scenario marked SC_RESTART (vu-reconnect) may ask for its backend to
+ * crash: each line with RESTART_MARKER the guest prints on its console
+ * has the backend's process group killed with SIGKILL and the same
+ * command started again on the same socket and directory (a file-backed
+ * disk keeps its data), while vuvm, told to reconnect, waits for it.
  */
 #define _GNU_SOURCE
 #include "vmm/check/scenario.h"
@@ -29,6 +35,9 @@
 #define TAIL_LINES   20
 #define JSON_PREFIX  "VUVM-JSON: "
 
+#define RESTART_MARKER "VUVM-CHECK: restart the backend"
+#define MAX_RESTARTS   16 /* per scenario: a guest in a loop stops there */
+
 /* What happened to the processes of one run. */
 struct run_state {
 	char dir[256];
@@ -38,6 +47,7 @@ struct run_state {
 	bool backend_ended_early; /* before we stopped it */
 	bool backend_hung;	  /* ignored SIGTERM */
 	int vuvm_status;	  /* exit status, 128 + signal, -1 not run */
+	unsigned int restarts;	  /* SC_RESTART: backends killed and started */
 	char problem[512];	  /* why the run as a whole went wrong */
 	double seconds;
 };
@@ -111,8 +121,9 @@ static int redirect(const char *path, int fd, int flags)
 	return 0;
 }
 
+/* @out is truncated, unless @append (a restarted backend's log goes on). */
 static pid_t spawn(char *const argv[], const char *out, const char *err,
-		   bool own_group)
+		   bool own_group, bool append)
 {
 	pid_t pid = fork();
 
@@ -121,7 +132,8 @@ static pid_t spawn(char *const argv[], const char *out, const char *err,
 	if (own_group)
 		setpgid(0, 0);
 	if (redirect("/dev/null", 0, O_RDONLY) ||
-	    redirect(out, 1, O_WRONLY | O_CREAT | O_TRUNC) ||
+	    redirect(out, 1,
+		     O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC)) ||
 	    redirect(err, 2, O_WRONLY | O_CREAT | O_APPEND))
 		_exit(126);
 	execvp(argv[0], argv);
@@ -139,7 +151,8 @@ static bool backend_ended(struct run_state *st)
 	return true;
 }
 
-static int start_backend(const struct run_config *cfg, struct run_state *st)
+static int start_backend(const struct run_config *cfg, struct run_state *st,
+			 bool again)
 {
 	char *cmd = expand(cfg->backend, st->sock, st->dir);
 	char log[300];
@@ -151,7 +164,7 @@ static int start_backend(const struct run_config *cfg, struct run_state *st)
 	if (!cmd)
 		return -1;
 	snprintf(log, sizeof(log), "%s/backend.log", st->dir);
-	st->backend = spawn(argv, log, log, true);
+	st->backend = spawn(argv, log, log, true, again);
 	free(cmd);
 	if (st->backend < 0) {
 		st->backend = 0;
@@ -203,6 +216,80 @@ static void stop_backend(struct run_state *st)
 	kill(-pgid, SIGKILL); /* whatever it left behind */
 }
 
+/* SC_RESTART: the guest's backend crashes (SIGKILL to its process group)
+ * and the same command starts again on the same socket, its log going on
+ * after a line that says so. One that had already ended on its own is
+ * left dead: that is a crash, which the verdicts report. */
+static void restart_backend(const struct run_config *cfg, struct run_state *st)
+{
+	pid_t pgid = st->backend;
+	char log[300];
+	FILE *f;
+
+	if (backend_ended(st)) {
+		st->backend_ended_early = true;
+		return;
+	}
+	kill(-pgid, SIGKILL);
+	waitpid(pgid, &st->backend_status, 0);
+	st->backend = 0;
+	st->restarts++;
+	/* Its socket file stays behind; the new one must not be taken for
+	 * ready before it listens. */
+	unlink(st->sock);
+	snprintf(log, sizeof(log), "%s/backend.log", st->dir);
+	f = fopen(log, "ae");
+	if (f) {
+		fprintf(f,
+			"--- vuvm-check: backend killed (SIGKILL) at the "
+			"guest's request, started again (restart %u) ---\n",
+			st->restarts);
+		fclose(f);
+	}
+	if (start_backend(cfg, st, true)) {
+		char why[sizeof(st->problem)];
+
+		memcpy(why, st->problem, sizeof(why));
+		snprintf(st->problem, sizeof(st->problem),
+			 "restart %u of the backend: %.400s", st->restarts,
+			 why);
+	}
+}
+
+/* The guest's console as vuvm writes it, read as it grows, for the
+ * restart requests of an SC_RESTART scenario. */
+struct console_watch {
+	int fd;
+	char line[256];
+	size_t len;
+};
+
+/* How many complete lines with RESTART_MARKER came since the last call. */
+static unsigned int restart_requests(struct console_watch *w, const char *path)
+{
+	unsigned int n = 0;
+	char buf[4096];
+	ssize_t got;
+
+	if (w->fd < 0)
+		w->fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (w->fd < 0)
+		return 0;
+	while ((got = read(w->fd, buf, sizeof(buf))) > 0) {
+		for (ssize_t i = 0; i < got; i++) {
+			if (buf[i] != '\n') {
+				if (w->len < sizeof(w->line) - 1)
+					w->line[w->len++] = buf[i];
+				continue;
+			}
+			w->line[w->len] = '\0';
+			n += !!strstr(w->line, RESTART_MARKER);
+			w->len = 0;
+		}
+	}
+	return n;
+}
+
 /* --- vuvm ----------------------------------------------------------------- */
 
 static void run_vuvm(const struct run_config *cfg,
@@ -225,6 +312,8 @@ static void run_vuvm(const struct run_config *cfg,
 	int extra = 9;
 	long long deadline =
 		now_ms() + (long long)(cfg->timeout + VUVM_GRACE_S) * 1000;
+	struct console_watch watch = { .fd = -1 };
+	bool restarts = (sc->flags & SC_RESTART) && cfg->backend;
 	int status;
 	pid_t pid;
 
@@ -247,13 +336,17 @@ static void run_vuvm(const struct run_config *cfg,
 	}
 	snprintf(out, sizeof(out), "%s/console", st->dir);
 	snprintf(err, sizeof(err), "%s/vuvm.log", st->dir);
-	pid = spawn(argv, out, err, false);
+	pid = spawn(argv, out, err, false, false);
 	if (pid < 0) {
 		snprintf(st->problem, sizeof(st->problem),
 			 "cannot start vuvm: %s", strerror(errno));
 		return;
 	}
 	while (waitpid(pid, &status, WNOHANG) != pid) {
+		for (unsigned int n = restarts ? restart_requests(&watch, out)
+					       : 0;
+		     n && st->restarts < MAX_RESTARTS; n--)
+			restart_backend(cfg, st);
 		if (now_ms() > deadline) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
@@ -266,6 +359,8 @@ static void run_vuvm(const struct run_config *cfg,
 	}
 	st->vuvm_status = WIFEXITED(status) ? WEXITSTATUS(status)
 					    : 128 + WTERMSIG(status);
+	if (watch.fd >= 0)
+		close(watch.fd);
 }
 
 /* --- Verdicts ---------------------------------------------------------------
@@ -548,7 +643,7 @@ void scenario_run(const struct run_config *cfg, const struct scenario_def *sc,
 	} else if (cfg->socket) {
 		snprintf(st.sock, sizeof(st.sock), "%s", cfg->socket);
 		run_vuvm(cfg, sc, &st);
-	} else if (!start_backend(cfg, &st)) {
+	} else if (!start_backend(cfg, &st, false)) {
 		run_vuvm(cfg, sc, &st);
 	}
 	if (!cfg->socket && st.backend)
@@ -614,7 +709,7 @@ int scenario_preflight(const struct run_config *cfg, char *why, size_t len)
 			 strerror(errno));
 		return -1;
 	}
-	err = start_backend(cfg, &st);
+	err = start_backend(cfg, &st, false);
 	if (err) {
 		char *blog = tail(&st, "backend.log");
 
