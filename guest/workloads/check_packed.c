@@ -795,18 +795,12 @@ static void set_event(struct pq *c, uint16_t flags, uint16_t slot, bool wrap)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
-/* @n one-sector reads (3 slots each) at once; all taken. */
-static bool batch_reads(struct pq *c, struct check_acc *a, unsigned int n)
+/* Takes the @n requests in flight, then frees their buffers; a broken
+ * queue goes into @a. Returns whether all came back. */
+static bool take_all(struct pq *c, struct check_acc *a, unsigned int n)
 {
-	static struct preq r[BATCH];
 	unsigned int got = 0;
 
-	for (unsigned int i = 0; i < n && !c->broken[0]; i++)
-		if (build_rw(c, &r[i], false, 8 + i, 1, 1, i) ||
-		    pq_add(c, &r[i], (uint16_t)i, false, false))
-			snprintf(c->broken, sizeof(c->broken),
-				 "the driver could not add request %u", i + 1);
-	notify(c);
 	while (!c->broken[0] && got < n && pq_wait(c))
 		got += pq_take(c) != NULL;
 	chain_reset(&c->arena);
@@ -815,6 +809,20 @@ static bool batch_reads(struct pq *c, struct check_acc *a, unsigned int n)
 		check_expect(a, false, "the requests to complete", "%s",
 			     c->broken);
 	return !c->broken[0];
+}
+
+/* @n one-sector reads (3 slots each) at once; all taken. */
+static bool batch_reads(struct pq *c, struct check_acc *a, unsigned int n)
+{
+	static struct preq r[BATCH];
+
+	for (unsigned int i = 0; i < n && !c->broken[0]; i++)
+		if (build_rw(c, &r[i], false, 8 + i, 1, 1, i) ||
+		    pq_add(c, &r[i], (uint16_t)i, false, false))
+			snprintf(c->broken, sizeof(c->broken),
+				 "the driver could not add request %u", i + 1);
+	notify(c);
+	return take_all(c, a, n);
 }
 
 /*
@@ -851,10 +859,11 @@ static bool device_wants_kick(const struct pq *c, uint16_t added,
 static void phase_device_event(struct pq *c, struct check_acc *a)
 {
 	static struct preq r[3];
+	bool on = true;
 
 	set_event(c, VIRTQ_EVENT_F_DISABLE, 0, 0);
-	for (unsigned int round = 0; round < 24 && !c->broken[0]; round++) {
-		unsigned int n = 1 + round % 3, got = 0;
+	for (unsigned int round = 0; round < 24 && on; round++) {
+		unsigned int n = 1 + round % 3;
 		uint16_t added = 0, flags, off_wrap;
 		uint64_t start;
 		bool kicked;
@@ -868,38 +877,32 @@ static void phase_device_event(struct pq *c, struct check_acc *a)
 					 i + 1);
 			added = (uint16_t)(added + r[i].slots);
 		}
-		if (c->broken[0])
-			break;
-		kicked = device_wants_kick(c, added, &flags, &off_wrap);
-		if (kicked)
-			notify(c);
-		start = time_ns();
-		while (!pq_ready(c) &&
-		       time_ns() - start < DEVICE_EVENT_WAIT_NS)
-			cpu_relax();
-		if (!check_expect(a, pq_ready(c),
-				  "requests served, kicked only when the "
-				  "device's area asks",
-				  "round %u: %u request(s) left unserved for "
-				  "%llu ms after %s (device area flags %u, "
-				  "off_wrap 0x%04x)",
-				  round + 1, n,
-				  (unsigned long long)(DEVICE_EVENT_WAIT_NS /
-						       1000000),
-				  kicked ? "a kick" : "no kick: the area asked "
-						      "for none",
-				  flags, off_wrap)) {
-			notify(c); /* go on as a driver that kicks anyway */
-			round = 24;
+		if (!c->broken[0]) {
+			kicked = device_wants_kick(c, added, &flags, &off_wrap);
+			if (kicked)
+				notify(c);
+			start = time_ns();
+			while (!pq_ready(c) &&
+			       time_ns() - start < DEVICE_EVENT_WAIT_NS)
+				cpu_relax();
+			on = check_expect(
+				a, pq_ready(c),
+				"requests served, kicked only when the "
+				"device's area asks",
+				"round %u: %u request(s) left unserved for "
+				"%llu ms after %s (device area flags %u, "
+				"off_wrap 0x%04x)",
+				round + 1, n,
+				(unsigned long long)(DEVICE_EVENT_WAIT_NS /
+						     1000000),
+				kicked ? "a kick"
+				       : "no kick: the area asked for none",
+				flags, off_wrap);
+			if (!on)
+				notify(c); /* as a driver that kicks anyway */
 		}
-		while (!c->broken[0] && got < n && pq_wait(c))
-			got += pq_take(c) != NULL;
-		chain_reset(&c->arena);
-		c->saved_used = 0;
+		on &= take_all(c, a, n);
 	}
-	if (c->broken[0])
-		check_expect(a, false, "the requests to complete", "%s",
-			     c->broken);
 }
 
 int check_blk_packed_notify(const char *args)
