@@ -246,6 +246,9 @@ static const struct bug_name bug_names[] = {
 	{ "packed-ignore-disable", &vub_blk, VUB_BUG_PACKED_IGNORE_DISABLE },
 	{ "in-order-reverse", &vub_blk, VUB_BUG_IN_ORDER_REVERSE },
 	{ "in-order-batch-last", &vub_blk, VUB_BUG_IN_ORDER_BATCH_LAST },
+	/* blk, all queues at once */
+	{ "mq-shared-worker", &vub_blk, VUB_BUG_MQ_SHARED_WORKER },
+	{ "mq-irq-queue0", &vub_blk, VUB_BUG_MQ_IRQ_QUEUE0 },
 };
 
 struct cli {
@@ -311,7 +314,8 @@ static void usage(FILE *f)
 	      "       used-len-status-err mq-last-queue-dead mq-queue-offset\n"
 	      "       mq-num-queues-one desc-next-by-index\n"
 	      "       mq-num-queues-over writes-need-flush vu-refuse-subset\n"
-	      "       vu-reset-late-dma vu-max-regions-7;\n"
+	      "       vu-reset-late-dma vu-max-regions-7 mq-shared-worker\n"
+	      "       mq-irq-queue0;\n"
 	      "       rng: rng-first-desc-only rng-len-plus-one\n"
 	      "       rng-past-buffer rng-zero-len-big rng-short-honest\n"
 	      "       rng-constant rng-top-bit rng-indirect-after-chain\n"

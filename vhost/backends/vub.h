@@ -216,6 +216,9 @@ enum vub_bug {
 	VUB_BUG_PACKED_IGNORE_DISABLE,	 /* driver flags DISABLE ignored */
 	VUB_BUG_IN_ORDER_REVERSE,	 /* IN_ORDER: batches last to first */
 	VUB_BUG_IN_ORDER_BATCH_LAST,	 /* split batch entry at its end */
+	/* --- blk, all queues at once (blk.c) --- */
+	VUB_BUG_MQ_SHARED_WORKER, /* any kick: all queues, used on the kicked */
+	VUB_BUG_MQ_IRQ_QUEUE0,	  /* interrupts per queue 0's NO_INTERRUPT */
 };
 
 /* What the command line asked for. */
