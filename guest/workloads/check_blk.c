@@ -2016,8 +2016,8 @@ static void mq_round(struct cblk *c, struct check_acc *a, bool write,
 		else if (!data_ok(c, gather(c, &m->r, SECTOR), m->sector, 1,
 				  why, sizeof(why)))
 			check_expect(a, false, "each read its own data",
-				     "queue %u request %u: %s", m->q,
-				     i % depth, why);
+				     "queue %u request %u: %s", m->q, i % depth,
+				     why);
 	}
 	chain_reset(&c->arena);
 	/* Nothing more on any queue (a request completed twice, or on a
@@ -2029,8 +2029,8 @@ static void mq_round(struct cblk *c, struct check_acc *a, bool write,
 					    vq->last_used);
 
 		check_expect(a, !extra, "no used entry beyond the requests",
-			     "queue %u: %u more used entries than requests",
-			     q, extra);
+			     "queue %u: %u more used entries than requests", q,
+			     extra);
 	}
 }
 
@@ -2090,6 +2090,92 @@ static void check_own_irq(struct cblk *c)
 	check_done(CK_BLK_MQ_OWN_IRQ, &a);
 }
 
+/* --- One ring disabled -------------------------------------------------------
+ */
+
+#define CHECK_PORT_ENABLE  5 /* vuvm --check-port: SET_VRING_ENABLE 1 */
+#define CHECK_PORT_DISABLE 6 /* ... SET_VRING_ENABLE 0, queue arg alone */
+
+static int32_t port_step(uint16_t io, unsigned int op, unsigned int arg)
+{
+	outl(io, op | arg << 16);
+	return (int32_t)inl(io);
+}
+
+/* A read of one sector on the current queue, its status alone judged. */
+static void status_read(struct cblk *c, struct check_acc *a, uint64_t sector,
+			const char *what)
+{
+	struct req r;
+	int st = run_in(c, &r, VIRTIO_BLK_T_IN, sector, SECTOR);
+
+	if (st < 0)
+		check_expect(a, false, "the request to complete", "%s: %s",
+			     what, c->broken);
+	else
+		check_expect(a, st == VIRTIO_BLK_S_OK, "status OK",
+			     "status %d for %s", st, what);
+}
+
+/* Each queue in turn disabled through vuvm's check port: reads on every
+ * other queue must complete meanwhile (statuses only, so that a device
+ * that drops data is judged on its rings), and on that one once it is
+ * enabled again. */
+static void check_disable_one(struct cblk *c)
+{
+	struct check_acc a = { 0 };
+	char what[64];
+	uint16_t io;
+
+	if (c->b.nq < 2) {
+		check_skip(CK_BLK_MQ_DISABLE_ONE,
+			   "the transport shows one queue");
+		return;
+	}
+	if (dt_io_port("vuvm,check-port", &io)) {
+		check_skip(CK_BLK_MQ_DISABLE_ONE,
+			   "vuvm has no check port (--check-port)");
+		return;
+	}
+	if (c->broken[0])
+		check_expect(&a, false, "the queues to work", "%s", c->broken);
+	for (unsigned int q = 0; q < c->b.nq && !c->broken[0]; q++) {
+		if (port_step(io, CHECK_PORT_DISABLE, q) < 0) {
+			if (!q) {
+				check_skip(
+					CK_BLK_MQ_DISABLE_ONE,
+					"vuvm could not send SET_VRING_ENABLE "
+					"(no protocol features)");
+				use_queue(c, 0);
+				return;
+			}
+			check_expect(&a, false, "SET_VRING_ENABLE 0 done",
+				     "queue %u: the step failed", q);
+			break;
+		}
+		for (unsigned int k = 0; k < c->b.nq; k++) {
+			if (k == q)
+				continue;
+			use_queue(c, k);
+			snprintf(what, sizeof(what),
+				 "a read on queue %u, queue %u disabled", k, q);
+			for (unsigned int i = 0; i < 2; i++)
+				status_read(c, &a, 90 + k, what);
+		}
+		if (port_step(io, CHECK_PORT_ENABLE, q) < 0) {
+			check_expect(&a, false, "SET_VRING_ENABLE 1 done",
+				     "queue %u: the step failed", q);
+			break;
+		}
+		use_queue(c, q);
+		snprintf(what, sizeof(what),
+			 "a read on queue %u, enabled again", q);
+		status_read(c, &a, 90 + q, what);
+	}
+	use_queue(c, 0);
+	check_done(CK_BLK_MQ_DISABLE_ONE, &a);
+}
+
 int check_blk_mq(const char *args)
 {
 	struct cblk *c = start_with(args, WANTED | VIRTIO_BIT(VIRTIO_BLK_F_MQ));
@@ -2107,6 +2193,7 @@ int check_blk_mq(const char *args)
 		check_skip(CK_BLK_MQ_QUEUE_NUM, "MQ not offered");
 		check_skip(CK_BLK_MQ_ALL_BUSY, "MQ not offered");
 		check_skip(CK_BLK_MQ_OWN_IRQ, "MQ not offered");
+		check_skip(CK_BLK_MQ_DISABLE_ONE, "MQ not offered");
 		return finish(c);
 	}
 	vio_config_read(&c->b.vio, CFG(num_queues), &num, 2);
@@ -2147,6 +2234,7 @@ int check_blk_mq(const char *args)
 	 * which fails with all of them busy does not fail this too. */
 	check_own_irq(c);
 	check_all_busy(c);
+	check_disable_one(c);
 	return finish(c);
 }
 

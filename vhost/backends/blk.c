@@ -716,6 +716,14 @@ static bool bug_no_serve(struct vub *b, unsigned int index)
 		       (__atomic_load_n(&vq->vring.avail->flags,
 					__ATOMIC_RELAXED) &
 			VIRTQ_AVAIL_F_NO_INTERRUPT);
+	case VUB_BUG_MQ_DISABLE_ALL: /* one enabled flag for the device */
+		for (unsigned int k = 0; k < b->num_queues; k++) {
+			struct vhu_backend_vq *o = vhu_backend_vq(&b->dev, k);
+
+			if (o->started && !o->enabled)
+				return true;
+		}
+		return false;
 	case VUB_BUG_SPURIOUS_KICK_DIES: /* "a kick means work" */
 		if (vub_queue_ok(b, index) &&
 		    !vhu_vring_enable_notify(&vq->vring)) {
@@ -890,8 +898,8 @@ static void blk_serve(struct vub *b, unsigned int index)
 		}
 		any |= n > 0;
 	} while (n == batch);
-	if (any && !(b->opt.bug == VUB_BUG_MQ_IRQ_QUEUE0 &&
-		     bug_irq_queue0(b, index)))
+	if (any &&
+	    !(b->opt.bug == VUB_BUG_MQ_IRQ_QUEUE0 && bug_irq_queue0(b, index)))
 		vub_notify(b, index);
 }
 

@@ -249,6 +249,7 @@ static const struct bug_name bug_names[] = {
 	/* blk, all queues at once */
 	{ "mq-shared-worker", &vub_blk, VUB_BUG_MQ_SHARED_WORKER },
 	{ "mq-irq-queue0", &vub_blk, VUB_BUG_MQ_IRQ_QUEUE0 },
+	{ "mq-disable-all", &vub_blk, VUB_BUG_MQ_DISABLE_ALL },
 };
 
 struct cli {
@@ -315,7 +316,7 @@ static void usage(FILE *f)
 	      "       mq-num-queues-one desc-next-by-index\n"
 	      "       mq-num-queues-over writes-need-flush vu-refuse-subset\n"
 	      "       vu-reset-late-dma vu-max-regions-7 mq-shared-worker\n"
-	      "       mq-irq-queue0;\n"
+	      "       mq-irq-queue0 mq-disable-all;\n"
 	      "       rng: rng-first-desc-only rng-len-plus-one\n"
 	      "       rng-past-buffer rng-zero-len-big rng-short-honest\n"
 	      "       rng-constant rng-top-bit rng-indirect-after-chain\n"

@@ -219,6 +219,7 @@ enum vub_bug {
 	/* --- blk, all queues at once (blk.c) --- */
 	VUB_BUG_MQ_SHARED_WORKER, /* any kick: all queues, used on the kicked */
 	VUB_BUG_MQ_IRQ_QUEUE0,	  /* interrupts per queue 0's NO_INTERRUPT */
+	VUB_BUG_MQ_DISABLE_ALL,	  /* one ring disabled: none served */
 };
 
 /* What the command line asked for. */
