@@ -593,11 +593,22 @@ static int add_mem_reg(struct vhu_backend *dev, struct vhu_msg *msg,
 	const struct vhu_mem_region *r = &msg->payload.mem_reg.region;
 	int err;
 
-	if (dev->nregions >= VHU_BACKEND_MAX_MEM_SLOTS)
-		return refuse(dev, -ENOSPC, "ADD_MEM_REG: all %u slots used",
-			      VHU_BACKEND_MAX_MEM_SLOTS);
+	unsigned int max = dev->bugs & VHU_BACKEND_BUG_SLOTS_8
+				   ? VHOST_USER_MEM_REGIONS_MAX
+				   : VHU_BACKEND_MAX_MEM_SLOTS;
+
+	if (dev->nregions >= max)
+		return refuse(
+			dev, -ENOSPC, "ADD_MEM_REG: all %u slots used%s", max,
+			max < VHU_BACKEND_MAX_MEM_SLOTS ? " (--bug)" : "");
 	err = check_region(dev, "ADD_MEM_REG", r);
-	if (!err)
+	if (!err && (dev->bugs & VHU_BACKEND_BUG_ADD_UNMAPPED)) {
+		pr_warn("ADD_MEM_REG: region at 0x%llx acked, not mapped "
+			"(--bug)",
+			(unsigned long long)r->guest_phys_addr);
+		return 0;
+	}
+	if (!err && !(dev->bugs & VHU_BACKEND_BUG_REM_KEEPS_OLD))
 		err = check_overlap(dev, "ADD_MEM_REG", r, dev->regions,
 				    dev->nregions);
 	if (!err)
@@ -641,6 +652,12 @@ static int rem_mem_reg(struct vhu_backend *dev, struct vhu_msg *msg,
 				      "REM_MEM_REG: region at 0x%llx holds a "
 				      "started ring",
 				      (unsigned long long)o->gpa);
+		if (dev->bugs & VHU_BACKEND_BUG_REM_KEEPS_OLD) {
+			pr_warn("REM_MEM_REG: region at 0x%llx acked, kept "
+				"(--bug)",
+				(unsigned long long)o->gpa);
+			return 0;
+		}
 		unmap_region(o);
 		dev->regions[i] = dev->regions[--dev->nregions];
 		memset(&dev->regions[dev->nregions], 0, sizeof(*o));

@@ -174,6 +174,15 @@ struct vhu_backend {
 /* SET_MEM_TABLE keeps seven regions of eight, dropping the last (an off
  * by one in the region table). */
 #define VHU_BACKEND_BUG_MAX_REGIONS_7 (1u << 5)
+/* ADD_MEM_REG is acked but maps nothing. */
+#define VHU_BACKEND_BUG_ADD_UNMAPPED (1u << 6)
+/* REM_MEM_REG is acked but the region stays mapped, and is found before
+ * one ADD_MEM_REG puts at the same addresses later (which is not checked
+ * for overlap): a stale mapping. */
+#define VHU_BACKEND_BUG_REM_KEEPS_OLD (1u << 7)
+/* GET_MAX_MEM_SLOTS answers VHU_BACKEND_MAX_MEM_SLOTS, but ADD_MEM_REG
+ * refuses a ninth region (a table of eight behind an overstated count). */
+#define VHU_BACKEND_BUG_SLOTS_8 (1u << 8)
 
 /*
  * Sets up @dev on the connected unix stream socket @sock (taken over:

@@ -396,11 +396,32 @@ struct chain_walk {
 	uint64_t in_len;
 };
 
+/* Checks the length of the indirect table at @addr (split and packed
+ * table entries are both 16 bytes) and maps it into *@table. */
+static int map_indirect(struct vhu_vring *vr, uint64_t addr, uint32_t len,
+			const void **table)
+{
+	if (!len || len % sizeof(struct virtq_desc) ||
+	    len / sizeof(struct virtq_desc) > VIRTQ_MAX_SIZE)
+		return ring_fail(vr, -EINVAL,
+				 "indirect table length %u is not a nonzero "
+				 "multiple of 16 up to 512 KiB",
+				 len);
+	*table = vr->translate(vr->opaque, addr, len);
+	if (!*table)
+		return ring_fail(
+			vr, -EFAULT,
+			"indirect table at 0x%llx+%u is outside guest memory",
+			(unsigned long long)addr, len);
+	return 0;
+}
+
 /* Switches the walk to the indirect table that @d points at. */
 static int enter_indirect(struct vhu_vring *vr, struct chain_walk *w,
 			  const struct virtq_desc *d)
 {
 	const void *table;
+	int err;
 
 	if (!vr->indirect)
 		return ring_fail(
@@ -410,18 +431,9 @@ static int enter_indirect(struct vhu_vring *vr, struct chain_walk *w,
 		return ring_fail(vr, -EINVAL, "nested indirect descriptor");
 	if (d->flags & VIRTQ_DESC_F_NEXT)
 		return ring_fail(vr, -EINVAL, "indirect descriptor with NEXT");
-	if (!d->len || d->len % sizeof(struct virtq_desc) ||
-	    d->len / sizeof(struct virtq_desc) > VIRTQ_MAX_SIZE)
-		return ring_fail(vr, -EINVAL,
-				 "indirect table length %u is not a nonzero "
-				 "multiple of 16 up to 512 KiB",
-				 d->len);
-	table = vr->translate(vr->opaque, d->addr, d->len);
-	if (!table)
-		return ring_fail(
-			vr, -EFAULT,
-			"indirect table at 0x%llx+%u is outside guest memory",
-			(unsigned long long)d->addr, d->len);
+	err = map_indirect(vr, d->addr, d->len, &table);
+	if (err)
+		return err;
 	w->table = table;
 	w->table_num = d->len / sizeof(struct virtq_desc);
 	w->seen = 0;
@@ -806,6 +818,7 @@ static int packed_indirect(struct vhu_vring *vr, struct chain_walk *w,
 			   const struct virtq_packed_desc *d)
 {
 	const struct virtq_packed_desc *table;
+	const void *mapped;
 	struct virtq_packed_desc t;
 	struct virtq_desc sd;
 	unsigned int n;
@@ -820,18 +833,12 @@ static int packed_indirect(struct vhu_vring *vr, struct chain_walk *w,
 				 "indirect descriptor in a chain (packed "
 				 "buffer %u)",
 				 d->id);
-	if (!d->len || d->len % sizeof(t) ||
-	    d->len / sizeof(t) > VIRTQ_MAX_SIZE)
-		return ring_fail(vr, -EINVAL,
-				 "indirect table length %u is not a nonzero "
-				 "multiple of 16 up to 512 KiB",
-				 d->len);
-	table = vr->translate(vr->opaque, d->addr, d->len);
-	if (!table)
-		return ring_fail(
-			vr, -EFAULT,
-			"indirect table at 0x%llx+%u is outside guest memory",
-			(unsigned long long)d->addr, d->len);
+	_Static_assert(sizeof(t) == sizeof(struct virtq_desc),
+		       "split and packed descriptors are both 16 bytes");
+	err = map_indirect(vr, d->addr, d->len, &mapped);
+	if (err)
+		return err;
+	table = mapped;
 	n = d->len / sizeof(t);
 	w->in_indirect = true;
 	for (unsigned int i = 0; i < n; i++) {

@@ -68,6 +68,19 @@ int devices_open(struct devices *ds, const struct vuvm_config *cfg,
 	return 0;
 }
 
+_Static_assert(MEM_HOT_END <= DEVICES_MMIO_BASE,
+	       "memory added at run time stays below the device windows");
+
+void devices_set_memslots(struct devices *ds, const struct vudev_memslots *ms)
+{
+	for (unsigned int i = 0; i < ds->nr; i++)
+		if (ds->dev[i].vu_open) {
+			pthread_mutex_lock(&ds->dev[i].vu.lock);
+			ds->dev[i].vu.memslots = ms;
+			pthread_mutex_unlock(&ds->dev[i].vu.lock);
+		}
+}
+
 bool devices_mmio(struct devices *ds, uint64_t addr, uint8_t *data,
 		  unsigned int len, bool is_write)
 {

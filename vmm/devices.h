@@ -68,6 +68,10 @@ int devices_open(struct devices *ds, const struct vuvm_config *cfg,
 		 const struct mem_table *mem,
 		 const struct mmio_signals *signals, struct vm_stop *stop);
 
+/* Lets every device change the guest's memory map through @ms (which
+ * outlives them): the check port's memory steps. */
+void devices_set_memslots(struct devices *ds, const struct vudev_memslots *ms);
+
 /* Starts the thread that watches every backend; 0 or -errno. */
 int devices_watch(struct devices *ds);
 

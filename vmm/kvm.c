@@ -201,6 +201,22 @@ int kvm_add_slots(struct kvm *kvm, const struct mem_table *mem)
 	return 0;
 }
 
+int kvm_set_slot(struct kvm *kvm, unsigned int slot, const struct mem_region *r)
+{
+	struct kvm_userspace_memory_region s = { .slot = slot };
+
+	if (slot < MEM_MAX_REGIONS)
+		return -EINVAL;
+	if (r) {
+		s.guest_phys_addr = r->gpa;
+		s.memory_size = r->size;
+		s.userspace_addr = (uintptr_t)r->host;
+	}
+	return kvm_vm_ioctl(kvm, KVM_SET_USER_MEMORY_REGION, (unsigned long)&s,
+			    r ? "KVM_SET_USER_MEMORY_REGION"
+			      : "KVM_SET_USER_MEMORY_REGION (delete)");
+}
+
 static void kvm_remove_slots(struct kvm *kvm)
 {
 	for (unsigned int i = 0; i < kvm->nr_slots; i++) {

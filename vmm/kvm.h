@@ -65,6 +65,15 @@ int kvm_create_vm(struct kvm *kvm);
 int kvm_add_slots(struct kvm *kvm, const struct mem_table *mem);
 
 /*
+ * Memory added or removed while the guest runs (the check port's memory
+ * steps): memory slot @slot (at least MEM_MAX_REGIONS, past RAM's) maps
+ * @r, or is deleted when @r is NULL. A slot's memory cannot be swapped in
+ * place: delete it first. Returns 0 or -errno.
+ */
+int kvm_set_slot(struct kvm *kvm, unsigned int slot,
+		 const struct mem_region *r);
+
+/*
  * Asks KVM to queue guest writes to ports [@port, @port + @size) in the
  * coalesced ring instead of exiting for each one. Returns 0, or -ENOTSUP
  * when this KVM cannot (then every write still exits, just slower).

@@ -37,8 +37,9 @@ struct machine {
 	struct serial serial;
 	struct ioport ioport; /* the UART and the exit port */
 	struct devices devices;
-	struct mmio_signals signals; /* the devices' eventfds go to kvm */
-	struct control control;	     /* --control */
+	struct mmio_signals signals;	/* the devices' eventfds go to kvm */
+	struct vudev_memslots memslots; /* --check-port's memory steps */
+	struct control control;		/* --control */
 	struct vm_stop stop;
 	struct vcpu_exits exits; /* every vCPU's PIO and MMIO come here */
 	unsigned int nr_vcpus;
@@ -78,6 +79,14 @@ static int64_t machine_check(void *ctx, uint32_t cmd)
 		return -ENODEV;
 	return vudev_step(&m->devices.dev[dev].vu,
 			  (enum vudev_step)(cmd & 0xff), cmd >> 16);
+}
+
+static int machine_memslot(void *ctx, unsigned int slot,
+			   const struct mem_region *r)
+{
+	struct machine *m = ctx;
+
+	return kvm_set_slot(&m->kvm, slot, r);
 }
 
 static void machine_drain(void *ctx)
@@ -209,6 +218,10 @@ static int machine_setup(struct machine *m)
 	if (!err)
 		err = devices_open(&m->devices, m->cfg, &m->mem, &m->signals,
 				   &m->stop);
+	if (!err && m->cfg->check_port) {
+		m->memslots = (struct vudev_memslots){ m, machine_memslot };
+		devices_set_memslots(&m->devices, &m->memslots);
+	}
 	if (!err)
 		err = machine_write_boot(m, entry);
 	return err;

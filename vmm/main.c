@@ -22,7 +22,7 @@ int main(int argc, char **argv)
 	}
 	log_set_level(cfg.log_level);
 	sandbox_close_inherited_fds();
-	if (sandbox_init(cfg.seccomp))
+	if (sandbox_init(cfg.seccomp, cfg.check_port))
 		return VUVM_EXIT_SETUP;
 	/* Device state travels through pipes whose reader may vanish: a
 	 * write must fail with EPIPE, not kill vuvm. */

@@ -173,18 +173,35 @@ err_free:
 	return err;
 }
 
+int mem_region_alloc(struct mem_region *r)
+{
+	int err;
+
+	r->host = NULL;
+	r->fd = -1;
+	r->fd_offset = 0;
+	if (!r->size || r->size % 4096 || r->gpa % 4096)
+		return -EINVAL;
+	err = mem_back_region(r, false);
+	if (err)
+		mem_region_free(r);
+	return err;
+}
+
+void mem_region_free(struct mem_region *r)
+{
+	if (r->host)
+		munmap(r->host, r->size);
+	if (r->fd >= 0)
+		close(r->fd);
+	r->host = NULL;
+	r->fd = -1;
+}
+
 void mem_free(struct mem_table *table)
 {
-	for (unsigned int i = 0; i < table->nr; i++) {
-		struct mem_region *r = &table->regions[i];
-
-		if (r->host)
-			munmap(r->host, r->size);
-		if (r->fd >= 0)
-			close(r->fd);
-		r->host = NULL;
-		r->fd = -1;
-	}
+	for (unsigned int i = 0; i < table->nr; i++)
+		mem_region_free(&table->regions[i]);
 	table->nr = 0;
 }
 

@@ -26,6 +26,14 @@
 #define MEM_DEFAULT_SIZE (64ULL << 20)
 #define MEM_MAX_REGIONS	 8 /* what SET_MEM_TABLE carries */
 #define MEM_MAX_PARTS	 8 /* --mem-regions */
+/*
+ * Guest-physical space for memory added while the guest runs (the check
+ * port's memory steps, vhost_user_dev.h): in the 32-bit hole below the
+ * devices' MMIO windows, so never RAM, and inside the boot identity map
+ * (which always covers the first 4 GiB), so the guest reaches it as it is.
+ */
+#define MEM_HOT_START 0xc0000000ULL
+#define MEM_HOT_END   0xd0000000ULL
 
 struct mem_region {
 	uint64_t gpa;
@@ -78,6 +86,17 @@ int mem_alloc(struct mem_table *table, uint64_t size, bool hugepages);
  */
 int mem_alloc_parts(struct mem_table *table, uint64_t size, unsigned int parts,
 		    bool hugepages);
+
+/*
+ * Backs the one range @r describes (gpa and size set, a multiple of the
+ * page size) with a fresh sealed memfd mapped shared from offset 0, as
+ * mem_alloc() backs RAM (no hugetlb). Returns 0 or -errno, with @r
+ * holding nothing on error (host NULL, fd -1).
+ */
+int mem_region_alloc(struct mem_region *r);
+
+/* Unmaps and closes what mem_region_alloc() made; safe twice. */
+void mem_region_free(struct mem_region *r);
 
 /* Unmaps and closes everything mem_alloc() made; safe on a laid-out table. */
 void mem_free(struct mem_table *table);

@@ -57,6 +57,8 @@
 #define C   (1U << SANDBOX_CONTROL)
 #define N   (1U << SANDBOX_NETCTRL)
 #define ALL (M | V | W | R | C | N)
+/* Not a class: the rule is there only with --check-port. */
+#define CP (1U << SANDBOX_NR_THREADS)
 /* The classes that create threads of another class. */
 #define PARENTS (V | W)
 
@@ -70,6 +72,7 @@ enum rule_arg {
 	ARG_IOCTL_VCPU, /* ioctl: the vCPU's KVM requests */
 	ARG_IOCTL_DEV,	/* ioctl: the devices' KVM requests */
 	ARG_IOCTL_MAIN, /* ioctl: those and removing the memory slots */
+	ARG_IOCTL_SLOT, /* ioctl: a memory slot (--check-port) */
 };
 
 struct rule {
@@ -123,6 +126,11 @@ static const struct rule rules[] = {
 	{ "ioctl", W | R | C, ARG_IOCTL_DEV },
 	{ "ioctl", M, ARG_IOCTL_MAIN },
 	{ "eventfd2", V | R | C, ARG_ANY },
+	/* --check-port alone: its memory steps run on the vCPU that asks,
+	 * which makes a memfd and gives the guest a memory slot of it. */
+	{ "memfd_create", V | CP, ARG_ANY },
+	{ "ftruncate", V | CP, ARG_ANY },
+	{ "ioctl", V | CP, ARG_IOCTL_SLOT },
 	/* Main: kicks the vCPUs out of KVM_RUN (pthread_kill), removes the
 	 * control socket. */
 	{ "tgkill", M, ARG_ANY },
@@ -190,6 +198,10 @@ static const unsigned long ioctl_main[] = {
 	KVM_SET_USER_MEMORY_REGION, /* kvm_close() deletes the slots */
 };
 
+static const unsigned long ioctl_slot[] = {
+	KVM_SET_USER_MEMORY_REGION,
+};
+
 static const unsigned long ioctl_vcpu[] = {
 	KVM_RUN, KVM_GET_REGS, KVM_IOEVENTFD, KVM_IRQFD, KVM_SET_GSI_ROUTING,
 };
@@ -209,6 +221,7 @@ static const char *const class_names[SANDBOX_NR_THREADS] = {
 
 static enum sandbox_mode sandbox_mode = SANDBOX_OFF;
 static bool sandbox_ready;
+static bool sandbox_check_port; /* its rules are in the filters */
 static int sandbox_test_class = -1;
 static struct sock_fprog progs[SANDBOX_NR_THREADS];
 static char *syscall_names[SANDBOX_MAX_NR];
@@ -325,6 +338,9 @@ static int add_rule(scmp_filter_ctx ctx, const struct rule *r)
 	case ARG_IOCTL_DEV:
 		return add_ioctls(ctx, nr, ioctl_dev,
 				  sizeof(ioctl_dev) / sizeof(ioctl_dev[0]));
+	case ARG_IOCTL_SLOT:
+		return add_ioctls(ctx, nr, ioctl_slot,
+				  sizeof(ioctl_slot) / sizeof(ioctl_slot[0]));
 	}
 	return -EINVAL;
 }
@@ -373,7 +389,8 @@ static int build_filter(enum sandbox_thread cls, struct sock_fprog *prog)
 	if (!err)
 		err = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_NNP, 0);
 	for (unsigned int i = 0; i < NR_RULES && !err; i++)
-		if (sandbox_rule_allows(i, cls))
+		if (sandbox_rule_allows(i, cls) &&
+		    (!(rules[i].classes & CP) || sandbox_check_port))
 			err = add_rule(ctx, &rules[i]);
 	if (!err && ((1U << cls) & PARENTS))
 		err = seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS),
@@ -492,7 +509,7 @@ void sandbox_close_inherited_fds(void)
 			n == 1 ? "" : "s", list);
 }
 
-int sandbox_init(enum sandbox_mode mode)
+int sandbox_init(enum sandbox_mode mode, bool check_port)
 {
 	const char *test = getenv(SANDBOX_TEST_ENV);
 	int err;
@@ -508,6 +525,7 @@ int sandbox_init(enum sandbox_mode mode)
 		if (!strcmp(test, class_names[i]))
 			sandbox_test_class = (int)i;
 	sandbox_mode = mode;
+	sandbox_check_port = check_port;
 	sandbox_ready = true;
 	if (mode == SANDBOX_OFF)
 		return 0;

@@ -35,9 +35,10 @@ void sandbox_close_inherited_fds(void);
 /*
  * Before any other thread exists: sets PR_SET_NO_NEW_PRIVS and, unless
  * @mode is SANDBOX_OFF, builds every class's filter and installs the
- * SIGSYS handler. Returns 0 or a negative errno (logged).
+ * SIGSYS handler; @check_port adds the rules that only --check-port
+ * needs. Returns 0 or a negative errno (logged).
  */
-int sandbox_init(enum sandbox_mode mode);
+int sandbox_init(enum sandbox_mode mode, bool check_port);
 
 /*
  * First thing in a thread of class @cls (for main: once every other
@@ -53,7 +54,8 @@ void sandbox_enter(enum sandbox_thread cls, const char *fmt, ...)
  * every rule, one at a time (NULL after the last). */
 const char *sandbox_thread_name(enum sandbox_thread cls);
 const char *sandbox_rule_syscall(unsigned int i);
-/* Whether rule @i is in the allow-list of @cls (after inheritance). */
+/* Whether rule @i is in the allow-list of @cls (after inheritance),
+ * --check-port's rules included. */
 bool sandbox_rule_allows(unsigned int i, enum sandbox_thread cls);
 
 #endif

@@ -307,6 +307,9 @@ int vudev_open(struct vudev *d, const struct vudev_config *cfg,
 	d->mem = mem;
 	d->cfg = cfg;
 	d->trace = trace;
+	d->index = index;
+	for (unsigned int k = 0; k < VUDEV_MAX_HOT; k++)
+		d->hot[k].fd = -1;
 	snprintf(d->name, sizeof(d->name), "%s%u", cfg->type, index);
 	d->vdev = (struct vdev){
 		.name = d->name,
@@ -350,6 +353,9 @@ void vudev_close(struct vudev *d)
 	d->err_fd = -1;
 	vhu_frontend_close(&d->fe);
 	vudev_drop_inflight(d);
+	/* Their KVM slots go with the VM, which vCPUs no longer run. */
+	for (unsigned int k = 0; k < VUDEV_MAX_HOT; k++)
+		mem_region_free(&d->hot[k]);
 	vudev_set_link(d, VUDEV_CLOSED);
 	pthread_mutex_destroy(&d->lock);
 	pthread_mutex_destroy(&d->config_lock);

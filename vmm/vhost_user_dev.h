@@ -70,6 +70,23 @@
  * clearer. What follows from the three: the rings run on the backend
  * (nr_started > 0) only when CONNECTED, active and not suspended.
  */
+/*
+ * How a device changes the guest's memory map, for the check port's
+ * memory steps (the machine's KVM): @set gives memory slot @slot the
+ * range @r, or deletes the slot when @r is NULL; 0 or -errno.
+ */
+struct vudev_memslots {
+	void *ctx;
+	int (*set)(void *ctx, unsigned int slot, const struct mem_region *r);
+};
+
+/* Memory the check port adds (VUDEV_STEP_MEM_*): up to VUDEV_MAX_HOT
+ * ranges of VUDEV_HOT_SIZE per device, device i's k-th at
+ * MEM_HOT_START + (i * VUDEV_MAX_HOT + k) * VUDEV_HOT_SIZE in KVM slot
+ * MEM_MAX_REGIONS + i * VUDEV_MAX_HOT + k. */
+#define VUDEV_MAX_HOT  32
+#define VUDEV_HOT_SIZE (1ULL << 20)
+
 enum vudev_link {
 	VUDEV_CLOSED,
 	VUDEV_CONNECTED,
@@ -125,6 +142,14 @@ struct vudev {
 	bool local_ctrl;
 	struct netctrl ctrl;
 	unsigned int net_pairs;
+	/* The check port's memory steps (vhost_user_step.c): hot[k] is
+	 * present when its host is set; every start sends each present one
+	 * with ADD_MEM_REG right after SET_MEM_TABLE (so a reconnected or
+	 * resumed backend gets it too). memslots is NULL without
+	 * --check-port: no memory steps. */
+	unsigned int index; /* in --device order */
+	const struct vudev_memslots *memslots;
+	struct mem_region hot[VUDEV_MAX_HOT];
 };
 
 /* Whether the backend is connected now (the watcher asks, unlocked). */
@@ -226,6 +251,20 @@ int vudev_suspend(struct vudev *d, char *msg, size_t len);
  * QUEUE_NUM: what the backend answered to GET_QUEUE_NUM at the last
  *   connection, or -ENOTSUP when it was not asked (no MQ protocol
  *   feature).
+ * MEM_SLOTS: what the backend answered to GET_MAX_MEM_SLOTS at the last
+ *   connection; -ENOTSUP without CONFIGURE_MEM_SLOTS.
+ * MEM_ADD: a fresh memfd of VUDEV_HOT_SIZE as hot range @arg (0 to
+ *   VUDEV_MAX_HOT - 1, not present), given to the guest (a KVM memory
+ *   slot) and to the backend (ADD_MEM_REG); its guest-physical address
+ *   in MiB, or -errno with nothing added.
+ * MEM_REMOVE: REM_MEM_REG of hot range @arg, then its slot deleted and
+ *   its memfd closed; 0 or -errno (a refused REM_MEM_REG keeps it).
+ * MEM_REPLACE: hot range @arg moved to a fresh memfd with its content:
+ *   REM_MEM_REG, the KVM slot switched to the new memory, ADD_MEM_REG of
+ *   it; the old memfd is closed (a backend that kept it mapped uses
+ *   memory the guest no longer sees). 0 or -errno.
+ * The MEM_ steps need CONFIGURE_MEM_SLOTS (-ENOTSUP), --check-port and a
+ *   connected backend (-EINVAL).
  * -EINVAL when the step is impossible in the device's state.
  */
 enum vudev_step {
@@ -237,6 +276,10 @@ enum vudev_step {
 	VUDEV_STEP_DISABLE = 6,
 	VUDEV_STEP_ORDER = 7,
 	VUDEV_STEP_QUEUE_NUM = 8,
+	VUDEV_STEP_MEM_SLOTS = 16,
+	VUDEV_STEP_MEM_ADD = 17,
+	VUDEV_STEP_MEM_REMOVE = 18,
+	VUDEV_STEP_MEM_REPLACE = 19,
 };
 int64_t vudev_step(struct vudev *d, enum vudev_step op, unsigned int arg);
 int vudev_resume(struct vudev *d, char *msg, size_t len);

@@ -18,6 +18,9 @@
 /* The start sequence for queues[] from base[]; 0 or -errno (logged). */
 int vudev_rings_start(struct vudev *d);
 
+/* The vhost-user description of one range of guest memory. */
+struct vhu_region vudev_region(const struct mem_region *r);
+
 /* Stops the started rings; base[] gets GET_VRING_BASE's answers, or the
  * used indices when the backend cannot be asked. */
 void vudev_rings_stop(struct vudev *d);

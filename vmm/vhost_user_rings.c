@@ -25,22 +25,43 @@
 #include "virtio/virtio_ring.h"
 #include "virtio/virtio_ring_packed.h"
 
+struct vhu_region vudev_region(const struct mem_region *r)
+{
+	return (struct vhu_region){
+		.guest_phys_addr = r->gpa,
+		.memory_size = r->size,
+		.userspace_addr = (uint64_t)(uintptr_t)r->host,
+		.mmap_offset = r->fd_offset,
+		.fd = r->fd,
+	};
+}
+
+/* RAM, then every range the check port added (ADD_MEM_REG: the table
+ * SET_MEM_TABLE replaced had them). */
 static int set_mem_table(struct vudev *d)
 {
 	struct vhu_region regions[MEM_MAX_REGIONS];
+	int err;
 
-	for (unsigned int i = 0; i < d->mem->nr; i++) {
-		const struct mem_region *r = &d->mem->regions[i];
+	for (unsigned int i = 0; i < d->mem->nr; i++)
+		regions[i] = vudev_region(&d->mem->regions[i]);
+	err = vhu_set_mem_table(&d->fe, regions, d->mem->nr);
+	for (unsigned int k = 0; k < VUDEV_MAX_HOT && !err; k++) {
+		struct vhu_region r = vudev_region(&d->hot[k]);
 
-		regions[i] = (struct vhu_region){
-			.guest_phys_addr = r->gpa,
-			.memory_size = r->size,
-			.userspace_addr = (uint64_t)(uintptr_t)r->host,
-			.mmap_offset = r->fd_offset,
-			.fd = r->fd,
-		};
+		if (!d->hot[k].host)
+			continue;
+		if (!vhu_has_protocol_feature(
+			    &d->fe,
+			    VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS)) {
+			pr_warn("%s: the backend has no CONFIGURE_MEM_SLOTS: "
+				"the memory added at %#llx is not its",
+				d->name, (unsigned long long)d->hot[k].gpa);
+			continue;
+		}
+		err = vhu_add_mem_reg(&d->fe, &r);
 	}
-	return vhu_set_mem_table(&d->fe, regions, d->mem->nr);
+	return err;
 }
 
 /* Translates one ring part to vuvm's address; 0 if it is not all RAM. */

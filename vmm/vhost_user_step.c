@@ -7,14 +7,18 @@
  * before SET_VRING_CALL), and enable or disable one ring alone. The guest
  * then watches its rings to see whether the backend kept to the protocol.
  * ORDER makes every later start (the driver's too) send the kick fd
- * first.
+ * first. The MEM steps add, remove and replace memory while the rings
+ * run (ADD_MEM_REG, REM_MEM_REG), the guest reaching it through KVM
+ * slots of its own.
  */
 #define pr_fmt(fmt) "vhost-user: " fmt
 
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "vhost/log.h"
+#include "vmm/config.h"
 #include "vmm/vhost_user_internal.h"
 
 /* SET_VRING_ENABLE 0 and GET_VRING_BASE on every started ring; the raw
@@ -83,6 +87,151 @@ static int step_enable(struct vudev *d, unsigned int q, bool on)
 	return vhu_set_vring_enable(&d->fe, d->queues[q].index, on);
 }
 
+/* --- Memory added while the guest runs ------------------------------------
+ */
+
+_Static_assert(MEM_HOT_START + VUVM_MAX_DEVICES * VUDEV_MAX_HOT *
+				       VUDEV_HOT_SIZE <=
+		       MEM_HOT_END,
+	       "every device's hot ranges fit MEM_HOT_START..MEM_HOT_END");
+
+static unsigned int hot_slot(const struct vudev *d, unsigned int k)
+{
+	return MEM_MAX_REGIONS + d->index * VUDEV_MAX_HOT + k;
+}
+
+static int set_slot(struct vudev *d, unsigned int k, const struct mem_region *r)
+{
+	return d->memslots->set(d->memslots->ctx, hot_slot(d, k), r);
+}
+
+/* Whether hot range @k can be touched now; 0 or -errno. */
+static int hot_usable(const struct vudev *d, unsigned int k)
+{
+	if (!d->memslots || k >= VUDEV_MAX_HOT ||
+	    d->index >= VUVM_MAX_DEVICES || d->link != VUDEV_CONNECTED ||
+	    d->fe.broken)
+		return -EINVAL;
+	if (!vhu_has_protocol_feature(
+		    &d->fe, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS))
+		return -ENOTSUP;
+	return 0;
+}
+
+static int64_t mem_slots(struct vudev *d)
+{
+	if (!vhu_has_protocol_feature(
+		    &d->fe, VHOST_USER_PROTOCOL_F_CONFIGURE_MEM_SLOTS) ||
+	    !d->fe.max_mem_slots)
+		return -ENOTSUP;
+	return d->fe.max_mem_slots;
+}
+
+/* The guest first (its slot), then the backend: the guest cannot use it
+ * before the step returns anyway. */
+static int64_t mem_add(struct vudev *d, unsigned int k)
+{
+	struct mem_region *r = &d->hot[k];
+	struct vhu_region vr;
+	int err = hot_usable(d, k);
+
+	if (err)
+		return err;
+	if (r->host)
+		return -EEXIST;
+	r->gpa = MEM_HOT_START +
+		 ((uint64_t)d->index * VUDEV_MAX_HOT + k) * VUDEV_HOT_SIZE;
+	r->size = VUDEV_HOT_SIZE;
+	err = mem_region_alloc(r);
+	if (!err) {
+		err = set_slot(d, k, r);
+		if (err)
+			mem_region_free(r);
+	}
+	if (err)
+		return err;
+	vr = vudev_region(r);
+	err = vhu_add_mem_reg(&d->fe, &vr);
+	if (err) {
+		pr_warn("%s: step: ADD_MEM_REG at %#llx: %s", d->name,
+			(unsigned long long)r->gpa, vhu_frontend_error(&d->fe));
+		set_slot(d, k, NULL);
+		mem_region_free(r);
+		return err;
+	}
+	return (int64_t)(r->gpa >> 20);
+}
+
+/* The backend first: it must be done with the memory before the guest
+ * loses it. */
+static int64_t mem_remove(struct vudev *d, unsigned int k)
+{
+	struct mem_region *r = &d->hot[k];
+	struct vhu_region vr;
+	int err = hot_usable(d, k);
+
+	if (err)
+		return err;
+	if (!r->host)
+		return -ENOENT;
+	vr = vudev_region(r);
+	err = vhu_rem_mem_reg(&d->fe, &vr);
+	if (err) {
+		pr_warn("%s: step: REM_MEM_REG at %#llx: %s", d->name,
+			(unsigned long long)r->gpa, vhu_frontend_error(&d->fe));
+		return err;
+	}
+	set_slot(d, k, NULL);
+	mem_region_free(r);
+	return 0;
+}
+
+static int64_t mem_replace(struct vudev *d, unsigned int k)
+{
+	struct mem_region *r = &d->hot[k], old;
+	struct vhu_region vr;
+	int err = hot_usable(d, k);
+
+	if (err)
+		return err;
+	if (!r->host)
+		return -ENOENT;
+	old = *r;
+	err = mem_region_alloc(r);
+	if (err) {
+		*r = old;
+		return err;
+	}
+	memcpy(r->host, old.host, old.size);
+	vr = vudev_region(&old);
+	err = vhu_rem_mem_reg(&d->fe, &vr);
+	if (err) {
+		pr_warn("%s: step: REM_MEM_REG at %#llx: %s", d->name,
+			(unsigned long long)r->gpa, vhu_frontend_error(&d->fe));
+		mem_region_free(r);
+		*r = old;
+		return err;
+	}
+	/* A slot's memory cannot change in place. */
+	err = set_slot(d, k, NULL);
+	if (!err)
+		err = set_slot(d, k, r);
+	mem_region_free(&old);
+	if (err) {
+		/* The guest lost the range: so does everyone. */
+		mem_region_free(r);
+		return err;
+	}
+	vr = vudev_region(r);
+	err = vhu_add_mem_reg(&d->fe, &vr);
+	if (err)
+		pr_warn("%s: step: ADD_MEM_REG at %#llx: %s (the next start "
+			"sends it again)",
+			d->name, (unsigned long long)r->gpa,
+			vhu_frontend_error(&d->fe));
+	return err;
+}
+
 int64_t vudev_step(struct vudev *d, enum vudev_step op, unsigned int arg)
 {
 	int64_t r;
@@ -112,12 +261,26 @@ int64_t vudev_step(struct vudev *d, enum vudev_step op, unsigned int arg)
 	case VUDEV_STEP_QUEUE_NUM:
 		r = d->fe.queue_num ? (int64_t)d->fe.queue_num : -ENOTSUP;
 		break;
+	case VUDEV_STEP_MEM_SLOTS:
+		r = mem_slots(d);
+		break;
+	case VUDEV_STEP_MEM_ADD:
+		r = mem_add(d, arg);
+		break;
+	case VUDEV_STEP_MEM_REMOVE:
+		r = mem_remove(d, arg);
+		break;
+	case VUDEV_STEP_MEM_REPLACE:
+		r = mem_replace(d, arg);
+		break;
 	default:
 		r = -EINVAL;
 	}
 	pthread_mutex_unlock(&d->lock);
 	if (r < 0)
 		pr_warn("%s: check port step %d (%u): %s", d->name, op, arg,
-			r == -EINVAL ? "not possible now" : "failed");
+			r == -EINVAL	? "not possible now"
+			: r == -ENOTSUP ? "not negotiated"
+					: "failed");
 	return r;
 }

@@ -47,6 +47,7 @@ static const struct {
 	{ "vu-reset", check_vu_reset },
 	{ "vu-stop", check_vu_stop },
 	{ "vu-mem-max", check_vu_mem_max },
+	{ "vu-mem-hotplug", check_vu_mem_hotplug },
 	{ "fs-layout", check_fs_layout },
 	{ "fs-requests", check_fs_requests },
 	{ "fs-mq", check_fs_mq },

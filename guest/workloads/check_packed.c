@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "arch/x86_64/cpu.h"
+#include "arch/x86_64/io.h"
 #include "check/chain.h"
 #include "check/check.h"
 #include "lib/report.h"
@@ -816,18 +817,104 @@ static bool batch_reads(struct pq *c, struct check_acc *a, unsigned int n)
 	return !c->broken[0];
 }
 
+/*
+ * The device's own event suppression area (2.8.21.2): the device may ask
+ * for no kicks only while it does not need them. Requests are made
+ * available in rounds of 1 to 3 and kicked only when that area asks for
+ * it (as a driver that honours it would); a device that disables kicks
+ * and then waits for one leaves them unserved. The first such round
+ * fails the check, gets its kick anyway, and ends the phase.
+ */
+#define DEVICE_EVENT_WAIT_NS 2000000000ull
+
+/* Whether the device's area asks for a kick for the @added slots just
+ * made available up to our avail position (as pvq_kick_prepare()). */
+static bool device_wants_kick(const struct pq *c, uint16_t added,
+			      uint16_t *flags_out, uint16_t *off_out)
+{
+	uint16_t flags, off_wrap, event;
+
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	flags = __atomic_load_n(&c->dev->flags, __ATOMIC_RELAXED) & 3;
+	off_wrap = __atomic_load_n(&c->dev->off_wrap, __ATOMIC_RELAXED);
+	*flags_out = flags;
+	*off_out = off_wrap;
+	if (flags != VIRTQ_EVENT_F_DESC ||
+	    !vio_has(&c->b.vio, VIRTIO_F_EVENT_IDX))
+		return flags != VIRTQ_EVENT_F_DISABLE;
+	event = off_wrap & (uint16_t)~VIRTQ_PACKED_WRAP;
+	if (!(off_wrap & VIRTQ_PACKED_WRAP) != !c->avail_wrap)
+		event = (uint16_t)(event - c->num);
+	return vring_need_event(event, c->avail, (uint16_t)(c->avail - added));
+}
+
+static void phase_device_event(struct pq *c, struct check_acc *a)
+{
+	static struct preq r[3];
+
+	set_event(c, VIRTQ_EVENT_F_DISABLE, 0, 0);
+	for (unsigned int round = 0; round < 24 && !c->broken[0]; round++) {
+		unsigned int n = 1 + round % 3, got = 0;
+		uint16_t added = 0, flags, off_wrap;
+		uint64_t start;
+		bool kicked;
+
+		for (unsigned int i = 0; i < n && !c->broken[0]; i++) {
+			if (build_rw(c, &r[i], round & 1, 40 + i, 1, 1 + i,
+				     round * 3 + i) ||
+			    pq_add(c, &r[i], (uint16_t)i, false, false))
+				snprintf(c->broken, sizeof(c->broken),
+					 "the driver could not add request %u",
+					 i + 1);
+			added = (uint16_t)(added + r[i].slots);
+		}
+		if (c->broken[0])
+			break;
+		kicked = device_wants_kick(c, added, &flags, &off_wrap);
+		if (kicked)
+			notify(c);
+		start = time_ns();
+		while (!pq_ready(c) &&
+		       time_ns() - start < DEVICE_EVENT_WAIT_NS)
+			cpu_relax();
+		if (!check_expect(a, pq_ready(c),
+				  "requests served, kicked only when the "
+				  "device's area asks",
+				  "round %u: %u request(s) left unserved for "
+				  "%llu ms after %s (device area flags %u, "
+				  "off_wrap 0x%04x)",
+				  round + 1, n,
+				  (unsigned long long)(DEVICE_EVENT_WAIT_NS /
+						       1000000),
+				  kicked ? "a kick" : "no kick: the area asked "
+						      "for none",
+				  flags, off_wrap)) {
+			notify(c); /* go on as a driver that kicks anyway */
+			round = 24;
+		}
+		while (!c->broken[0] && got < n && pq_wait(c))
+			got += pq_take(c) != NULL;
+		chain_reset(&c->arena);
+		c->saved_used = 0;
+	}
+	if (c->broken[0])
+		check_expect(a, false, "the requests to complete", "%s",
+			     c->broken);
+}
+
 int check_blk_packed_notify(const char *args)
 {
 	static const enum check_id ids[] = { CK_PACKED_EVENT_DESC,
-					     CK_PACKED_EVENT_DISABLE };
+					     CK_PACKED_EVENT_DISABLE,
+					     CK_PACKED_DEVICE_EVENT };
 	struct pq *c = start(args, WANTED | VIRTIO_BIT(VIRTIO_F_EVENT_IDX), 30,
-			     ids, 2);
-	struct check_acc desc = { 0 }, dis = { 0 }, warm = { 0 };
+			     ids, 3);
+	struct check_acc desc = { 0 }, dis = { 0 }, warm = { 0 }, dev = { 0 };
 
 	if (!c)
 		return finish(c);
 	if (c->b.vio.irq == ~0u || virtio_irq_route(c->b.vio.irq)) {
-		skip_all(ids, 2, "the device has no usable interrupt");
+		skip_all(ids, 3, "the device has no usable interrupt");
 		return finish(c);
 	}
 	batch_reads(c, &warm, 1);
@@ -867,9 +954,11 @@ int check_blk_packed_notify(const char *args)
 			check_expect_irq(&c->b.vio, &dis, false,
 					 "8 used descriptors, flags DISABLE");
 	}
+	phase_device_event(c, &dev);
 	virtio_irq_unroute(c->b.vio.irq);
 	check_done(CK_PACKED_EVENT_DESC, &desc);
 	check_done(CK_PACKED_EVENT_DISABLE, &dis);
+	check_done(CK_PACKED_DEVICE_EVENT, &dev);
 	return finish(c);
 }
 

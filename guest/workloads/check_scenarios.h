@@ -33,6 +33,7 @@ int check_vu_mem_regions(const char *args);
 int check_vu_reset(const char *args);
 int check_vu_stop(const char *args);
 int check_vu_mem_max(const char *args);
+int check_vu_mem_hotplug(const char *args);
 int check_fs_layout(const char *args);
 int check_fs_requests(const char *args);
 int check_fs_mq(const char *args);

@@ -34,6 +34,16 @@
  * base; a second stop and a start that sends SET_VRING_KICK before
  * SET_VRING_CALL. Every step's NEED_REPLY requests must be acked with 0.
  *
+ * vu-mem-hotplug runs under vuvm --check-port too: vuvm adds 1 MiB
+ * ranges of fresh memory at guest-physical addresses the step returns
+ * (in the hole below 4 GiB, which the boot identity map covers), each a
+ * KVM memory slot for the guest and an ADD_MEM_REG for the backend, and
+ * removes or replaces them on request (REM_MEM_REG, then ADD_MEM_REG of a
+ * copy in another memfd). Requests with their header, data and status in
+ * a range just added, then in the same range once replaced (a backend
+ * that kept the old mapping reads stale bytes and writes where the guest
+ * no longer looks), then ranges up to what GET_MAX_MEM_SLOTS reported.
+ *
  * The memory checks read every write back and compare it; the lifecycle
  * ones judge completions and statuses only (so that a null device, which
  * drops writes, is judged on its protocol). Requests are polled.
@@ -534,6 +544,10 @@ enum {
 	STEP_ENABLE,
 	STEP_DISABLE,
 	STEP_ORDER,
+	STEP_MEM_SLOTS = 16,
+	STEP_MEM_ADD,
+	STEP_MEM_REMOVE,
+	STEP_MEM_REPLACE,
 };
 
 /* Whether the used index stays at @at for WATCH_NS. */
@@ -721,5 +735,178 @@ int check_vu_stop(const char *args)
 	check_stop(c, &pt, buf);
 	check_acks(&pt);
 	check_kick_first(c, &pt, buf);
+	return finish(c);
+}
+
+/* --- vu-mem-hotplug ---------------------------------------------------------
+ */
+
+#define STEP_ENOTSUP (-95) /* the MEM steps without CONFIGURE_MEM_SLOTS */
+#define HOT_MAX	     32	   /* ranges vuvm adds at most (VUDEV_MAX_HOT) */
+#define HOT_STALE    0x3c  /* what a range holds when it is replaced */
+
+/* A write and a read back with every part in the range at @p, then one
+ * with only the data there (header and status in RAM at @ram). */
+static void in_range(struct vu *c, struct check_acc *a, uint8_t *p,
+		     uint8_t *ram, uint64_t sector, const char *what)
+{
+	struct place w = { p, 0, p + 64, p + 64 + DATA + 1 };
+	struct place r = { p + 2 * DATA, 0, p + 3 * DATA, NULL };
+	struct place w2 = { ram, 0, p + 4 * DATA, ram + 64 };
+	struct place r2 = { ram + 128, 0, p + 5 * DATA, ram + 192 };
+
+	write_read(c, a, sector, &w, &r, what);
+	write_read(c, a, sector + 8, &w2, &r2, what);
+}
+
+/* The range a MEM_ADD step returned (its address in MiB). */
+static uint8_t *hot_range(int32_t mib)
+{
+	return (uint8_t *)(uintptr_t)((uint64_t)mib << 20);
+}
+
+/* Range 0 added while the rings run, used at once; kept for the next
+ * check. NULL when the step failed. */
+static uint8_t *check_add(struct vu *c, struct port *pt, uint8_t *ram)
+{
+	struct check_acc a = { 0 };
+	int32_t r = step(pt, STEP_MEM_ADD, 0);
+	uint8_t *p = NULL;
+
+	if (check_expect(&a, r > 0, "ADD_MEM_REG acked with 0",
+			 "the step failed (%d)", r)) {
+		p = hot_range(r);
+		report_info("1 MiB added at %#llx",
+			    (unsigned long long)dma_addr(p));
+		in_range(c, &a, p, ram, 8, "buffers in the region just added");
+	}
+	check_done(CK_VU_MEM_ADD, &a);
+	return p;
+}
+
+/* Range 0 (at @p) replaced by a copy in other memory, then used; then
+ * removed, and the ring still served. */
+static void check_replace(struct vu *c, struct port *pt, uint8_t *p,
+			  uint8_t *ram)
+{
+	struct check_acc a = { 0 };
+	int32_t r;
+
+	if (!p) {
+		check_expect(&a, false, "a region added to replace",
+			     "ADD_MEM_REG failed");
+		check_done(CK_VU_MEM_REM, &a);
+		return;
+	}
+	/* What the old memory keeps: a header of an unknown type, data
+	 * that is not the next write's, a status that is not OK. */
+	memset(p, HOT_STALE, 6 * DATA);
+	r = step(pt, STEP_MEM_REPLACE, 0);
+	if (check_expect(&a, r == 0,
+			 "REM_MEM_REG, then ADD_MEM_REG of other memory at the "
+			 "same addresses, acked with 0",
+			 "the step failed (%d)", r))
+		in_range(c, &a, p, ram, 24,
+			 "buffers where memory was removed and other added");
+	r = step(pt, STEP_MEM_REMOVE, 0);
+	check_expect(&a, r == 0, "REM_MEM_REG acked with 0",
+		     "the step failed (%d)", r);
+	traffic(c, &a, 1, ram, "in RAM after the region was removed");
+	check_done(CK_VU_MEM_REM, &a);
+}
+
+/* As many ranges as the backend has slots beyond RAM's (at most
+ * HOT_MAX), each used, then all removed. */
+static void check_slots(struct vu *c, struct port *pt, int32_t slots,
+			uint8_t *ram)
+{
+	struct check_acc a = { 0 };
+	struct dt_range rr[MAX_RANGES];
+	int32_t at[HOT_MAX];
+	int ram_ranges = dt_memory(rr, MAX_RANGES);
+	int want = slots - ram_ranges, n;
+	char what[64];
+
+	if (want < 1) {
+		check_skip(CK_VU_MEM_SLOTS, "GET_MAX_MEM_SLOTS leaves no slot "
+					    "beyond guest RAM's");
+		return;
+	}
+	if (want > HOT_MAX)
+		want = HOT_MAX;
+	report_info("GET_MAX_MEM_SLOTS %d, %d RAM ranges: %d ranges added",
+		    (int)slots, ram_ranges, want);
+	for (n = 0; n < want; n++) {
+		at[n] = step(pt, STEP_MEM_ADD, (unsigned int)n);
+		if (!check_expect(&a, at[n] > 0,
+				  "every ADD_MEM_REG up to the slots reported "
+				  "acked with 0",
+				  "region %d of %d (%d with RAM's, "
+				  "GET_MAX_MEM_SLOTS %d): the step failed (%d)",
+				  n + 1, want, n + 1 + ram_ranges, (int)slots,
+				  (int)at[n]))
+			break;
+	}
+	for (int k = 0; k < n && !a.failed; k++) {
+		snprintf(what, sizeof(what), "buffers in added region %d of %d",
+			 k + 1, n);
+		in_range(c, &a, hot_range(at[k]), ram, 32 + 16 * (uint64_t)k,
+			 what);
+	}
+	for (int k = 0; k < n; k++) {
+		int32_t r = step(pt, STEP_MEM_REMOVE, (unsigned int)k);
+
+		check_expect(&a, r == 0, "every REM_MEM_REG acked with 0",
+			     "region %d: the step failed (%d)", k + 1, (int)r);
+	}
+	check_done(CK_VU_MEM_SLOTS, &a);
+}
+
+int check_vu_mem_hotplug(const char *args)
+{
+	static const enum check_id ids[] = { CK_VU_MEM_ADD, CK_VU_MEM_REM,
+					     CK_VU_MEM_SLOTS };
+	struct port pt = { 0 };
+	struct check_acc warm = { 0 };
+	const char *why = NULL;
+	char reason[96];
+	struct vu *c;
+	uint8_t *ram, *p;
+	int32_t slots;
+
+	if (dt_io_port("vuvm,check-port", &pt.io))
+		why = "vuvm has no check port (--check-port)";
+	c = why ? NULL : start(args, 0);
+	ram = dma_alloc(4 * DATA + 64, 64);
+	if (!why && (!c || !ram))
+		return finish(c);
+	if (!why) {
+		c->verify = true;
+		slots = step(&pt, STEP_MEM_SLOTS, 0);
+		if (slots == STEP_ENOTSUP)
+			why = "the backend does not offer CONFIGURE_MEM_SLOTS";
+		else if (slots <= 0) {
+			snprintf(reason, sizeof(reason),
+				 "vuvm cannot add memory (step: %d)",
+				 (int)slots);
+			why = reason;
+		}
+	}
+	if (why) {
+		for (unsigned int i = 0; i < sizeof(ids) / sizeof(ids[0]); i++)
+			check_skip(ids[i], why);
+		return finish(c);
+	}
+	traffic(c, &warm, 1, ram, "before any step");
+	if (warm.failed) {
+		report(false,
+		       "vu-mem-hotplug: the device fails before any step: "
+		       "expected %s; got %s",
+		       warm.expected, warm.got);
+		return finish(c);
+	}
+	p = check_add(c, &pt, ram);
+	check_replace(c, &pt, p, ram);
+	check_slots(c, &pt, slots, ram);
 	return finish(c);
 }

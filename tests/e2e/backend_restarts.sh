@@ -158,8 +158,8 @@ start_backend() {
 	fail "no socket from backend $1 after 10 s times $(time_scale)"
 }
 
-# The kill times, from the seed: one per line, 0.10-0.50 s; with -D the
-# completion counts instead.
+# The kill times, from the seed: one per line, 0.10-0.50 s after the
+# device runs again; with -D the completion counts instead.
 lo=${die_range%-*} hi=${die_range#*-}
 awk -v n="$kills" -v s="$seed" -v lo="${lo:-0}" -v hi="${hi:-0}" \
 	'BEGIN { srand(s); for (i = 0; i < n; i++)
@@ -186,6 +186,18 @@ wait_connected() {
 		sleep 0.05
 	done
 	fail "vuvm did not reconnect within 10 s times $(time_scale)"
+}
+
+# Waits until vuvm's stderr counts $1 reconnections (or vuvm is gone:
+# judged below).
+wait_reconnected() {
+	for _ in $(seq "$(scaled_tries 15000 50)"); do
+		[ "$(grep -c 'reconnected after' "$dir/err")" -ge "$1" ] &&
+			return 0
+		kill -0 "$vpid" 2>/dev/null || return 0
+		sleep 0.05
+	done
+	fail "vuvm did not reconnect within 15 s times $(time_scale)"
 }
 
 start_backend 0
@@ -259,6 +271,10 @@ while read -r t; do
 	[ "$sig" = KILL ] && { wait "$bpid" 2>/dev/null; bpid=; }
 	[ -n "$gone" ] && break
 	start_backend "$k"
+	# The next kill must find the device running again: one that lands
+	# while vuvm is still reconnecting (a slow machine) would make one
+	# reconnection out of two kills.
+	[ $how = kill ] && wait_reconnected "$k"
 	if [ $how != kill ]; then
 		wait_connected
 		[ $how = upgrade ] || ctl "^ok: ${type}0: loaded [1-9][0-9]* bytes" \

@@ -45,28 +45,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz_guest_mem.h"
 #include "vhost/protocol.h"
 #include "vhost/vring.h"
 #include "virtio/virtio_config.h"
 
-#define MEM_SIZE  (1u << 20)
-#define HOLE	  0x80000u
-#define HOLE_SIZE 0x1000u
 #define HDR_LEN	  13
 #define STEP_LEN  4
 #define MAX_STEPS 32
 #define MAX_HEADS 64
 
-#define FUZZ_CHECK(expr)                                                  \
-	do {                                                              \
-		if (!(expr)) {                                            \
-			fprintf(stderr, "%s:%d: ring walker broke: %s\n", \
-				__FILE__, __LINE__, #expr);               \
-			abort();                                          \
-		}                                                         \
-	} while (0)
-
-static uint8_t mem[MEM_SIZE] __attribute__((aligned(4096)));
 static uint8_t region[sizeof(struct vhu_inflight_split_header) +
 		      VIRTQ_MAX_SIZE * sizeof(struct vhu_inflight_desc_split)]
 	__attribute__((aligned(64)));
@@ -75,7 +63,6 @@ struct fuzz {
 	struct vhu_vring vr;
 	struct vhu_vring_config cfg;
 	struct vhu_vring_elem elem;
-	bool hole;
 	unsigned int iov_max;
 	uint16_t heads[MAX_HEADS]; /* popped, not yet pushed */
 	unsigned int nr_heads;
@@ -90,33 +77,6 @@ struct fuzz {
 
 static struct fuzz f;
 
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static void *translate(void *opaque, uint64_t gpa, uint64_t len)
-{
-	(void)opaque;
-	FUZZ_CHECK(len != 0);
-	if (gpa >= MEM_SIZE || len > MEM_SIZE - gpa)
-		return NULL;
-	if (f.hole && gpa < HOLE + HOLE_SIZE && gpa + len > HOLE)
-		return NULL;
-	return mem + gpa;
-}
-
-static bool inside_mem(const struct iovec *v)
-{
-	uintptr_t p = (uintptr_t)v->iov_base, m = (uintptr_t)mem;
-
-	if (p < m || v->iov_len > MEM_SIZE || p - m > MEM_SIZE - v->iov_len)
-		return false;
-	return !f.hole || p - m + v->iov_len <= HOLE ||
-	       p - m >= HOLE + HOLE_SIZE;
-}
-
-/* What the device must no longer change once the ring has failed. */
 static void snapshot_used(void)
 {
 	if (!f.cfg.used)
@@ -390,7 +350,7 @@ static void setup(const uint8_t *h)
 			 (h[0] & 32 ? VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) : 0);
 	f.cfg.translate = translate;
 	f.iov_max = h[1] & 63;
-	f.hole = h[1] & 64;
+	mem_hole = h[1] & 64;
 	f.cfg.inflight =
 		h[1] & 128 ? (struct vhu_inflight_split_header *)region : NULL;
 	/* Misaligned parts are for init to refuse: write nothing there. */

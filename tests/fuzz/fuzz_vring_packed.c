@@ -38,30 +38,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/fuzz/fuzz_guest_mem.h"
 #include "vhost/protocol.h"
 #include "vhost/vring.h"
 #include "virtio/virtio_config.h"
 
-#define MEM_SIZE  (1u << 20)
 #define DRIVER	  0x1000u
 #define DEVICE	  0x1010u
-#define HOLE	  0x80000u
-#define HOLE_SIZE 0x1000u
 #define HDR_LEN	  11
 #define STEP_LEN  4
 #define MAX_STEPS 32
 #define MAX_NUM	  32
 
-#define FUZZ_CHECK(expr)                                                  \
-	do {                                                              \
-		if (!(expr)) {                                            \
-			fprintf(stderr, "%s:%d: ring walker broke: %s\n", \
-				__FILE__, __LINE__, #expr);               \
-			abort();                                          \
-		}                                                         \
-	} while (0)
-
-static uint8_t mem[MEM_SIZE] __attribute__((aligned(4096)));
 static uint8_t region[sizeof(struct vhu_inflight_packed_header) +
 		      MAX_NUM * sizeof(struct vhu_inflight_desc_packed)]
 	__attribute__((aligned(64)));
@@ -70,7 +58,6 @@ struct fuzz {
 	struct vhu_vring vr;
 	struct vhu_vring_config cfg;
 	struct vhu_vring_elem elem;
-	bool hole;
 	unsigned int iov_max;
 	uint16_t ids[MAX_NUM]; /* popped, not yet pushed, oldest first */
 	unsigned int nr_ids;
@@ -80,32 +67,6 @@ struct fuzz {
 };
 
 static struct fuzz f;
-
-static uint16_t le16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] | p[1] << 8);
-}
-
-static void *translate(void *opaque, uint64_t gpa, uint64_t len)
-{
-	(void)opaque;
-	FUZZ_CHECK(len != 0);
-	if (gpa >= MEM_SIZE || len > MEM_SIZE - gpa)
-		return NULL;
-	if (f.hole && gpa < HOLE + HOLE_SIZE && gpa + len > HOLE)
-		return NULL;
-	return mem + gpa;
-}
-
-static bool inside_mem(const struct iovec *v)
-{
-	uintptr_t p = (uintptr_t)v->iov_base, m = (uintptr_t)mem;
-
-	if (p < m || v->iov_len > MEM_SIZE || p - m > MEM_SIZE - v->iov_len)
-		return false;
-	return !f.hole || p - m + v->iov_len <= HOLE ||
-	       p - m >= HOLE + HOLE_SIZE;
-}
 
 static void snapshot(void)
 {
@@ -368,7 +329,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(data[0] & 64 ? VIRTIO_BIT(VIRTIO_F_INDIRECT_DESC) : 0) |
 		(data[0] & 128 ? VIRTIO_BIT(VIRTIO_F_IN_ORDER) : 0);
 	f.iov_max = data[1] & 63;
-	f.hole = data[1] & 64;
+	mem_hole = data[1] & 64;
 	f.cfg.packed_desc = (struct virtq_packed_desc *)mem;
 	f.cfg.driver_event = (struct virtq_packed_event *)(mem + DRIVER);
 	f.cfg.device_event = (struct virtq_packed_event *)(mem + DEVICE);

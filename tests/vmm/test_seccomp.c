@@ -57,7 +57,7 @@ static void run_child(struct child *c)
 		dup2(p[1], STDERR_FILENO);
 		close(p[0]);
 		close(p[1]);
-		if (sandbox_init(c->mode))
+		if (sandbox_init(c->mode, false))
 			_exit(91);
 		sandbox_enter(c->cls, "t-%s", sandbox_thread_name(c->cls));
 		c->fn();

@@ -7,7 +7,8 @@
  * reset, the config vuvm supplies for a net backend without CONFIG,
  * reconnecting to a restarted backend, suspend/resume and device state,
  * every state the device can be in (link, active, suspended) with what
- * vudev_describe() prints for it, and the net control queue vuvm adds.
+ * vudev_describe() prints for it, the net control queue vuvm adds, and
+ * the check port's memory steps (with a fake KVM).
  *
  * Usage: test_vhost_user_dev PATH-TO-vuvm-backend
  */
@@ -815,6 +816,112 @@ static int count_fds(void)
 	return n;
 }
 
+/* --- The check port's memory steps, KVM faked ------------------------- */
+
+struct fake_slots {
+	unsigned int sets, deletes;
+	unsigned int last_slot;
+	struct mem_region last; /* the last region given */
+};
+
+static int fake_set_slot(void *ctx, unsigned int slot,
+			 const struct mem_region *r)
+{
+	struct fake_slots *f = ctx;
+
+	f->last_slot = slot;
+	if (!r) {
+		f->deletes++;
+		return 0;
+	}
+	f->sets++;
+	f->last = *r;
+	return 0;
+}
+
+static void test_mem_steps(struct mem_table *mem)
+{
+	const char *const args[] = { "--size", "8M", NULL };
+	const char *const eight[] = { "--size", "8M", "--bug",
+				      "vu-slots-overstated", NULL };
+	const char *const none[] = { "--size", "8M", "--no-feature",
+				     "configure_mem_slots", NULL };
+	struct fake_slots f = { 0 };
+	const struct vudev_memslots ms = { &f, fake_set_slot };
+	struct vdev_queue q = make_queue(0, 0x200000);
+	uint64_t acked = VIRTIO_BIT(VIRTIO_F_VERSION_1);
+	pid_t pid = start_backend("blk", args);
+	char why[300] = "";
+	void *old;
+	struct vudev d;
+
+	CHECK(open_dev(&d, "blk,reconnect=5", mem) == 0);
+	CHECK(d.vdev.ops->activate(d.vdev.opaque, acked, &q, 1) == 0);
+	/* Without --check-port's slots: no memory steps. */
+	CHECK(vudev_step(&d, VUDEV_STEP_MEM_ADD, 0) == -EINVAL);
+	d.memslots = &ms;
+	CHECK(vudev_step(&d, VUDEV_STEP_MEM_SLOTS, 0) == 32);
+	CHECK(vudev_step(&d, VUDEV_STEP_MEM_ADD, VUDEV_MAX_HOT) == -EINVAL);
+	/* Added: MiB 3072 (0xc0000000), slot MEM_MAX_REGIONS. */
+	CHECK(vudev_step(&d, VUDEV_STEP_MEM_ADD, 0) == MEM_HOT_START >> 20);
+	CHECK(f.sets == 1 && f.last_slot == MEM_MAX_REGIONS);
+	CHECK(f.last.gpa == MEM_HOT_START && f.last.size == VUDEV_HOT_SIZE);
+	CHECK(d.hot[0].host == f.last.host && d.hot[0].fd >= 0);
+	CHECK(vudev_step(&d, VUDEV_STEP_MEM_ADD, 0) == -EEXIST);
+	CHECK(vudev_step(&d, VUDEV_STEP_MEM_ADD, 1) ==
+	      (MEM_HOT_START + VUDEV_HOT_SIZE) >> 20);
+	CHECK(f.last_slot == MEM_MAX_REGIONS + 1);
+	/* Replaced: the content moves to other memory, the slot follows. */
+	memset(d.hot[0].host, 0x5a, 4096);
+	old = d.hot[0].host;
+	CHECK(vudev_step(&d, VUDEV_STEP_MEM_REPLACE, 0) == 0);
+	CHECK(f.deletes == 1 && f.sets == 3 && f.last.host == d.hot[0].host);
+	CHECK(d.hot[0].host && d.hot[0].host != old);
+	CHECK(((uint8_t *)d.hot[0].host)[4095] == 0x5a);
+	/* Removed: REM_MEM_REG of what the backend has; twice is -ENOENT. */
+	CHECK(vudev_step(&d, VUDEV_STEP_MEM_REMOVE, 0) == 0);
+	CHECK(f.deletes == 2 && f.last_slot == MEM_MAX_REGIONS);
+	CHECK(!d.hot[0].host && d.hot[0].fd < 0);
+	CHECK(vudev_step(&d, VUDEV_STEP_MEM_REMOVE, 0) == -ENOENT);
+	CHECK(vudev_step(&d, VUDEV_STEP_MEM_REPLACE, 0) == -ENOENT);
+
+	/* A new backend gets range 1 after SET_MEM_TABLE: it can remove
+	 * it, which it could not if vuvm had not sent it. */
+	crash_backend(&d, pid);
+	pid = start_backend("blk", args);
+	CHECK(reconnect_soon(&d, why, sizeof(why)) == 0);
+	CHECK(d.nr_started == 1);
+	CHECK(vudev_step(&d, VUDEV_STEP_MEM_REMOVE, 1) == 0);
+
+	/* A refused ADD_MEM_REG leaves nothing behind: eight regions at
+	 * most (RAM's one and seven added). */
+	crash_backend(&d, pid);
+	pid = start_backend("blk", eight);
+	CHECK(reconnect_soon(&d, why, sizeof(why)) == 0);
+	for (unsigned int k = 0; k < 7; k++)
+		CHECK(vudev_step(&d, VUDEV_STEP_MEM_ADD, k) > 0);
+	f.deletes = 0;
+	CHECK(vudev_step(&d, VUDEV_STEP_MEM_ADD, 7) < 0);
+	CHECK(!d.hot[7].host && d.hot[7].fd < 0 && f.deletes == 1);
+	for (unsigned int k = 1; k < 7; k++)
+		CHECK(vudev_step(&d, VUDEV_STEP_MEM_REMOVE, k) == 0);
+
+	/* Without CONFIGURE_MEM_SLOTS every memory step is -ENOTSUP, and a
+	 * range still added cannot be sent (the rings start all the same). */
+	crash_backend(&d, pid);
+	pid = start_backend("blk", none);
+	CHECK(reconnect_soon(&d, why, sizeof(why)) == 0);
+	CHECK(vudev_step(&d, VUDEV_STEP_MEM_SLOTS, 0) == -ENOTSUP);
+	CHECK(vudev_step(&d, VUDEV_STEP_MEM_ADD, 1) == -ENOTSUP);
+	CHECK(d.nr_started == 1 && d.hot[0].host);
+
+	/* What is still added is freed with the device (count_fds). */
+	d.vdev.ops->reset(d.vdev.opaque);
+	close_queue(&q);
+	vudev_close(&d);
+	stop_backend(pid);
+}
+
 int main(int argc, char **argv)
 {
 	struct mem_table mem;
@@ -839,6 +946,7 @@ int main(int argc, char **argv)
 	test_states(&mem);
 	test_net_ctrl_queue(&mem);
 	test_packed(&mem);
+	test_mem_steps(&mem);
 	CHECK(count_fds() == fds);
 	mem_free(&mem);
 	return check_exit();

@@ -901,6 +901,8 @@ static void blk_serve(struct vub *b, unsigned int index)
 	if (any &&
 	    !(b->opt.bug == VUB_BUG_MQ_IRQ_QUEUE0 && bug_irq_queue0(b, index)))
 		vub_notify(b, index);
+	if (b->opt.bug == VUB_BUG_PACKED_KICKS_STAY_OFF)
+		vub_packed_bug_kicks_off(b, index); /* vu_bugs.c */
 }
 
 /* ------------------------------------------------------------------------ */

@@ -246,6 +246,11 @@ static const struct bug_name bug_names[] = {
 	{ "packed-ignore-disable", &vub_blk, VUB_BUG_PACKED_IGNORE_DISABLE },
 	{ "in-order-reverse", &vub_blk, VUB_BUG_IN_ORDER_REVERSE },
 	{ "in-order-batch-last", &vub_blk, VUB_BUG_IN_ORDER_BATCH_LAST },
+	{ "packed-kicks-stay-off", &vub_blk, VUB_BUG_PACKED_KICKS_STAY_OFF },
+	/* vhost-user memory hot-plug */
+	{ "vu-add-unmapped", &vub_blk, VUB_BUG_VU_ADD_UNMAPPED },
+	{ "vu-rem-keeps-old", &vub_blk, VUB_BUG_VU_REM_KEEPS_OLD },
+	{ "vu-slots-overstated", &vub_blk, VUB_BUG_VU_SLOTS_OVERSTATED },
 	/* blk, all queues at once */
 	{ "mq-shared-worker", &vub_blk, VUB_BUG_MQ_SHARED_WORKER },
 	{ "mq-irq-queue0", &vub_blk, VUB_BUG_MQ_IRQ_QUEUE0 },
@@ -315,7 +320,8 @@ static void usage(FILE *f)
 	      "       used-len-status-err mq-last-queue-dead mq-queue-offset\n"
 	      "       mq-num-queues-one desc-next-by-index\n"
 	      "       mq-num-queues-over writes-need-flush vu-refuse-subset\n"
-	      "       vu-reset-late-dma vu-max-regions-7 mq-shared-worker\n"
+	      "       vu-reset-late-dma vu-max-regions-7 vu-add-unmapped\n"
+	      "       vu-rem-keeps-old vu-slots-overstated mq-shared-worker\n"
 	      "       mq-irq-queue0 mq-disable-all;\n"
 	      "       rng: rng-first-desc-only rng-len-plus-one\n"
 	      "       rng-past-buffer rng-zero-len-big rng-short-honest\n"

@@ -33,6 +33,13 @@
  *                           start again (an I/O that finishes after the
  *                           reset it should have been cancelled by)
  *   vu-max-regions-7        SET_MEM_TABLE drops the last of eight regions
+ *   vu-add-unmapped         ADD_MEM_REG is acked but the region is never
+ *                           mapped (its buffers cannot be reached)
+ *   vu-rem-keeps-old        REM_MEM_REG is acked but the region stays
+ *                           mapped and is found first: memory added later
+ *                           at the same addresses is never used
+ *   vu-slots-overstated     GET_MAX_MEM_SLOTS answers 32, ADD_MEM_REG
+ *                           refuses a ninth region
  *
  * and of the packed ring and IN_ORDER (blk; most are vhu_vring.bugs bits,
  * VHU_VRING_BUG_* of vhost/vring.h, set on every pop):
@@ -69,6 +76,12 @@
  *                           8 are returned by one used element written at
  *                           the batch's last position, not its first
  *                           (blk.c)
+ *   packed-kicks-stay-off   kicks are turned off in the device's event
+ *                           suppression area while a queue is served, and
+ *                           "on" again with flags |= ENABLE, which (ENABLE
+ *                           being 0) leaves DISABLE set: the device then
+ *                           waits for kicks that a driver honouring its
+ *                           area never sends
  *
  * The library implements the ones inside its message handlers
  * (VHU_BACKEND_BUG_* bits of vhost/backend.h, set here on connection).
@@ -80,7 +93,6 @@
 #include <stdbool.h>
 #include <string.h>
 #include <stdio.h>
-#include <string.h>
 #include <unistd.h>
 
 #include "vhost/backends/vub.h"
@@ -102,6 +114,9 @@ void vub_vu_bug_connected(struct vub *b)
 		  VHU_BACKEND_BUG_KICK_NEEDS_CALL },
 		{ VUB_BUG_VU_NACK_DISABLE, VHU_BACKEND_BUG_NACK_DISABLE },
 		{ VUB_BUG_VU_MAX_REGIONS_7, VHU_BACKEND_BUG_MAX_REGIONS_7 },
+		{ VUB_BUG_VU_ADD_UNMAPPED, VHU_BACKEND_BUG_ADD_UNMAPPED },
+		{ VUB_BUG_VU_REM_KEEPS_OLD, VHU_BACKEND_BUG_REM_KEEPS_OLD },
+		{ VUB_BUG_VU_SLOTS_OVERSTATED, VHU_BACKEND_BUG_SLOTS_8 },
 	};
 
 	for (size_t i = 0; i < sizeof(lib) / sizeof(lib[0]); i++)
@@ -299,4 +314,19 @@ bool vub_packed_bug_notify(struct vub *b, struct vhu_backend_vq *vq)
 	    write(vq->call_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
 		pr_warn("signalling the call fd: %s", strerror(errno));
 	return true;
+}
+
+void vub_packed_bug_kicks_off(struct vub *b, unsigned int index)
+{
+	struct vhu_vring *vr = &vhu_backend_vq(&b->dev, index)->vring;
+	uint16_t flags;
+
+	if (b->opt.bug != VUB_BUG_PACKED_KICKS_STAY_OFF || !vr->packed ||
+	    vr->err)
+		return;
+	vhu_vring_disable_notify(vr); /* while serving, as a poller would */
+	flags = __atomic_load_n(&vr->device_event->flags, __ATOMIC_RELAXED);
+	__atomic_store_n(&vr->device_event->flags,
+			 (uint16_t)(flags | VIRTQ_EVENT_F_ENABLE),
+			 __ATOMIC_RELAXED);
 }

@@ -216,6 +216,11 @@ enum vub_bug {
 	VUB_BUG_PACKED_IGNORE_DISABLE,	 /* driver flags DISABLE ignored */
 	VUB_BUG_IN_ORDER_REVERSE,	 /* IN_ORDER: batches last to first */
 	VUB_BUG_IN_ORDER_BATCH_LAST,	 /* split batch entry at its end */
+	VUB_BUG_PACKED_KICKS_STAY_OFF,	 /* device area left at DISABLE */
+	/* --- vhost-user memory hot-plug (vu_bugs.c) --- */
+	VUB_BUG_VU_ADD_UNMAPPED,     /* ADD_MEM_REG acked, not mapped */
+	VUB_BUG_VU_REM_KEEPS_OLD,    /* REM_MEM_REG acked, mapping kept */
+	VUB_BUG_VU_SLOTS_OVERSTATED, /* 32 slots reported, 8 taken */
 	/* --- blk, all queues at once (blk.c) --- */
 	VUB_BUG_MQ_SHARED_WORKER, /* any kick: all queues, used on the kicked */
 	VUB_BUG_MQ_IRQ_QUEUE0,	  /* interrupts per queue 0's NO_INTERRUPT */
@@ -311,6 +316,9 @@ int vub_vu_bug_set_features(struct vub *b, uint64_t features);
  */
 unsigned int vub_ring_bugs(const struct vub *b);
 bool vub_packed_bug_notify(struct vub *b, struct vhu_backend_vq *vq);
+/* vub_packed_bug_kicks_off: packed-kicks-stay-off, after queue @index was
+ * served (blk.c). */
+void vub_packed_bug_kicks_off(struct vub *b, unsigned int index);
 
 /* Whether every queue is stopped (what a device state transfer needs). */
 bool vub_all_stopped(struct vub *b);
