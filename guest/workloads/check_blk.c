@@ -1858,6 +1858,324 @@ static void check_queue_num(uint16_t num)
 	check_done(CK_BLK_MQ_QUEUE_NUM, &a);
 }
 
+/* --- All queues at once -----------------------------------------------------
+ */
+
+#define MQ_DEPTH  8   /* requests per queue in a round, at most */
+#define MQ_SECTOR 128 /* request i of queue q: MQ_SECTOR + q * depth + i */
+
+struct mq_req {
+	struct req r;
+	unsigned int q;
+	uint64_t sector;
+	uint8_t gen;
+	bool done;
+};
+
+static struct mq_req mq_reqs[BLK_MAX_QUEUES * MQ_DEPTH];
+
+/* Takes every used entry of queue @q; false (after a failure in @a) when
+ * one is not a request in flight on @q. */
+static bool mq_take(struct cblk *c, struct check_acc *a, unsigned int q,
+		    unsigned int n, unsigned int *left)
+{
+	struct virtq *vq = &c->b.vq[q];
+	struct mq_req *m;
+	uint32_t len;
+	void *tok;
+	int ret;
+
+	while (virtq_has_used(vq)) {
+		ret = virtq_get_used(vq, &tok, &len);
+		if (ret == 0)
+			break;
+		m = tok;
+		if (ret < 0 || m < mq_reqs || m >= mq_reqs + n || m->q != q ||
+		    m->done) {
+			check_expect(a, false,
+				     "each used id in flight on its own queue",
+				     "queue %u: %s", q,
+				     ret < 0 ? virtq_error(vq)
+					     : "an impossible used entry");
+			snprintf(c->broken, sizeof(c->broken),
+				 "queue %u returned what it did not hold", q);
+			return false;
+		}
+		m->done = true;
+		m->r.used_len = len;
+		(*left)--;
+	}
+	return true;
+}
+
+/* Waits until all @n requests of mq_reqs are used; false (after a
+ * failure in @a) when one is not within the stall time. */
+static bool mq_wait(struct cblk *c, struct check_acc *a, unsigned int n)
+{
+	uint64_t start = time_ns(), now;
+	unsigned int left = n;
+
+	vio_watch(&c->b.vio, start, true);
+	while (left) {
+		for (unsigned int q = 0; q < c->b.nq; q++)
+			if (!mq_take(c, a, q, n, &left))
+				return false;
+		if (!left)
+			break;
+		now = time_ns();
+		if (now - start > c->stall_ns) {
+			for (unsigned int q = 0; q < c->b.nq; q++) {
+				unsigned int miss = 0;
+
+				for (unsigned int i = 0; i < n; i++)
+					miss += mq_reqs[i].q == q &&
+						!mq_reqs[i].done;
+				check_expect(a, !miss,
+					     "every queue's requests completed",
+					     "queue %u: %u of %u not completed "
+					     "within %llu s",
+					     q, miss, n / c->b.nq,
+					     (unsigned long long)(c->stall_ns /
+								  1000000000));
+			}
+			snprintf(c->broken, sizeof(c->broken),
+				 "requests on every queue at once did not "
+				 "complete");
+			return false;
+		}
+		if (vio_watch(&c->b.vio, now, false)) {
+			check_expect(a, false, "the device to work", "%s",
+				     c->b.vio.error);
+			snprintf(c->broken, sizeof(c->broken), "%s",
+				 c->b.vio.error);
+			return false;
+		}
+	}
+	return true;
+}
+
+/*
+ * One round: @depth requests on every queue (writes, or reads of what
+ * queue (q + @shift) % nq wrote), all made available before the first
+ * notification, then every queue notified; each must come back once, on
+ * its own queue, with status OK and (reads) the data the disk holds.
+ */
+static void mq_round(struct cblk *c, struct check_acc *a, bool write,
+		     unsigned int depth, unsigned int shift)
+{
+	unsigned int nq = c->b.nq, n = nq * depth;
+	char why[96];
+
+	if (c->broken[0])
+		return;
+	for (unsigned int i = 0; i < n; i++) {
+		struct mq_req *m = &mq_reqs[i];
+		struct shape sh = { .nseg = 1 + i % 2, .seed = i + 1 };
+		unsigned int q = i / depth;
+
+		memset(m, 0, sizeof(*m));
+		m->q = q;
+		m->sector = MQ_SECTOR + ((q + shift) % nq) * depth + i % depth;
+		if (write) {
+			c->next_gen = c->next_gen == 255 ? 1 : c->next_gen + 1;
+			m->gen = c->next_gen;
+		}
+		if (build_rw(c, &m->r, write, m->sector, 1, m->gen, &sh) ||
+		    virtq_add(&c->b.vq[q], m->r.bufs, m->r.out, m->r.in, m)) {
+			snprintf(c->broken, sizeof(c->broken),
+				 "the driver could not add request %u of "
+				 "queue %u",
+				 i % depth, q);
+			check_expect(a, false, "the requests added", "%s",
+				     c->broken);
+			return;
+		}
+		*m->r.status = 0xff;
+	}
+	/* Every queue's avail index published before the first kick. */
+	for (unsigned int q = 0; q < nq; q++)
+		virtq_kick_prepare(&c->b.vq[q]);
+	for (unsigned int q = 0; q < nq; q++)
+		vio_notify(&c->b.vio, q);
+	if (!mq_wait(c, a, n)) {
+		chain_reset(&c->arena);
+		return;
+	}
+	for (unsigned int i = 0; i < n; i++) {
+		struct mq_req *m = &mq_reqs[i];
+
+		if (!check_expect(a, *m->r.status == VIRTIO_BLK_S_OK,
+				  "status OK",
+				  "status %d for the %s of request %u on "
+				  "queue %u",
+				  *m->r.status, write ? "write" : "read",
+				  i % depth, m->q))
+			continue;
+		if (write)
+			c->gen[m->sector] = m->gen;
+		else if (!data_ok(c, gather(c, &m->r, SECTOR), m->sector, 1,
+				  why, sizeof(why)))
+			check_expect(a, false, "each read its own data",
+				     "queue %u request %u: %s", m->q, i % depth,
+				     why);
+	}
+	chain_reset(&c->arena);
+	/* Nothing more on any queue (a request completed twice, or on a
+	 * queue it was not put on). */
+	for (unsigned int q = 0; q < nq; q++) {
+		struct virtq *vq = &c->b.vq[q];
+		uint16_t extra = (uint16_t)(__atomic_load_n(&vq->used->idx,
+							    __ATOMIC_ACQUIRE) -
+					    vq->last_used);
+
+		check_expect(a, !extra, "no used entry beyond the requests",
+			     "queue %u: %u more used entries than requests", q,
+			     extra);
+	}
+}
+
+static void check_all_busy(struct cblk *c)
+{
+	struct check_acc a = { 0 };
+
+	if (c->b.nq < 2) {
+		check_skip(CK_BLK_MQ_ALL_BUSY, "the transport shows one queue");
+		return;
+	}
+	if (c->broken[0])
+		check_expect(&a, false, "the queues to work", "%s", c->broken);
+	mq_round(c, &a, true, 1, 0);
+	mq_round(c, &a, false, 1, 1);
+	mq_round(c, &a, true, MQ_DEPTH, 0);
+	mq_round(c, &a, false, MQ_DEPTH, 1);
+	mq_round(c, &a, false, MQ_DEPTH, 0);
+	check_done(CK_BLK_MQ_ALL_BUSY, &a);
+}
+
+/* Interrupts wanted on queue q alone, a read on it: an interrupt must
+ * follow, whatever the other queues' NO_INTERRUPT flags say. */
+static void check_own_irq(struct cblk *c)
+{
+	static const enum check_id ids[] = { CK_BLK_MQ_OWN_IRQ };
+	struct check_acc a = { 0 };
+	char what[64];
+
+	if (c->b.nq < 2) {
+		check_skip(CK_BLK_MQ_OWN_IRQ, "the transport shows one queue");
+		return;
+	}
+	if (!irq_start(c, ids, 1))
+		return;
+	for (unsigned int round = 0; round < 4; round++)
+		for (unsigned int q = 0; q < c->b.nq && !c->broken[0]; q++) {
+			for (unsigned int k = 0; k < c->b.nq; k++)
+				virtq_disable_cb(&c->b.vq[k]);
+			vw_irq_drain(&c->b.vio);
+			virtq_enable_cb(&c->b.vq[q]);
+			use_queue(c, q);
+			snprintf(what, sizeof(what),
+				 "a completion on queue %u, the only one "
+				 "with NO_INTERRUPT clear",
+				 q);
+			if (one_read(c, &a, round))
+				check_expect_irq(&c->b.vio, &a, true, what);
+		}
+	if (c->broken[0])
+		check_expect(&a, false, "the requests to complete", "%s",
+			     c->broken);
+	for (unsigned int k = 0; k < c->b.nq; k++)
+		virtq_disable_cb(&c->b.vq[k]);
+	virtio_irq_unroute(c->b.vio.irq);
+	use_queue(c, 0);
+	check_done(CK_BLK_MQ_OWN_IRQ, &a);
+}
+
+/* --- One ring disabled -------------------------------------------------------
+ */
+
+#define CHECK_PORT_ENABLE  5 /* vuvm --check-port: SET_VRING_ENABLE 1 */
+#define CHECK_PORT_DISABLE 6 /* ... SET_VRING_ENABLE 0, queue arg alone */
+
+static int32_t port_step(uint16_t io, unsigned int op, unsigned int arg)
+{
+	outl(io, op | arg << 16);
+	return (int32_t)inl(io);
+}
+
+/* A read of one sector on the current queue, its status alone judged. */
+static void status_read(struct cblk *c, struct check_acc *a, uint64_t sector,
+			const char *what)
+{
+	struct req r;
+	int st = run_in(c, &r, VIRTIO_BLK_T_IN, sector, SECTOR);
+
+	if (st < 0)
+		check_expect(a, false, "the request to complete", "%s: %s",
+			     what, c->broken);
+	else
+		check_expect(a, st == VIRTIO_BLK_S_OK, "status OK",
+			     "status %d for %s", st, what);
+}
+
+/* Each queue in turn disabled through vuvm's check port: reads on every
+ * other queue must complete meanwhile (statuses only, so that a device
+ * that drops data is judged on its rings), and on that one once it is
+ * enabled again. */
+static void check_disable_one(struct cblk *c)
+{
+	struct check_acc a = { 0 };
+	char what[64];
+	uint16_t io;
+
+	if (c->b.nq < 2) {
+		check_skip(CK_BLK_MQ_DISABLE_ONE,
+			   "the transport shows one queue");
+		return;
+	}
+	if (dt_io_port("vuvm,check-port", &io)) {
+		check_skip(CK_BLK_MQ_DISABLE_ONE,
+			   "vuvm has no check port (--check-port)");
+		return;
+	}
+	if (c->broken[0])
+		check_expect(&a, false, "the queues to work", "%s", c->broken);
+	for (unsigned int q = 0; q < c->b.nq && !c->broken[0]; q++) {
+		if (port_step(io, CHECK_PORT_DISABLE, q) < 0) {
+			if (!q) {
+				check_skip(
+					CK_BLK_MQ_DISABLE_ONE,
+					"vuvm could not send SET_VRING_ENABLE "
+					"(no protocol features)");
+				use_queue(c, 0);
+				return;
+			}
+			check_expect(&a, false, "SET_VRING_ENABLE 0 done",
+				     "queue %u: the step failed", q);
+			break;
+		}
+		for (unsigned int k = 0; k < c->b.nq; k++) {
+			if (k == q)
+				continue;
+			use_queue(c, k);
+			snprintf(what, sizeof(what),
+				 "a read on queue %u, queue %u disabled", k, q);
+			for (unsigned int i = 0; i < 2; i++)
+				status_read(c, &a, 90 + k, what);
+		}
+		if (port_step(io, CHECK_PORT_ENABLE, q) < 0) {
+			check_expect(&a, false, "SET_VRING_ENABLE 1 done",
+				     "queue %u: the step failed", q);
+			break;
+		}
+		use_queue(c, q);
+		snprintf(what, sizeof(what),
+			 "a read on queue %u, enabled again", q);
+		status_read(c, &a, 90 + q, what);
+	}
+	use_queue(c, 0);
+	check_done(CK_BLK_MQ_DISABLE_ONE, &a);
+}
+
 int check_blk_mq(const char *args)
 {
 	struct cblk *c = start_with(args, WANTED | VIRTIO_BIT(VIRTIO_BLK_F_MQ));
@@ -1873,6 +2191,9 @@ int check_blk_mq(const char *args)
 		check_skip(CK_BLK_MQ_SHARED, "MQ not offered");
 		check_skip(CK_BLK_MQ_CONFIG, "MQ not offered");
 		check_skip(CK_BLK_MQ_QUEUE_NUM, "MQ not offered");
+		check_skip(CK_BLK_MQ_ALL_BUSY, "MQ not offered");
+		check_skip(CK_BLK_MQ_OWN_IRQ, "MQ not offered");
+		check_skip(CK_BLK_MQ_DISABLE_ONE, "MQ not offered");
 		return finish(c);
 	}
 	vio_config_read(&c->b.vio, CFG(num_queues), &num, 2);
@@ -1909,6 +2230,11 @@ int check_blk_mq(const char *args)
 	check_skip_reason(&shared, "the transport shows one queue");
 	check_done(CK_BLK_MQ_SHARED, &shared);
 	use_queue(c, 0);
+	/* The interrupts first: one queue busy at a time, so that a device
+	 * which fails with all of them busy does not fail this too. */
+	check_own_irq(c);
+	check_all_busy(c);
+	check_disable_one(c);
 	return finish(c);
 }
 

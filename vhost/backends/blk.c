@@ -718,6 +718,14 @@ static bool bug_no_serve(struct vub *b, unsigned int index)
 			VIRTQ_AVAIL_F_NO_INTERRUPT);
 	case VUB_BUG_VU_RESTART_DEAF:
 		return vub_vu_bug_deaf(b, index);
+	case VUB_BUG_MQ_DISABLE_ALL: /* one enabled flag for the device */
+		for (unsigned int k = 0; k < b->num_queues; k++) {
+			struct vhu_backend_vq *o = vhu_backend_vq(&b->dev, k);
+
+			if (o->started && !o->enabled)
+				return true;
+		}
+		return false;
 	case VUB_BUG_SPURIOUS_KICK_DIES: /* "a kick means work" */
 		if (vub_queue_ok(b, index) &&
 		    !vhu_vring_enable_notify(&vq->vring)) {
@@ -782,6 +790,70 @@ static void bug_batch_last(struct vub *b, unsigned int index,
 	vhu_vring_flush(vr);
 }
 
+/*
+ * mq-shared-worker (2+ queues): one worker for the whole device. A kick
+ * on queue @index has it take the requests of every queue, its own
+ * first, and complete them all on @index's used ring, as if the chains
+ * had come from there. With one queue busy at a time nothing shows.
+ * Another queue's chains are written straight into @index's ring, past
+ * vhu_vring_fill()'s accounting: only the conformance check runs with it.
+ */
+static void bug_shared_worker(struct vub *b, unsigned int index)
+{
+	struct blk *d = b->priv;
+	struct vhu_vring *vr = &vhu_backend_vq(&b->dev, index)->vring;
+	struct vhu_vring_elem e;
+	bool any = false;
+
+	for (unsigned int k = 0; k < b->num_queues; k++) {
+		unsigned int from = (index + k) % b->num_queues;
+
+		while (vub_queue_ok(b, index) && vub_pop(b, from, 0, &e) == 1) {
+			uint32_t len = blk_request(b, from, &e);
+			struct virtq_used_elem *u;
+
+			any = true;
+			if (from == index) {
+				if (!vub_push(b, index, e.head, len))
+					d->served[index]++;
+				continue;
+			}
+			u = &vr->used->ring[vr->used_idx % vr->num];
+			__atomic_store_n(&u->id, e.head, __ATOMIC_RELAXED);
+			__atomic_store_n(&u->len, len, __ATOMIC_RELAXED);
+			vr->used_idx++;
+			vhu_vring_flush(vr);
+		}
+	}
+	if (any)
+		vub_notify(b, index);
+}
+
+/*
+ * mq-irq-queue0 (2+ queues, split ring without EVENT_IDX): whether a
+ * queue's completions are signalled is decided by queue 0's NO_INTERRUPT
+ * flag, as a device with one interrupt switch for all its queues would.
+ * Returns false when it does not apply (vub_notify() then decides).
+ */
+static bool bug_irq_queue0(struct vub *b, unsigned int index)
+{
+	struct vhu_backend_vq *vq = vhu_backend_vq(&b->dev, index);
+	struct vhu_vring *vr0 = &vhu_backend_vq(&b->dev, 0)->vring;
+	uint64_t one = 1;
+	uint16_t flags;
+
+	if (b->num_queues < 2 || !index || !vub_queue_ok(b, 0) ||
+	    !vub_queue_ok(b, index) || vr0->packed || vr0->event_idx)
+		return false;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	flags = __atomic_load_n(&vr0->avail->flags, __ATOMIC_RELAXED);
+	if (!(flags & VIRTQ_AVAIL_F_NO_INTERRUPT) && vq->call_fd >= 0 &&
+	    write(vq->call_fd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+		pr_warn("queue %u: signalling the call fd: %s", index,
+			strerror(errno));
+	return true;
+}
+
 /* Batches of up to --reorder requests, each carried out as it is popped
  * and completed last to first (first to last when the driver acked
  * IN_ORDER: the device must then use buffers in order); every batch is
@@ -797,6 +869,10 @@ static void blk_serve(struct vub *b, unsigned int index)
 
 	if (b->opt.bug && bug_no_serve(b, index))
 		return;
+	if (b->opt.bug == VUB_BUG_MQ_SHARED_WORKER && b->num_queues > 1) {
+		bug_shared_worker(b, index);
+		return;
+	}
 	if (b->opt.bug == VUB_BUG_IN_ORDER_REVERSE && in_order) {
 		batch = 8; /* "reordering is harmless" (vu_bugs.c) */
 		in_order = false;
@@ -824,7 +900,8 @@ static void blk_serve(struct vub *b, unsigned int index)
 		}
 		any |= n > 0;
 	} while (n == batch);
-	if (any)
+	if (any &&
+	    !(b->opt.bug == VUB_BUG_MQ_IRQ_QUEUE0 && bug_irq_queue0(b, index)))
 		vub_notify(b, index);
 	if (b->opt.bug == VUB_BUG_PACKED_KICKS_STAY_OFF)
 		vub_packed_bug_kicks_off(b, index); /* vu_bugs.c */

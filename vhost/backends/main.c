@@ -256,6 +256,10 @@ static const struct bug_name bug_names[] = {
 	{ "vu-restart-skip-pending", &vub_blk,
 	  VUB_BUG_VU_RESTART_SKIP_PENDING },
 	{ "vu-restart-deaf", &vub_blk, VUB_BUG_VU_RESTART_DEAF },
+	/* blk, all queues at once */
+	{ "mq-shared-worker", &vub_blk, VUB_BUG_MQ_SHARED_WORKER },
+	{ "mq-irq-queue0", &vub_blk, VUB_BUG_MQ_IRQ_QUEUE0 },
+	{ "mq-disable-all", &vub_blk, VUB_BUG_MQ_DISABLE_ALL },
 };
 
 struct cli {
@@ -322,7 +326,8 @@ static void usage(FILE *f)
 	      "       mq-num-queues-one desc-next-by-index\n"
 	      "       mq-num-queues-over writes-need-flush vu-refuse-subset\n"
 	      "       vu-reset-late-dma vu-max-regions-7 vu-add-unmapped\n"
-	      "       vu-rem-keeps-old vu-slots-overstated;\n"
+	      "       vu-rem-keeps-old vu-slots-overstated mq-shared-worker\n"
+	      "       mq-irq-queue0 mq-disable-all;\n"
 	      "       blk, restarted after a crash: vu-inflight-drop\n"
 	      "       vu-restart-skip-pending vu-restart-deaf;\n"
 	      "       rng: rng-first-desc-only rng-len-plus-one\n"

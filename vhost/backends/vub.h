@@ -225,6 +225,10 @@ enum vub_bug {
 	VUB_BUG_VU_INFLIGHT_DROP,	 /* in-flight requests not redone */
 	VUB_BUG_VU_RESTART_SKIP_PENDING, /* waiting requests skipped */
 	VUB_BUG_VU_RESTART_DEAF,	 /* kicks after the 1st pass ignored */
+	/* --- blk, all queues at once (blk.c) --- */
+	VUB_BUG_MQ_SHARED_WORKER, /* any kick: all queues, used on the kicked */
+	VUB_BUG_MQ_IRQ_QUEUE0,	  /* interrupts per queue 0's NO_INTERRUPT */
+	VUB_BUG_MQ_DISABLE_ALL,	  /* one ring disabled: none served */
 };
 
 /* What the command line asked for. */
