@@ -1207,24 +1207,6 @@ static bool requests_pending(struct vub *b)
 	return false;
 }
 
-/* fs-indirect-max-4: a chain whose head is an indirect table of more than
- * 4 descriptors (split rings). */
-static bool bug_indirect_over_4(struct vub *b, unsigned int index,
-				const struct vhu_vring_elem *e)
-{
-	const struct vhu_vring *vr = &vhu_backend_vq(&b->dev, index)->vring;
-	const struct virtq_desc *d;
-
-	if (vr->packed)
-		return false;
-	d = &vr->desc[e->head];
-	return (__atomic_load_n(&d->flags, __ATOMIC_RELAXED) &
-		VIRTQ_DESC_F_INDIRECT) &&
-	       __atomic_load_n(&d->len, __ATOMIC_RELAXED) /
-			       sizeof(struct virtq_desc) >
-		       4;
-}
-
 /* The defects that touch guest memory once a chain is served: its
  * in-header's first 8 bytes, its head descriptor's len, the byte past
  * its last writable buffer (only where that is guest RAM). */
@@ -1266,7 +1248,7 @@ static int serve_chain(struct vub *b, unsigned int index,
 	uint32_t len;
 
 	if (b->opt.bug == VUB_BUG_FS_INDIRECT_MAX_4 &&
-	    bug_indirect_over_4(b, index, e))
+	    vub_bug_indirect_over(b, index, e, 4))
 		len = 0;
 	else
 		len = serve_one(b, e);

@@ -142,6 +142,10 @@ static const struct bug_name bug_names[] = {
 	{ "rng-top-bit", &vub_rng, VUB_BUG_RNG_TOP_BIT },
 	{ "rng-indirect-after-chain", &vub_rng,
 	  VUB_BUG_RNG_INDIRECT_AFTER_CHAIN },
+	{ "rng-tail-unwritten", &vub_rng, VUB_BUG_RNG_TAIL_UNWRITTEN },
+	{ "rng-indirect-max-4", &vub_rng, VUB_BUG_RNG_INDIRECT_MAX_4 },
+	{ "rng-spurious-kick-dies", &vub_rng,
+	  VUB_BUG_RNG_SPURIOUS_KICK_DIES },
 	{ "net-tx-hdr-alone", &vub_net, VUB_BUG_NET_TX_HDR_ALONE },
 	{ "net-tx-first-seg", &vub_net, VUB_BUG_NET_TX_FIRST_SEG },
 	{ "net-rx-first-desc", &vub_net, VUB_BUG_NET_RX_FIRST_DESC },
@@ -333,7 +337,9 @@ static void usage(FILE *f)
 	      "       rng: rng-first-desc-only rng-len-plus-one\n"
 	      "       rng-past-buffer rng-zero-len-big rng-short-honest\n"
 	      "       rng-constant rng-top-bit rng-indirect-after-chain\n"
-	      "       rng-write-desc rng-double-complete rng-wrap-stall;\n"
+	      "       rng-write-desc rng-double-complete rng-wrap-stall\n"
+	      "       rng-tail-unwritten rng-indirect-max-4\n"
+	      "       rng-spurious-kick-dies;\n"
 	      "       net: net-tx-hdr-alone net-tx-first-seg\n"
 	      "       net-rx-first-desc net-rx-hdr-alone\n"
 	      "       net-tx-indirect-max-4 net-rx-indirect-max-4\n"

@@ -87,12 +87,30 @@ static void bug_past(struct vub *b, const struct vhu_vring_elem *e)
 		*past = (uint8_t) ~*past;
 }
 
+/* rng-tail-unwritten: a source that hands out 16-byte blocks leaves the
+ * last buffer's bytes past its last whole block as they were, and the used
+ * length counts them anyway. */
+static uint32_t bug_tail(struct vhu_vring_elem *e)
+{
+	struct iovec *last = &e->iov[e->out_num + e->in_num - 1];
+	size_t len = last->iov_len;
+
+	last->iov_len = len & ~(size_t)15;
+	rng_fill(e, false);
+	last->iov_len = len;
+	return e->in_len;
+}
+
 static uint32_t rng_bugged(struct vub *b, struct vhu_vring_elem *e)
 {
 	enum vub_bug bug = b->opt.bug;
 	bool first_only = bug == VUB_BUG_RNG_FIRST_DESC_ONLY ||
 			  bug == VUB_BUG_RNG_SHORT_HONEST;
-	uint32_t written = rng_fill(e, first_only);
+	uint32_t written;
+
+	if (bug == VUB_BUG_RNG_TAIL_UNWRITTEN && e->in_num)
+		return bug_tail(e);
+	written = rng_fill(e, first_only);
 
 	switch (bug) {
 	case VUB_BUG_RNG_FIRST_DESC_ONLY:
@@ -149,12 +167,25 @@ static void rng_serve(struct vub *b, unsigned int index)
 	struct vhu_vring_elem e;
 	bool any = false;
 
+	/* rng-spurious-kick-dies: "a kick means work". */
+	if (b->opt.bug == VUB_BUG_RNG_SPURIOUS_KICK_DIES &&
+	    vub_queue_ok(b, index) &&
+	    !vhu_vring_pending(&vhu_backend_vq(&b->dev, index)->vring)) {
+		pr_err("queue %u: kicked with nothing to do", index);
+		vub_queue_failed(b, index, -EPROTO);
+		return;
+	}
 	while (vub_pop(b, index, 0, &e) == 1) {
 		uint32_t len;
 
 		if (b->opt.bug == VUB_BUG_RNG_WRITE_DESC)
 			bug_write_desc(b, index, &e);
-		len = rng_bugged(b, &e);
+		/* rng-indirect-max-4: longer tables "refused", used empty */
+		if (b->opt.bug == VUB_BUG_RNG_INDIRECT_MAX_4 &&
+		    vub_bug_indirect_over(b, index, &e, 4))
+			len = 0;
+		else
+			len = rng_bugged(b, &e);
 		vub_push(b, index, e.head, len);
 		if (b->opt.bug == VUB_BUG_RNG_DOUBLE_COMPLETE)
 			bug_double(b, index, e.head, len);

@@ -398,3 +398,19 @@ void vub_packed_bug_kicks_off(struct vub *b, unsigned int index)
 			 (uint16_t)(flags | VIRTQ_EVENT_F_ENABLE),
 			 __ATOMIC_RELAXED);
 }
+
+bool vub_bug_indirect_over(struct vub *b, unsigned int index,
+			   const struct vhu_vring_elem *e, unsigned int max)
+{
+	const struct vhu_vring *vr = &vhu_backend_vq(&b->dev, index)->vring;
+	const struct virtq_desc *d;
+
+	if (vr->packed)
+		return false;
+	d = &vr->desc[e->head];
+	return (__atomic_load_n(&d->flags, __ATOMIC_RELAXED) &
+		VIRTQ_DESC_F_INDIRECT) &&
+	       __atomic_load_n(&d->len, __ATOMIC_RELAXED) /
+			       sizeof(struct virtq_desc) >
+		       max;
+}

@@ -110,6 +110,9 @@ enum vub_bug {
 	VUB_BUG_RNG_CONSTANT,	     /* 0x42 bytes */
 	VUB_BUG_RNG_TOP_BIT,	     /* every byte's top bit cleared */
 	VUB_BUG_RNG_INDIRECT_AFTER_CHAIN, /* INDIRECT at the head only */
+	VUB_BUG_RNG_TAIL_UNWRITTEN,	  /* last buffer: whole blocks only */
+	VUB_BUG_RNG_INDIRECT_MAX_4,	  /* tables over 4: used length 0 */
+	VUB_BUG_RNG_SPURIOUS_KICK_DIES,	  /* a kick with nothing: queue dies */
 	/* net (net.c) */
 	VUB_BUG_NET_TX_HDR_ALONE,	  /* first tx descriptor = the header */
 	VUB_BUG_NET_TX_FIRST_SEG,	  /* tx: two descriptors at most */
@@ -332,6 +335,11 @@ bool vub_packed_bug_notify(struct vub *b, struct vhu_backend_vq *vq);
 /* vub_packed_bug_kicks_off: packed-kicks-stay-off, after queue @index was
  * served (blk.c). */
 void vub_packed_bug_kicks_off(struct vub *b, unsigned int index);
+/* vub_bug_indirect_over: whether chain @e of queue @index (split ring) is
+ * an indirect table of more than @max descriptors (fs-indirect-max-4,
+ * rng-indirect-max-4). */
+bool vub_bug_indirect_over(struct vub *b, unsigned int index,
+			   const struct vhu_vring_elem *e, unsigned int max);
 
 /* Whether every queue is stopped (what a device state transfer needs). */
 bool vub_all_stopped(struct vub *b);
