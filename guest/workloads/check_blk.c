@@ -992,8 +992,6 @@ int check_blk_requests(const char *args)
 /* --- Notifications ----------------------------------------------------------
  */
 
-#define SPURIOUS_GAP_NS 30000000ull /* between two spurious kicks */
-
 /* Whether the device's interrupt arrives within @ms (the timer's wake-ups
  * do not count); acknowledges it. */
 static int run_in(struct cblk *c, struct req *r, uint32_t type, uint64_t sector,
@@ -1160,7 +1158,7 @@ int check_blk_notify(const char *args)
 		uint64_t t = time_ns();
 
 		vio_notify(&c->b.vio, c->qi);
-		while (time_ns() - t < SPURIOUS_GAP_NS)
+		while (time_ns() - t < CHECK_SPURIOUS_GAP_NS)
 			;
 	}
 	one_read(c, &spur, 1);

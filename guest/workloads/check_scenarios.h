@@ -55,6 +55,9 @@ struct vio_dev;
  */
 #define CHECK_IRQ_WAIT_MS  500
 #define CHECK_IRQ_QUIET_MS 100
+/* Between two spurious kicks (blk and rng checks), so that each reaches
+ * the device alone. */
+#define CHECK_SPURIOUS_GAP_NS 30000000ull
 void check_expect_irq(struct vio_dev *dev, struct check_acc *a, bool want,
 		      const char *what);
 
