@@ -9,9 +9,9 @@
  * ORDER makes every later start (the driver's too) send the kick fd
  * first. The MEM steps add, remove and replace memory while the rings
  * run (ADD_MEM_REG, REM_MEM_REG), the guest reaching it through KVM
- * slots of its own. LINK and INFLIGHT tell a guest whose backend vuvm-check killed
- * and started again when vuvm has reconnected, and how many requests
- * the dead backend had in flight.
+ * slots of its own. LINK and INFLIGHT tell a guest whose backend vuvm-check
+ * killed and started again when vuvm has reconnected, and how many requests the
+ * dead backend had in flight.
  */
 #define pr_fmt(fmt) "vhost-user: " fmt
 

@@ -747,22 +747,14 @@ static void reverse_avail(struct virtq *vq)
 
 /* Makes @n built requests available at once, heads reversed, kicks once
  * and takes every completion; 0 or -1 with c->broken said. */
-static int run_scattered(struct cblk *c, struct req *r, unsigned int n)
+/* Kicks the @n requests of @r just made available and takes them back,
+ * each used length into its request; -1 with c->broken on a stall or a
+ * used entry that is not one of them. */
+static int kick_and_take(struct cblk *c, struct req *r, unsigned int n)
 {
-	uint32_t len;
 	void *tok;
+	uint32_t len;
 
-	set_layout(c->vq, NULL);
-	for (unsigned int i = 0; i < n; i++) {
-		*r[i].status = 0xff;
-		if (virtq_add(c->vq, r[i].bufs, r[i].out, r[i].in, &r[i])) {
-			snprintf(c->broken, sizeof(c->broken),
-				 "the driver could not add request %u of %u",
-				 i + 1, n);
-			return -1;
-		}
-	}
-	reverse_avail(c->vq);
 	virtq_kick_prepare(c->vq);
 	vio_notify(&c->b.vio, c->qi);
 	for (unsigned int got = 0; got < n; got++) {
@@ -781,6 +773,22 @@ static int run_scattered(struct cblk *c, struct req *r, unsigned int n)
 		((struct req *)tok)->used_len = len;
 	}
 	return 0;
+}
+
+static int run_scattered(struct cblk *c, struct req *r, unsigned int n)
+{
+	set_layout(c->vq, NULL);
+	for (unsigned int i = 0; i < n; i++) {
+		*r[i].status = 0xff;
+		if (virtq_add(c->vq, r[i].bufs, r[i].out, r[i].in, &r[i])) {
+			snprintf(c->broken, sizeof(c->broken),
+				 "the driver could not add request %u of %u",
+				 i + 1, n);
+			return -1;
+		}
+	}
+	reverse_avail(c->vq);
+	return kick_and_take(c, r, n);
 }
 
 /* One round of SCATTER_N writes (@write) or reads of them, judged in @a. */
@@ -1015,8 +1023,6 @@ static int batch(struct cblk *c, unsigned int n)
 {
 	static struct req r[16];
 	struct shape one = { .nseg = 1 };
-	void *tok;
-	uint32_t len;
 
 	if (c->broken[0])
 		return -1;
@@ -1030,22 +1036,8 @@ static int batch(struct cblk *c, unsigned int n)
 		}
 		*r[i].status = 0xff;
 	}
-	virtq_kick_prepare(c->vq);
-	vio_notify(&c->b.vio, c->qi);
-	for (unsigned int got = 0; got < n; got++) {
-		int ret;
-
-		if (wait_used(c))
-			return -1;
-		ret = virtq_get_used(c->vq, &tok, &len);
-		if (ret != 1 || (struct req *)tok < r ||
-		    (struct req *)tok >= r + n) {
-			snprintf(c->broken, sizeof(c->broken), "%s",
-				 ret < 0 ? virtq_error(c->vq)
-					 : "an impossible used entry");
-			return -1;
-		}
-	}
+	if (kick_and_take(c, r, n))
+		return -1;
 	chain_reset(&c->arena);
 	return 0;
 }
