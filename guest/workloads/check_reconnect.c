@@ -6,19 +6,20 @@
  *
  * vuvm runs with --check-port and the device with reconnect=SEC; the
  * runner (vmm/check/scenario.c) kills the backend's process group with
- * SIGKILL each time the guest prints RESTART_MARKER on its console, and
- * starts the same command again on the same socket. One round:
+ * SIGKILL, at a random point up to 8 ms later, each time the guest prints
+ * CRASH_MARKER on its console, and starts the same command again on the
+ * same socket when it prints START_MARKER. One round:
  *
  * 1. Busy: writes of up to 3 MiB (48 descriptors of 64 KiB), one at a
  *    time, each made available and notified
  *    as soon as the last completed, so that the backend spends most of
- *    its time with one in its hands. The marker goes out first; the
- *    guest keeps writing until the check port's LINK step says vuvm lost
- *    the backend. The used index then (U0) holds every completion of the
+ *    its time with one in its hands. The crash marker goes out first;
+ *    the guest keeps writing until the check port's LINK step says vuvm
+ *    lost the backend. The used index then (U0) holds every completion of the
  *    dead process (its memory is gone before its socket closes); the
  *    write still outstanding, if any, is R.
  * 2. While the backend is down: four 4 KiB writes (P), notified to no
- *    one.
+ *    one. Then the start marker.
  * 3. LINK until vuvm has reconnected and the rings run; INFLIGHT says how
  *    many requests the in-flight region held when vuvm handed it to the
  *    new process (-ENOTSUP: no INFLIGHT_SHMFD). With one there, R was in
@@ -59,7 +60,7 @@
 #define BIG	   (BIG_SEGS * BIG_SEG) /* 3 MiB at most */
 #define SMALL	   4096u
 #define NR_PENDING 4
-#define MAX_ROUNDS 12
+#define MAX_ROUNDS 24
 #define S_BUSY	   0ull		      /* sectors: 2 busy slots of 3 MiB */
 #define S_PENDING  (16384ull)	      /* 8 MiB on */
 #define S_AFTER	   (S_PENDING + 4096) /* 10 MiB on */
@@ -68,8 +69,10 @@
 #define LOSS_WAIT_NS	  30000000000ull /* the runner's restart */
 #define RECONNECT_WAIT_NS 60000000000ull
 #define QUIET_NS	  200000000ull
+#define LINK_EVERY_NS	  1000000ull /* busy: the link asked about */
 
-#define RESTART_MARKER "VUVM-CHECK: restart the backend"
+#define CRASH_MARKER "VUVM-CHECK: crash the backend"
+#define START_MARKER "VUVM-CHECK: start the backend again"
 
 /* The check port (vmm/vhost_user_dev.h, vudev_step). */
 #define STEP_LINK	   20
@@ -108,11 +111,13 @@ struct rc {
 	struct req *last_req[QSIZE]; /* and what it carried then */
 	struct req busy, pending[NR_PENDING], after;
 	/* The round's state. */
-	uint16_t u0;	 /* used index when the loss was seen */
-	uint32_t gen;	 /* busy writes made */
-	bool r_out;	 /* R outstanding at U0 */
-	bool r_in_hands; /* ... and in the dead backend's hands */
-	bool stuck;	 /* the ring cannot be trusted any more */
+	uint16_t u0;	  /* used index when the loss was seen */
+	uint32_t gen;	  /* busy writes made */
+	uint32_t busy_n;  /* ... in this round before the loss */
+	uint64_t busy_ns; /* from the marker to the loss */
+	bool r_out;	  /* R outstanding at U0 */
+	bool r_in_hands;  /* ... and in the dead backend's hands */
+	bool stuck;	  /* the ring cannot be trusted any more */
 	char broken[VIO_ERROR_LEN];
 };
 
@@ -293,25 +298,24 @@ static void fill(struct rc *c, uint8_t *p, uint32_t len)
 		p[i] = (uint8_t)vw_rand(&c->seed);
 }
 
-/* Step 1: busy until the loss. 0, or -1 with the reason in c->broken. */
+/*
+ * Step 1: busy until the loss. The next write goes out as soon as the
+ * last completed, and the link is asked about only while one is out and
+ * at most once a millisecond, so that the backend is idle for as short a
+ * time as the guest can make it (the crash should catch a request in its
+ * hands). 0, or -1 with the
+ * reason in c->broken.
+ */
 static int busy_until_lost(struct rc *c, unsigned int round)
 {
-	uint64_t t0 = time_ns();
+	uint64_t t0 = time_ns(), asked = 0;
+	uint32_t gen0 = c->gen;
 	bool out = false;
 
-	printf(RESTART_MARKER " (crash %u)\n", round);
+	printf(CRASH_MARKER " (crash %u)\n", round);
 	for (;;) {
-		uint32_t link = step(c, STEP_LINK, 0);
+		uint32_t link;
 
-		if (LINK_STATE(link) != LINK_CONNECTED)
-			break;
-		if (time_ns() - t0 > LOSS_WAIT_NS) {
-			snprintf(c->broken, sizeof(c->broken),
-				 "the backend was not lost within 30 s of the "
-				 "guest's request (vuvm-check kills and "
-				 "restarts it; run under vuvm-check)");
-			return -1;
-		}
 		if (!out) {
 			/* A new stamp in each sector: every write differs. */
 			c->gen++;
@@ -323,7 +327,8 @@ static int busy_until_lost(struct rc *c, unsigned int round)
 				   c->big))
 				return -1;
 			out = true;
-		} else if (used_idx(c) != c->vq.last_used) {
+		}
+		if (used_idx(c) != c->vq.last_used) {
 			uint32_t len;
 			void *tok;
 			uint16_t pos = c->vq.last_used;
@@ -346,8 +351,26 @@ static int busy_until_lost(struct rc *c, unsigned int round)
 				return -1;
 			}
 			out = false;
+			continue;
+		}
+		/* A step is a trip through ring 0 and vuvm: one a
+		 * millisecond, the used ring polled in between. */
+		if (time_ns() - asked < LINK_EVERY_NS)
+			continue;
+		asked = time_ns();
+		link = step(c, STEP_LINK, 0);
+		if (LINK_STATE(link) != LINK_CONNECTED)
+			break;
+		if (time_ns() - t0 > LOSS_WAIT_NS) {
+			snprintf(c->broken, sizeof(c->broken),
+				 "the backend was not lost within 30 s of the "
+				 "guest's request (vuvm-check kills and "
+				 "restarts it; run under vuvm-check)");
+			return -1;
 		}
 	}
+	c->busy_n = c->gen - gen0;
+	c->busy_ns = time_ns() - t0;
 	/* The dead process's last completions, all visible by now. */
 	c->u0 = used_idx(c);
 	while (c->vq.last_used != c->u0) {
@@ -572,6 +595,7 @@ static int crash(struct rc *c, unsigned int round, int32_t *n,
 			   S_PENDING + 8 * i, c->small + i * SMALL))
 			return -1;
 	}
+	printf(START_MARKER " (crash %u)\n", round);
 	link = step(c, STEP_LINK, 0);
 	*down_while_pending = LINK_RECONNECTS(link) == LINK_RECONNECTS(before);
 	if (await_reconnect(c, before))
@@ -611,9 +635,12 @@ int check_vu_reconnect(const char *args)
 		}
 		has_inflight = n >= 0;
 		c.r_in_hands = c.r_out && n > 0;
-		report_info("crash %u: %s outstanding, %d in the in-flight "
-			    "region, the writes after it made %s",
-			    round, c.r_out ? "one write" : "nothing", n,
+		report_info("crash %u: %u writes in %llu us, %s outstanding, "
+			    "%d in the in-flight region, the writes after it "
+			    "made %s",
+			    round, c.busy_n,
+			    (unsigned long long)(c.busy_ns / 1000),
+			    c.r_out ? "one write" : "nothing", n,
 			    down ? "while the backend was down"
 				 : "after the reconnect");
 		judge_round(&c, &inflight, &pending, &after);

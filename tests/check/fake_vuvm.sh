@@ -11,11 +11,13 @@
 #   FAKE_SLEEP     seconds to wait before printing (default 0)
 #   FAKE_ARGS      a file that gets this run's arguments appended
 #   FAKE_STDERR    a line a check run prints on stderr (vuvm's log)
-#   FAKE_RESTART   on the vu-reconnect scenario: print the guest's restart
-#                  request, then wait (5 s at most) for the backend's
-#                  starts file (DIR/pids beside the socket, a pid per
-#                  line) to get its second line while the first process
-#                  is gone; every verdict fails when it does not
+#   FAKE_RESTART   on the vu-reconnect scenario: print the guest's crash
+#                  request, wait (5 s at most) for the first backend
+#                  process (the first line of DIR/pids beside the socket,
+#                  a pid per start) to be gone with no second one
+#                  started, then print the start request and wait for a
+#                  second line; every verdict fails when either does not
+#                  come
 set -u
 test= device=
 while [ $# -gt 0 ]; do
@@ -37,16 +39,29 @@ case ${FAKE_RESTART:-}/$test in
 ?*/*scenario=vu-reconnect*)
 	sock=${device#*socket=}
 	pids=$(dirname "${sock%%,*}")/pids
-	echo "VUVM-CHECK: restart the backend (crash 1)"
+	echo "VUVM-CHECK: crash the backend (crash 1)"
 	restarted=no
 	for _ in $(seq 50); do
-		if [ "$(wc -l <"$pids")" -ge 2 ] &&
-			! kill -0 "$(head -n 1 "$pids")" 2>/dev/null; then
-			restarted=yes
+		kill -0 "$(head -n 1 "$pids")" 2>/dev/null || {
+			restarted=killed
 			break
-		fi
+		}
 		sleep 0.1
 	done
+	# Not started again before it is asked to be.
+	sleep 0.2
+	[ "$(wc -l <"$pids")" -eq 1 ] || restarted=no
+	if [ "$restarted" = killed ]; then
+		echo "VUVM-CHECK: start the backend again (crash 1)"
+		restarted=no
+		for _ in $(seq 50); do
+			if [ "$(wc -l <"$pids")" -ge 2 ]; then
+				restarted=yes
+				break
+			fi
+			sleep 0.1
+		done
+	fi
 	;;
 esac
 [ "$restarted" = yes ] || FAKE_RESULT=fail FAKE_OVERRIDE=

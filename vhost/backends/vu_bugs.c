@@ -84,9 +84,11 @@
  *                           area never sends
  *
  * and of a backend started again after a crash (blk; each shows only in
- * a process whose first start of a ring finds a used index other than 0,
- * that is one taking over from a dead process, as vuvm-check's
- * vu-reconnect scenario makes):
+ * a process whose first start of a ring finds it moved on, a used or an
+ * available index other than 0 or requests to redo, that is one taking
+ * over from a dead process, as vuvm-check's vu-reconnect scenario makes;
+ * a crash before the first completion leaves only the in-flight region
+ * saying so):
  *
  *   vu-inflight-drop        the requests the in-flight region says the
  *                           dead process had taken are skipped, not
@@ -231,7 +233,8 @@ static void restart_bugs(struct vub *b, unsigned int index,
 	if (index >= VHU_BACKEND_MAX_QUEUES || b->vu_started[index])
 		return;
 	b->vu_started[index] = true;
-	if (vr->packed || !vr->used_idx)
+	if (vr->packed ||
+	    (!vr->used_idx && !vr->last_avail_idx && !vr->resubmit_num))
 		return;
 	b->vu_restarted[index] = true;
 	if (b->opt.bug == VUB_BUG_VU_INFLIGHT_DROP && vr->resubmit_num) {

@@ -6,10 +6,14 @@
  * for every check left without one, why.
  *
  * A scenario marked SC_RESTART (vu-reconnect) may ask for its backend to
- * crash: each line with RESTART_MARKER the guest prints on its console
- * has the backend's process group killed with SIGKILL and the same
- * command started again on the same socket and directory (a file-backed
- * disk keeps its data), while vuvm, told to reconnect, waits for it.
+ * crash: each line with CRASH_MARKER the guest prints on its console has
+ * the backend's process group killed with SIGKILL, and the next line with
+ * START_MARKER the same command started again on the same socket and
+ * directory (a file-backed disk keeps its data), while vuvm, told to
+ * reconnect, waits for it. The guest says when to start again, once it
+ * has seen the loss and done what it does while the backend is down: a
+ * restart the moment the old one died could be over before the guest
+ * looked.
  */
 #define _GNU_SOURCE
 #include "vmm/check/scenario.h"
@@ -35,8 +39,10 @@
 #define TAIL_LINES   20
 #define JSON_PREFIX  "VUVM-JSON: "
 
-#define RESTART_MARKER "VUVM-CHECK: restart the backend"
-#define MAX_RESTARTS   16 /* per scenario: a guest in a loop stops there */
+#define CRASH_MARKER	"VUVM-CHECK: crash the backend"
+#define START_MARKER	"VUVM-CHECK: start the backend again"
+#define MAX_RESTARTS	32   /* per scenario: a guest in a loop stops there */
+#define CRASH_JITTER_US 8000 /* a crash comes up to 8 ms after its marker */
 
 /* What happened to the processes of one run. */
 struct run_state {
@@ -47,7 +53,8 @@ struct run_state {
 	bool backend_ended_early; /* before we stopped it */
 	bool backend_hung;	  /* ignored SIGTERM */
 	int vuvm_status;	  /* exit status, 128 + signal, -1 not run */
-	unsigned int restarts;	  /* SC_RESTART: backends killed and started */
+	unsigned int crashes;	  /* SC_RESTART: backends killed */
+	unsigned int restarts;	  /* ... and started again */
 	char problem[512];	  /* why the run as a whole went wrong */
 	double seconds;
 };
@@ -216,11 +223,24 @@ static void stop_backend(struct run_state *st)
 	kill(-pgid, SIGKILL); /* whatever it left behind */
 }
 
-/* SC_RESTART: the guest's backend crashes (SIGKILL to its process group)
- * and the same command starts again on the same socket, its log going on
- * after a line that says so. One that had already ended on its own is
- * left dead: that is a crash, which the verdicts report. */
-static void restart_backend(const struct run_config *cfg, struct run_state *st)
+/* Up to CRASH_JITTER_US before a crash, taken from the clock's low bits:
+ * the marker comes at one point of the guest's loop and the console is
+ * read every 2 ms, so without it the crashes fell at a few points of a
+ * request's life, and too few in the backend's hands. */
+static void crash_jitter(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	ts.tv_nsec = (ts.tv_nsec / 7) % (CRASH_JITTER_US * 1000L);
+	ts.tv_sec = 0;
+	nanosleep(&ts, NULL);
+}
+
+/* SC_RESTART: the guest's backend crashes (SIGKILL to its process group),
+ * its log going on after a line that says so. One that had already ended
+ * on its own is left dead: that is a crash, which the verdicts report. */
+static void crash_backend(struct run_state *st)
 {
 	pid_t pgid = st->backend;
 	char log[300];
@@ -230,10 +250,11 @@ static void restart_backend(const struct run_config *cfg, struct run_state *st)
 		st->backend_ended_early = true;
 		return;
 	}
+	crash_jitter();
 	kill(-pgid, SIGKILL);
 	waitpid(pgid, &st->backend_status, 0);
 	st->backend = 0;
-	st->restarts++;
+	st->crashes++;
 	/* Its socket file stays behind; the new one must not be taken for
 	 * ready before it listens. */
 	unlink(st->sock);
@@ -242,7 +263,28 @@ static void restart_backend(const struct run_config *cfg, struct run_state *st)
 	if (f) {
 		fprintf(f,
 			"--- vuvm-check: backend killed (SIGKILL) at the "
-			"guest's request, started again (restart %u) ---\n",
+			"guest's request (crash %u) ---\n",
+			st->crashes);
+		fclose(f);
+	}
+}
+
+/* ... and the same command starts again on the same socket, when the
+ * guest asks, once per crash. */
+static void restart_backend(const struct run_config *cfg, struct run_state *st)
+{
+	char log[300];
+	FILE *f;
+
+	if (st->restarts >= st->crashes || st->backend_ended_early)
+		return;
+	st->restarts++;
+	snprintf(log, sizeof(log), "%s/backend.log", st->dir);
+	f = fopen(log, "ae");
+	if (f) {
+		fprintf(f,
+			"--- vuvm-check: backend started again at the guest's "
+			"request (restart %u) ---\n",
 			st->restarts);
 		fclose(f);
 	}
@@ -264,17 +306,18 @@ struct console_watch {
 	size_t len;
 };
 
-/* How many complete lines with RESTART_MARKER came since the last call. */
-static unsigned int restart_requests(struct console_watch *w, const char *path)
+/* Carries out the crash and start requests among the complete lines
+ * written since the last call, in their order. */
+static void restart_requests(struct console_watch *w, const char *path,
+			     const struct run_config *cfg, struct run_state *st)
 {
-	unsigned int n = 0;
 	char buf[4096];
 	ssize_t got;
 
 	if (w->fd < 0)
 		w->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (w->fd < 0)
-		return 0;
+		return;
 	while ((got = read(w->fd, buf, sizeof(buf))) > 0) {
 		for (ssize_t i = 0; i < got; i++) {
 			if (buf[i] != '\n') {
@@ -283,11 +326,14 @@ static unsigned int restart_requests(struct console_watch *w, const char *path)
 				continue;
 			}
 			w->line[w->len] = '\0';
-			n += !!strstr(w->line, RESTART_MARKER);
 			w->len = 0;
+			if (strstr(w->line, CRASH_MARKER)) {
+				if (st->crashes < MAX_RESTARTS)
+					crash_backend(st);
+			} else if (strstr(w->line, START_MARKER))
+				restart_backend(cfg, st);
 		}
 	}
-	return n;
 }
 
 /* --- vuvm ----------------------------------------------------------------- */
@@ -343,10 +389,8 @@ static void run_vuvm(const struct run_config *cfg,
 		return;
 	}
 	while (waitpid(pid, &status, WNOHANG) != pid) {
-		for (unsigned int n = restarts ? restart_requests(&watch, out)
-					       : 0;
-		     n && st->restarts < MAX_RESTARTS; n--)
-			restart_backend(cfg, st);
+		if (restarts)
+			restart_requests(&watch, out, cfg, st);
 		if (now_ms() > deadline) {
 			kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
