@@ -561,6 +561,7 @@ static int pop_resubmit(struct vhu_vring *vr, struct vhu_vring_elem *elem)
 }
 
 static int packed_pop(struct vhu_vring *vr, struct vhu_vring_elem *elem);
+static void packed_want_kick_at(struct vhu_vring *vr);
 
 int vhu_vring_pop(struct vhu_vring *vr, struct vhu_vring_elem *elem)
 {
@@ -575,6 +576,13 @@ int vhu_vring_pop(struct vhu_vring *vr, struct vhu_vring_elem *elem)
 	if (vr->resubmit)
 		return pop_resubmit(vr, elem);
 	n = vhu_vring_pending(vr);
+	if (!n && vr->event_idx) {
+		/* avail_event (written at each pop) must be visible before
+		 * we look once more: a chain added in between whose driver
+		 * read the old one sent no kick. */
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		n = vhu_vring_pending(vr);
+	}
 	if (n <= 0)
 		return n;
 	head = __atomic_load_n(&vr->avail->ring[vr->last_avail_idx % vr->num],
@@ -701,8 +709,15 @@ bool vhu_vring_enable_notify(struct vhu_vring *vr)
 	if (vr->err)
 		return false;
 	if (vr->packed) {
-		__atomic_store_n(&vr->device_event->flags, VIRTQ_EVENT_F_ENABLE,
-				 __ATOMIC_RELAXED);
+		/* With EVENT_IDX, a kick for the next descriptor only (as
+		 * avail_event does for split): ENABLE would have the driver
+		 * kick on every batch until we wake and disable again. */
+		if (vr->event_idx)
+			packed_want_kick_at(vr);
+		else
+			__atomic_store_n(&vr->device_event->flags,
+					 VIRTQ_EVENT_F_ENABLE,
+					 __ATOMIC_RELAXED);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		return vhu_vring_pending(vr) > 0;
 	}
@@ -1028,6 +1043,18 @@ static int packed_pop_resubmit(struct vhu_vring *vr,
 	return 1;
 }
 
+/* EVENT_IDX: a kick wanted when the descriptor at our avail position
+ * is made available (the device area's descriptor event). */
+static void packed_want_kick_at(struct vhu_vring *vr)
+{
+	__atomic_store_n(&vr->device_event->off_wrap,
+			 (uint16_t)(vr->last_avail_idx |
+				    (vr->avail_wrap ? VIRTQ_PACKED_WRAP : 0)),
+			 __ATOMIC_RELAXED);
+	__atomic_store_n(&vr->device_event->flags, VIRTQ_EVENT_F_DESC,
+			 __ATOMIC_RELEASE);
+}
+
 static int packed_pop(struct vhu_vring *vr, struct vhu_vring_elem *elem)
 {
 	struct packed_src src = { .slot = vr->last_avail_idx,
@@ -1038,8 +1065,19 @@ static int packed_pop(struct vhu_vring *vr, struct vhu_vring_elem *elem)
 
 	if (vr->resubmit)
 		return packed_pop_resubmit(vr, elem);
-	if (!packed_avail_at(vr, src.slot, src.wrap))
-		return 0;
+	if (!packed_avail_at(vr, src.slot, src.wrap)) {
+		if (!vr->event_idx)
+			return 0;
+		/* Nothing more: with EVENT_IDX, ask for a kick when the next
+		 * descriptor is made available, not for every one (the
+		 * device area stays at the position where we last ran dry,
+		 * which the driver has passed while we were busy), then look
+		 * once more, for one added before the driver saw it. */
+		packed_want_kick_at(vr);
+		__atomic_thread_fence(__ATOMIC_SEQ_CST);
+		if (!packed_avail_at(vr, src.slot, src.wrap))
+			return 0;
+	}
 	err = packed_walk(vr, &src, elem, &slots, &entry);
 	if (!err)
 		err = packed_take(vr, elem->head, slots);

@@ -456,19 +456,45 @@ static void test_wrap(void)
 }
 
 /* The driver area: DISABLE, ENABLE and (with EVENT_IDX) DESC at a slot
- * and wrap counter; the device area: disable/enable_notify. */
+ * and wrap counter; the device area: disable/enable_notify, and with
+ * EVENT_IDX a kick asked for at the avail position whenever a pop finds
+ * the ring empty (ENABLE would have the driver kick on every batch). */
 static void test_suppression(void)
 {
 	struct rig r;
 	uint16_t id;
 	uint32_t len;
 
-	rig_open(&r, 4, F(EVENT_IDX), false);
+	rig_open(&r, 4, 0, false);
 	CHECK_EQ(r.device_area->flags, VIRTQ_EVENT_F_ENABLE);
+	CHECK_EQ(vhu_vring_pop(&r.vr, &r.elem), 0);
+	CHECK_EQ(r.device_area->flags, VIRTQ_EVENT_F_ENABLE);
+	vhu_vring_disable_notify(&r.vr);
+	CHECK(!vhu_vring_enable_notify(&r.vr));
+	CHECK_EQ(r.device_area->flags, VIRTQ_EVENT_F_ENABLE);
+	rig_close(&r);
+
+	rig_open(&r, 4, F(EVENT_IDX), false);
+	CHECK_EQ(vhu_vring_pop(&r.vr, &r.elem), 0);
+	CHECK_EQ(r.device_area->flags, VIRTQ_EVENT_F_DESC);
+	CHECK_EQ(r.device_area->off_wrap, VIRTQ_PACKED_WRAP | 0);
+	add_one(&r, 0);
+	CHECK_EQ(vhu_vring_pop(&r.vr, &r.elem), 1);
+	CHECK_EQ(vhu_vring_push(&r.vr, 0, 1), 0);
+	CHECK(get_used(&r, &id, &len));
+	/* Busy: the event stays where the ring ran dry ... */
+	CHECK_EQ(r.device_area->off_wrap, VIRTQ_PACKED_WRAP | 0);
+	/* ... and moves to the next slot when it runs dry again. */
+	CHECK_EQ(vhu_vring_pop(&r.vr, &r.elem), 0);
+	CHECK_EQ(r.device_area->off_wrap, VIRTQ_PACKED_WRAP | 1);
 	vhu_vring_disable_notify(&r.vr);
 	CHECK_EQ(r.device_area->flags, VIRTQ_EVENT_F_DISABLE);
 	CHECK(!vhu_vring_enable_notify(&r.vr)); /* nothing waiting */
-	CHECK_EQ(r.device_area->flags, VIRTQ_EVENT_F_ENABLE);
+	CHECK_EQ(r.device_area->flags, VIRTQ_EVENT_F_DESC);
+	CHECK_EQ(r.device_area->off_wrap, VIRTQ_PACKED_WRAP | 1);
+	rig_close(&r);
+
+	rig_open(&r, 4, F(EVENT_IDX), false);
 	add_one(&r, 0);
 	vhu_vring_disable_notify(&r.vr);
 	CHECK(vhu_vring_enable_notify(&r.vr)); /* a buffer arrived */
