@@ -18,7 +18,8 @@
 #   -i SIZE   create a sparse image file of SIZE for @IMG@
 #   -d OPTS   more --device options (default reconnect=10, the seconds
 #             scaled by the load factor; none: none)
-#   -w WL     the workload (--test WL, default blk-verify,passes=4)
+#   -w WL     the workload (--test WL, default blk-verify,passes=16: on
+#             KVM a few seconds, so that it outlasts the kills)
 #   -m ARGS   more vuvm arguments (e.g. a second --device)
 #   -x N      vuvm's expected exit status (default 0)
 #   -o ERE    vuvm's stdout must match ERE (repeatable: each must)
@@ -50,7 +51,7 @@ set -u
 . "$(dirname "$0")/../time_scale.sh"
 
 kills=3 gone= bargs= img_size= devopts=reconnect=$(scaled_s 10)
-wl=blk-verify,passes=4
+wl=blk-verify,passes=16
 vargs= want=0 out_ere= err_ere= check= seed=$$ ctl= how=kill bcmd=
 die_range= need_resub= sig=KILL
 while getopts k:gK:a:b:i:d:w:m:x:o:e:c:s:S:U:P:D:R opt; do
