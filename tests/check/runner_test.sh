@@ -153,9 +153,12 @@ restart)
 	count '^ok ' 1
 	want '^ok 1 - vhost-user/SET_INFLIGHT_FD/1'
 	dir=$(sed -n 's/^vuvm-check: vu-reconnect: kept //p' "$tmp/err")
-	grep -q 'backend killed (SIGKILL) at the guest.s request' \
+	grep -q 'backend killed (SIGKILL), crash 1, at the guest.s request' \
 		"$dir/backend.log" ||
-		complain "the backend log does not say it was restarted"
+		complain "the backend log does not say it was killed"
+	grep -q 'backend started again, restart 1, at the guest.s request' \
+		"$dir/backend.log" ||
+		complain "the backend log does not say it was started again"
 	# Without a backend of its own (--socket), nothing to restart: the
 	# scenario is skipped (main.c), and the fake never asks.
 	;;

@@ -237,14 +237,29 @@ static void crash_jitter(void)
 	nanosleep(&ts, NULL);
 }
 
+/* A line of ours in the backend's log, between its processes' lines. */
+static void backend_log_line(const struct run_state *st, const char *what,
+			     unsigned int n)
+{
+	char log[300];
+	FILE *f;
+
+	snprintf(log, sizeof(log), "%s/backend.log", st->dir);
+	f = fopen(log, "ae");
+	if (!f)
+		return;
+	fprintf(f,
+		"--- vuvm-check: backend %s %u, at the guest's request ---\n",
+		what, n);
+	fclose(f);
+}
+
 /* SC_RESTART: the guest's backend crashes (SIGKILL to its process group),
  * its log going on after a line that says so. One that had already ended
  * on its own is left dead: that is a crash, which the verdicts report. */
 static void crash_backend(struct run_state *st)
 {
 	pid_t pgid = st->backend;
-	char log[300];
-	FILE *f;
 
 	if (backend_ended(st)) {
 		st->backend_ended_early = true;
@@ -258,36 +273,17 @@ static void crash_backend(struct run_state *st)
 	/* Its socket file stays behind; the new one must not be taken for
 	 * ready before it listens. */
 	unlink(st->sock);
-	snprintf(log, sizeof(log), "%s/backend.log", st->dir);
-	f = fopen(log, "ae");
-	if (f) {
-		fprintf(f,
-			"--- vuvm-check: backend killed (SIGKILL) at the "
-			"guest's request (crash %u) ---\n",
-			st->crashes);
-		fclose(f);
-	}
+	backend_log_line(st, "killed (SIGKILL), crash", st->crashes);
 }
 
 /* ... and the same command starts again on the same socket, when the
  * guest asks, once per crash. */
 static void restart_backend(const struct run_config *cfg, struct run_state *st)
 {
-	char log[300];
-	FILE *f;
-
 	if (st->restarts >= st->crashes || st->backend_ended_early)
 		return;
 	st->restarts++;
-	snprintf(log, sizeof(log), "%s/backend.log", st->dir);
-	f = fopen(log, "ae");
-	if (f) {
-		fprintf(f,
-			"--- vuvm-check: backend started again at the guest's "
-			"request (restart %u) ---\n",
-			st->restarts);
-		fclose(f);
-	}
+	backend_log_line(st, "started again, restart", st->restarts);
 	if (start_backend(cfg, st, true)) {
 		char why[sizeof(st->problem)];
 
