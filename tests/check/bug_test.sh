@@ -14,6 +14,7 @@
 # a "not ok N - CHECK_ID " line. An ARG that starts with + goes, without
 # the +, to the backend instead (+--queues=2, +--read-only).
 set -u
+. "$(dirname "$0")/../time_scale.sh"
 check=$1 vuvm=$2 backend=$3 type=$4 bug=$5 id=$6
 shift 6
 extra=
@@ -37,8 +38,11 @@ cmd="$backend $type --socket-path @SOCK@"
 [ "$type" = net ] && cmd="$cmd --queues 2"
 [ "$type" = fs ] &&
 	cmd="mkdir @DIR@/shared && exec $cmd --shared-dir @DIR@/shared"
+# A scenario takes at most a few seconds on KVM; a defect that hangs one
+# is caught when its time runs out (10 s, scaled by the load, not the
+# default 30).
 "$check" --vuvm "$vuvm" --type "$type" --backend "$cmd$extra --bug $bug" \
-	--only "$id" "$@" >"$tmp/out"
+	--timeout "$(scaled_s 10)" --only "$id" "$@" >"$tmp/out"
 status=$?
 cat "$tmp/out"
 [ "$status" = 1 ] || {
